@@ -1,0 +1,75 @@
+"""The engine's front door: source text (or a file) in, shape facts and issues out."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import builtins_rules as _builtins  # noqa: F401  (registers rules)
+from . import layers as _layers  # noqa: F401
+from . import models as _models  # noqa: F401
+from . import ops as _ops  # noqa: F401
+from .facts import Issue, ShapeFact, Span
+from .interpreter import Interpreter
+from .source import UnreadableSource, decode, parse
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Analysis:
+    path: str
+    facts: list[ShapeFact] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    text: str = ""
+
+    def shapes_json(self) -> dict[str, object]:
+        return {
+            "file": self.path,
+            "shapes": [f.to_json() for f in self.facts if f.kind in ("assign", "layer")],
+            "diagnostics": [i.to_json() for i in self.issues],
+        }
+
+
+def analyze_source(text: str, path: str = "<string>") -> Analysis:
+    """Analyse Python source text. Never raises for any input text."""
+    parsed = parse(text)
+    interp = Interpreter(text.splitlines())
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, 6000))
+    try:
+        interp.run_module(parsed.tree)
+    except RecursionError:
+        parsed.issues.append(
+            Issue(Span(1, 0, 1, 0), "information", "analysis-limit",
+                  "the file is nested too deeply to analyse completely")
+        )
+    finally:
+        sys.setrecursionlimit(old_limit)
+    facts = sorted(interp.facts.values(), key=lambda f: (f.span, f.kind))
+    issues = sorted([*parsed.issues, *interp.issues.values()], key=lambda i: i.span)
+    return Analysis(path, facts, issues, text)
+
+
+def analyze_bytes(data: bytes, path: str) -> Analysis:
+    if len(data) > MAX_FILE_BYTES:
+        return _unreadable(path, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not analysed")
+    try:
+        text = decode(data)
+    except UnreadableSource as err:
+        return _unreadable(path, str(err))
+    return analyze_source(text, path)
+
+
+def analyze_file(path: str | Path) -> Analysis:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        return _unreadable(str(path), f"cannot read the file: {err.strerror or err}")
+    return analyze_bytes(data, str(path))
+
+
+def _unreadable(path: str, message: str) -> Analysis:
+    return Analysis(path, [], [Issue(Span(1, 0, 1, 0), "error", "unreadable-file", message)])

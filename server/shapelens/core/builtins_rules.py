@@ -1,0 +1,219 @@
+"""Python builtins the engine evaluates: len, range, zip, enumerate, int, min/max, list/tuple,
+so that dimension arithmetic like ``len(class_names)`` or ``range(num_blocks)`` stays known."""
+
+from __future__ import annotations
+
+import builtins
+
+from .registry import Call, function
+from .values import (
+    UNKNOWN,
+    Const,
+    DatasetVal,
+    DictVal,
+    LibRef,
+    Seq,
+    Tensor,
+    Unknown,
+    Value,
+    as_int,
+    join,
+)
+
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"__name__", "__file__"}
+
+RANGE_ITEMS_LIMIT = 256
+
+
+@function("builtins.len")
+def _len(call: Call) -> Value:
+    v = call.arg(0)
+    if isinstance(v, Seq):
+        n = v.size()
+        return Const(n) if n is not None else UNKNOWN
+    if isinstance(v, DictVal):
+        return Const(len(v.items))
+    if isinstance(v, Const) and isinstance(v.value, (str, bytes)):
+        return Const(len(v.value))
+    if isinstance(v, Tensor) and v.shape.dims:
+        d = v.shape.dims[0]
+        if isinstance(d, int):
+            return Const(d)
+        if isinstance(d, str):
+            return Unknown(d)
+    if isinstance(v, DatasetVal) and v.cardinality is not None:
+        return Const(v.cardinality)
+    return UNKNOWN
+
+
+@function("builtins.range")
+def _range(call: Call) -> Value:
+    ints = [as_int(a) for a in call.args]
+    if not ints or any(i is None for i in ints) or len(ints) > 3:
+        return Seq(None, "list", Unknown())
+    try:
+        r = builtins.range(*ints)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return UNKNOWN
+    if len(r) <= RANGE_ITEMS_LIMIT:
+        return Seq([Const(i) for i in r], "list")
+    return Seq(None, "list", Unknown(), len(r))
+
+
+@function("builtins.enumerate")
+def _enumerate(call: Call) -> Value:
+    v = call.arg(0)
+    start = call.int(1, "start", 0) or 0
+    if isinstance(v, Seq) and v.items is not None:
+        return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(v.items)], "list")
+    elem = _element(v)
+    return Seq(None, "list", Seq([Unknown(), elem], "tuple"), _size(v))
+
+
+@function("builtins.zip")
+def _zip(call: Call) -> Value:
+    seqs = call.args
+    if seqs and all(isinstance(s, Seq) and s.items is not None for s in seqs):
+        n = min(len(s.items) for s in seqs)  # type: ignore[union-attr]
+        return Seq(
+            [Seq([s.items[i] for s in seqs], "tuple") for i in range(n)],  # type: ignore[union-attr]
+            "list",
+        )
+    return Seq(None, "list", Seq([_element(s) for s in seqs], "tuple"))
+
+
+def _element(v: Value) -> Value:
+    if isinstance(v, Seq):
+        return v.element_join()
+    if isinstance(v, DatasetVal):
+        return v.element
+    if isinstance(v, Tensor) and v.shape.dims:
+        return Tensor(v.shape.__class__(v.shape.dims[1:]), v.dtype, v.kind)
+    return UNKNOWN
+
+
+def _size(v: Value) -> int | None:
+    if isinstance(v, Seq):
+        return v.size()
+    return None
+
+
+@function("builtins.list", "builtins.tuple")
+def _list(call: Call) -> Value:
+    kind = "list" if call.name.endswith("list") else "tuple"
+    v = call.arg(0)
+    if v is None:
+        return Seq([], kind)
+    if isinstance(v, Seq):
+        return Seq(list(v.items) if v.items is not None else None, kind, v.elem, v.length)
+    if isinstance(v, DictVal):
+        return Seq([Const(k) for k in v.items], kind)
+    if isinstance(v, Tensor) and v.shape.dims:
+        elem = _element(v)
+        d0 = v.shape.dims[0]
+        if isinstance(d0, int) and d0 <= RANGE_ITEMS_LIMIT:
+            return Seq([elem] * d0, kind)
+        return Seq(None, kind, elem)
+    return Seq(None, kind)
+
+
+@function("builtins.int", "builtins.float", "builtins.bool", "builtins.str", "builtins.round", "builtins.abs")
+def _scalar(call: Call) -> Value:
+    v = call.arg(0)
+    fn = getattr(builtins, call.name.split(".")[-1])
+    if isinstance(v, Const):
+        try:
+            args = [a.value for a in call.args if isinstance(a, Const)]
+            if len(args) != len(call.args):
+                return UNKNOWN
+            return Const(fn(*args))
+        except Exception:
+            return UNKNOWN
+    if v is None and call.name in ("builtins.int", "builtins.float", "builtins.bool", "builtins.str"):
+        return Const(fn())
+    return UNKNOWN
+
+
+@function("builtins.max", "builtins.min", "builtins.sum")
+def _minmax(call: Call) -> Value:
+    fn = getattr(builtins, call.name.split(".")[-1])
+    values = call.args
+    if len(values) == 1 and isinstance(values[0], Seq) and values[0].items is not None:
+        values = values[0].items
+    if values and all(isinstance(v, Const) for v in values) and not call.kwargs:
+        try:
+            return Const(fn([v.value for v in values]))  # type: ignore[union-attr]
+        except Exception:
+            return UNKNOWN
+    return UNKNOWN
+
+
+@function("builtins.sorted", "builtins.reversed")
+def _sorted(call: Call) -> Value:
+    v = call.arg(0)
+    if isinstance(v, Seq) and v.items is not None:
+        if call.name.endswith("reversed"):
+            return Seq(list(reversed(v.items)), "list")
+        if all(isinstance(i, Const) for i in v.items) and not call.kwargs:
+            try:
+                return Seq([Const(x) for x in sorted(i.value for i in v.items)], "list")  # type: ignore[union-attr]
+            except TypeError:
+                return UNKNOWN
+        return Seq(None, "list", v.element_join(), len(v.items))
+    return UNKNOWN
+
+
+@function("builtins.dict")
+def _dict(call: Call) -> Value:
+    if not call.args:
+        return DictVal(dict(call.kwargs))
+    v = call.args[0]
+    if isinstance(v, DictVal):
+        return DictVal({**v.items, **call.kwargs})
+    if isinstance(v, Seq) and v.items is not None:
+        out: dict[object, Value] = {}
+        for it in v.items:
+            if isinstance(it, Seq) and it.items is not None and len(it.items) == 2 and isinstance(it.items[0], Const):
+                out[it.items[0].value] = it.items[1]
+            else:
+                return UNKNOWN
+        return DictVal(out)
+    return UNKNOWN
+
+
+@function("builtins.isinstance", "builtins.hasattr", "builtins.callable")
+def _predicate(call: Call) -> Value:
+    return UNKNOWN
+
+
+@function("builtins.print", "builtins.open", "builtins.input", "builtins.setattr")
+def _effect(call: Call) -> Value:
+    return Const(None) if call.name == "builtins.print" else UNKNOWN
+
+
+@function("builtins.type")
+def _type(call: Call) -> Value:
+    return UNKNOWN
+
+
+@function("builtins.map", "builtins.filter", "builtins.iter", "builtins.next")
+def _iterables(call: Call) -> Value:
+    if call.name == "builtins.next":
+        v = call.arg(0)
+        return _element(v) if v is not None else UNKNOWN
+    if call.name == "builtins.iter":
+        v = call.arg(0)
+        return v if v is not None else UNKNOWN
+    return Seq(None, "list")
+
+
+def join_all(values: list[Value]) -> Value:
+    if not values:
+        return UNKNOWN
+    out = values[0]
+    for v in values[1:]:
+        out = join(out, v)
+    return out
+
+
+__all__ = ["BUILTIN_NAMES", "LibRef"]

@@ -1,0 +1,357 @@
+"""Calling things: library functions, layer constructors and layer calls, user functions,
+classes (including custom Keras layers and models), and methods."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from . import registry
+from .facts import Related, Span
+from .layers.base import LAYERS, LayerCall
+from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable, is_float
+from .values import (
+    UNKNOWN,
+    BoundMethod,
+    ClassVal,
+    Const,
+    DictVal,
+    FunctionVal,
+    Instance,
+    LayerVal,
+    LibRef,
+    ModelVal,
+    Seq,
+    SuperVal,
+    Tensor,
+    TensorKind,
+    Value,
+    shape_value,
+    tensors_in,
+)
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+
+def dispatch(
+    interp: Interpreter,
+    func: Value,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    node: ast.AST,
+    arg_nodes: list[ast.AST],
+    kwarg_nodes: dict[str, ast.AST],
+) -> Value:
+    if isinstance(func, LibRef):
+        return call_library(interp, func.name, args, kwargs, node, arg_nodes, kwarg_nodes)
+    if isinstance(func, LayerVal):
+        return apply_layer(interp, func, args, kwargs, Span.of(node))
+    if isinstance(func, ModelVal):
+        from . import models
+
+        return models.call_model(interp, func, args, kwargs, node)
+    if isinstance(func, FunctionVal):
+        return interp.call_function(func, args, kwargs, node)
+    if isinstance(func, ClassVal):
+        return instantiate(interp, func, args, kwargs, node)
+    if isinstance(func, Instance):
+        return call_instance(interp, func, args, kwargs, node)
+    if isinstance(func, BoundMethod):
+        return call_method(interp, func, args, kwargs, node, arg_nodes, kwarg_nodes)
+    return UNKNOWN
+
+
+def call_library(
+    interp: Interpreter,
+    name: str,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    node: ast.AST,
+    arg_nodes: list[ast.AST],
+    kwarg_nodes: dict[str, ast.AST],
+) -> Value:
+    handler = registry.FUNCTIONS.get(name)
+    if handler is not None:
+        call = registry.Call(args, kwargs, node, interp, None, name, arg_nodes, kwarg_nodes)
+        return handler(call)
+    if name.startswith("keras.layers."):
+        short = name[len("keras.layers.") :]
+        spec = LAYERS.get(short)
+        if spec is not None:
+            return LayerVal(spec, args, kwargs, Span.of(node))
+        lower = registry.FUNCTIONS.get("keras.layers." + short[:1].lower() + short[1:])
+        if lower is not None:
+            return UNKNOWN
+    return UNKNOWN
+
+
+# ----------------------------------------------------------------------------------------------
+# layers
+
+
+def result_kind(values: list[Value]) -> TensorKind:
+    """Eager inputs give eager outputs; any symbolic KerasTensor input makes it symbolic."""
+    kinds = {t.kind for v in values for t in tensors_in(v)}
+    if "keras" in kinds:
+        return "keras"
+    return "tf"
+
+
+def apply_layer(
+    interp: Interpreter,
+    layer: LayerVal,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    site: Span,
+    record: bool = True,
+) -> Value:
+    """Apply a built-in layer's rule to its inputs; record the output at ``site``."""
+    spec = layer.spec
+    if spec.multi_input and args and isinstance(args[0], Seq) and args[0].items is not None:
+        inputs: list[Value] = list(args[0].items)
+        call_kwargs = dict(kwargs)
+    else:
+        inputs = list(args)
+        call_kwargs = dict(kwargs)
+    call = LayerCall(layer, inputs, call_kwargs, interp, site)
+    kind = result_kind(inputs + list(call_kwargs.values()))
+    first = inputs[0] if inputs else next(iter(call_kwargs.values()), None)
+    try:
+        result = spec.rule(call)
+    except Unknowable:
+        result = UNKNOWN_SHAPE
+    except ShapeError as err:
+        related = [r for r in err.related if isinstance(r, Related)]
+        for t in tensors_in(Seq(inputs, "list")):
+            if t.origin is not None and t.origin != site:
+                related.append(Related(t.origin, f"input {t.shape} comes from here"))
+        if layer.origin is not None and layer.origin != site:
+            related.append(Related(layer.origin, f"{spec.name} created here"))
+        interp.report(site, err.message, err.code, related=related)
+        result = UNKNOWN_SHAPE
+    label = f"{spec.name} at line {site.line}"
+    if isinstance(result, Shape):
+        out: Value = Tensor(result, _output_dtype(call, first), kind, site, label)
+    else:
+        out = _finish(result, kind, site, label)
+    if layer.built_input is None:
+        layer.built_input = first
+    layer.outputs = out
+    if record:
+        main = tensors_in(out)
+        if main:
+            interp.record_span(site, spec.name, main[0], "layer")
+    if kind == "keras":
+        for t in tensors_in(out):
+            t.history = (layer, args, kwargs)
+    return out
+
+
+def _finish(v: Value, kind: TensorKind, site: Span, label: str) -> Value:
+    for t in tensors_in(v):
+        t.kind = kind
+        if t.origin is None:
+            t.origin = site
+            t.label = label
+    return v
+
+
+def _output_dtype(call: LayerCall, first: Value | None) -> str | None:
+    spec = call.layer.spec
+    if spec.output_dtype is not None:
+        return spec.output_dtype
+    compute = call.compute_dtype
+    if spec.preserves_dtype and isinstance(first, Tensor):
+        if first.dtype is None:
+            return None
+        if not is_float(first.dtype):
+            return first.dtype
+    return compute
+
+
+# ----------------------------------------------------------------------------------------------
+# user classes
+
+
+def instantiate(
+    interp: Interpreter, cls: ClassVal, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> Value:
+    inst = Instance(cls, origin=Span.of(node))
+    if interp.is_keras_model_class(cls):
+        inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
+    init = cls.lookup("__init__")
+    if isinstance(init, FunctionVal):
+        interp.call_function(init, [inst, *args], kwargs, node)
+    return inst
+
+
+def call_instance(
+    interp: Interpreter, inst: Instance, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> Value:
+    if interp.is_keras_layer_class(inst.cls):
+        return call_custom_layer(interp, inst, args, kwargs, Span.of(node), node)
+    fn = inst.cls.lookup("__call__")
+    if isinstance(fn, FunctionVal):
+        return interp.call_function(fn, [inst, *args], kwargs, node)
+    return UNKNOWN
+
+
+def _input_shape_value(v: Value) -> Value:
+    if isinstance(v, Tensor):
+        return shape_value(v.shape)
+    if isinstance(v, Seq) and v.items is not None:
+        return Seq([_input_shape_value(i) for i in v.items], v.kind)
+    if isinstance(v, DictVal):
+        return DictVal({k: _input_shape_value(i) for k, i in v.items.items()})
+    return UNKNOWN
+
+
+def call_custom_layer(
+    interp: Interpreter,
+    inst: Instance,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    site: Span,
+    node: ast.AST,
+    record: bool = True,
+) -> Value:
+    """Keras semantics for a user Layer/Model subclass: ``build`` once with the input shape,
+    then ``call``; ``compute_output_shape`` when ``call`` says nothing."""
+    cls = inst.cls
+    first = args[0] if args else next(iter(kwargs.values()), UNKNOWN)
+    kind = result_kind(list(args) + list(kwargs.values()))
+    with interp.calling(site):
+        if not inst.built:
+            inst.built = True
+            build = cls.lookup("build")
+            if isinstance(build, FunctionVal):
+                interp.call_function(build, [inst, _input_shape_value(first)], {}, node)
+        call = cls.lookup("call")
+        out: Value = UNKNOWN
+        if isinstance(call, FunctionVal):
+            out = interp.call_function(call, [inst, *args], kwargs, node)
+        if not tensors_in(out):
+            cos = cls.lookup("compute_output_shape")
+            if isinstance(cos, FunctionVal):
+                shp = interp.call_function(cos, [inst, _input_shape_value(first)], {}, node)
+                from .values import as_shape
+
+                shape = as_shape(shp)
+                if shape.dims is not None:
+                    out = Tensor(shape, "float32", kind)
+    if not tensors_in(out) and isinstance(first, Tensor):
+        out = Tensor(UNKNOWN_SHAPE, None, kind, site)
+    label = f"{cls.name} at line {site.line}"
+    if isinstance(out, Tensor):
+        out = Tensor(out.shape, out.dtype, kind, site, label, out.content)
+    elif kind == "keras":
+        for t in tensors_in(out):
+            t.kind = kind
+    if inst.model is not None and inst.model.built_input is None:
+        inst.model.built_input = first
+    if record:
+        main = tensors_in(out)
+        if main:
+            interp.record_span(site, cls.name, main[0], "layer")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# methods
+
+
+def call_method(
+    interp: Interpreter,
+    bm: BoundMethod,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    node: ast.AST,
+    arg_nodes: list[ast.AST],
+    kwarg_nodes: dict[str, ast.AST],
+) -> Value:
+    recv = bm.receiver
+    if isinstance(recv, SuperVal):
+        return _call_super(interp, recv, bm.name, args, kwargs, node)
+    if isinstance(recv, Instance):
+        fn = recv.cls.lookup(bm.name)
+        if isinstance(fn, FunctionVal):
+            return interp.call_function(fn, [recv, *args], kwargs, node)
+        if recv.model is not None:
+            return call_method(
+                interp, BoundMethod(recv.model, bm.name), args, kwargs, node, arg_nodes, kwarg_nodes
+            )
+        return _keras_layer_method(interp, recv, bm.name, args, kwargs, node)
+    kind = registry.receiver_kind(recv)
+    handler = registry.METHODS.get((kind, bm.name))
+    if handler is None and kind in ("ndarray", "keras"):
+        handler = registry.METHODS.get(("tensor", bm.name))
+    if handler is None:
+        return UNKNOWN
+    call = registry.Call(args, kwargs, node, interp, recv, bm.name, arg_nodes, kwarg_nodes)
+    return handler(call)
+
+
+def _keras_layer_method(
+    interp: Interpreter, inst: Instance, name: str, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> Value:
+    """Methods a custom layer inherits from keras.Layer (add_weight and friends)."""
+    if name in ("add_weight", "add_variable"):
+        call = registry.Call(args, kwargs, node, interp, inst, name)
+        shape = call.shape(0, "shape") if call.has(0, "shape") else Shape(())
+        dtype = call.dtype(-1, "dtype", "float32")
+        return Tensor(shape, dtype, "var", Span.of(node), f"weight at line {Span.of(node).line}")
+    return UNKNOWN
+
+
+def _call_super(
+    interp: Interpreter, sup: SuperVal, name: str, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> Value:
+    inst = sup.instance
+    mro = sup.after.mro()
+    for c in mro[1:]:
+        if isinstance(c, ClassVal) and name in c.namespace:
+            fn = c.namespace[name]
+            if isinstance(fn, FunctionVal):
+                return interp.call_function(fn, [inst, *args], kwargs, node)
+            return UNKNOWN
+    if isinstance(inst, Instance):
+        if name == "__init__" and inst.model is not None and args:
+            # functional-style subclass: super().__init__(inputs, outputs)
+            from . import models
+
+            models.init_functional(interp, inst.model, args, kwargs)
+        if name in ("add_weight", "add_variable"):
+            return _keras_layer_method(interp, inst, name, args, kwargs, node)
+        if name == "call" and inst.model is None:
+            return args[0] if args else UNKNOWN
+    return Const(None) if name == "__init__" else UNKNOWN
+
+
+@registry.function("builtins.super")
+def _super(call: registry.Call) -> Value:
+    frames = call.interp.frames
+    if frames:
+        fn = frames[-1].function
+        if fn is not None and fn.owner is not None:
+            # `self` is the first parameter of the running method
+            params = fn.node.args.args
+            if params:
+                env_self = _find_self(call, params[0].arg)
+                if env_self is not None:
+                    return SuperVal(env_self, fn.owner)
+    return UNKNOWN
+
+
+def _find_self(call: registry.Call, name: str) -> Value | None:
+    # The method's local scope is the innermost function env; super() has no access to it
+    # through the Call, so the interpreter exposes the current frame's bound self.
+    return call.interp.current_self(name)
+
+
+def raise_if(cond: bool, message: str, code: str = "shape-mismatch") -> None:
+    if cond:
+        raise ShapeError(message, code)
+
+
+__all__ = ["dispatch", "apply_layer", "call_custom_layer", "instantiate", "result_kind", "Unknowable"]

@@ -1,0 +1,108 @@
+"""What the engine and the probe report about a document: shape facts and issues.
+
+Every view (hover, inlay hints, diagnostics, CLI output) renders these and nothing else.
+Lines are 1-based and columns 0-based, as in Python's ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .shapes import Dim, DType, Shape
+
+Severity = Literal["error", "warning", "information", "hint"]
+FactKind = Literal["assign", "layer", "expr", "dataset", "model"]
+Origin = Literal["static", "runtime"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def of(node: ast.AST) -> Span:
+        line = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        end_line = getattr(node, "end_lineno", None) or line
+        end_col = getattr(node, "end_col_offset", None)
+        if end_col is None:
+            end_col = col
+        return Span(line, col, end_line, end_col)
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+@dataclass(slots=True)
+class ShapeFact:
+    """The shape/dtype of one tensor-valued name or expression at one place in the source."""
+
+    span: Span
+    name: str
+    shape: Shape
+    dtype: DType
+    kind: FactKind = "assign"
+    origin: Origin = "static"
+    detail: str = ""  # e.g. a dataset's element spec or a model's summary line
+    provenance: str = ""  # where the value came from, in words ("Dense(64) at line 12")
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = self.span.to_json()
+        dims: list[Dim] | None = self.shape.to_json()
+        out.update({"name": self.name, "shape": dims, "dtype": self.dtype, "origin": self.origin})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[TextEdit, ...]
+
+
+@dataclass(slots=True)
+class Issue:
+    span: Span
+    severity: Severity
+    code: str
+    message: str
+    related: list[Related] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = self.span.to_json()
+        out.update({"severity": self.severity, "code": self.code, "message": self.message})
+        if self.related:
+            out["related"] = [
+                {**r.span.to_json(), "message": r.message} for r in self.related
+            ]
+        if self.fixes:
+            out["fixes"] = [
+                {
+                    "title": f.title,
+                    "edits": [{**e.span.to_json(), "new_text": e.new_text} for e in f.edits],
+                }
+                for f in self.fixes
+            ]
+        return out

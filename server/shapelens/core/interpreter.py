@@ -1,0 +1,1191 @@
+"""Abstract interpretation of a Python module: environments, calls, user functions and classes.
+
+The interpreter walks the AST once in program order, evaluating each expression to an abstract
+value (`values.py`). Library calls go to the rules in the registry; user functions are analysed
+per call site with the argument values flowing in; loops over small known collections are
+unrolled, other loops and unknown branches are joined conservatively. Along the way it records
+`ShapeFact`s (assignments, layer outputs) and `Issue`s (certain failures).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from . import builtins_rules, registry
+from .facts import FactKind, Issue, Related, Severity, ShapeFact, Span
+from .imports import canonical, module_for_import
+from .layers.base import LAYERS
+from .shapes import ShapeError, Unknowable
+from .values import (
+    UNKNOWN,
+    BoundMethod,
+    ClassVal,
+    Const,
+    DatasetVal,
+    DictVal,
+    FunctionVal,
+    Instance,
+    LayerVal,
+    LibRef,
+    ModelVal,
+    Seq,
+    SliceVal,
+    SuperVal,
+    Tensor,
+    Unknown,
+    Value,
+    describe_structure,
+    join,
+)
+
+UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
+UNROLL_BUDGET = 4000  # total unrolled iterations per analysis (nested loops multiply)
+MAX_CALL_DEPTH = 12
+MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
+
+
+class Env:
+    """A scope: module globals, a function's locals or a class body."""
+
+    __slots__ = ("vars", "parent", "global_names")
+
+    def __init__(self, parent: Env | None = None) -> None:
+        self.vars: dict[str, Value] = {}
+        self.parent = parent
+        self.global_names: set[str] = set()
+
+    def lookup(self, name: str) -> Value | None:
+        env: Env | None = self
+        while env is not None:
+            v = env.vars.get(name)
+            if v is not None:
+                return v
+            env = env.parent
+        return None
+
+    def root(self) -> Env:
+        env = self
+        while env.parent is not None:
+            env = env.parent
+        return env
+
+    def set(self, name: str, value: Value) -> None:
+        if name in self.global_names:
+            self.root().vars[name] = value
+        else:
+            self.vars[name] = value
+
+
+class _Frame:
+    __slots__ = ("returns", "function", "call_span", "env")
+
+    def __init__(self, function: FunctionVal | None, call_span: Span | None, env: Env) -> None:
+        self.returns: list[Value] = []
+        self.function = function
+        self.call_span = call_span
+        self.env = env
+
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitAnd: operator.and_,
+    ast.BitXor: operator.xor,
+    ast.MatMult: operator.matmul,
+}
+
+_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: operator.contains(b, a),
+    ast.NotIn: lambda a, b: not operator.contains(b, a),
+}
+
+BINOP_SYMBOLS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+
+
+class _Terminated(Exception):
+    """Internal: a `return`, `break` or `continue` ended the current block unconditionally."""
+
+
+class Interpreter:
+    """Runs the abstract interpretation of one module and collects facts and issues."""
+
+    def __init__(self, source_lines: list[str] | None = None) -> None:
+        self.facts: dict[tuple[Span, str], ShapeFact] = {}
+        self.issues: dict[tuple[Span, str, str], Issue] = {}
+        self.frames: list[_Frame] = []
+        self.call_spans: list[Span] = []
+        self.unroll_budget = UNROLL_BUDGET
+        self.functions: list[FunctionVal] = []
+        self.source_lines = source_lines or []
+        self.module_env = Env()
+        # Set while evaluating a statement so rules can attach facts to the right place.
+        self.current_stmt: ast.stmt | None = None
+
+    # ------------------------------------------------------------------------------------
+    # entry points
+
+    def run_module(self, tree: ast.Module) -> None:
+        try:
+            self.exec_block(tree.body, self.module_env)
+        except _Terminated:
+            pass
+        self._analyse_uncalled_functions()
+
+    def _analyse_uncalled_functions(self) -> None:
+        """Functions never called from the module are analysed once with unknown arguments,
+        so facts and certain errors inside them still show."""
+        seen: set[int] = set()
+        i = 0
+        while i < len(self.functions):
+            fn = self.functions[i]
+            i += 1
+            if fn.called or id(fn.node) in seen or isinstance(fn.node, ast.Lambda):
+                continue
+            seen.add(id(fn.node))
+            args: list[Value] = []
+            params = fn.node.args
+            positional = [*params.posonlyargs, *params.args]
+            for idx, p in enumerate(positional):
+                if idx == 0 and fn.owner is not None and p.arg in ("self", "cls"):
+                    args.append(Instance(fn.owner) if p.arg == "self" else fn.owner)
+                else:
+                    args.append(Unknown(p.arg))
+            try:
+                self.call_function(fn, args, {}, fn.node, uncalled=True)
+            except RecursionError:
+                continue
+
+    # ------------------------------------------------------------------------------------
+    # reporting
+
+    def current_self(self, name: str) -> Value | None:
+        return self.frames[-1].env.vars.get(name) if self.frames else None
+
+    def record(self, node: ast.AST, name: str, value: Value, kind: FactKind = "assign") -> None:
+        self.record_span(Span.of(node), name, value, kind)
+
+    def record_span(self, span: Span, name: str, value: Value, kind: FactKind = "assign") -> None:
+        """Remember the value of a name or expression at a place (joined across visits)."""
+        if isinstance(value, Tensor):
+            fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
+        elif isinstance(value, DatasetVal):
+            fact = ShapeFact(
+                span, name, registry_shape_unknown(), None, "dataset",
+                detail=describe_structure(value.element),
+            )
+        elif isinstance(value, ModelVal):
+            fact = ShapeFact(span, name, registry_shape_unknown(), None, "model", detail=value.kind)
+        else:
+            return
+        key = (span, fact.kind)
+        old = self.facts.get(key)
+        if old is not None:
+            if old.kind in ("assign", "layer", "expr"):
+                old_t = Tensor(old.shape, old.dtype)
+                joined = join(old_t, value)
+                if isinstance(joined, Tensor):
+                    old.shape, old.dtype = joined.shape, joined.dtype
+                    if old.provenance != fact.provenance:
+                        old.provenance = ""
+            elif old.detail != fact.detail:
+                old.detail = "varies"
+            return
+        self.facts[key] = fact
+
+    def report(
+        self,
+        node: ast.AST | Span,
+        message: str,
+        code: str = "shape-mismatch",
+        severity: Severity = "error",
+        related: list[Related] | None = None,
+    ) -> None:
+        span = node if isinstance(node, Span) else Span.of(node)
+        rel = list(related or [])
+        for call_span in reversed(self.call_spans[-3:]):
+            if call_span != span:
+                rel.append(Related(call_span, "called from here"))
+        key = (span, code, message)
+        if key not in self.issues:
+            self.issues[key] = Issue(span, severity, code, message, rel)
+
+    # ------------------------------------------------------------------------------------
+    # statements
+
+    def exec_block(self, body: list[ast.stmt], env: Env) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt, env)
+
+    def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
+        handler = self._stmt_handlers.get(type(stmt))
+        if handler is None:
+            return
+        prev = self.current_stmt
+        self.current_stmt = stmt
+        try:
+            handler(self, stmt, env)
+        except (_Terminated, RecursionError):
+            raise
+        except ShapeError as err:
+            self._report_error(stmt, err)
+        except Unknowable:
+            pass
+        finally:
+            self.current_stmt = prev
+
+    def _report_error(self, node: ast.AST, err: ShapeError) -> None:
+        related = [r for r in err.related if isinstance(r, Related)]
+        self.report(node, err.message, err.code, related=related)
+
+    def _exec_expr(self, stmt: ast.Expr, env: Env) -> None:
+        value = self.eval(stmt.value, env)
+        if isinstance(stmt.value, (ast.Name, ast.Attribute, ast.Subscript)):
+            self.record(stmt.value, _target_name(stmt.value), value, "expr")
+
+    def _exec_assign(self, stmt: ast.Assign, env: Env) -> None:
+        value = self.eval(stmt.value, env)
+        for target in stmt.targets:
+            self.assign(target, value, env)
+
+    def _exec_annassign(self, stmt: ast.AnnAssign, env: Env) -> None:
+        if stmt.value is not None:
+            self.assign(stmt.target, self.eval(stmt.value, env), env)
+
+    def _exec_augassign(self, stmt: ast.AugAssign, env: Env) -> None:
+        current = self.eval(stmt.target, env) if not isinstance(stmt.target, ast.Name) else (
+            env.lookup(stmt.target.id) or UNKNOWN
+        )
+        right = self.eval(stmt.value, env)
+        result = self.binop(type(stmt.op), current, right, stmt)
+        self.assign(stmt.target, result, env)
+
+    def assign(self, target: ast.expr, value: Value, env: Env) -> None:
+        if isinstance(target, ast.Name):
+            if isinstance(value, Unknown) and value.name is None:
+                value = Unknown(target.id)
+            env.set(target.id, value)
+            self.record(target, target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self._assign_unpack(target.elts, value, env)
+        elif isinstance(target, ast.Attribute):
+            obj = self.eval(target.value, env)
+            if isinstance(obj, Instance):
+                obj.attrs[target.attr] = value
+            elif isinstance(obj, ClassVal):
+                obj.namespace[target.attr] = value
+            self.record(target, _target_name(target), value)
+        elif isinstance(target, ast.Subscript):
+            obj = self.eval(target.value, env)
+            key = self.eval(target.slice, env)
+            if isinstance(obj, DictVal) and isinstance(key, Const):
+                obj.items[key.value] = value
+            elif isinstance(obj, Seq) and obj.items is not None and isinstance(key, Const):
+                idx = key.value
+                if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items):
+                    obj.items[idx] = value
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, value, env)
+
+    def _assign_unpack(self, targets: list[ast.expr], value: Value, env: Env) -> None:
+        items = self.unpack(value, len(targets))
+        star = next((i for i, t in enumerate(targets) if isinstance(t, ast.Starred)), None)
+        if star is not None:
+            if items is not None and len(items) >= len(targets) - 1:
+                before = items[:star]
+                after_count = len(targets) - star - 1
+                middle = items[star : len(items) - after_count]
+                after = items[len(items) - after_count :]
+                for t, v in zip(targets[:star], before, strict=True):
+                    self.assign(t, v, env)
+                self.assign(targets[star], Seq(list(middle), "list"), env)
+                for t, v in zip(targets[star + 1 :], after, strict=True):
+                    self.assign(t, v, env)
+                return
+            for t in targets:
+                self.assign(t, UNKNOWN, env)
+            return
+        if items is None or len(items) != len(targets):
+            items = [UNKNOWN] * len(targets)
+        for t, v in zip(targets, items, strict=True):
+            self.assign(t, v, env)
+
+    def unpack(self, value: Value, count: int) -> list[Value] | None:
+        if isinstance(value, Seq):
+            if value.items is not None:
+                return list(value.items)
+            return [value.elem] * count
+        if isinstance(value, Tensor):
+            dims = value.shape.dims
+            if dims:
+                elem = Tensor(value.shape.__class__(dims[1:]), value.dtype, value.kind)
+                return [elem] * count
+            return None
+        if isinstance(value, DictVal):
+            return [Const(k) for k in value.items]
+        return None
+
+    def _exec_if(self, stmt: ast.If, env: Env) -> None:
+        test = self.truth(self.eval(stmt.test, env))
+        if test is True:
+            self.exec_block(stmt.body, env)
+            return
+        if test is False:
+            self.exec_block(stmt.orelse, env)
+            return
+        self.exec_branches([stmt.body, stmt.orelse], env)
+
+    def exec_branches(self, bodies: list[list[ast.stmt]], env: Env) -> None:
+        """Run alternative blocks on copies of the scope and join what they leave behind.
+        A branch that certainly returns (or breaks) does not flow into the join."""
+        results: list[dict[str, Value]] = []
+        start = dict(env.vars)
+        terminated_all = True
+        for body in bodies:
+            env.vars = dict(start)
+            try:
+                self.exec_block(body, env)
+            except _Terminated:
+                continue
+            terminated_all = False
+            results.append(env.vars)
+        if terminated_all:
+            env.vars = start
+            raise _Terminated()
+        env.vars = _join_scopes(results)
+
+    def _exec_for(self, stmt: ast.For | ast.AsyncFor, env: Env) -> None:
+        iterable = self.eval(stmt.iter, env)
+        items = self.iteration_items(iterable)
+        if items is not None and len(items) <= min(UNROLL_LIMIT, self.unroll_budget):
+            self.unroll_budget -= len(items)
+            for item in items:
+                self.assign(stmt.target, item, env)
+                try:
+                    self.exec_block(stmt.body, env)
+                except _Terminated:
+                    break
+            self.exec_block(stmt.orelse, env)
+            return
+        elem = self.iteration_element(iterable)
+        self._abstract_loop(stmt.body, env, lambda: self.assign(stmt.target, elem, env))
+        self.exec_block(stmt.orelse, env)
+
+    def _exec_while(self, stmt: ast.While, env: Env) -> None:
+        test = self.truth(self.eval(stmt.test, env))
+        if test is False:
+            self.exec_block(stmt.orelse, env)
+            return
+        self._abstract_loop(stmt.body, env, lambda: None)
+
+    def _abstract_loop(self, body: list[ast.stmt], env: Env, bind: Callable[[], None]) -> None:
+        """A loop whose iterations are not known: run the body twice and join with the
+        state before it, so values that change per iteration become unknown."""
+        before = dict(env.vars)
+        states = [before]
+        for _ in range(2):
+            bind()
+            try:
+                self.exec_block(body, env)
+            except _Terminated:
+                pass
+            states.append(dict(env.vars))
+            env.vars = _join_scopes(states, keep_new=True)
+
+    def _exec_with(self, stmt: ast.With | ast.AsyncWith, env: Env) -> None:
+        for item in stmt.items:
+            v = self.eval(item.context_expr, env)
+            if item.optional_vars is not None:
+                self.assign(item.optional_vars, UNKNOWN if not isinstance(v, Tensor) else v, env)
+        self.exec_block(stmt.body, env)
+
+    def _exec_try(self, stmt: ast.Try, env: Env) -> None:
+        self.exec_block(stmt.body, env)
+        if stmt.handlers:
+            # A handler only runs if the body failed part-way: join its effects in.
+            bodies = [h.body for h in stmt.handlers]
+            for h in stmt.handlers:
+                if h.name:
+                    env.set(h.name, UNKNOWN)
+            try:
+                self.exec_branches([[], *bodies], env)
+            except _Terminated:
+                pass
+        self.exec_block(stmt.orelse, env)
+        self.exec_block(stmt.finalbody, env)
+
+    def _exec_function_def(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, env: Env) -> None:
+        defaults = [self.eval(d, env) for d in stmt.args.defaults]
+        kw_defaults = {
+            a.arg: self.eval(d, env)
+            for a, d in zip(stmt.args.kwonlyargs, stmt.args.kw_defaults, strict=True)
+            if d is not None
+        }
+        fn = FunctionVal(stmt, env, defaults, kw_defaults, name=stmt.name)
+        self.functions.append(fn)
+        value: Value = fn
+        for deco in reversed(stmt.decorator_list):
+            d = self.eval(deco, env)
+            value = self._apply_decorator(d, value)
+        env.set(stmt.name, value)
+
+    def _apply_decorator(self, deco: Value, fn: Value) -> Value:
+        if isinstance(deco, LibRef):
+            if deco.name in (
+                "tf.function", "builtins.staticmethod", "builtins.classmethod",
+                "builtins.property", "functools.wraps", "functools.lru_cache", "functools.cache",
+            ) or deco.name.startswith("keras.saving.register_keras_serializable") or deco.name.startswith(
+                "keras.utils.register_keras_serializable"
+            ):
+                return fn
+        if isinstance(deco, Unknown) or isinstance(deco, LibRef):
+            # A decorator factory call result (e.g. @tf.function(jit_compile=True)) or an
+            # unknown decorator: keep the function when it is a known pass-through.
+            return fn if isinstance(deco, LibRef) and deco.name.startswith("tf.function") else fn
+        return fn
+
+    def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
+        bases = [self.eval(b, env) for b in stmt.bases]
+        class_env = Env(env)
+        cls = ClassVal(stmt, stmt.name, bases, class_env.vars)
+        for s in stmt.body:
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._exec_function_def(s, class_env)
+                fn = class_env.vars.get(s.name)
+                if isinstance(fn, FunctionVal):
+                    fn.owner = cls
+            else:
+                self.exec_stmt(s, class_env)
+        env.set(stmt.name, cls)
+
+    def _exec_return(self, stmt: ast.Return, env: Env) -> None:
+        value = self.eval(stmt.value, env) if stmt.value is not None else Const(None)
+        if self.frames:
+            self.frames[-1].returns.append(value)
+        raise _Terminated()
+
+    def _exec_terminator(self, stmt: ast.stmt, env: Env) -> None:
+        raise _Terminated()
+
+    def _exec_raise(self, stmt: ast.Raise, env: Env) -> None:
+        raise _Terminated()
+
+    def _exec_import(self, stmt: ast.Import, env: Env) -> None:
+        for alias in stmt.names:
+            if alias.asname:
+                env.set(alias.asname, LibRef(module_for_import(alias.name)))
+            else:
+                top = alias.name.split(".")[0]
+                env.set(top, LibRef(module_for_import(top)))
+
+    def _exec_import_from(self, stmt: ast.ImportFrom, env: Env) -> None:
+        module = stmt.module or ""
+        if stmt.level:
+            # Relative imports name the user's own modules; not followed here.
+            for alias in stmt.names:
+                env.set(alias.asname or alias.name, UNKNOWN)
+            return
+        for alias in stmt.names:
+            if alias.name == "*":
+                continue
+            env.set(alias.asname or alias.name, LibRef(canonical(f"{module}.{alias.name}")))
+
+    def _exec_global(self, stmt: ast.Global | ast.Nonlocal, env: Env) -> None:
+        if isinstance(stmt, ast.Global):
+            env.global_names.update(stmt.names)
+
+    def _exec_delete(self, stmt: ast.Delete, env: Env) -> None:
+        for t in stmt.targets:
+            if isinstance(t, ast.Name):
+                env.vars.pop(t.id, None)
+
+    def _exec_assert(self, stmt: ast.Assert, env: Env) -> None:
+        self.eval(stmt.test, env)
+
+    def _exec_match(self, stmt: ast.Match, env: Env) -> None:
+        self.eval(stmt.subject, env)
+        self.exec_branches([c.body for c in stmt.cases] + [[]], env)
+
+    _stmt_handlers: dict[type, Callable[[Interpreter, Any, Env], None]] = {
+        ast.Expr: _exec_expr,
+        ast.Assign: _exec_assign,
+        ast.AnnAssign: _exec_annassign,
+        ast.AugAssign: _exec_augassign,
+        ast.If: _exec_if,
+        ast.For: _exec_for,
+        ast.AsyncFor: _exec_for,
+        ast.While: _exec_while,
+        ast.With: _exec_with,
+        ast.AsyncWith: _exec_with,
+        ast.Try: _exec_try,
+        ast.FunctionDef: _exec_function_def,
+        ast.AsyncFunctionDef: _exec_function_def,
+        ast.ClassDef: _exec_class_def,
+        ast.Return: _exec_return,
+        ast.Break: _exec_terminator,
+        ast.Continue: _exec_terminator,
+        ast.Raise: _exec_raise,
+        ast.Import: _exec_import,
+        ast.ImportFrom: _exec_import_from,
+        ast.Global: _exec_global,
+        ast.Nonlocal: _exec_global,
+        ast.Delete: _exec_delete,
+        ast.Assert: _exec_assert,
+        ast.Match: _exec_match,
+    }
+    if hasattr(ast, "TryStar"):
+        _stmt_handlers[ast.TryStar] = _exec_try
+
+    # ------------------------------------------------------------------------------------
+    # expressions
+
+    def eval(self, node: ast.expr | None, env: Env) -> Value:
+        if node is None:
+            return Const(None)
+        handler = self._expr_handlers.get(type(node))
+        if handler is None:
+            return UNKNOWN
+        try:
+            return handler(self, node, env)
+        except (_Terminated, RecursionError):
+            raise
+        except ShapeError as err:
+            self._report_error(node, err)
+            return UNKNOWN
+        except Unknowable:
+            return UNKNOWN
+
+    def _eval_constant(self, node: ast.Constant, env: Env) -> Value:
+        return Const(node.value)
+
+    def _eval_name(self, node: ast.Name, env: Env) -> Value:
+        v = env.lookup(node.id)
+        if v is not None:
+            return v
+        if node.id in builtins_rules.BUILTIN_NAMES:
+            return LibRef("builtins." + node.id)
+        return Unknown(node.id)
+
+    def _eval_attribute(self, node: ast.Attribute, env: Env) -> Value:
+        obj = self.eval(node.value, env)
+        return self.get_attr(obj, node.attr, node)
+
+    def get_attr(self, obj: Value, attr: str, node: ast.AST) -> Value:
+        if isinstance(obj, LibRef):
+            return LibRef(canonical(f"{obj.name}.{attr}"))
+        if isinstance(obj, Instance):
+            if attr in obj.attrs:
+                return obj.attrs[attr]
+            found = obj.cls.lookup(attr)
+            if isinstance(found, FunctionVal):
+                return BoundMethod(obj, attr)
+            if found is not None:
+                return found
+            if obj.model is not None:
+                return self.get_attr(obj.model, attr, node)
+            if self.is_keras_layer_class(obj.cls):
+                return BoundMethod(obj, attr)
+            return UNKNOWN
+        if isinstance(obj, ClassVal):
+            found = obj.lookup(attr)
+            return found if found is not None else UNKNOWN
+        if isinstance(obj, SuperVal):
+            return BoundMethod(obj, attr)
+        kind = registry.receiver_kind(obj)
+        getter = registry.ATTRIBUTES.get((kind, attr))
+        if getter is None and kind in ("ndarray", "keras"):
+            getter = registry.ATTRIBUTES.get(("tensor", attr))
+        if getter is not None:
+            return getter(obj)
+        if (kind, attr) in registry.METHODS or (
+            kind in ("ndarray", "keras") and ("tensor", attr) in registry.METHODS
+        ):
+            return BoundMethod(obj, attr)
+        if kind in ("list", "tuple", "dict", "model", "layer", "dataset"):
+            return BoundMethod(obj, attr)
+        return UNKNOWN
+
+    def _eval_call(self, node: ast.Call, env: Env) -> Value:
+        func = self.eval(node.func, env)
+        args: list[Value] = []
+        arg_nodes: list[ast.AST] = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                v = self.eval(a.value, env)
+                if isinstance(v, Seq) and v.items is not None:
+                    args.extend(v.items)
+                    arg_nodes.extend([a] * len(v.items))
+                else:
+                    return self._call_unknown(node, env)
+            else:
+                args.append(self.eval(a, env))
+                arg_nodes.append(a)
+        kwargs: dict[str, Value] = {}
+        kwarg_nodes: dict[str, ast.AST] = {}
+        for kw in node.keywords:
+            v = self.eval(kw.value, env)
+            if kw.arg is None:
+                if isinstance(v, DictVal):
+                    for k, item in v.items.items():
+                        if isinstance(k, str):
+                            kwargs[k] = item
+                            kwarg_nodes[k] = kw.value
+                continue
+            kwargs[kw.arg] = v
+            kwarg_nodes[kw.arg] = kw.value
+        return self.call_value(func, args, kwargs, node, arg_nodes, kwarg_nodes)
+
+    def _call_unknown(self, node: ast.Call, env: Env) -> Value:
+        for kw in node.keywords:
+            self.eval(kw.value, env)
+        return UNKNOWN
+
+    def call_value(
+        self,
+        func: Value,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        node: ast.AST,
+        arg_nodes: list[ast.AST] | None = None,
+        kwarg_nodes: dict[str, ast.AST] | None = None,
+    ) -> Value:
+        from . import calls  # late import: calls depends on the interpreter's types
+
+        return calls.dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
+
+    def call_function(
+        self,
+        fn: FunctionVal,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        node: ast.AST,
+        uncalled: bool = False,
+    ) -> Value:
+        """Analyse a user function (or lambda) for this call site's argument values."""
+        if not uncalled:
+            fn.called = True
+        if len(self.frames) >= MAX_CALL_DEPTH or any(f.function is fn for f in self.frames[-2:]):
+            return UNKNOWN
+        local = Env(fn.closure)
+        self._bind_params(fn, args, kwargs, local)
+        frame = _Frame(fn, Span.of(node), local)
+        self.frames.append(frame)
+        pushed = not uncalled
+        if pushed:
+            self.call_spans.append(Span.of(node))
+        try:
+            if isinstance(fn.node, ast.Lambda):
+                return self.eval(fn.node.body, local)
+            try:
+                self.exec_block(fn.node.body, local)
+            except _Terminated:
+                pass
+        finally:
+            self.frames.pop()
+            if pushed:
+                self.call_spans.pop()
+        if _is_generator(fn.node):
+            return UNKNOWN
+        if not frame.returns:
+            return Const(None)
+        result = frame.returns[0]
+        for r in frame.returns[1:]:
+            result = join(result, r)
+        return result
+
+    def _bind_params(
+        self, fn: FunctionVal, args: list[Value], kwargs: dict[str, Value], local: Env
+    ) -> None:
+        params = fn.node.args
+        positional = [*params.posonlyargs, *params.args]
+        n_defaults = len(fn.defaults)
+        first_default = len(positional) - n_defaults
+        extra_kwargs = dict(kwargs)
+        for i, p in enumerate(positional):
+            if i < len(args):
+                value = args[i]
+            elif p.arg in extra_kwargs:
+                value = extra_kwargs.pop(p.arg)
+            elif i >= first_default:
+                value = fn.defaults[i - first_default]
+            else:
+                value = Unknown(p.arg)
+            extra_kwargs.pop(p.arg, None)
+            local.vars[p.arg] = value
+        if params.vararg is not None:
+            rest = args[len(positional) :]
+            local.vars[params.vararg.arg] = Seq(list(rest), "tuple")
+        for p in params.kwonlyargs:
+            if p.arg in extra_kwargs:
+                local.vars[p.arg] = extra_kwargs.pop(p.arg)
+            elif p.arg in fn.kw_defaults:
+                local.vars[p.arg] = fn.kw_defaults[p.arg]
+            else:
+                local.vars[p.arg] = Unknown(p.arg)
+        if params.kwarg is not None:
+            local.vars[params.kwarg.arg] = DictVal(dict(extra_kwargs))
+
+    def _eval_binop(self, node: ast.BinOp, env: Env) -> Value:
+        left = self.eval(node.left, env)
+        right = self.eval(node.right, env)
+        return self.binop(type(node.op), left, right, node)
+
+    def binop(self, op: type, left: Value, right: Value, node: ast.AST) -> Value:
+        if isinstance(left, Tensor) or isinstance(right, Tensor):
+            from .ops import elementwise
+
+            return elementwise.tensor_binop(self, op, left, right, node)
+        if isinstance(left, Const) and isinstance(right, Const):
+            fn = _BINOPS.get(op)
+            if fn is None:
+                return UNKNOWN
+            try:
+                result = fn(left.value, right.value)
+            except Exception:
+                return UNKNOWN
+            if isinstance(result, (str, bytes)) and len(result) > 10_000:
+                return UNKNOWN
+            if isinstance(result, int) and abs(result) > 1 << 62:
+                return UNKNOWN
+            return Const(result)
+        if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
+            if left.items is not None and right.items is not None:
+                return Seq([*left.items, *right.items], left.kind)
+            return Seq(None, left.kind, join(left.element_join(), right.element_join()))
+        if isinstance(left, Seq) and isinstance(right, Const) and op is ast.Mult:
+            if left.items is not None and isinstance(right.value, int) and 0 <= right.value:
+                if len(left.items) * right.value <= MAX_SEQ_ITEMS:
+                    return Seq(list(left.items) * right.value, left.kind)
+                return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
+        if isinstance(right, Seq) and isinstance(left, Const) and op is ast.Mult:
+            return self.binop(op, right, left, node)
+        return UNKNOWN
+
+    def _eval_unaryop(self, node: ast.UnaryOp, env: Env) -> Value:
+        operand = self.eval(node.operand, env)
+        if isinstance(operand, Const):
+            try:
+                if isinstance(node.op, ast.USub):
+                    return Const(-operand.value)
+                if isinstance(node.op, ast.UAdd):
+                    return Const(+operand.value)
+                if isinstance(node.op, ast.Not):
+                    return Const(not operand.value)
+                if isinstance(node.op, ast.Invert):
+                    return Const(~operand.value)
+            except Exception:
+                return UNKNOWN
+        if isinstance(operand, Tensor):
+            if isinstance(node.op, ast.Not):
+                return UNKNOWN
+            return Tensor(operand.shape, operand.dtype, operand.kind, Span.of(node), operand.label)
+        if isinstance(node.op, ast.Not):
+            t = self.truth(operand)
+            return Const(not t) if t is not None else UNKNOWN
+        return UNKNOWN
+
+    def _eval_boolop(self, node: ast.BoolOp, env: Env) -> Value:
+        values = [self.eval(v, env) for v in node.values]
+        truths = [self.truth(v) for v in values]
+        if isinstance(node.op, ast.And):
+            for v, t in zip(values, truths, strict=True):
+                if t is False:
+                    return v
+                if t is None:
+                    return UNKNOWN
+            return values[-1]
+        for v, t in zip(values, truths, strict=True):
+            if t is True:
+                return v
+            if t is None:
+                return UNKNOWN
+        return values[-1]
+
+    def _eval_compare(self, node: ast.Compare, env: Env) -> Value:
+        left = self.eval(node.left, env)
+        rights = [self.eval(c, env) for c in node.comparators]
+        if isinstance(left, Tensor) or any(isinstance(r, Tensor) for r in rights):
+            from .ops import elementwise
+
+            if len(rights) == 1:
+                return elementwise.tensor_compare(self, left, rights[0], node)
+            return UNKNOWN
+        result = True
+        for op, right in zip(node.ops, rights, strict=True):
+            fn = _CMPOPS.get(type(op))
+            lv, rv = _py(left), _py(right)
+            if fn is None or lv is _NOPE or rv is _NOPE:
+                if isinstance(op, (ast.Is, ast.IsNot)):
+                    known = _identity_known(left, right)
+                    if known is not None:
+                        ok = known if isinstance(op, ast.Is) else not known
+                        if not ok:
+                            return Const(False)
+                        left = right
+                        continue
+                return UNKNOWN
+            try:
+                ok = bool(fn(lv, rv))
+            except Exception:
+                return UNKNOWN
+            if not ok:
+                result = False
+            left = right
+        return Const(result)
+
+    def _eval_subscript(self, node: ast.Subscript, env: Env) -> Value:
+        obj = self.eval(node.value, env)
+        index = self.eval(node.slice, env)
+        from . import subscripts
+
+        return subscripts.subscript(self, obj, index, node)
+
+    def _eval_slice(self, node: ast.Slice, env: Env) -> Value:
+        return SliceVal(self.eval(node.lower, env), self.eval(node.upper, env), self.eval(node.step, env))
+
+    def _eval_seq(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:
+        kind: Any = "list" if isinstance(node, ast.List) else "tuple"
+        items: list[Value] = []
+        for e in node.elts:
+            if isinstance(e, ast.Starred):
+                v = self.eval(e.value, env)
+                if isinstance(v, Seq) and v.items is not None:
+                    items.extend(v.items)
+                    continue
+                return Seq(None, kind)
+            items.append(self.eval(e, env))
+        if len(items) > MAX_SEQ_ITEMS:
+            elem = items[0]
+            for it in items[1:]:
+                elem = join(elem, it)
+            return Seq(None, kind, elem, len(items))
+        return Seq(items, kind)
+
+    def _eval_dict(self, node: ast.Dict, env: Env) -> Value:
+        items: dict[Any, Value] = {}
+        known = True
+        for k, v in zip(node.keys, node.values, strict=True):
+            value = self.eval(v, env)
+            if k is None:
+                if isinstance(value, DictVal):
+                    items.update(value.items)
+                else:
+                    known = False
+                continue
+            key = self.eval(k, env)
+            if isinstance(key, Const):
+                try:
+                    items[key.value] = value
+                except TypeError:
+                    known = False
+            else:
+                known = False
+        return DictVal(items) if known else UNKNOWN
+
+    def _eval_comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
+        kind: Any = "list" if isinstance(node, ast.ListComp) else "tuple"
+        local = Env(env)
+        results = self._comprehension(node.generators, 0, local, lambda e: self.eval(node.elt, e))
+        if results is None:
+            return Seq(None, kind)
+        elems, length = results
+        if elems is not None:
+            return Seq(elems, kind)
+        return Seq(None, kind, self._last_elem, length)
+
+    _last_elem: Value = UNKNOWN
+
+    def _comprehension(
+        self,
+        gens: list[ast.comprehension],
+        index: int,
+        env: Env,
+        produce: Callable[[Env], Value],
+    ) -> tuple[list[Value] | None, int | None] | None:
+        """Evaluate a comprehension: per item when the iterable is small and known, else once
+        for an abstract element with the known length."""
+        gen = gens[index]
+        iterable = self.eval(gen.iter, env)
+        items = self.iteration_items(iterable)
+        last = index == len(gens) - 1
+        if items is not None and len(items) <= UNROLL_LIMIT and not gen.ifs:
+            out: list[Value] = []
+            for item in items:
+                self.assign(gen.target, item, env)
+                if last:
+                    out.append(produce(env))
+                else:
+                    sub = self._comprehension(gens, index + 1, env, produce)
+                    if sub is None or sub[0] is None:
+                        return None
+                    out.extend(sub[0])
+            return out, len(out)
+        length = None
+        if not gen.ifs:
+            length = _seq_length(iterable)
+        self.assign(gen.target, self.iteration_element(iterable), env)
+        for cond in gen.ifs:
+            self.eval(cond, env)
+        if last:
+            self._last_elem = produce(env)
+            return None, length
+        sub = self._comprehension(gens, index + 1, env, produce)
+        if sub is None:
+            return None
+        inner = sub[1]
+        total = length * inner if length is not None and inner is not None else None
+        return None, total
+
+    def _eval_dictcomp(self, node: ast.DictComp, env: Env) -> Value:
+        local = Env(env)
+        for gen in node.generators:
+            self.assign(gen.target, self.iteration_element(self.eval(gen.iter, local)), local)
+        self.eval(node.key, local)
+        self.eval(node.value, local)
+        return UNKNOWN
+
+    def _eval_lambda(self, node: ast.Lambda, env: Env) -> Value:
+        defaults = [self.eval(d, env) for d in node.args.defaults]
+        return FunctionVal(node, env, defaults, {}, called=True)
+
+    def _eval_ifexp(self, node: ast.IfExp, env: Env) -> Value:
+        test = self.truth(self.eval(node.test, env))
+        if test is True:
+            return self.eval(node.body, env)
+        if test is False:
+            return self.eval(node.orelse, env)
+        return join(self.eval(node.body, env), self.eval(node.orelse, env))
+
+    def _eval_namedexpr(self, node: ast.NamedExpr, env: Env) -> Value:
+        v = self.eval(node.value, env)
+        self.assign(node.target, v, env)
+        return v
+
+    def _eval_joinedstr(self, node: ast.JoinedStr, env: Env) -> Value:
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue):
+                self.eval(v.value, env)
+        return UNKNOWN
+
+    def _eval_starred(self, node: ast.Starred, env: Env) -> Value:
+        return self.eval(node.value, env)
+
+    def _eval_await(self, node: ast.Await, env: Env) -> Value:
+        self.eval(node.value, env)
+        return UNKNOWN
+
+    def _eval_yield(self, node: ast.Yield | ast.YieldFrom, env: Env) -> Value:
+        if node.value is not None:
+            self.eval(node.value, env)
+        return UNKNOWN
+
+    _expr_handlers: dict[type, Callable[[Interpreter, Any, Env], Value]] = {
+        ast.Constant: _eval_constant,
+        ast.Name: _eval_name,
+        ast.Attribute: _eval_attribute,
+        ast.Call: _eval_call,
+        ast.BinOp: _eval_binop,
+        ast.UnaryOp: _eval_unaryop,
+        ast.BoolOp: _eval_boolop,
+        ast.Compare: _eval_compare,
+        ast.Subscript: _eval_subscript,
+        ast.Slice: _eval_slice,
+        ast.Tuple: _eval_seq,
+        ast.List: _eval_seq,
+        ast.Set: _eval_seq,
+        ast.Dict: _eval_dict,
+        ast.ListComp: _eval_comprehension,
+        ast.GeneratorExp: _eval_comprehension,
+        ast.SetComp: _eval_comprehension,
+        ast.DictComp: _eval_dictcomp,
+        ast.Lambda: _eval_lambda,
+        ast.IfExp: _eval_ifexp,
+        ast.NamedExpr: _eval_namedexpr,
+        ast.JoinedStr: _eval_joinedstr,
+        ast.Starred: _eval_starred,
+        ast.Await: _eval_await,
+        ast.Yield: _eval_yield,
+        ast.YieldFrom: _eval_yield,
+    }
+
+    # ------------------------------------------------------------------------------------
+    # helpers used by rules
+
+    def truth(self, v: Value) -> bool | None:
+        if isinstance(v, Const):
+            try:
+                return bool(v.value)
+            except Exception:
+                return None
+        if isinstance(v, Seq) and v.items is not None:
+            return bool(v.items)
+        if isinstance(v, (LayerVal, ModelVal, FunctionVal, ClassVal, DatasetVal)):
+            return True
+        return None
+
+    def iteration_items(self, v: Value) -> list[Value] | None:
+        if isinstance(v, Seq) and v.items is not None:
+            return list(v.items)
+        if isinstance(v, DictVal):
+            return [Const(k) for k in v.items]
+        if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
+            return [Const(c) for c in v.value]
+        return None
+
+    def iteration_element(self, v: Value) -> Value:
+        if isinstance(v, Seq):
+            return v.element_join()
+        if isinstance(v, DatasetVal):
+            return v.element
+        if isinstance(v, Tensor):
+            dims = v.shape.dims
+            if dims:
+                return Tensor(v.shape.__class__(dims[1:]), v.dtype, v.kind)
+            return UNKNOWN
+        if isinstance(v, DictVal):
+            keys = list(v.items)
+            if keys:
+                out: Value = Const(keys[0])
+                for k in keys[1:]:
+                    out = join(out, Const(k))
+                return out
+        return UNKNOWN
+
+    def is_keras_layer_class(self, cls: ClassVal) -> bool:
+        for name in cls.library_bases():
+            if name in ("keras.Layer", "keras.Model", "keras.Sequential") or (
+                name.startswith("keras.layers.") and name.rsplit(".", 1)[-1] in LAYERS
+            ) or name.endswith(".Layer") or name.endswith(".Model"):
+                return True
+        return False
+
+    def is_keras_model_class(self, cls: ClassVal) -> bool:
+        return any(n in ("keras.Model", "keras.Sequential") or n.endswith(".Model") for n in cls.library_bases())
+
+    @contextmanager
+    def calling(self, span: Span) -> Iterator[None]:
+        self.call_spans.append(span)
+        try:
+            yield
+        finally:
+            self.call_spans.pop()
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+_NOPE = object()
+
+
+def _py(v: Value) -> Any:
+    if isinstance(v, Const):
+        return v.value
+    if isinstance(v, Seq) and v.items is not None:
+        vals = [_py(i) for i in v.items]
+        if any(x is _NOPE for x in vals):
+            return _NOPE
+        return tuple(vals) if v.kind == "tuple" else vals
+    if isinstance(v, DictVal):
+        return v.items.keys()
+    return _NOPE
+
+
+def _identity_known(a: Value, b: Value) -> bool | None:
+    """``x is None`` where x is a known non-None value (a tensor, a layer...)."""
+    if isinstance(b, Const) and b.value is None:
+        if isinstance(a, Const):
+            return a.value is None
+        if isinstance(a, Unknown):
+            return None
+        return False
+    return None
+
+
+def _seq_length(v: Value) -> int | None:
+    if isinstance(v, Seq):
+        return v.size()
+    if isinstance(v, Tensor):
+        return v.shape[0] if isinstance(v.shape[0], int) else None
+    return None
+
+
+def _join_scopes(states: list[dict[str, Value]], keep_new: bool = True) -> dict[str, Value]:
+    if len(states) == 1:
+        return states[0]
+    out: dict[str, Value] = {}
+    names: dict[str, None] = {}
+    for s in states:
+        for k in s:
+            names[k] = None
+    for name in names:
+        present = [s[name] for s in states if name in s]
+        v = present[0]
+        for other in present[1:]:
+            if other is not v:
+                v = join(v, other)
+        out[name] = v
+    return out
+
+
+def _target_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_target_name(node.value)}.{node.attr}"
+    try:
+        return ast.unparse(node)
+    except Exception:
+        return "?"
+
+
+def _is_generator(node: ast.AST) -> bool:
+    if isinstance(node, ast.Lambda):
+        return False
+    stack: list[ast.AST] = list(getattr(node, "body", []))
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+    return False
+
+
+def registry_shape_unknown() -> Any:
+    from .shapes import UNKNOWN_SHAPE
+
+    return UNKNOWN_SHAPE

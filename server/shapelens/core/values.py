@@ -1,0 +1,375 @@
+"""Abstract values the interpreter computes with.
+
+Each Python expression evaluates to one of these: a known Python constant, a sequence or dict,
+a tensor (with shape, dtype and flavour: tf/numpy/keras/variable), a Keras layer or model, a
+tf.data dataset (its element structure), a user function or class, or a reference to a library
+object (`LibRef`, a canonical dotted name like ``keras.layers.Dense``). Anything else is
+`Unknown`: the analysis goes on, and nothing is claimed about it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .facts import Span
+from .shapes import (
+    UNKNOWN_SHAPE,
+    Dim,
+    DType,
+    Shape,
+    format_shape,
+    join_shape,
+)
+
+if TYPE_CHECKING:
+    from .layers.base import LayerSpec
+
+
+class Value:
+    """Base of all abstract values."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(eq=False, slots=True)
+class Unknown(Value):
+    """Nothing is known. ``name`` is the variable it was bound to, used as a symbolic dim."""
+
+    name: str | None = None
+
+    def describe(self) -> str:
+        return "unknown"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(eq=False, slots=True)
+class Const(Value):
+    """A known Python scalar: int, float, bool, str, bytes, None, Ellipsis, or a slice."""
+
+    value: Any
+
+    def describe(self) -> str:
+        return repr(self.value)
+
+
+@dataclass(eq=False, slots=True)
+class Seq(Value):
+    """A list or tuple. ``items`` when each element is known; else a homogeneous ``elem`` and
+    possibly a known ``length`` (e.g. a comprehension over ``range(32)``)."""
+
+    items: list[Value] | None
+    kind: Literal["list", "tuple"] = "tuple"
+    elem: Value = field(default_factory=Unknown)
+    length: int | None = None
+
+    def size(self) -> int | None:
+        return len(self.items) if self.items is not None else self.length
+
+    def element_join(self) -> Value:
+        if self.items is None:
+            return self.elem
+        if not self.items:
+            return UNKNOWN
+        out = self.items[0]
+        for it in self.items[1:]:
+            out = join(out, it)
+        return out
+
+
+@dataclass(eq=False, slots=True)
+class DictVal(Value):
+    """A dict with known (constant) keys."""
+
+    items: dict[Any, Value]
+
+
+@dataclass(eq=False, slots=True)
+class SliceVal(Value):
+    lower: Value
+    upper: Value
+    step: Value
+
+
+TensorKind = Literal["tf", "np", "keras", "var", "spec", "ragged", "sparse"]
+
+
+@dataclass(eq=False, slots=True)
+class Tensor(Value):
+    """A tensor-like value. ``kind``: eager tf.Tensor, numpy ndarray, symbolic KerasTensor,
+    tf.Variable, TensorSpec, ragged or sparse. ``origin`` is where it was produced,
+    ``label`` says by what (for messages naming where each side came from)."""
+
+    shape: Shape
+    dtype: DType = None
+    kind: TensorKind = "tf"
+    origin: Span | None = None
+    label: str = ""
+    content: list[Value] | None = None  # known elements of small 1-D int tensors (tf.shape)
+    history: Any = None  # (layer, inputs) that produced a KerasTensor, for model replays
+    name: str | None = None  # keras.Input(name=...)
+
+    def describe(self) -> str:
+        return f"{format_shape(self.shape)} {self.dtype or '?'}"
+
+    def with_shape(self, shape: Shape, dtype: DType | str = "same") -> Tensor:
+        return Tensor(
+            shape,
+            self.dtype if dtype == "same" else dtype,
+            self.kind,
+            None,
+            "",
+        )
+
+
+@dataclass(eq=False, slots=True)
+class LibRef(Value):
+    """A library module, class or function, by canonical dotted name (``tf.reshape``)."""
+
+    name: str
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False, slots=True)
+class BoundMethod(Value):
+    receiver: Value
+    name: str
+
+
+@dataclass(eq=False, slots=True)
+class LayerVal(Value):
+    """A Keras layer instance built from a known layer class."""
+
+    spec: LayerSpec
+    args: list[Value]
+    kwargs: dict[str, Value]
+    origin: Span | None = None
+    built_input: Any = None  # input structure (shapes) of the first call
+    outputs: Any = None  # last output value, for ``layer.output``
+    config_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def class_name(self) -> str:
+        return self.spec.name
+
+    def describe(self) -> str:
+        return f"{self.spec.name} layer"
+
+
+@dataclass(eq=False, slots=True)
+class ModelVal(Value):
+    """A Keras model: ``sequential``, ``functional`` or an instance of a user subclass."""
+
+    kind: Literal["sequential", "functional", "subclass", "application"]
+    layers: list[Value] = field(default_factory=list)
+    inputs: Value | None = None  # structure of keras tensors
+    outputs: Value | None = None
+    origin: Span | None = None
+    name: str | None = None
+    compiled: dict[str, Value] | None = None
+    compile_span: Span | None = None
+    input_from_first_layer: bool = False
+    spans: list[Span | None] = field(default_factory=list)  # constructor span of each layer
+    instance: Any = None  # the Instance for subclassed models
+    built_input: Value | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind} model"
+
+
+@dataclass(eq=False, slots=True)
+class DatasetVal(Value):
+    """A tf.data.Dataset with a known element structure (tensors of kind ``spec``)."""
+
+    element: Value
+    cardinality: int | None = None
+    origin: Span | None = None
+
+
+@dataclass(eq=False, slots=True)
+class FunctionVal(Value):
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    closure: Any  # Env
+    defaults: list[Value] = field(default_factory=list)
+    kw_defaults: dict[str, Value] = field(default_factory=dict)
+    owner: Any = None  # ClassVal for methods
+    name: str = "<lambda>"
+    called: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class ClassVal(Value):
+    node: ast.ClassDef
+    name: str
+    bases: list[Value]
+    namespace: dict[str, Value]
+
+    def mro(self) -> list[Value]:
+        out: list[Value] = [self]
+        for b in self.bases:
+            if isinstance(b, ClassVal):
+                for c in b.mro():
+                    if c not in out:
+                        out.append(c)
+            else:
+                out.append(b)
+        return out
+
+    def lookup(self, name: str) -> Value | None:
+        for c in self.mro():
+            if isinstance(c, ClassVal) and name in c.namespace:
+                return c.namespace[name]
+        return None
+
+    def library_bases(self) -> list[str]:
+        return [b.name for b in self.mro() if isinstance(b, LibRef)]
+
+
+@dataclass(eq=False, slots=True)
+class Instance(Value):
+    cls: ClassVal
+    attrs: dict[str, Value] = field(default_factory=dict)
+    built: bool = False
+    model: ModelVal | None = None  # set for keras.Model subclasses
+    origin: Span | None = None
+
+
+@dataclass(eq=False, slots=True)
+class SuperVal(Value):
+    instance: Value
+    after: ClassVal
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def const_value(v: Value, default: Any = None) -> Any:
+    return v.value if isinstance(v, Const) else default
+
+
+def as_int(v: Value) -> int | None:
+    if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+        return v.value
+    return None
+
+
+def as_dim(v: Value) -> Dim:
+    """A value used as a dimension: int, None (unknown) or a symbolic name."""
+    if isinstance(v, Const):
+        if isinstance(v.value, int) and not isinstance(v.value, bool):
+            return v.value
+        return None
+    if isinstance(v, Unknown) and v.name:
+        return v.name
+    if isinstance(v, Tensor) and v.content is not None and len(v.content) == 1:
+        return as_dim(v.content[0])
+    return None
+
+
+def as_shape(v: Value) -> Shape:
+    """A value used as a shape argument: a tuple/list of dims, an int, a TensorShape-like."""
+    if isinstance(v, Seq):
+        if v.items is not None:
+            return Shape(tuple(as_dim(i) for i in v.items))
+        if v.length is not None:
+            return Shape((None,) * v.length)
+        return UNKNOWN_SHAPE
+    if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+        return Shape((v.value,))
+    if isinstance(v, Tensor):
+        if v.content is not None:
+            return Shape(tuple(as_dim(i) for i in v.content))
+        if v.shape.dims is not None and len(v.shape.dims) == 1 and isinstance(v.shape.dims[0], int):
+            return Shape((None,) * v.shape.dims[0])
+    return UNKNOWN_SHAPE
+
+
+def shape_value(shape: Shape) -> Value:
+    """A tensor's ``.shape`` as a Python value (a tuple of ints/None)."""
+    if shape.dims is None:
+        return UNKNOWN
+    items: list[Value] = []
+    for d in shape.dims:
+        if isinstance(d, str):
+            items.append(Unknown(d))
+        else:
+            items.append(Const(d))
+    return Seq(items, "tuple")
+
+
+def is_tensor(v: Value) -> bool:
+    return isinstance(v, Tensor)
+
+
+def tensors_in(v: Value) -> list[Tensor]:
+    if isinstance(v, Tensor):
+        return [v]
+    if isinstance(v, Seq) and v.items is not None:
+        return [t for i in v.items for t in tensors_in(i)]
+    if isinstance(v, DictVal):
+        return [t for i in v.items.values() for t in tensors_in(i)]
+    return []
+
+
+def join(a: Value, b: Value) -> Value:
+    """Least upper bound of two possibilities (branches, loop iterations, call sites)."""
+    if a is b:
+        return a
+    if isinstance(a, Const) and isinstance(b, Const):
+        if type(a.value) is type(b.value) and a.value == b.value:
+            return a
+        return UNKNOWN
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Tensor(
+            join_shape(a.shape, b.shape),
+            a.dtype if a.dtype == b.dtype else None,
+            a.kind if a.kind == b.kind else "tf",
+            a.origin if a.origin == b.origin else None,
+            a.label if a.label == b.label else "",
+        )
+    if isinstance(a, Seq) and isinstance(b, Seq):
+        if a.items is not None and b.items is not None and len(a.items) == len(b.items):
+            return Seq([join(x, y) for x, y in zip(a.items, b.items, strict=True)], a.kind)
+        la, lb = a.size(), b.size()
+        return Seq(
+            None,
+            a.kind,
+            join(a.element_join(), b.element_join()),
+            la if la == lb else None,
+        )
+    if isinstance(a, DictVal) and isinstance(b, DictVal):
+        if a.items.keys() == b.items.keys():
+            return DictVal({k: join(v, b.items[k]) for k, v in a.items.items()})
+        return UNKNOWN
+    if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
+        return DatasetVal(join(a.element, b.element))
+    if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name:
+        return a
+    return UNKNOWN
+
+
+def describe_structure(v: Value) -> str:
+    """Human text for nested tensor structures, e.g. a dataset's element spec."""
+    if isinstance(v, Tensor):
+        return f"{format_shape(v.shape)} {v.dtype or '?'}"
+    if isinstance(v, Seq):
+        if v.items is None:
+            return "[...]"
+        inner = ", ".join(describe_structure(i) for i in v.items)
+        if v.kind == "tuple":
+            return f"({inner},)" if len(v.items) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if isinstance(v, DictVal):
+        return "{" + ", ".join(f"{k!r}: {describe_structure(i)}" for k, i in v.items.items()) + "}"
+    if isinstance(v, Const):
+        return repr(v.value)
+    return "?"

@@ -1,0 +1,176 @@
+"""Differential testing against real TensorFlow/Keras/numpy.
+
+A test writes a small program (snippet) that binds names; `run_real` executes it under real TF
+and reads each name's shape/dtype (or the exception it raised); `run_engine` runs the static
+engine on the same text. `compare` applies the project's contract:
+
+- where the engine gives a dim, it must equal the real one; a fully known engine shape must
+  equal the real shape exactly, and a known engine dtype must equal the real dtype;
+- where TF raised, the engine must not claim a shape for that name;
+- an *error* diagnostic from the engine is allowed only when TF really raised.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+from shapelens.core.analysis import analyze_source  # noqa: E402
+
+PREAMBLE = """\
+import numpy as np
+import tensorflow as tf
+import keras
+from keras import layers, ops
+"""
+
+
+@dataclass
+class Observed:
+    shape: tuple[Any, ...] | None
+    dtype: str | None
+
+
+@dataclass
+class RealResult:
+    values: dict[str, Observed] = field(default_factory=dict)
+    error: BaseException | None = None
+    error_line: int | None = None
+
+
+def _dtype_name(v: Any) -> str | None:
+    dt = getattr(v, "dtype", None)
+    if dt is None:
+        return None
+    name = getattr(dt, "name", None)
+    if isinstance(name, str):
+        return "string" if name == "string" else name
+    s = str(dt)
+    return s.replace("tf.", "").replace("<dtype: '", "").replace("'>", "")
+
+
+def observe(v: Any) -> Observed | None:
+    """Shape/dtype of a real value, or None when it is not tensor-like."""
+    shape = getattr(v, "shape", None)
+    if shape is None:
+        return None
+    try:
+        dims = tuple(None if d is None else int(d) for d in tuple(shape))
+    except (TypeError, ValueError):
+        return None
+    return Observed(dims, _dtype_name(v))
+
+
+def run_real(source: str, names: list[str] | None = None) -> RealResult:
+    """Execute ``PREAMBLE + source`` and observe every tensor-valued global (or ``names``)."""
+    import traceback
+
+    code = PREAMBLE + textwrap.dedent(source)
+    ns: dict[str, Any] = {"__name__": "__snippet__"}
+    result = RealResult()
+    try:
+        exec(compile(code, "<snippet>", "exec"), ns)
+    except BaseException as err:  # noqa: BLE001 - any failure is a verdict
+        result.error = err
+        for frame in reversed(traceback.extract_tb(err.__traceback__)):
+            if frame.filename == "<snippet>":
+                result.error_line = (frame.lineno or 0) - PREAMBLE.count("\n")
+                break
+    for name, v in ns.items():
+        if names is not None and name not in names:
+            continue
+        obs = observe(v)
+        if obs is not None:
+            result.values[name] = obs
+    return result
+
+
+@dataclass
+class EngineResult:
+    values: dict[str, Observed]
+    errors: list[str]
+    error_lines: list[int]
+
+
+def run_engine(source: str) -> EngineResult:
+    """Analyse ``PREAMBLE + source``; the last assignment fact of each top-level name wins."""
+    text = PREAMBLE + textwrap.dedent(source)
+    offset = PREAMBLE.count("\n")
+    analysis = analyze_source(text)
+    values: dict[str, Observed] = {}
+    for f in sorted(analysis.facts, key=lambda f: f.span):
+        if f.kind != "assign" or "." in f.name or f.span.column != 0:
+            continue
+        dims = None if f.shape.dims is None else tuple(f.shape.dims)
+        values[f.name] = Observed(dims, f.dtype)
+    errors = [i.message for i in analysis.issues if i.severity == "error"]
+    lines = [i.span.line - offset for i in analysis.issues if i.severity == "error"]
+    return EngineResult(values, errors, lines)
+
+
+def dims_agree(engine: tuple[Any, ...] | None, real: tuple[Any, ...] | None) -> bool:
+    if engine is None:
+        return True
+    if real is None:
+        return False
+    if len(engine) != len(real):
+        return False
+    return all(not isinstance(e, int) or e == r for e, r in zip(engine, real, strict=True))
+
+
+def fully_known(dims: tuple[Any, ...] | None) -> bool:
+    return dims is not None and all(isinstance(d, int) for d in dims)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    exact: bool
+    detail: str
+
+
+def compare(source: str, names: list[str], real: RealResult | None = None) -> Verdict:
+    """Compare engine and TF on ``names`` in ``source`` under the contract above."""
+    real = real or run_real(source, names)
+    engine = run_engine(source)
+    problems: list[str] = []
+    exact = True
+    if engine.errors and real.error is None:
+        problems.append(f"false alarm: engine reported {engine.errors} but TF ran fine")
+    for name in names:
+        e = engine.values.get(name)
+        r = real.values.get(name)
+        if r is None:
+            if real.error is not None and e is not None and e.shape is not None and fully_known(e.shape):
+                if not engine.errors:
+                    problems.append(
+                        f"{name}: TF raised {type(real.error).__name__}: {str(real.error)[:200]} "
+                        f"but engine claims {e.shape} and reports no error"
+                    )
+            continue
+        if e is None or e.shape is None:
+            exact = False
+            continue
+        if not dims_agree(e.shape, r.shape):
+            problems.append(f"{name}: engine {e.shape} {e.dtype} vs real {r.shape} {r.dtype}")
+            continue
+        if e.dtype is not None and r.dtype is not None and e.dtype != r.dtype:
+            problems.append(f"{name}: dtype engine {e.dtype} vs real {r.dtype} (shape {r.shape})")
+            continue
+        if tuple(e.shape) != tuple(r.shape) or e.dtype is None:
+            exact = False
+    return Verdict(not problems, exact and not problems, "; ".join(problems))
+
+
+def assert_agrees(source: str, names: list[str], require_exact: bool = True) -> Verdict:
+    """Assert agreement; with ``require_exact`` also that the engine knew every name exactly."""
+    v = compare(source, names)
+    assert v.ok, f"{v.detail}\n--- snippet ---\n{textwrap.dedent(source)}"
+    if require_exact:
+        assert v.exact, f"engine not exact for {names}\n--- snippet ---\n{textwrap.dedent(source)}\n{run_engine(source).values}"
+    return v
