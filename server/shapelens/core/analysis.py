@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builtins_rules as _builtins  # noqa: F401  (registers rules)
+from . import data as _data  # noqa: F401
 from . import layers as _layers  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import ops as _ops  # noqa: F401

@@ -1,0 +1,1 @@
+"""Keras applications layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras attention layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras conv layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras merge layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras normalization layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras pooling layers (rules being written)."""

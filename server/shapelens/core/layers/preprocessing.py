@@ -1,0 +1,1 @@
+"""Keras preprocessing layers (rules being written)."""

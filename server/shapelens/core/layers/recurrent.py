@@ -1,0 +1,1 @@
+"""Keras recurrent layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""Keras reshaping layers (rules being written)."""

@@ -1,0 +1,1 @@
+"""keras_ops (rules being written)."""

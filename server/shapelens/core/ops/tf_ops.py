@@ -1,0 +1,1 @@
+"""tf_ops (rules being written)."""
