@@ -20,7 +20,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
-from shapelens.core.analysis import analyze_source  # noqa: E402
+from shapelens.core.analysis import analyze_source
 
 PREAMBLE = """\
 import numpy as np
@@ -75,7 +75,7 @@ def run_real(source: str, names: list[str] | None = None) -> RealResult:
     result = RealResult()
     try:
         exec(compile(code, "<snippet>", "exec"), ns)
-    except BaseException as err:  # noqa: BLE001 - any failure is a verdict
+    except BaseException as err:
         result.error = err
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
             if frame.filename == "<snippet>":
@@ -146,12 +146,16 @@ def compare(source: str, names: list[str], real: RealResult | None = None) -> Ve
         e = engine.values.get(name)
         r = real.values.get(name)
         if r is None:
-            if real.error is not None and e is not None and e.shape is not None and fully_known(e.shape):
-                if not engine.errors:
-                    problems.append(
-                        f"{name}: TF raised {type(real.error).__name__}: {str(real.error)[:200]} "
-                        f"but engine claims {e.shape} and reports no error"
-                    )
+            if (
+                real.error is not None
+                and e is not None
+                and fully_known(e.shape)
+                and not engine.errors
+            ):
+                problems.append(
+                    f"{name}: TF raised {type(real.error).__name__}: {str(real.error)[:200]} "
+                    f"but engine claims {e.shape} and reports no error"
+                )
             continue
         if e is None or e.shape is None:
             exact = False

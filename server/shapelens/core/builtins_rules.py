@@ -4,6 +4,7 @@ so that dimension arithmetic like ``len(class_names)`` or ``range(num_blocks)`` 
 from __future__ import annotations
 
 import builtins
+from typing import Literal
 
 from .registry import Call, function
 from .values import (
@@ -66,19 +67,18 @@ def _enumerate(call: Call) -> Value:
     start = call.int(1, "start", 0) or 0
     if isinstance(v, Seq) and v.items is not None:
         return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(v.items)], "list")
-    elem = _element(v)
-    return Seq(None, "list", Seq([Unknown(), elem], "tuple"), _size(v))
+    if v is None:
+        return UNKNOWN
+    return Seq(None, "list", Seq([Unknown(), _element(v)], "tuple"), _size(v))
 
 
 @function("builtins.zip")
 def _zip(call: Call) -> Value:
     seqs = call.args
-    if seqs and all(isinstance(s, Seq) and s.items is not None for s in seqs):
-        n = min(len(s.items) for s in seqs)  # type: ignore[union-attr]
-        return Seq(
-            [Seq([s.items[i] for s in seqs], "tuple") for i in range(n)],  # type: ignore[union-attr]
-            "list",
-        )
+    known = [s.items for s in seqs if isinstance(s, Seq) and s.items is not None]
+    if seqs and len(known) == len(seqs):
+        n = min(len(items) for items in known)
+        return Seq([Seq([items[i] for items in known], "tuple") for i in range(n)], "list")
     return Seq(None, "list", Seq([_element(s) for s in seqs], "tuple"))
 
 
@@ -100,7 +100,7 @@ def _size(v: Value) -> int | None:
 
 @function("builtins.list", "builtins.tuple")
 def _list(call: Call) -> Value:
-    kind = "list" if call.name.endswith("list") else "tuple"
+    kind: Literal["list", "tuple"] = "list" if call.name.endswith("list") else "tuple"
     v = call.arg(0)
     if v is None:
         return Seq([], kind)
@@ -142,7 +142,7 @@ def _minmax(call: Call) -> Value:
         values = values[0].items
     if values and all(isinstance(v, Const) for v in values) and not call.kwargs:
         try:
-            return Const(fn([v.value for v in values]))  # type: ignore[union-attr]
+            return Const(fn([v.value for v in values if isinstance(v, Const)]))
         except Exception:
             return UNKNOWN
     return UNKNOWN
@@ -156,7 +156,7 @@ def _sorted(call: Call) -> Value:
             return Seq(list(reversed(v.items)), "list")
         if all(isinstance(i, Const) for i in v.items) and not call.kwargs:
             try:
-                return Seq([Const(x) for x in sorted(i.value for i in v.items)], "list")  # type: ignore[union-attr]
+                return Seq([Const(x) for x in sorted(i.value for i in v.items if isinstance(i, Const))], "list")
             except TypeError:
                 return UNKNOWN
         return Seq(None, "list", v.element_join(), len(v.items))

@@ -34,7 +34,7 @@ class Span:
             end_col = col
         return Span(line, col, end_line, end_col)
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, object]:
         return {
             "line": self.line,
             "column": self.column,

@@ -51,7 +51,7 @@ MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
 class Env:
     """A scope: module globals, a function's locals or a class body."""
 
-    __slots__ = ("vars", "parent", "global_names")
+    __slots__ = ("global_names", "parent", "vars")
 
     def __init__(self, parent: Env | None = None) -> None:
         self.vars: dict[str, Value] = {}
@@ -81,7 +81,7 @@ class Env:
 
 
 class _Frame:
-    __slots__ = ("returns", "function", "call_span", "env")
+    __slots__ = ("call_span", "env", "function", "returns")
 
     def __init__(self, function: FunctionVal | None, call_span: Span | None, env: Env) -> None:
         self.returns: list[Value] = []
@@ -463,18 +463,9 @@ class Interpreter:
         env.set(stmt.name, value)
 
     def _apply_decorator(self, deco: Value, fn: Value) -> Value:
-        if isinstance(deco, LibRef):
-            if deco.name in (
-                "tf.function", "builtins.staticmethod", "builtins.classmethod",
-                "builtins.property", "functools.wraps", "functools.lru_cache", "functools.cache",
-            ) or deco.name.startswith("keras.saving.register_keras_serializable") or deco.name.startswith(
-                "keras.utils.register_keras_serializable"
-            ):
-                return fn
-        if isinstance(deco, Unknown) or isinstance(deco, LibRef):
-            # A decorator factory call result (e.g. @tf.function(jit_compile=True)) or an
-            # unknown decorator: keep the function when it is a known pass-through.
-            return fn if isinstance(deco, LibRef) and deco.name.startswith("tf.function") else fn
+        """Decorators are assumed to keep the function's behaviour (tf.function, keras
+        serialization registration, functools wrappers). An unknown decorator might replace
+        it, but analysing the body as written is what the user expects to see."""
         return fn
 
     def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
@@ -785,11 +776,17 @@ class Interpreter:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)
             return Seq(None, left.kind, join(left.element_join(), right.element_join()))
-        if isinstance(left, Seq) and isinstance(right, Const) and op is ast.Mult:
-            if left.items is not None and isinstance(right.value, int) and 0 <= right.value:
-                if len(left.items) * right.value <= MAX_SEQ_ITEMS:
-                    return Seq(list(left.items) * right.value, left.kind)
-                return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
+        if (
+            isinstance(left, Seq)
+            and isinstance(right, Const)
+            and op is ast.Mult
+            and left.items is not None
+            and isinstance(right.value, int)
+            and right.value >= 0
+        ):
+            if len(left.items) * right.value <= MAX_SEQ_ITEMS:
+                return Seq(list(left.items) * right.value, left.kind)
+            return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
         if isinstance(right, Seq) and isinstance(left, Const) and op is ast.Mult:
             return self.binop(op, right, left, node)
         return UNKNOWN

@@ -8,6 +8,7 @@ raises `ShapeError` when TF would certainly fail, or `Unknowable` when it cannot
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ class Call:
     arg_nodes: list[ast.AST] = field(default_factory=list)
     kwarg_nodes: dict[str, ast.AST] = field(default_factory=dict)
 
-    def arg(self, index: int, name: str | None = None) -> Value | None:
+    def arg(self, index: builtins.int, name: str | None = None) -> Value | None:
         """Positional argument ``index`` or keyword ``name``; None when not given."""
         if name is not None and name in self.kwargs:
             return self.kwargs[name]
@@ -50,10 +51,10 @@ class Call:
             return self.args[index]
         return None
 
-    def has(self, index: int, name: str | None = None) -> bool:
+    def has(self, index: builtins.int, name: str | None = None) -> bool:
         return self.arg(index, name) is not None
 
-    def value(self, index: int, name: str | None = None, default: Any = None) -> Any:
+    def value(self, index: builtins.int, name: str | None = None, default: Any = None) -> Any:
         """The Python constant passed, ``default`` when absent, UNKNOWN_MARK when unknowable."""
         v = self.arg(index, name)
         if v is None:
@@ -61,26 +62,26 @@ class Call:
         if isinstance(v, Const):
             return v.value
         if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
-            return tuple(i.value for i in v.items)  # type: ignore[union-attr]
+            return tuple(i.value for i in v.items if isinstance(i, Const))
         return UNKNOWN_MARK
 
-    def int(self, index: int, name: str | None = None, default: int | None = None) -> int | None:
+    def int(self, index: builtins.int, name: str | None = None, default: builtins.int | None = None) -> builtins.int | None:
         v = self.arg(index, name)
         if v is None:
             return default
         return as_int(v)
 
-    def shape(self, index: int, name: str | None = None) -> Shape:
+    def shape(self, index: builtins.int, name: str | None = None) -> Shape:
         v = self.arg(index, name)
         return as_shape(v) if v is not None else Shape(None)
 
-    def dtype(self, index: int, name: str | None = None, default: DType = None) -> DType:
+    def dtype(self, index: builtins.int, name: str | None = None, default: DType = None) -> DType:
         v = self.arg(index, name)
         if v is None:
             return default
         return dtype_of_value(v)
 
-    def tensor(self, index: int, name: str | None = None) -> Tensor | None:
+    def tensor(self, index: builtins.int, name: str | None = None) -> Tensor | None:
         v = self.arg(index, name)
         return v if isinstance(v, Tensor) else None
 
@@ -88,7 +89,7 @@ class Call:
     def span(self) -> Span:
         return Span.of(self.node)
 
-    def arg_span(self, index: int, name: str | None = None) -> Span:
+    def arg_span(self, index: builtins.int, name: str | None = None) -> Span:
         if name is not None and name in self.kwarg_nodes:
             return Span.of(self.kwarg_nodes[name])
         if 0 <= index < len(self.arg_nodes):

@@ -8,6 +8,7 @@ would certainly reject the input, and `Unknowable` when it cannot tell.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -64,13 +65,13 @@ def layer(
 class LayerCall:
     """A layer applied to inputs: typed access to its constructor config and call arguments."""
 
-    __slots__ = ("layer", "inputs", "call_kwargs", "interp", "site")
+    __slots__ = ("call_kwargs", "inputs", "interp", "layer", "site")
 
     def __init__(
         self,
         layer: LayerVal,
         inputs: list[Value],
-        call_kwargs: dict[str, Value],
+        call_kwargs: dict[builtins.str, Value],
         interp: Any = None,
         site: Any = None,
     ):
@@ -86,7 +87,7 @@ class LayerCall:
 
     # -- constructor config ---------------------------------------------------------------
 
-    def raw(self, name: str) -> Value | None:
+    def raw(self, name: builtins.str) -> Value | None:
         if name in self.layer.kwargs:
             return self.layer.kwargs[name]
         try:
@@ -97,10 +98,10 @@ class LayerCall:
             return self.layer.args[index]
         return None
 
-    def given(self, name: str) -> bool:
+    def given(self, name: builtins.str) -> builtins.bool:
         return self.raw(name) is not None
 
-    def cfg(self, name: str, default: Any = None) -> Any:
+    def cfg(self, name: builtins.str, default: Any = None) -> Any:
         """The constant value of a config argument; raises Unknowable if given but unknown."""
         v = self.raw(name)
         if v is None:
@@ -108,17 +109,17 @@ class LayerCall:
         if isinstance(v, Const):
             return v.value
         if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
-            return tuple(i.value for i in v.items)  # type: ignore[union-attr]
+            return tuple(i.value for i in v.items if isinstance(i, Const))
         raise Unknowable(name)
 
-    def cfg_soft(self, name: str, default: Any = None) -> Any:
+    def cfg_soft(self, name: builtins.str, default: Any = None) -> Any:
         """Like `cfg` but UNKNOWN_MARK instead of raising."""
         try:
             return self.cfg(name, default)
         except Unknowable:
             return UNKNOWN_MARK
 
-    def int(self, name: str, default: int | None = None) -> int:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int:
         v = self.raw(name)
         if v is None:
             if default is None:
@@ -129,7 +130,7 @@ class LayerCall:
             raise Unknowable(name)
         return i
 
-    def opt_int(self, name: str) -> int | None:
+    def opt_int(self, name: builtins.str) -> builtins.int | None:
         v = self.raw(name)
         if v is None:
             return None
@@ -140,14 +141,19 @@ class LayerCall:
             raise Unknowable(name)
         return i
 
-    def ints(self, name: str, n: int, default: int | tuple[int, ...] | None = None) -> tuple[int, ...]:
+    def ints(
+        self,
+        name: builtins.str,
+        n: builtins.int,
+        default: builtins.int | tuple[builtins.int, ...] | None = None,
+    ) -> tuple[builtins.int, ...]:
         """An int-or-tuple argument (kernel_size, strides, ...) expanded to ``n`` ints."""
         v = self.cfg(name, default)
         if v is None:
             raise Unknowable(name)
-        if isinstance(v, int) and not isinstance(v, bool):
+        if isinstance(v, builtins.int) and not isinstance(v, builtins.bool):
             return (v,) * n
-        if isinstance(v, tuple) and all(isinstance(i, int) for i in v):
+        if isinstance(v, tuple) and all(isinstance(i, builtins.int) for i in v):
             if len(v) == 1 and n > 1:
                 return v * n
             if len(v) != n:
@@ -155,29 +161,29 @@ class LayerCall:
             return v
         raise Unknowable(name)
 
-    def str(self, name: str, default: str) -> str:
+    def str(self, name: builtins.str, default: builtins.str) -> builtins.str:
         v = self.cfg(name, default)
         if v is None:
             return default
-        if not isinstance(v, str):
+        if not isinstance(v, builtins.str):
             raise Unknowable(name)
         return v.lower()
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         v = self.cfg(name, default)
-        if not isinstance(v, bool):
+        if not isinstance(v, builtins.bool):
             if v is None or v == 0 or v == 1:
                 return bool(v)
             raise Unknowable(name)
         return v
 
-    def shape_cfg(self, name: str) -> Shape:
+    def shape_cfg(self, name: builtins.str) -> Shape:
         v = self.raw(name)
         if v is None:
             raise Unknowable(name)
         return as_shape(v)
 
-    def data_format(self) -> str:
+    def data_format(self) -> builtins.str:
         fmt = self.cfg("data_format", None)
         if fmt is None:
             return "channels_last"
@@ -190,13 +196,13 @@ class LayerCall:
         v = self.raw("dtype")
         if v is None:
             return "float32"
-        if isinstance(v, Const) and isinstance(v.value, str) and v.value.startswith("mixed_"):
+        if isinstance(v, Const) and isinstance(v.value, builtins.str) and v.value.startswith("mixed_"):
             return "float16" if "float16" in v.value else "bfloat16"
         return dtype_of_value(v)
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def input(self, index: int = 0, name: str | None = None) -> Value | None:
+    def input(self, index: builtins.int = 0, name: builtins.str | None = None) -> Value | None:
         if name is not None and name in self.call_kwargs:
             return self.call_kwargs[name]
         if index < len(self.inputs):
@@ -206,7 +212,7 @@ class LayerCall:
             return self.call_kwargs.get(key)
         return None
 
-    def x(self, index: int = 0) -> Tensor:
+    def x(self, index: builtins.int = 0) -> Tensor:
         """The ``index``-th positional input as a tensor (keyword by the call signature too)."""
         name = self.layer.spec.call_params[index] if index < len(self.layer.spec.call_params) else None
         v = self.input(index, name)
@@ -214,7 +220,12 @@ class LayerCall:
             raise Unknowable("input")
         return v
 
-    def shape(self, index: int = 0, min_rank: int | None = None, rank: int | None = None) -> tuple:
+    def shape(
+        self,
+        index: builtins.int = 0,
+        min_rank: builtins.int | None = None,
+        rank: builtins.int | None = None,
+    ) -> tuple[Any, ...]:
         """Input dims as a tuple; Unknowable when the rank is unknown.
 
         With ``rank``/``min_rank`` the input rank is checked: a known different rank is a
@@ -238,7 +249,7 @@ class LayerCall:
             )
         return dims
 
-    def axis(self, axis: int, rank: int) -> int:
+    def axis(self, axis: builtins.int, rank: builtins.int) -> builtins.int:
         a = normalize_axis(axis, rank)
         if a is None:
             raise ShapeError(
@@ -248,7 +259,7 @@ class LayerCall:
         return a
 
 
-def channels_axis(fmt: str, rank: int) -> int:
+def channels_axis(fmt: builtins.str, rank: builtins.int) -> builtins.int:
     return rank - 1 if fmt == "channels_last" else 1
 
 
