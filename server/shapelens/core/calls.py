@@ -7,6 +7,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from . import registry
+from .built_inputs import check_against_build
 from .facts import Related, Span
 from .layers.base import LAYERS, LayerCall
 from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable, is_float
@@ -105,8 +106,10 @@ def apply_layer(
     kwargs: dict[str, Value],
     site: Span,
     record: bool = True,
+    replay: bool = False,
 ) -> Value:
-    """Apply a built-in layer's rule to its inputs; record the output at ``site``."""
+    """Apply a built-in layer's rule to its inputs; record the output at ``site``.
+    ``replay``: a model re-running its graph on new inputs; the layer keeps its own outputs."""
     spec = layer.spec
     if spec.multi_input and args and isinstance(args[0], Seq) and args[0].items is not None:
         inputs: list[Value] = list(args[0].items)
@@ -118,6 +121,7 @@ def apply_layer(
     kind = result_kind(inputs + list(call_kwargs.values()))
     first = inputs[0] if inputs else next(iter(call_kwargs.values()), None)
     try:
+        check_against_build(call, layer, first)
         result = spec.rule(call)
     except Unknowable:
         result = UNKNOWN_SHAPE
@@ -128,23 +132,26 @@ def apply_layer(
                 related.append(Related(t.origin, f"input {t.shape} comes from here"))
         if layer.origin is not None and layer.origin != site:
             related.append(Related(layer.origin, f"{spec.name} created here"))
-        interp.report(site, err.message, err.code, related=related)
+        unique = list({(r.span, r.message): r for r in related}.values())
+        interp.report(site, err.message, err.code, related=unique)
         result = UNKNOWN_SHAPE
     label = f"{spec.name} at line {site.line}"
     if isinstance(result, Shape):
         out: Value = Tensor(result, _output_dtype(call, first), kind, site, label)
     else:
         out = _finish(result, kind, site, label)
-    if layer.built_input is None:
+    if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
+    if replay:
+        return out
     layer.outputs = out
     if record:
         main = tensors_in(out)
         if main:
             interp.record_span(site, spec.name, main[0], "layer")
     if kind == "keras":
-        for t in tensors_in(out):
-            t.history = (layer, args, kwargs)
+        for i, t in enumerate(tensors_in(out)):
+            t.history = (layer, args, kwargs, i)
     return out
 
 
@@ -250,6 +257,9 @@ def call_custom_layer(
             t.kind = kind
     if inst.model is not None and inst.model.built_input is None:
         inst.model.built_input = first
+    if kind == "keras":
+        for i, t in enumerate(tensors_in(out)):
+            t.history = (inst, args, kwargs, i)
     if record:
         main = tensors_in(out)
         if main:
@@ -354,4 +364,4 @@ def raise_if(cond: bool, message: str, code: str = "shape-mismatch") -> None:
         raise ShapeError(message, code)
 
 
-__all__ = ["dispatch", "apply_layer", "call_custom_layer", "instantiate", "result_kind", "Unknowable"]
+__all__ = ["Unknowable", "apply_layer", "call_custom_layer", "dispatch", "instantiate", "result_kind"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Span
 from .registry import Call, attribute, function, method
-from .shapes import UNKNOWN_SHAPE, Dim, Shape
+from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
 from .values import (
     UNKNOWN,
     Const,
@@ -131,11 +131,14 @@ def _span_node(span: Span | None) -> ast.AST:
     return node
 
 
-def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape) -> None:
-    """Build a Sequential that had no input yet (first call, ``build``, ``fit``/``predict``)."""
+def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, batch: Dim = None) -> None:
+    """Build a Sequential that had no input yet (first call, ``build``, ``fit``/``predict``).
+    A direct call builds with the data's batch size, as Keras 3 does."""
     if model.kind != "sequential" or model.inputs is not None or input_shape.dims is None:
         return
-    x = Tensor(Shape((None, *input_shape.dims[1:])), "float32", "keras", None, "model input")
+    if not input_shape.dims:
+        return
+    x = Tensor(Shape((batch, *input_shape.dims[1:])), "float32", "keras", None, "model input")
     model.inputs = x
     out: Value = x
     for item in model.layers:
@@ -205,23 +208,205 @@ def _rebatch(v: Value, batch: Dim, kind: str, site: Span) -> Value:
     return UNKNOWN
 
 
+class _NoReplay(Exception):
+    """The model's graph cannot be re-run statically (a step without recorded history)."""
+
+
+def _model_label(model: ModelVal) -> str:
+    return f"model '{model.name}'" if model.name else "the model"
+
+
+def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -> Value:
+    """Keras 3 functional input check: same rank (or one trailing axis of size 1 more/less)
+    and every fixed non-batch dim equal. Returns the input as the graph will see it."""
+    if not isinstance(given, Tensor):
+        return given
+    e, g = expected.shape.dims, given.shape.dims
+    if e is None or g is None:
+        return given
+    what = f"input {index}" + (f" '{expected.name}'" if expected.name else "")
+    if len(g) == len(e) + 1 and g[-1] == 1:
+        given = Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
+        g = g[:-1]
+    elif len(g) + 1 == len(e) and e[-1] == 1:
+        given = Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
+        g = (*g, 1)
+    elif len(g) + 1 == len(e) and isinstance(e[-1], str):
+        return given
+    if len(g) != len(e):
+        hint = ""
+        if len(g) + 1 == len(e) and all(
+            not isinstance(a, int) or not isinstance(b, int) or a == b for a, b in zip(e[1:], g, strict=True)
+        ):
+            hint = "; it looks like a single sample: add a batch axis (e.g. np.expand_dims(x, 0))"
+        raise ShapeError(
+            f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
+            f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
+            f"{len(e)}){hint}",
+            code="model-input-mismatch",
+            related=_input_related(expected),
+        )
+    for axis in range(1, len(e)):
+        if isinstance(e[axis], int) and isinstance(g[axis], int) and e[axis] != g[axis]:
+            raise ShapeError(
+                f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
+                f"but received input with shape {format_shape(given.shape)} (axis {axis}: "
+                f"expected {e[axis]}, got {g[axis]})",
+                code="model-input-mismatch",
+                related=_input_related(expected),
+            )
+    return given
+
+
+def _input_related(expected: Tensor) -> list[object]:
+    from .facts import Related
+
+    if expected.origin is None:
+        return []
+    return [Related(expected.origin, f"model input {format_shape(expected.shape)} is defined here")]
+
+
+def _bind_inputs(model: ModelVal, x: Value, mapping: dict[int, Value]) -> None:
+    inputs = model.inputs
+    if isinstance(inputs, Tensor):
+        if isinstance(x, Seq) and x.items is not None and len(x.items) == 1:
+            x = x.items[0]
+        if isinstance(x, DictVal) and len(x.items) == 1:
+            x = next(iter(x.items.values()))
+        mapping[id(inputs)] = _adjust_input(model, inputs, x, 0)
+        return
+    expected = _input_list(inputs)
+    if expected is None:
+        raise _NoReplay
+    if isinstance(x, DictVal):
+        for i, t in enumerate(expected):
+            if t.name is None or t.name not in x.items:
+                raise _NoReplay
+            mapping[id(t)] = _adjust_input(model, t, x.items[t.name], i)
+        return
+    if isinstance(x, Seq) and x.items is not None:
+        if len(x.items) != len(expected):
+            raise ShapeError(
+                f"{_model_label(model)} has {len(expected)} inputs but was given {len(x.items)}",
+                code="model-input-count",
+            )
+        for i, (t, v) in enumerate(zip(expected, x.items, strict=True)):
+            mapping[id(t)] = _adjust_input(model, t, v, i)
+        return
+    raise _NoReplay
+
+
+def _input_list(inputs: Value | None) -> list[Tensor] | None:
+    if isinstance(inputs, Seq) and inputs.items is not None:
+        out = [t for t in inputs.items if isinstance(t, Tensor)]
+        return out if len(out) == len(inputs.items) else None
+    if isinstance(inputs, DictVal):
+        vals = list(inputs.items.values())
+        out = [t for t in vals if isinstance(t, Tensor)]
+        return out if len(out) == len(vals) else None
+    return None
+
+
+def _replay_graph(interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST) -> Value:
+    """Re-run a functional model's layers on ``x`` (exact shapes, certain mismatches)."""
+    mapping: dict[int, Value] = {}
+    _bind_inputs(model, x, mapping)
+    memo: dict[int, Value] = {}
+
+    def rec(v: Value) -> Value:
+        if isinstance(v, Tensor):
+            key = id(v)
+            if key in mapping:
+                return mapping[key]
+            if key in memo:
+                return memo[key]
+            if v.history is None:
+                raise _NoReplay
+            callee, args, kwargs, pos = v.history
+            new_args = [rec(a) for a in args]
+            new_kwargs = {k: rec(a) for k, a in kwargs.items()}
+            if isinstance(callee, LayerVal):
+                out = apply_layer(interp, callee, new_args, new_kwargs, site, record=False, replay=True)
+            elif isinstance(callee, Instance):
+                out = call_custom_layer(interp, callee, new_args, new_kwargs, site, node, record=False)
+            elif isinstance(callee, ModelVal) and new_args:
+                out = model_output_for(interp, callee, new_args[0], site, node)
+            else:
+                raise _NoReplay
+            ts = tensors_in(out)
+            if pos >= len(ts) or ts[pos].shape.dims is None:
+                raise _NoReplay
+            memo[key] = ts[pos]
+            return ts[pos]
+        if isinstance(v, Seq) and v.items is not None:
+            return Seq([rec(i) for i in v.items], v.kind)
+        if isinstance(v, DictVal):
+            return DictVal({k: rec(i) for k, i in v.items.items()})
+        return v
+
+    assert model.outputs is not None
+    return rec(model.outputs)
+
+
+def _same_structure(inputs: Value | None, x: Value) -> bool:
+    if isinstance(inputs, Tensor):
+        return isinstance(x, Tensor)
+    if isinstance(inputs, Seq) and inputs.items is not None:
+        return isinstance(x, Seq) and x.items is not None and len(x.items) == len(inputs.items)
+    if isinstance(inputs, DictVal):
+        return isinstance(x, DictVal) and set(x.items) == set(inputs.items)
+    return False
+
+
+def _retag(v: Value, kind: str, site: Span) -> Value:
+    if isinstance(v, Tensor):
+        return Tensor(v.shape, v.dtype, kind, site, v.label)  # type: ignore[arg-type]
+    if isinstance(v, Seq) and v.items is not None:
+        return Seq([_retag(i, kind, site) for i in v.items], v.kind)
+    if isinstance(v, DictVal):
+        return DictVal({k: _retag(i, kind, site) for k, i in v.items.items()})
+    return v
+
+
 def model_output_for(interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST) -> Value:
-    """What the model returns for input ``x`` (symbolic or eager)."""
+    """What the model returns for input ``x`` (symbolic or eager): its layers re-run on ``x``."""
     kind = result_kind([x])
     if model.kind == "sequential":
         if model.inputs is None:
             ts = tensors_in(x)
             if ts:
-                build_sequential(interp, model, ts[0].shape)
+                build_sequential(interp, model, ts[0].shape, ts[0].shape[0])
         if model.outputs is None:
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
+        if isinstance(x, Tensor) and x.shape.dims is not None:
+            out: Value = x
+            for item in model.layers:
+                out = _replay_item(interp, item, out, site, node)
+                if not isinstance(out, Tensor) or out.shape.dims is None:
+                    return Tensor(UNKNOWN_SHAPE, None, kind, site)
+            return _retag(out, kind, site)
         return _rebatch(model.outputs, _batch_of(x), kind, site)
-    if model.kind == "functional":
+    if model.kind in ("functional", "application"):
         if model.outputs is None:
             return UNKNOWN
-        return _rebatch(model.outputs, _batch_of(x), kind, site)
+        try:
+            return _retag(_replay_graph(interp, model, x, site, node), kind, site)
+        except _NoReplay:
+            if not _same_structure(model.inputs, x):
+                return Tensor(UNKNOWN_SHAPE, None, kind, site)
+            return _rebatch(model.outputs, _batch_of(x), kind, site)
     if model.kind == "subclass" and model.instance is not None:
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
+    return UNKNOWN
+
+
+def _replay_item(interp: Interpreter, item: Value, x: Value, site: Span, node: ast.AST) -> Value:
+    if isinstance(item, LayerVal):
+        return apply_layer(interp, item, [x], {}, site, record=False, replay=True)
+    if isinstance(item, Instance) and interp.is_keras_layer_class(item.cls):
+        return call_custom_layer(interp, item, [x], {}, site, node, record=False)
+    if isinstance(item, ModelVal):
+        return model_output_for(interp, item, x, site, node)
     return UNKNOWN
 
 
@@ -234,6 +419,9 @@ def call_model(
     main = tensors_in(out)
     if main:
         interp.record_span(site, model.name or "Model", main[0], "layer")
+    if result_kind([x]) == "keras":
+        for i, t in enumerate(tensors_in(out)):
+            t.history = (model, [x], {}, i)
     return out
 
 
@@ -278,6 +466,12 @@ def _model_fit(call: Call) -> Value:
         ts = tensors_in(x) if x is not None else []
         if ts:
             build_sequential(call.interp, model, ts[0].shape)
+    if isinstance(model, ModelVal):
+        x = call.arg(0, "x")
+        if isinstance(x, DatasetVal):
+            x = x.element.items[0] if isinstance(x.element, Seq) and x.element.items else x.element
+        if isinstance(x, (Tensor, Seq, DictVal)):
+            model_output_for(call.interp, model, x, call.span, call.node)
     return UNKNOWN
 
 
