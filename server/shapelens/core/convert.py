@@ -115,4 +115,4 @@ def to_tensor(
     return Tensor(shape, dtype, kind)
 
 
-__all__ = ["literal_shape_dtype", "to_tensor", "NUMPY_DEFAULTS", "TF_DEFAULTS"]
+__all__ = ["NUMPY_DEFAULTS", "TF_DEFAULTS", "literal_shape_dtype", "to_tensor"]

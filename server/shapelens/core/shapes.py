@@ -8,7 +8,7 @@ would certainly fail; anything uncertain degrades to unknown instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 Dim = int | str | None
