@@ -83,6 +83,8 @@ def render_text(analysis: Analysis) -> str:
 
 
 def _fact_text(f: ShapeFact) -> str:
+    if f.shape.dims is None and f.kind in ("assign", "layer"):
+        return f"{f.name}: tensor of unknown shape"
     if f.kind == "dataset":
         return f"{f.name}: dataset of {f.detail}"
     if f.kind == "layer":

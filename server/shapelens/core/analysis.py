@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builtins_rules as _builtins  # noqa: F401  (registers rules)
+from . import checks as _checks  # noqa: F401
 from . import data as _data  # noqa: F401
 from . import layers as _layers  # noqa: F401
 from . import models as _models  # noqa: F401

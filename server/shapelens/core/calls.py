@@ -60,7 +60,20 @@ def dispatch(
         return call_instance(interp, func, args, kwargs, node)
     if isinstance(func, BoundMethod):
         return call_method(interp, func, args, kwargs, node, arg_nodes, kwarg_nodes)
+    _escape(args, kwargs)
     return UNKNOWN
+
+
+def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
+    """Models handed to code the engine cannot follow may be compiled or changed there."""
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, ModelVal):
+            v.escaped = True
+        elif isinstance(v, Instance) and v.model is not None:
+            v.model.escaped = True
+        elif isinstance(v, (Seq, DictVal)):
+            items = v.items.values() if isinstance(v, DictVal) else (v.items or [])
+            _escape(list(items), {})
 
 
 def call_library(
@@ -81,9 +94,7 @@ def call_library(
         spec = LAYERS.get(short)
         if spec is not None:
             return LayerVal(spec, args, kwargs, Span.of(node))
-        lower = registry.FUNCTIONS.get("keras.layers." + short[:1].lower() + short[1:])
-        if lower is not None:
-            return UNKNOWN
+    _escape(args, kwargs)
     return UNKNOWN
 
 
@@ -297,6 +308,7 @@ def call_method(
     if handler is None and kind in ("ndarray", "keras"):
         handler = registry.METHODS.get(("tensor", bm.name))
     if handler is None:
+        _escape(args, kwargs)
         return UNKNOWN
     call = registry.Call(args, kwargs, node, interp, recv, bm.name, arg_nodes, kwarg_nodes)
     return handler(call)
@@ -340,6 +352,8 @@ def _call_super(
 
 @registry.function("builtins.super")
 def _super(call: registry.Call) -> Value:
+    if len(call.args) == 2 and isinstance(call.args[0], ClassVal):
+        return SuperVal(call.args[1], call.args[0])
     frames = call.interp.frames
     if frames:
         fn = frames[-1].function

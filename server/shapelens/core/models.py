@@ -279,9 +279,18 @@ def _bind_inputs(model: ModelVal, x: Value, mapping: dict[int, Value]) -> None:
     if expected is None:
         raise _NoReplay
     if isinstance(x, DictVal):
+        if any(t.name is None for t in expected):
+            raise _NoReplay
+        missing = [t.name for t in expected if t.name not in x.items]
+        if missing:
+            raise ShapeError(
+                f"{_model_label(model)} has no data for input '{missing[0]}': the inputs are "
+                f"named {[t.name for t in expected]}, but the data's keys are "
+                f"{[k for k in x.items]}",
+                code="model-input-keys",
+                related=_input_related(next(t for t in expected if t.name == missing[0])),
+            )
         for i, t in enumerate(expected):
-            if t.name is None or t.name not in x.items:
-                raise _NoReplay
             mapping[id(t)] = _adjust_input(model, t, x.items[t.name], i)
         return
     if isinstance(x, Seq) and x.items is not None:
@@ -459,19 +468,19 @@ def _model_compile(call: Call) -> Value:
 @method("model", "fit", "evaluate", "train_on_batch", "test_on_batch")
 def _model_fit(call: Call) -> Value:
     model = call.receiver
-    if isinstance(model, ModelVal) and model.kind == "sequential" and model.inputs is None:
-        x = call.arg(0, "x")
-        if isinstance(x, DatasetVal):
-            x = x.element.items[0] if isinstance(x.element, Seq) and x.element.items else x.element
-        ts = tensors_in(x) if x is not None else []
+    if not isinstance(model, ModelVal):
+        return UNKNOWN
+    from .checks import check_training_call
+
+    x, _y = check_training_call(call, model)
+    if x is None:
+        return UNKNOWN
+    if model.kind == "sequential" and model.inputs is None:
+        ts = tensors_in(x)
         if ts:
             build_sequential(call.interp, model, ts[0].shape)
-    if isinstance(model, ModelVal):
-        x = call.arg(0, "x")
-        if isinstance(x, DatasetVal):
-            x = x.element.items[0] if isinstance(x.element, Seq) and x.element.items else x.element
-        if isinstance(x, (Tensor, Seq, DictVal)):
-            model_output_for(call.interp, model, x, call.span, call.node)
+    if isinstance(x, (Tensor, Seq, DictVal)):
+        model_output_for(call.interp, model, x, call.span, call.node)
     return UNKNOWN
 
 

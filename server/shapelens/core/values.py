@@ -180,6 +180,7 @@ class ModelVal(Value):
     spans: list[Span | None] = field(default_factory=list)  # constructor span of each layer
     instance: Any = None  # the Instance for subclassed models
     built_input: Value | None = None
+    escaped: bool = False  # passed to code the engine cannot see (it may compile/change it)
 
     def describe(self) -> str:
         return f"{self.kind} model"

@@ -1,0 +1,210 @@
+"""Model-level checks at ``fit``/``evaluate``/``train_on_batch``: compiled first, targets given
+when the loss needs them, and targets whose shape the compiled loss accepts.
+
+Each rule mirrors an error Keras 3 certainly raises (checked by the scenario and oracle tests);
+anything the engine cannot see for sure (a custom ``train_step``, a model that went through
+unknown code, a loss object it does not know) keeps the check silent.
+"""
+
+from __future__ import annotations
+
+from .facts import Related, Span
+from .registry import Call, function
+from .shapes import ShapeError, format_shape
+from .values import (
+    Const,
+    DatasetVal,
+    DictVal,
+    LibRef,
+    ModelVal,
+    Seq,
+    Tensor,
+    Value,
+)
+
+_LOSS_CLASSES = {
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+    "MeanSquaredError": "mean_squared_error",
+    "MeanAbsoluteError": "mean_absolute_error",
+}
+_LOSS_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+    "categorical_crossentropy": "categorical_crossentropy",
+    "binary_crossentropy": "binary_crossentropy",
+    "mean_squared_error": "mean_squared_error",
+    "mean_absolute_error": "mean_absolute_error",
+}
+
+
+class LossRef(Const):
+    """A loss the engine recognised (from a string, a function or a loss class instance)."""
+
+    __slots__ = ()
+
+
+@function(*(f"keras.losses.{cls}" for cls in _LOSS_CLASSES))
+def _loss_class(call: Call) -> Value:
+    return LossRef(_LOSS_CLASSES[call.name.rsplit(".", 1)[-1]])
+
+
+def loss_name(v: Value | None) -> str | None:
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return _LOSS_ALIASES.get(v.value.lower())
+    if isinstance(v, LibRef) and v.name.startswith("keras.losses."):
+        return _LOSS_ALIASES.get(v.name.rsplit(".", 1)[-1])
+    return None
+
+
+def _custom_training(model: ModelVal) -> bool:
+    inst = model.instance
+    if inst is None:
+        return False
+    cls = getattr(inst, "cls", None)
+    if cls is None:
+        return True
+    return any(cls.lookup(n) is not None for n in ("train_step", "compute_loss", "test_step"))
+
+
+def _split_dataset(x: DatasetVal) -> tuple[Value, Value | None]:
+    elem = x.element
+    if isinstance(elem, Seq) and elem.items is not None and elem.kind == "tuple":
+        if len(elem.items) >= 2:
+            return elem.items[0], elem.items[1]
+        if len(elem.items) == 1:
+            return elem.items[0], None
+    return elem, None
+
+
+def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Value | None]:
+    """Checks for fit/evaluate/train_on_batch/test_on_batch; returns (x, y) as seen by Keras."""
+    method = call.name
+    x = call.arg(0, "x")
+    y = call.arg(1, "y")
+    if isinstance(x, DatasetVal):
+        x, y = _split_dataset(x)
+        from_dataset = True
+    else:
+        from_dataset = False
+    if model.compiled is None:
+        if not model.escaped and model.kind in ("sequential", "functional", "subclass", "application"):
+            related = [Related(model.origin, "model created here")] if model.origin else []
+            raise ShapeError(
+                f"`{method}` is called before `compile()`: Keras raises \"You must call "
+                f"`compile()` before using the model\". Call model.compile(optimizer=..., loss=...) "
+                f"first",
+                code="fit-before-compile",
+                related=list(related),
+            )
+        return x, y
+    if _custom_training(model):
+        return x, y
+    loss = model.compiled.get("loss")
+    name = loss_name(loss)
+    if loss is None or (isinstance(loss, Const) and loss.value is None):
+        return x, y
+    if y is None and (from_dataset or (call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal)))):
+        if x is not None:
+            source = "the dataset yields inputs only" if from_dataset else "no targets (y) are passed"
+            raise ShapeError(
+                f"`{method}` cannot compute the loss: {source}, but the model was compiled with "
+                f"loss {_loss_text(loss, name)}, which needs targets. Yield (inputs, targets) "
+                f"pairs or pass y=",
+                code="missing-targets",
+                related=[Related(model.compile_span, "loss set here")] if model.compile_span else [],
+            )
+    if name is not None and isinstance(y, Tensor):
+        out = _single_output(model)
+        if isinstance(out, Tensor):
+            _check_targets(name, y, out, model, method)
+    return x, y
+
+
+def _loss_text(loss: Value, name: str | None) -> str:
+    if name is not None:
+        return f"'{name}'"
+    if isinstance(loss, Const) and isinstance(loss.value, str):
+        return f"'{loss.value}'"
+    return "a loss"
+
+
+def _single_output(model: ModelVal) -> Value | None:
+    outs = model.outputs
+    if isinstance(outs, Seq) and outs.items is not None and len(outs.items) == 1:
+        return outs.items[0]
+    return outs if isinstance(outs, Tensor) else None
+
+
+def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: str) -> None:
+    yd, od = y.shape.dims, out.shape.dims
+    if yd is None or od is None or not od:
+        return
+    related = []
+    if out.origin is not None:
+        related.append(Related(out.origin, f"model output {format_shape(out.shape)} comes from here"))
+    if model.compile_span is not None:
+        related.append(Related(model.compile_span, "loss set here"))
+    where = f"`{method}`: targets {format_shape(y.shape)} do not fit the model output {format_shape(out.shape)}"
+    if name == "categorical_crossentropy":
+        if len(yd) != len(od):
+            hint = ""
+            if len(yd) + 1 == len(od):
+                hint = "; integer class labels need loss='sparse_categorical_crossentropy'"
+            raise ShapeError(
+                f"{where} under 'categorical_crossentropy', which needs one-hot targets of the "
+                f"output's shape{hint}",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+        if isinstance(yd[-1], int) and isinstance(od[-1], int) and yd[-1] != od[-1]:
+            hint = "; integer class labels need loss='sparse_categorical_crossentropy'" if yd[-1] == 1 else ""
+            raise ShapeError(
+                f"{where} under 'categorical_crossentropy' (last dimension {yd[-1]} vs "
+                f"{od[-1]}){hint}",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+    elif name == "sparse_categorical_crossentropy":
+        if len(yd) == len(od) and isinstance(yd[-1], int) and yd[-1] != 1:
+            raise ShapeError(
+                f"{where} under 'sparse_categorical_crossentropy', which needs integer class "
+                f"labels of shape {format_shape(out.shape.__class__(od[:-1]))}; one-hot targets "
+                f"need loss='categorical_crossentropy'",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+        if len(yd) > len(od):
+            raise ShapeError(
+                f"{where} under 'sparse_categorical_crossentropy' (targets have a higher rank "
+                f"than the output)",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+    elif name == "binary_crossentropy":
+        if len(yd) == len(od) and isinstance(yd[-1], int) and isinstance(od[-1], int) and yd[-1] != od[-1]:
+            raise ShapeError(
+                f"{where} under 'binary_crossentropy' (last dimension {yd[-1]} vs {od[-1]})",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+    elif name in ("mean_squared_error", "mean_absolute_error"):
+        a, b = yd[-1], od[-1]
+        if (
+            len(yd) == len(od)
+            and isinstance(a, int)
+            and isinstance(b, int)
+            and a != b
+            and a != 1
+            and b != 1
+        ):
+            raise ShapeError(
+                f"{where} under '{name}' (last dimension {a} vs {b} cannot broadcast)",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+
+
+__all__ = ["LossRef", "Span", "check_training_call", "loss_name"]
