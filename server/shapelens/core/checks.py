@@ -106,16 +106,16 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
     name = loss_name(loss)
     if loss is None or (isinstance(loss, Const) and loss.value is None):
         return x, y
-    if y is None and (from_dataset or (call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal)))):
-        if x is not None:
-            source = "the dataset yields inputs only" if from_dataset else "no targets (y) are passed"
-            raise ShapeError(
-                f"`{method}` cannot compute the loss: {source}, but the model was compiled with "
-                f"loss {_loss_text(loss, name)}, which needs targets. Yield (inputs, targets) "
-                f"pairs or pass y=",
-                code="missing-targets",
-                related=[Related(model.compile_span, "loss set here")] if model.compile_span else [],
-            )
+    inputs_only = from_dataset or (call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal)))
+    if y is None and x is not None and inputs_only:
+        source = "the dataset yields inputs only" if from_dataset else "no targets (y) are passed"
+        raise ShapeError(
+            f"`{method}` cannot compute the loss: {source}, but the model was compiled with "
+            f"loss {_loss_text(loss, name)}, which needs targets. Yield (inputs, targets) "
+            f"pairs or pass y=",
+            code="missing-targets",
+            related=[Related(model.compile_span, "loss set here")] if model.compile_span else [],
+        )
     if name is not None and isinstance(y, Tensor):
         out = _single_output(model)
         if isinstance(out, Tensor):
