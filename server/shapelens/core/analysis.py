@@ -50,7 +50,7 @@ def analyze_source(text: str, path: str = "<string>") -> Analysis:
 
 def _analyze(text: str, path: str) -> Analysis:
     parsed = parse(text)
-    interp = Interpreter(text.splitlines())
+    interp = Interpreter(text.splitlines(), path)
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 6000))
     try:

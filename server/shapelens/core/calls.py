@@ -93,7 +93,7 @@ def call_library(
         short = name[len("keras.layers.") :]
         spec = LAYERS.get(short)
         if spec is not None:
-            return LayerVal(spec, args, kwargs, Span.of(node))
+            return LayerVal(spec, args, kwargs, Span.of(node), file=interp.current_file)
     _escape(args, kwargs)
     return UNKNOWN
 
@@ -195,7 +195,7 @@ def _output_dtype(call: LayerCall, first: Value | None) -> str | None:
 def instantiate(
     interp: Interpreter, cls: ClassVal, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
-    inst = Instance(cls, origin=Span.of(node))
+    inst = Instance(cls, origin=Span.of(node), file=interp.current_file)
     if interp.is_keras_model_class(cls):
         inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
     init = cls.lookup("__init__")

@@ -19,6 +19,7 @@ from . import builtins_rules, registry
 from .facts import FactKind, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
+from .user_modules import UserModules
 from .shapes import ShapeError, Unknowable
 from .values import (
     UNKNOWN,
@@ -32,6 +33,7 @@ from .values import (
     LayerVal,
     LibRef,
     ModelVal,
+    ModuleVal,
     Seq,
     SliceVal,
     SuperVal,
@@ -143,11 +145,18 @@ class _Terminated(Exception):
 class Interpreter:
     """Runs the abstract interpretation of one module and collects facts and issues."""
 
-    def __init__(self, source_lines: list[str] | None = None) -> None:
+    def __init__(self, source_lines: list[str] | None = None, path: str | None = None) -> None:
         self.facts: dict[tuple[Span, str], ShapeFact] = {}
         self.issues: dict[tuple[Span, str, str], Issue] = {}
         self.frames: list[_Frame] = []
         self.call_spans: list[Span] = []
+        self.call_files: list[str] = []  # the file each entry of call_spans is in
+        # Facts and issues belong to main_file; code of the user's other modules runs with
+        # current_file set to that module, and what happens there is reported at the call
+        # site in main_file.
+        self.main_file = path or "<string>"
+        self.current_file = self.main_file
+        self.user_modules = UserModules(self)
         self.unroll_budget = UNROLL_BUDGET
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
@@ -175,6 +184,8 @@ class Interpreter:
             i += 1
             if fn.called or id(fn.node) in seen or isinstance(fn.node, ast.Lambda):
                 continue
+            if fn.file not in (None, self.main_file):
+                continue
             seen.add(id(fn.node))
             args: list[Value] = []
             params = fn.node.args
@@ -198,8 +209,12 @@ class Interpreter:
     def record(self, node: ast.AST, name: str, value: Value, kind: FactKind = "assign") -> None:
         self.record_span(Span.of(node), name, value, kind)
 
-    def record_span(self, span: Span, name: str, value: Value, kind: FactKind = "assign") -> None:
+    def record_span(
+        self, span: Span, name: str, value: Value, kind: FactKind = "assign", file: str | None = None
+    ) -> None:
         """Remember the value of a name or expression at a place (joined across visits)."""
+        if (file or self.current_file) != self.main_file:
+            return
         if isinstance(value, Tensor):
             fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
         elif isinstance(value, DatasetVal):
@@ -236,9 +251,23 @@ class Interpreter:
     ) -> None:
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
-        for call_span in reversed(self.call_spans[-3:]):
-            if call_span != span:
-                rel.append(Related(call_span, "called from here"))
+        if self.current_file != self.main_file:
+            # An error inside the user's other module: report it where this file calls in.
+            site = next(
+                (s for s, f in zip(reversed(self.call_spans), reversed(self.call_files), strict=True)
+                 if f == self.main_file),
+                None,
+            )
+            if site is None:
+                return
+            where = self.current_file.rsplit("/", 1)[-1]
+            message = f"{message} (in {where}, line {span.line})"
+            span, rel = site, []
+        else:
+            calls = [s for s, f in zip(self.call_spans, self.call_files, strict=True) if f == self.main_file]
+            for call_span in reversed(calls[-3:]):
+                if call_span != span:
+                    rel.append(Related(call_span, "called from here"))
         key = (span, code, message)
         if key not in self.issues:
             self.issues[key] = Issue(span, severity, code, message, rel)
@@ -454,7 +483,7 @@ class Interpreter:
             for a, d in zip(stmt.args.kwonlyargs, stmt.args.kw_defaults, strict=True)
             if d is not None
         }
-        fn = FunctionVal(stmt, env, defaults, kw_defaults, name=stmt.name)
+        fn = FunctionVal(stmt, env, defaults, kw_defaults, name=stmt.name, file=self.current_file)
         self.functions.append(fn)
         value: Value = fn
         for deco in reversed(stmt.decorator_list):
@@ -496,21 +525,34 @@ class Interpreter:
 
     def _exec_import(self, stmt: ast.Import, env: Env) -> None:
         for alias in stmt.names:
+            user = self.user_modules.load(alias.name, 0)
             if alias.asname:
-                env.set(alias.asname, LibRef(module_for_import(alias.name)))
+                env.set(alias.asname, user or LibRef(module_for_import(alias.name)))
             else:
                 top = alias.name.split(".")[0]
-                env.set(top, LibRef(module_for_import(top)))
+                top_user = self.user_modules.load(top, 0) if user is not None else None
+                env.set(top, top_user or LibRef(module_for_import(top)))
 
     def _exec_import_from(self, stmt: ast.ImportFrom, env: Env) -> None:
         module = stmt.module or ""
-        if stmt.level:
-            # Relative imports name the user's own modules; not followed here.
+        user = self.user_modules.load(module, stmt.level) if (module or stmt.level) else None
+        if user is None and stmt.level:
             for alias in stmt.names:
-                env.set(alias.asname or alias.name, UNKNOWN)
+                sub = self.user_modules.load(f"{module}.{alias.name}".strip("."), stmt.level)
+                env.set(alias.asname or alias.name, sub or UNKNOWN)
             return
         for alias in stmt.names:
             if alias.name == "*":
+                if user is not None:
+                    for k, v in user.namespace.items():
+                        if not k.startswith("_"):
+                            env.set(k, v)
+                continue
+            if user is not None:
+                value = user.namespace.get(alias.name)
+                if value is None:
+                    value = self.user_modules.load(f"{module}.{alias.name}", stmt.level) or UNKNOWN
+                env.set(alias.asname or alias.name, value)
                 continue
             env.set(alias.asname or alias.name, LibRef(canonical(f"{module}.{alias.name}")))
 
@@ -597,6 +639,12 @@ class Interpreter:
     def get_attr(self, obj: Value, attr: str, node: ast.AST) -> Value:
         if isinstance(obj, LibRef):
             return LibRef(canonical(f"{obj.name}.{attr}"))
+        if isinstance(obj, ModuleVal):
+            found_in_module = obj.namespace.get(attr)
+            if found_in_module is None:
+                sub = self.user_modules.load(f"{obj.name}.{attr}", 0)
+                return sub if sub is not None else Unknown(attr)
+            return found_in_module
         if isinstance(obj, Instance):
             if attr in obj.attrs:
                 return obj.attrs[attr]
@@ -697,6 +745,10 @@ class Interpreter:
         pushed = not uncalled
         if pushed:
             self.call_spans.append(Span.of(node))
+            self.call_files.append(self.current_file)
+        caller_file = self.current_file
+        if fn.file is not None:
+            self.current_file = fn.file
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, local)
@@ -705,9 +757,11 @@ class Interpreter:
             except _Terminated:
                 pass
         finally:
+            self.current_file = caller_file
             self.frames.pop()
             if pushed:
                 self.call_spans.pop()
+                self.call_files.pop()
         if _is_generator(fn.node):
             return UNKNOWN
         if not frame.returns:
@@ -976,7 +1030,7 @@ class Interpreter:
 
     def _eval_lambda(self, node: ast.Lambda, env: Env) -> Value:
         defaults = [self.eval(d, env) for d in node.args.defaults]
-        return FunctionVal(node, env, defaults, {}, called=True)
+        return FunctionVal(node, env, defaults, {}, called=True, file=self.current_file)
 
     def _eval_ifexp(self, node: ast.IfExp, env: Env) -> Value:
         test = self.truth(self.eval(node.test, env))
@@ -1095,10 +1149,12 @@ class Interpreter:
     @contextmanager
     def calling(self, span: Span) -> Iterator[None]:
         self.call_spans.append(span)
+        self.call_files.append(self.current_file)
         try:
             yield
         finally:
             self.call_spans.pop()
+            self.call_files.pop()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -112,11 +112,13 @@ def _line(span: Span | None) -> int:
 def _apply_item(interp: Interpreter, item: Value, x: Value) -> Value:
     """Apply one element of a Sequential to ``x``, recording at the element's constructor."""
     site = _origin(item)
+    # record at the constructor only when it is in the file being analysed
+    here = site is not None and getattr(item, "file", None) in (None, interp.main_file)
     if isinstance(item, LayerVal):
-        return apply_layer(interp, item, [x], {}, site or Span(1, 0, 1, 0), record=site is not None)
+        return apply_layer(interp, item, [x], {}, site or Span(1, 0, 1, 0), record=here)
     if isinstance(item, Instance) and interp.is_keras_layer_class(item.cls):
         node = _span_node(site)
-        return call_custom_layer(interp, item, [x], {}, site or Span(1, 0, 1, 0), node, record=site is not None)
+        return call_custom_layer(interp, item, [x], {}, site or Span(1, 0, 1, 0), node, record=here)
     if isinstance(item, ModelVal):
         return call_model(interp, item, [x], {}, _span_node(site))
     return Tensor(UNKNOWN_SHAPE, None, result_kind([x]))

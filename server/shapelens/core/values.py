@@ -155,6 +155,7 @@ class LayerVal(Value):
     built_input: Any = None  # input structure (shapes) of the first call
     outputs: Any = None  # last output value, for ``layer.output``
     config_cache: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None  # the source file of ``origin``
 
     @property
     def class_name(self) -> str:
@@ -204,6 +205,7 @@ class FunctionVal(Value):
     owner: Any = None  # ClassVal for methods
     name: str = "<lambda>"
     called: bool = False
+    file: str | None = None  # the source file defining it (user modules are followed)
 
 
 @dataclass(eq=False, slots=True)
@@ -241,6 +243,16 @@ class Instance(Value):
     built: bool = False
     model: ModelVal | None = None  # set for keras.Model subclasses
     origin: Span | None = None
+    file: str | None = None
+
+
+@dataclass(eq=False, slots=True)
+class ModuleVal(Value):
+    """One of the user's own modules, analysed: its top-level names."""
+
+    name: str
+    namespace: dict[str, Value]
+    path: str = ""
 
 
 @dataclass(eq=False, slots=True)
