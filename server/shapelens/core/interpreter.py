@@ -19,8 +19,8 @@ from . import builtins_rules, registry
 from .facts import FactKind, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
-from .user_modules import UserModules
 from .shapes import ShapeError, Unknowable
+from .user_modules import UserModules
 from .values import (
     UNKNOWN,
     BoundMethod,

@@ -12,6 +12,7 @@ from .values import (
     UNKNOWN,
     Const,
     DictVal,
+    LibRef,
     Seq,
     SliceVal,
     Tensor,
@@ -56,7 +57,7 @@ def _py_index(index: Value) -> int | slice | None:
     return None
 
 
-def _opt_int(v: Value) -> int | None | bool:
+def _opt_int(v: Value) -> int | bool | None:
     if isinstance(v, Const) and v.value is None:
         return None
     i = as_int(v)
@@ -93,66 +94,235 @@ def slice_length(dim: Dim, sl: SliceVal) -> Dim:
     return None
 
 
+_NEWAXIS = ("np.newaxis", "tf.newaxis", "numpy.newaxis")
+
+
+def _normalize_index(v: Value) -> Value:
+    """``np.newaxis`` / ``tf.newaxis`` are ``None``."""
+    if isinstance(v, LibRef) and v.name in _NEWAXIS:
+        return Const(None)
+    return v
+
+
+def _is_newaxis(p: Value) -> bool:
+    return isinstance(p, Const) and p.value is None
+
+
+def _is_ellipsis(p: Value) -> bool:
+    return isinstance(p, Const) and p.value is Ellipsis
+
+
+def _is_int_const(p: Value) -> bool:
+    return isinstance(p, Const) and isinstance(p.value, int) and not isinstance(p.value, bool)
+
+
+def _is_scalar_int_tensor(p: Value) -> bool:
+    return (
+        isinstance(p, Tensor)
+        and p.shape.dims == ()
+        and p.dtype is not None
+        and "int" in p.dtype
+    )
+
+
+def _consumes(p: Value) -> int | None:
+    """How many axes of the indexed tensor an index item uses (None: unknown)."""
+    if _is_newaxis(p) or _is_ellipsis(p):
+        return 0
+    if isinstance(p, Tensor) and p.dtype == "bool":
+        return p.shape.rank
+    return 1
+
+
 def tensor_index(t: Tensor, index: Value, node: ast.AST) -> Value:
+    """``x[...]`` on an array or tensor: basic indexing (ints, slices, ``None``, ``...``),
+    boolean masks, and numpy's advanced (integer array) indexing."""
     dims = t.shape.dims
-    parts = index.items if isinstance(index, Seq) and index.kind == "tuple" and index.items is not None else [index]
+    index = _normalize_index(index)
+    if isinstance(index, Seq) and index.kind == "tuple" and index.items is not None:
+        parts = [_normalize_index(p) for p in index.items]
+    elif (
+        isinstance(index, Seq)
+        and index.kind == "list"
+        and index.items is not None
+        and t.kind != "np"
+        and index.items
+        and all(_is_int_const(p) for p in index.items)
+    ):
+        # TensorFlow reads a list of ints as a tuple of indices: x[[0, 1]] is x[0, 1]
+        parts = list(index.items)
+    else:
+        parts = [index]
+    if sum(1 for p in parts if _is_ellipsis(p)) > 1:
+        raise ShapeError("an index can only have a single ellipsis ('...')", code="index")
+    for p in parts:
+        if isinstance(p, Const) and isinstance(p.value, float):
+            raise ShapeError(
+                f"only integers, slices, ellipsis and None are valid indices, got {p.value!r}",
+                code="index",
+            )
     if dims is None:
         return Tensor(Shape(None), t.dtype, t.kind, Span.of(node), t.label)
-    consumed = sum(
-        1
+    counts = [_consumes(p) for p in parts]
+    if any(c is None for c in counts):
+        return _unknown(t, node)
+    consumed = sum(c for c in counts if c is not None)
+    if consumed > len(dims):
+        raise ShapeError(
+            f"too many indices for tensor of shape {format_shape(t.shape)}: "
+            f"{len(dims)} dimensions, but {consumed} were indexed",
+            code="index-out-of-range",
+        )
+    advanced = any(
+        isinstance(p, Seq) or (isinstance(p, Tensor) and p.dtype != "bool" and p.shape.dims != ())
         for p in parts
-        if not (isinstance(p, Const) and (p.value is None or p.value is Ellipsis))
     )
+    if advanced and t.kind == "np":
+        return _advanced_index(t, parts, consumed, node)
+    if advanced:
+        return _unknown(t, node)
     out: list[Dim] = []
+    content: list[Value] | None = [] if t.content is not None and len(dims) == 1 else None
     axis = 0
     for p in parts:
-        if isinstance(p, Const) and p.value is Ellipsis:
+        if _is_ellipsis(p):
             skip = len(dims) - consumed
-            if skip < 0:
-                return _unknown(t, node)
             out.extend(dims[axis : axis + skip])
             axis += skip
             continue
-        if isinstance(p, Const) and p.value is None:
+        if _is_newaxis(p):
             out.append(1)
+            content = None
             continue
-        if axis >= len(dims):
-            raise ShapeError(
-                f"too many indices for tensor of shape {format_shape(t.shape)}: "
-                f"{len(dims)} dimensions, but {consumed} were indexed",
-                code="index-out-of-range",
-            )
         dim = dims[axis]
         if isinstance(p, SliceVal):
             out.append(slice_length(dim, p))
-        elif isinstance(p, Const) and isinstance(p.value, int) and not isinstance(p.value, bool):
-            if isinstance(dim, int) and not -dim <= p.value < dim:
-                raise ShapeError(
-                    f"index {p.value} is out of bounds for axis {axis} with size {dim} "
-                    f"(tensor of shape {format_shape(t.shape)})",
-                    code="index-out-of-range",
-                )
-        elif isinstance(p, Tensor):
-            if p.dtype == "bool":
-                if p.shape.dims is None:
-                    return _unknown(t, node)
-                out.append(None)
-                axis += len(p.shape.dims)
-                continue
+            if content is not None and t.content is not None:
+                key = _py_index(p)
+                content = list(t.content[key]) if isinstance(key, slice) else None
+        elif _is_int_const(p):
+            assert isinstance(p, Const)
+            _check_bounds(p.value, axis, dim, t)
+            if content is not None and t.content is not None and isinstance(dim, int):
+                content = [t.content[p.value]]
+            else:
+                content = None
+        elif _is_scalar_int_tensor(p):
+            content = None
+        elif isinstance(p, Tensor) and p.dtype == "bool":
             if p.shape.dims is None:
                 return _unknown(t, node)
-            if t.kind != "np":
-                return _unknown(t, node)
-            out.extend(p.shape.dims)
-        elif isinstance(p, Seq) and t.kind == "np":
-            n = p.size()
-            out.append(n)
+            for a, b in zip(dims[axis : axis + len(p.shape.dims)], p.shape.dims, strict=False):
+                if isinstance(a, int) and isinstance(b, int) and a != b:
+                    raise ShapeError(
+                        f"boolean index of shape {format_shape(p.shape)} does not match the indexed "
+                        f"tensor of shape {format_shape(t.shape)}",
+                        code="index",
+                    )
+            out.append(None)
+            axis += len(p.shape.dims)
+            content = None
+            continue
         else:
             # an unknown index may be an int, a slice or an index array: rank unknown
             return _unknown(t, node)
         axis += 1
     out.extend(dims[axis:])
-    return Tensor(Shape(tuple(out)), t.dtype, t.kind, Span.of(node), t.label)
+    return Tensor(Shape(tuple(out)), t.dtype, t.kind, Span.of(node), t.label, content)
+
+
+def _check_bounds(i: int, axis: int, dim: Dim, t: Tensor) -> None:
+    if isinstance(dim, int) and not -dim <= i < dim:
+        raise ShapeError(
+            f"index {i} is out of bounds for axis {axis} with size {dim} "
+            f"(tensor of shape {format_shape(t.shape)})",
+            code="index-out-of-range",
+        )
+
+
+def _advanced_index(t: Tensor, parts: list[Value], consumed: int, node: ast.AST) -> Value:
+    """numpy advanced indexing: the index arrays broadcast together; their shape replaces the
+    indexed axes in place when they are adjacent, else goes first."""
+    from .convert import to_tensor
+    from .shapes import broadcast_shapes
+
+    dims = t.shape.dims
+    assert dims is not None
+    out: list[Dim | object] = []
+    marker = object()
+    adv_shapes: list[Shape] = []
+    adv_slots: list[int] = []  # positions in parts of advanced items
+    axis = 0
+    for n, p in enumerate(parts):
+        if _is_ellipsis(p):
+            skip = len(dims) - consumed
+            out.extend(dims[axis : axis + skip])
+            axis += skip
+            continue
+        if _is_newaxis(p):
+            out.append(1)
+            continue
+        dim = dims[axis]
+        if isinstance(p, SliceVal):
+            out.append(slice_length(dim, p))
+            axis += 1
+            continue
+        if _is_int_const(p):
+            assert isinstance(p, Const)
+            _check_bounds(p.value, axis, dim, t)
+            adv_shapes.append(Shape(()))
+        elif isinstance(p, Tensor) and p.dtype == "bool":
+            if p.shape.dims is None:
+                return _unknown(t, node)
+            adv_shapes.append(Shape((None,)))
+            axis += len(p.shape.dims) - 1
+        elif isinstance(p, (Tensor, Seq)):
+            arr = to_tensor(p, "np")
+            if arr is None or arr.shape.dims is None:
+                return _unknown(t, node)
+            if arr.dtype == "bool":
+                adv_shapes.append(Shape((None,)))
+                axis += len(arr.shape.dims) - 1
+            else:
+                if arr.dtype is not None and "int" not in arr.dtype and arr.shape.dims != (0,):
+                    raise ShapeError(
+                        f"arrays used as indices must be of integer (or boolean) type, got "
+                        f"{arr.dtype}",
+                        code="index",
+                    )
+                adv_shapes.append(arr.shape)
+        else:
+            return _unknown(t, node)
+        if not adv_slots or adv_slots[-1] != n - 1:
+            out.append(marker)
+        adv_slots.append(n)
+        axis += 1
+    out.extend(dims[axis:])
+    try:
+        b = Shape(())
+        for s in adv_shapes:
+            b = broadcast_shapes(b, s)
+    except ShapeError:
+        raise ShapeError(
+            "shape mismatch: indexing arrays could not be broadcast together with shapes "
+            + " ".join(format_shape(s) for s in adv_shapes),
+            code="index",
+        ) from None
+    if b.dims is None:
+        return _unknown(t, node)
+    n_markers = sum(1 for o in out if o is marker)
+    final: list[Dim] = []
+    rest: list[Dim] = []
+    for o in out:
+        if o is marker:
+            if n_markers == 1:
+                final.extend(b.dims)
+        else:
+            assert o is None or isinstance(o, (int, str))
+            (final if n_markers == 1 else rest).append(o)
+    if n_markers != 1:
+        final = [*b.dims, *rest]
+    return Tensor(Shape(tuple(final)), t.dtype, t.kind, Span.of(node), t.label)
 
 
 def _unknown(t: Tensor, node: ast.AST) -> Value:

@@ -1,1 +1,447 @@
-"""Keras applications layers (rules being written)."""
+"""``keras.applications``: the pretrained image models (ResNet, VGG, MobileNet, EfficientNet,
+DenseNet, Inception, Xception, NASNet, ConvNeXt families).
+
+Each constructor returns a ``ModelVal(kind="application")`` whose input is the image tensor and
+whose output is ``(batch, classes)`` with ``include_top=True``, the final feature map
+``(batch, h, w, C)`` without it, or ``(batch, C)`` with ``pooling='avg'|'max'``. The feature
+map's spatial size follows each family's downsampling chain exactly as Keras 3.15 builds it
+(e.g. ResNet rounds up at each of its five stride-2 steps, VGG and DenseNet's transitions round
+down, Inception's valid 3x3 convolutions shave pixels), so non-square and odd input sizes come
+out right. Input validation follows ``imagenet_utils.obtain_input_shape``: minimum sizes,
+``include_top=True`` needing a static input shape, and the fixed input size the ImageNet
+classifier weights need. Channels-last only (Keras' default image data format).
+
+The model keeps its configuration as a `LayerVal` in ``ModelVal.layers[0]`` so that calling it
+on another tensor (`application_output`) recomputes the output from that tensor's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..registry import Call, function
+from ..shapes import Dim, Shape, ShapeError, Unknowable
+from ..values import (
+    UNKNOWN,
+    Const,
+    LayerVal,
+    ModelVal,
+    Seq,
+    Tensor,
+    TensorKind,
+    Value,
+)
+from .base import LayerCall, LayerSpec
+
+# ----------------------------------------------------------------------------------------------
+# spatial downsampling steps (one axis)
+
+
+def _ceil2(n: int, built_known: bool) -> int:
+    return (n + 1) // 2
+
+
+def _floor2(n: int, built_known: bool) -> int:
+    return n // 2
+
+
+def _cpad2(n: int, built_known: bool) -> int:
+    """``ZeroPadding2D(correct_pad(x, k))`` + valid stride-2 conv: rounds up when the model was
+    built with a known size; with an unknown size the padding is (0, 1)-style and rounds down."""
+    return (n + 1) // 2 if built_known else n // 2
+
+
+def _valid3s2(n: int, built_known: bool) -> int:
+    return (n - 3) // 2 + 1
+
+
+def _valid3(n: int, built_known: bool) -> int:
+    return n - 2
+
+
+def _floor4(n: int, built_known: bool) -> int:
+    return n // 4
+
+
+Step = Callable[[int, bool], int]
+
+_RESNET: tuple[Step, ...] = (_ceil2,) * 5
+_VGG: tuple[Step, ...] = (_floor2,) * 5
+_MOBILENET: tuple[Step, ...] = (_ceil2, _floor2, _floor2, _floor2, _floor2)
+_CPAD5: tuple[Step, ...] = (_cpad2,) * 5
+_MOBILENET_V2: tuple[Step, ...] = (_ceil2, _cpad2, _cpad2, _cpad2, _cpad2)
+_DENSENET: tuple[Step, ...] = (_ceil2, _ceil2, _floor2, _floor2, _floor2)
+_INCEPTION: tuple[Step, ...] = (_valid3s2, _valid3, _valid3s2, _valid3, _valid3s2, _valid3s2, _valid3s2)
+_XCEPTION: tuple[Step, ...] = (_valid3s2, _valid3, _ceil2, _ceil2, _ceil2, _ceil2)
+_NASNET: tuple[Step, ...] = (_valid3s2, _cpad2, _cpad2, _cpad2, _cpad2)
+_CONVNEXT: tuple[Step, ...] = (_floor4, _floor2, _floor2, _floor2)
+
+
+def _spatial(chain: tuple[Step, ...], n: Dim, built_known: bool) -> Dim:
+    if not isinstance(n, int):
+        return None
+    for step in chain:
+        n = step(n, built_known)
+        if n <= 0:
+            return None
+    return n
+
+
+# ----------------------------------------------------------------------------------------------
+# channel counts
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def _alpha(cfg: dict[str, Any]) -> float | None:
+    a = cfg.get("alpha", 1.0)
+    return float(a) if isinstance(a, (int, float)) and not isinstance(a, bool) else None
+
+
+def _mobilenet_channels(cfg: dict[str, Any]) -> int | None:
+    a = _alpha(cfg)
+    return None if a is None else int(1024 * a)
+
+
+def _mobilenet_v2_channels(cfg: dict[str, Any]) -> int | None:
+    a = _alpha(cfg)
+    if a is None:
+        return None
+    return _make_divisible(1280 * a, 8) if a > 1.0 else 1280
+
+
+def _mobilenet_v3(last: int) -> Callable[[dict[str, Any]], int | None]:
+    def channels(cfg: dict[str, Any]) -> int | None:
+        a = _alpha(cfg)
+        if a is None:
+            return None
+        return _make_divisible(_make_divisible(last * a) * 6)
+
+    return channels
+
+
+def _fixed(c: int) -> Callable[[dict[str, Any]], int | None]:
+    return lambda cfg: c
+
+
+# ----------------------------------------------------------------------------------------------
+# the families
+
+
+_TOP = ("include_top", "weights", "input_tensor", "input_shape", "pooling", "classes", "classifier_activation", "name")
+_V2_PARAMS = (
+    "include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
+    "classifier_activation", "include_preprocessing", "name",
+)
+_CONVNEXT_PARAMS = (
+    "include_top", "include_preprocessing", "weights", "input_tensor", "input_shape", "pooling",
+    "classes", "classifier_activation", "name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    name: str
+    modules: tuple[str, ...]
+    params: tuple[str, ...]
+    chain: tuple[Step, ...]
+    channels: Callable[[dict[str, Any]], int | None]
+    default_size: int
+    min_size: int = 32
+    flatten_top: bool = True  # include_top needs a static input size (obtain_input_shape)
+    square_sizes: tuple[int, ...] = ()  # MobileNet: sizes with their own ImageNet weights
+    default_notop_size: int | None = None  # NASNetMobile uses 224x224 even without a top
+
+
+APPS: dict[str, App] = {}
+
+
+def _add(app: App) -> None:
+    APPS[app.name] = app
+
+
+for _n in ("ResNet50", "ResNet101", "ResNet152"):
+    _add(App(_n, ("resnet", *(("resnet50",) if _n == "ResNet50" else ())), _TOP, _RESNET, _fixed(2048), 224))
+for _n in ("ResNet50V2", "ResNet101V2", "ResNet152V2"):
+    _add(App(_n, ("resnet_v2",), _TOP, _RESNET, _fixed(2048), 224))
+_add(App("VGG16", ("vgg16",), _TOP, _VGG, _fixed(512), 224))
+_add(App("VGG19", ("vgg19",), _TOP, _VGG, _fixed(512), 224))
+_add(App(
+    "MobileNet", ("mobilenet",),
+    ("input_shape", "alpha", "depth_multiplier", "dropout", "include_top", "weights", "input_tensor",
+     "pooling", "classes", "classifier_activation", "name"),
+    _MOBILENET, _mobilenet_channels, 224, square_sizes=(128, 160, 192, 224),
+))
+_add(App(
+    "MobileNetV2", ("mobilenet_v2",),
+    ("input_shape", "alpha", "include_top", "weights", "input_tensor", "pooling", "classes",
+     "classifier_activation", "name"),
+    _MOBILENET_V2, _mobilenet_v2_channels, 224, square_sizes=(96, 128, 160, 192, 224),
+))
+_V3_PARAMS = (
+    "input_shape", "alpha", "minimalistic", "include_top", "weights", "input_tensor", "classes",
+    "pooling", "dropout_rate", "classifier_activation", "include_preprocessing", "name",
+)
+_add(App("MobileNetV3Small", ("mobilenet_v3",), _V3_PARAMS, _MOBILENET_V2, _mobilenet_v3(96), 224, flatten_top=False))
+_add(App("MobileNetV3Large", ("mobilenet_v3",), _V3_PARAMS, _MOBILENET_V2, _mobilenet_v3(160), 224, flatten_top=False))
+for _n, _c, _s in (
+    ("EfficientNetB0", 1280, 224), ("EfficientNetB1", 1280, 240), ("EfficientNetB2", 1408, 260),
+    ("EfficientNetB3", 1536, 300), ("EfficientNetB4", 1792, 380), ("EfficientNetB5", 2048, 456),
+    ("EfficientNetB6", 2304, 528), ("EfficientNetB7", 2560, 600),
+):
+    _add(App(_n, ("efficientnet",), _TOP, _CPAD5, _fixed(_c), _s))
+for _n, _c, _s in (
+    ("EfficientNetV2B0", 1280, 224), ("EfficientNetV2B1", 1280, 240), ("EfficientNetV2B2", 1408, 260),
+    ("EfficientNetV2B3", 1536, 300), ("EfficientNetV2S", 1280, 384), ("EfficientNetV2M", 1280, 480),
+    ("EfficientNetV2L", 1280, 480),
+):
+    _add(App(_n, ("efficientnet_v2",), _V2_PARAMS, _RESNET, _fixed(_c), _s))
+for _n, _c in (("DenseNet121", 1024), ("DenseNet169", 1664), ("DenseNet201", 1920)):
+    _add(App(_n, ("densenet",), _TOP, _DENSENET, _fixed(_c), 224))
+_add(App("InceptionV3", ("inception_v3",), _TOP, _INCEPTION, _fixed(2048), 299, min_size=75))
+_add(App("InceptionResNetV2", ("inception_resnet_v2",), _TOP, _INCEPTION, _fixed(1536), 299, min_size=75))
+_add(App("Xception", ("xception",), _TOP, _XCEPTION, _fixed(2048), 299, min_size=71))
+_NASNET_PARAMS = (
+    "input_shape", "include_top", "weights", "input_tensor", "pooling", "classes",
+    "classifier_activation", "name",
+)
+_add(App("NASNetMobile", ("nasnet",), _NASNET_PARAMS, _NASNET, _fixed(1056), 224, default_notop_size=224))
+_add(App("NASNetLarge", ("nasnet",), _NASNET_PARAMS, _NASNET, _fixed(4032), 331))
+for _n, _c in (
+    ("ConvNeXtTiny", 768), ("ConvNeXtSmall", 768), ("ConvNeXtBase", 1024), ("ConvNeXtLarge", 1536),
+    ("ConvNeXtXLarge", 2048),
+):
+    _add(App(_n, ("convnext",), _CONVNEXT_PARAMS, _CONVNEXT, _fixed(_c), 224))
+
+
+# ----------------------------------------------------------------------------------------------
+# configuration
+
+
+_DEFAULTS: dict[str, Any] = {
+    "include_top": True,
+    "weights": "imagenet",
+    "pooling": None,
+    "classes": 1000,
+    "alpha": 1.0,
+}
+
+
+def _config(app: App, call: Call) -> dict[str, Any]:
+    """Constant arguments by name; UNKNOWN_MARK for arguments given but not known."""
+    from ..registry import UNKNOWN_MARK
+
+    cfg = dict(_DEFAULTS)
+    for i, p in enumerate(app.params):
+        v = call.arg(i, p)
+        if v is None:
+            continue
+        if p in ("input_tensor", "input_shape"):
+            cfg[p] = v
+            continue
+        if isinstance(v, Const):
+            cfg[p] = v.value
+        else:
+            cfg[p] = UNKNOWN_MARK
+    return cfg
+
+
+def _shape_arg(v: Value | None) -> tuple[Any, ...] | None:
+    """``input_shape=(h, w, c)`` with its literal entries (None where unknown)."""
+    if v is None or (isinstance(v, Const) and v.value is None):
+        return None
+    if isinstance(v, Seq) and v.items is not None:
+        return tuple(i.value if isinstance(i, Const) else Ellipsis for i in v.items)
+    raise Unknowable("input_shape")
+
+
+def _err(app: App, message: str) -> ShapeError:
+    return ShapeError(f"keras.applications.{app.name}: {message}", code="invalid-argument")
+
+
+def _input_dims(app: App, cfg: dict[str, Any]) -> tuple[Dim, Dim, Dim]:
+    """``obtain_input_shape``: the (h, w, c) the model's Input gets, with Keras' checks."""
+    shape = _shape_arg(cfg.get("input_shape"))
+    include_top = cfg["include_top"]
+    weights = cfg["weights"]
+    imagenet = weights == "imagenet"
+    require_flatten = include_top is True and app.flatten_top
+    default = app.default_size
+    if shape is not None and app.square_sizes and len(shape) == 3:
+        rows, cols = shape[0], shape[1]
+        default = rows if rows == cols and rows in app.square_sizes else 224
+    if imagenet and include_top is True and cfg["classes"] not in (1000,) and isinstance(cfg["classes"], int):
+        raise _err(app, f"with weights='imagenet' and include_top=True, classes must be 1000, got {cfg['classes']}")
+    if shape is not None:
+        if len(shape) != 3:
+            raise _err(app, f"input_shape must be a tuple of three integers (height, width, channels), got {shape}")
+        if imagenet and require_flatten and all(isinstance(d, int) for d in shape) and shape != (default, default, 3):
+            raise _err(
+                app,
+                f"with include_top=True and weights='imagenet' the input_shape must be "
+                f"{(default, default, 3)}, got {shape}",
+            )
+        if imagenet and isinstance(shape[2], int) and shape[2] != 3:
+            raise _err(app, f"imagenet weights need 3 input channels, got input_shape={shape}")
+        for d in shape[:2]:
+            if isinstance(d, int) and not isinstance(d, bool) and d < app.min_size:
+                raise _err(app, f"input size must be at least {app.min_size}x{app.min_size}, got input_shape={shape}")
+        if require_flatten and any(d is None for d in shape):
+            raise _err(app, f"with include_top=True the input_shape must be static, got {shape}")
+        return tuple(d if isinstance(d, int) and d is not Ellipsis else None for d in shape)  # type: ignore[return-value]
+    if require_flatten or (app.default_notop_size is not None and include_top is not True):
+        size = app.default_notop_size if include_top is not True and app.default_notop_size else default
+        return (size, size, 3)
+    return (None, None, 3)
+
+
+def _source_input(t: Tensor) -> Tensor:
+    """The ``keras.Input`` a KerasTensor derives from (``get_source_inputs``), when known."""
+    seen = 0
+    cur = t
+    while cur.history is not None and seen < 10_000:
+        seen += 1
+        _layer, args, kwargs = cur.history
+        from ..values import tensors_in
+
+        prev = [x for x in tensors_in(Seq(list(args) + list(kwargs.values()), "list")) if x.kind == "keras"]
+        if len(prev) != 1:
+            return t if len(prev) > 1 else cur
+        cur = prev[0]
+    return cur
+
+
+def _features(app: App, cfg: dict[str, Any], dims: tuple[Dim, ...], built_known: bool) -> Shape:
+    """Output shape for an image batch ``dims`` = (batch, h, w, c)."""
+    batch = dims[0]
+    c = app.channels(cfg)
+    include_top = cfg["include_top"]
+    if include_top is True:
+        classes = cfg["classes"]
+        return Shape((batch, classes if isinstance(classes, int) else None))
+    if not isinstance(include_top, bool):
+        return Shape(None)
+    pooling = cfg["pooling"]
+    if pooling in ("avg", "max"):
+        return Shape((batch, c))
+    if pooling is not None and not isinstance(pooling, str):
+        return Shape(None)
+    h = _spatial(app.chain, dims[1], built_known)
+    w = _spatial(app.chain, dims[2], built_known)
+    if app.chain is _NASNET and not built_known:
+        h = w = None  # NASNet cells built for an unknown size disagree on odd sizes
+    return Shape((batch, h, w, c))
+
+
+def _make_rule(app: App) -> Callable[[Call], Value]:
+    def rule(call: Call) -> Value:
+        cfg = _config(app, call)
+        from ..registry import UNKNOWN_MARK
+
+        if cfg["include_top"] is UNKNOWN_MARK:
+            cfg["include_top"] = None
+        label = f"{app.name} at line {call.span.line}"
+        tensor = cfg.get("input_tensor")
+        if isinstance(tensor, Const) and tensor.value is None:
+            tensor = None
+        if tensor is not None and not (isinstance(tensor, Tensor) and tensor.kind == "keras"):
+            return UNKNOWN
+        input_dims = _input_dims(app, cfg)
+        if isinstance(tensor, Tensor):
+            feed = tensor
+            model_input = _source_input(tensor)
+        else:
+            feed = Tensor(Shape((None, *input_dims)), "float32", "keras", call.span, f"{app.name} input")
+            model_input = feed
+        fdims = feed.shape.dims
+        if fdims is None:
+            output = Tensor(Shape(None), "float32", "keras", call.span, label)
+        else:
+            if len(fdims) != 4:
+                raise _err(app, f"input_tensor must be a batch of images (batch, height, width, channels), got {feed.shape}")
+            built_known = isinstance(fdims[1], int) and isinstance(fdims[2], int)
+            output = Tensor(_features(app, cfg, fdims, built_known), "float32", "keras", call.span, label)
+        spec = LayerSpec(app.name, app.params, _not_a_layer)
+        config_layer = LayerVal(spec, list(call.args), dict(call.kwargs), call.span)
+        config_layer.config_cache["app_config"] = cfg
+        config_layer.config_cache["built_known"] = fdims is not None and all(
+            isinstance(d, int) for d in fdims[1:3]
+        )
+        model = ModelVal(
+            "application", layers=[config_layer], inputs=model_input, outputs=output,
+            origin=call.span, name=cfg.get("name") if isinstance(cfg.get("name"), str) else app.name.lower(),
+        )
+        return model
+
+    return rule
+
+
+def _not_a_layer(call: LayerCall) -> Value:
+    raise Unknowable("application")
+
+
+for _app in APPS.values():
+    _names = [f"keras.applications.{_app.name}"]
+    _names += [f"keras.applications.{m}.{_app.name}" for m in _app.modules]
+    function(*_names)(_make_rule(_app))
+
+
+# ----------------------------------------------------------------------------------------------
+# calling an application model
+
+
+def application_output(model: ModelVal, x: Value) -> Value:
+    """What ``model(x)`` returns for an application model: Keras checks ``x`` against the
+    model's input spec (rank 4, every static dim equal) and recomputes the output from x."""
+    if not model.layers or not isinstance(model.layers[0], LayerVal):
+        return UNKNOWN
+    cfg_layer = model.layers[0]
+    app = APPS.get(cfg_layer.spec.name)
+    cfg = cfg_layer.config_cache.get("app_config")
+    if app is None or cfg is None or not isinstance(x, Tensor):
+        return UNKNOWN
+    dims = x.shape.dims
+    inp = model.inputs if isinstance(model.inputs, Tensor) else None
+    kind: TensorKind = "keras" if x.kind == "keras" else "tf"
+    if dims is None or inp is None or inp.shape.dims is None:
+        return Tensor(Shape(None), "float32", kind)
+    spec = inp.shape.dims
+    if len(dims) != len(spec):
+        raise ShapeError(
+            f"{app.name} model expects input of shape {inp.shape}, got {x.shape} (rank {len(dims)})",
+            code="layer-input-rank",
+        )
+    for i, (want, got) in enumerate(zip(spec, dims, strict=True)):
+        if i and isinstance(want, int) and isinstance(got, int) and want != got:
+            raise ShapeError(
+                f"{app.name} model was built for input shape {inp.shape} but is called on "
+                f"{x.shape}",
+                code="shape-mismatch",
+            )
+    batch = dims[0]
+    refined = any(
+        i and not isinstance(w, int) and isinstance(g, int) for i, (w, g) in enumerate(zip(spec, dims, strict=True))
+    )
+    if not refined or _fed_differs(model):
+        # same static shape as the model's own input: its output with this batch size
+        outs = model.outputs
+        if isinstance(outs, Tensor) and outs.shape.dims:
+            return Tensor(Shape((batch, *outs.shape.dims[1:])), outs.dtype, kind)
+        return Tensor(Shape(None), "float32", kind)
+    built_known = bool(cfg_layer.config_cache.get("built_known"))
+    return Tensor(_features(app, cfg, dims, built_known), "float32", kind)
+
+
+def _fed_differs(model: ModelVal) -> bool:
+    """True when the model's input is not the image fed to the backbone (input_tensor derived
+    from another Input through preprocessing layers): the output then follows that path."""
+    cfg = model.layers[0].config_cache.get("app_config") if isinstance(model.layers[0], LayerVal) else None
+    tensor = cfg.get("input_tensor") if cfg else None
+    return isinstance(tensor, Tensor) and tensor is not model.inputs

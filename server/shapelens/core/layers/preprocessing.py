@@ -1,1 +1,704 @@
-"""Keras preprocessing layers (rules being written)."""
+"""Keras 3 preprocessing layers: image resizing/cropping and augmentation, Rescaling and
+Normalization, and the text/categorical layers (TextVectorization, StringLookup, IntegerLookup,
+CategoryEncoding, Hashing, Discretization, HashedCrossing).
+
+Symbolic calls (functional API) follow each layer's ``compute_output_shape``/``compute_output_spec``
+in Keras 3.15, including its quirks: a rank-3 KerasTensor given to Resizing is taken as one
+unbatched ``(height, width, channels)`` image, ``multi_hot`` encodings replace the *last* axis
+by the vocabulary size, lookups report float32 for non-``int`` modes. Eager calls (tensors,
+numpy arrays, tf.data pipelines) follow what ``call`` returns, which differs in places: eager
+``multi_hot``/``count`` lookups return int64, a rank-1 input is one sample, and RandomCrop with
+``training=False`` returns its input unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..registry import UNKNOWN_MARK, Call, method
+from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
+from ..values import Const, LayerVal, Seq, Tensor, Value
+from .base import LayerCall, layer
+from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
+
+# ----------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def _sym_dtype(call: LayerCall, t: Tensor, keep_int: bool = False) -> DType:
+    """Symbolic output dtype: the compute dtype (or the input's for layers that keep it)."""
+    if keep_int:
+        return autocast_dtype(call, t.dtype)
+    return compute_dtype(call)
+
+
+def _data_format(call: LayerCall) -> str:
+    return call.data_format()
+
+
+def _size(call: LayerCall, name: str) -> int:
+    """A target height/width: a positive int; a float is a certain Keras error."""
+    v = call.raw(name)
+    if v is None:
+        raise Unknowable(name)
+    if isinstance(v, Const) and isinstance(v.value, float):
+        raise ShapeError(
+            f"{call.name}: `{name}` must be an integer, got {v.value!r}", code="invalid-argument"
+        )
+    return call.int(name)
+
+
+def _warn(call: LayerCall, message: str, code: str) -> None:
+    if call.interp is not None and call.site is not None:
+        call.interp.report(call.site, message, code, severity="warning")
+
+
+def _unbatched_warning(call: LayerCall, dims: tuple[Any, ...]) -> None:
+    if len(dims) == 3 and is_symbolic(call):
+        _warn(
+            call,
+            f"{call.name} treats a rank-3 input {Shape(dims)} as one unbatched image "
+            "(height, width, channels): the batch axis is resized as the height. Image "
+            "layers expect (batch, height, width, channels); add the channel axis to the Input.",
+            "image-rank",
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Rescaling, Normalization
+
+
+@layer("Rescaling", params=("scale", "offset"))
+def rescaling(call: LayerCall) -> Tensor:
+    """Shape-preserving; always the compute dtype (integer images become float32)."""
+    t = call.x()
+    return out(t.shape, compute_dtype(call))
+
+
+def _flat_len(v: Value | None) -> int | None:
+    if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
+        return len(v.items)
+    return None
+
+
+@layer("Normalization", params=("axis", "mean", "variance", "invert"))
+def normalization(call: LayerCall) -> Tensor:
+    t = call.x()
+    has_mean, has_var = call.given("mean"), call.given("variance")
+    if has_mean != has_var:
+        raise ShapeError(
+            "Normalization: when setting values directly, both `mean` and `variance` must be set",
+            code="invalid-argument",
+        )
+    dims = t.shape.dims
+    if dims is not None:
+        axis = call.cfg_soft("axis", -1)
+        axes: tuple[Any, ...] = ()
+        if isinstance(axis, int) and not isinstance(axis, bool):
+            axes = (axis,)
+        elif isinstance(axis, tuple):
+            axes = axis
+        kept = []
+        for a in axes:
+            if isinstance(a, int):
+                if not -len(dims) <= a < len(dims):
+                    raise ShapeError(
+                        f"Normalization: axis {a} is out of range for input {t.shape} "
+                        f"(rank {len(dims)})",
+                        code="axis-out-of-range",
+                    )
+                kept.append(a % len(dims))
+        if len(kept) == 1 and has_mean:
+            d = dims[kept[0]]
+            for name in ("mean", "variance"):
+                n = _flat_len(call.raw(name))
+                if n is not None and n != 1 and isinstance(d, int) and n != d:
+                    raise ShapeError(
+                        f"Normalization: `{name}` has {n} values but axis {kept[0]} of the input "
+                        f"{t.shape} has size {d}",
+                        code="shape-mismatch",
+                    )
+    return out(t.shape, compute_dtype(call))
+
+
+# ----------------------------------------------------------------------------------------------
+# image geometry: Resizing, CenterCrop, RandomCrop
+
+
+def _hw_axes(call: LayerCall, rank: int, batched_rank: int = 4) -> tuple[int, int]:
+    """Resizing/CenterCrop: a rank-4 input is (batch, H, W, C); anything else is unbatched."""
+    fmt = _data_format(call)
+    if rank == batched_rank:
+        return (1, 2) if fmt == "channels_last" else (2, 3)
+    return (0, 1) if fmt == "channels_last" else (1, 2)
+
+
+def _replace_hw(dims: tuple[Any, ...], axes: tuple[int, int], h: int, w: int, name: str) -> tuple[Any, ...]:
+    if max(axes) >= len(dims):
+        raise ShapeError(
+            f"{name} expects an image of rank 3 (height, width, channels) or 4 (batch, height, "
+            f"width, channels), got {Shape(dims)}",
+            code="layer-input-rank",
+        )
+    out_dims = list(dims)
+    out_dims[axes[0]] = h
+    out_dims[axes[1]] = w
+    return tuple(out_dims)
+
+
+def _eager_image_rank(call: LayerCall, dims: tuple[Any, ...]) -> None:
+    """Eager image layers accept only rank 3 or 4 (Keras raises otherwise)."""
+    if not is_symbolic(call) and len(dims) not in (3, 4):
+        raise ShapeError(
+            f"{call.name} expects an image tensor of rank 3 (single image) or 4 (batch of "
+            f"images), got {Shape(dims)}",
+            code="layer-input-rank",
+        )
+
+
+@layer(
+    "Resizing",
+    params=(
+        "height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio",
+        "fill_mode", "fill_value", "antialias", "data_format",
+    ),
+    call_params=("data", "training"),
+)
+def resizing(call: LayerCall) -> Tensor:
+    t = call.x()
+    dims = call.shape()
+    h, w = _size(call, "height"), _size(call, "width")
+    _eager_image_rank(call, dims)
+    _unbatched_warning(call, dims)
+    shape = _replace_hw(dims, _hw_axes(call, len(dims)), h, w, call.name)
+    if is_symbolic(call):
+        return out(shape, compute_dtype(call))
+    return out(shape, autocast_dtype(call, t.dtype))  # resize keeps integer images integer
+
+
+@layer("CenterCrop", params=("height", "width", "data_format"), call_params=("data", "training"))
+def center_crop(call: LayerCall) -> Tensor:
+    dims = call.shape()
+    h, w = _size(call, "height"), _size(call, "width")
+    if len(dims) not in (3, 4):
+        raise ShapeError(
+            f"CenterCrop expects an image of rank 3 (height, width, channels) or 4 (batch, "
+            f"height, width, channels), got {Shape(dims)}",
+            code="layer-input-rank",
+        )
+    _unbatched_warning(call, dims)
+    return out(_replace_hw(dims, _hw_axes(call, len(dims)), h, w, call.name), compute_dtype(call))
+
+
+@layer("RandomCrop", params=("height", "width", "seed", "data_format"), call_params=("data", "training"))
+def random_crop(call: LayerCall) -> Tensor:
+    """Symbolically always cropped to (height, width); an eager call with ``training=False``
+    returns its input unchanged (Keras 3.15), so ``model.predict`` sees uncropped images."""
+    t = call.x()
+    dims = call.shape()
+    h, w = _size(call, "height"), _size(call, "width")
+    fmt = _data_format(call)
+    axes = (len(dims) - 3, len(dims) - 2) if fmt == "channels_last" else (len(dims) - 2, len(dims) - 1)
+    if min(axes) < 0:
+        raise ShapeError(
+            f"RandomCrop expects an image of rank 3 or 4, got {Shape(dims)}", code="layer-input-rank"
+        )
+    cropped = list(dims)
+    cropped[axes[0]], cropped[axes[1]] = h, w
+    if is_symbolic(call):
+        _unbatched_warning(call, dims)
+        src_h, src_w = dims[axes[0]], dims[axes[1]]
+        if (isinstance(src_h, int) and src_h != h) or (isinstance(src_w, int) and src_w != w):
+            _warn(
+                call,
+                f"RandomCrop({h}, {w}) crops only when training: at inference (model.predict, "
+                f"evaluate, training=False) Keras 3 passes the {src_h}x{src_w} input through "
+                "unchanged, so later layers see a different shape than this one. Use "
+                "CenterCrop or Resizing for a fixed inference size.",
+                "inference-shape",
+            )
+        return out(tuple(cropped), compute_dtype(call))
+    _eager_image_rank(call, dims)
+    training = training_flag(call, True)
+    if training is False:
+        return out(dims, t.dtype)
+    if training is True:
+        return out(tuple(cropped), compute_dtype(call))
+    return out(tuple(d if i not in axes else None for i, d in enumerate(dims)), None)
+
+
+# ----------------------------------------------------------------------------------------------
+# shape-preserving augmentation layers
+
+
+# eager integer input keeps its dtype: always / only at inference (training=False)
+_INT_KEEP_ALWAYS = {"RandomBrightness", "RandomGrayscale"}
+_INT_KEEP_INFERENCE = {
+    "RandomContrast", "RandomHue", "RandomSaturation", "RandomColorJitter",
+    "RandomColorDegeneration", "RandomPosterization", "RandomInvert", "Equalization", "MixUp",
+}
+# eager integer input fails in training
+_INT_FAILS_TRAINING = {"RandomContrast", "RandomSaturation"}
+# symbolic output keeps an integer input dtype (compute_output_spec returns the input dtype)
+_SYMBOLIC_KEEPS_DTYPE = {"RandomGrayscale", "Equalization"}
+# compute_output_shape rejects ranks other than 3 and 4
+_RANK_3_OR_4 = {"RandomColorDegeneration"}
+
+
+def _augment(call: LayerCall) -> Tensor:
+    t = call.x()
+    dims = t.shape.dims
+    name = call.name
+    if dims is not None and (name in _RANK_3_OR_4 or not is_symbolic(call)) and len(dims) not in (3, 4):
+        raise ShapeError(
+            f"{name} expects an image tensor of rank 3 (single image) or 4 (batch of images), "
+            f"got {t.shape}",
+            code="layer-input-rank",
+        )
+    if is_symbolic(call):
+        return out(t.shape, _sym_dtype(call, t, keep_int=name in _SYMBOLIC_KEEPS_DTYPE))
+    if t.dtype is None or is_float(t.dtype):
+        return out(t.shape, compute_dtype(call) if t.dtype is not None else None)
+    training = training_flag(call, True)
+    if name in _INT_KEEP_ALWAYS:
+        return out(t.shape, t.dtype)
+    if training is None:
+        return out(t.shape, None)
+    if training and name in _INT_FAILS_TRAINING:
+        raise Unknowable("integer image in training")
+    if not training and name in _INT_KEEP_INFERENCE:
+        return out(t.shape, t.dtype)
+    return out(t.shape, compute_dtype(call))
+
+
+_AUGMENT = {
+    "RandomFlip": ("mode", "seed", "data_format"),
+    "RandomRotation": ("factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"),
+    "RandomZoom": (
+        "height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
+        "data_format",
+    ),
+    "RandomTranslation": (
+        "height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
+        "data_format",
+    ),
+    "RandomContrast": ("factor", "value_range", "seed"),
+    "RandomBrightness": ("factor", "value_range", "seed"),
+    "RandomGrayscale": ("factor", "data_format", "seed"),
+    "RandomHue": ("factor", "value_range", "data_format", "seed"),
+    "RandomSaturation": ("factor", "value_range", "data_format", "seed"),
+    "RandomSharpness": ("factor", "value_range", "data_format", "seed"),
+    "RandomShear": (
+        "x_factor", "y_factor", "interpolation", "fill_mode", "fill_value", "data_format", "seed",
+    ),
+    "RandomColorJitter": (
+        "value_range", "brightness_factor", "contrast_factor", "saturation_factor", "hue_factor",
+        "seed", "data_format",
+    ),
+    "RandomColorDegeneration": ("factor", "value_range", "data_format", "seed"),
+    "RandomPosterization": ("factor", "value_range", "data_format", "seed"),
+    "RandomInvert": ("factor", "value_range", "seed", "data_format"),
+    "RandomErasing": ("factor", "scale", "fill_value", "value_range", "seed", "data_format"),
+    "RandomGaussianBlur": ("factor", "kernel_size", "sigma", "value_range", "data_format", "seed"),
+    "RandomElasticTransform": (
+        "factor", "scale", "interpolation", "fill_mode", "fill_value", "value_range", "seed",
+        "data_format",
+    ),
+    "RandomPerspective": ("factor", "scale", "interpolation", "fill_value", "seed", "data_format"),
+    "AutoContrast": ("value_range",),
+    "Equalization": ("value_range", "bins", "data_format"),
+    "Solarization": ("addition_factor", "threshold_factor", "value_range", "seed"),
+    "MixUp": ("alpha", "data_format", "seed"),
+    "CutMix": ("factor", "seed", "data_format"),
+    "AugMix": (
+        "value_range", "num_chains", "chain_depth", "factor", "alpha", "all_ops", "interpolation",
+        "seed", "data_format",
+    ),
+    "RandAugment": ("value_range", "num_ops", "factor", "interpolation", "seed", "data_format"),
+}
+
+for _name, _params in _AUGMENT.items():
+    layer(_name, params=_params, call_params=("data", "training"))(_augment)
+
+
+# ----------------------------------------------------------------------------------------------
+# text and categorical layers
+
+
+def _mode(call: LayerCall, default: str, allowed: tuple[str, ...]) -> str:
+    mode = call.cfg("output_mode", default)
+    if mode is None:
+        mode = default
+    if not isinstance(mode, str):
+        raise Unknowable("output_mode")
+    mode = mode.lower().replace("-", "_")
+    if mode not in allowed:
+        raise ShapeError(
+            f"{call.name}: unknown output_mode '{mode}'; expected one of {', '.join(allowed)}",
+            code="invalid-argument",
+        )
+    return mode
+
+
+def _layer_state(call: LayerCall) -> dict[str, Any]:
+    return call.layer.config_cache
+
+
+def _literal_list(v: Value | None) -> list[Any] | None:
+    if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
+        return [i.value for i in v.items if isinstance(i, Const)]
+    return None
+
+
+def _lookup_depth(
+    call: LayerCall,
+    mode: str,
+    num_oov: int | None,
+    mask_token: Any,
+    oov_token: Any,
+) -> int | None:
+    """Width of a one_hot/multi_hot/count/tf_idf lookup output (``IndexLookup``): max_tokens
+    when padded, else the vocabulary size (OOV indices + tokens; the mask only in int mode)."""
+    max_tokens = call.cfg_soft("max_tokens", None)
+    pad = call.cfg_soft("pad_to_max_tokens", False)
+    if pad is True:
+        if max_tokens is None:
+            raise ShapeError(
+                f"{call.name}: pad_to_max_tokens=True needs `max_tokens`", code="invalid-argument"
+            )
+        return max_tokens if isinstance(max_tokens, int) else None
+    if _layer_state(call).get("adapted"):
+        return None
+    vocab = _literal_list(call.raw("vocabulary"))
+    if vocab is None or num_oov is None:
+        return None
+    oov_start = 1 if mask_token is not None and mode == "int" else 0
+    token_start = oov_start + num_oov
+    special = [mask_token] * oov_start + [oov_token] * num_oov
+    tokens = vocab[token_start:] if vocab[:token_start] == special else vocab
+    return token_start + len(tokens)
+
+
+def _check_vocab_fits(call: LayerCall, num_oov: int | None, mask_token: Any, oov_token: Any) -> None:
+    """A literal vocabulary bigger than ``max_tokens`` (counting OOV and mask) is rejected."""
+    max_tokens = call.cfg_soft("max_tokens", None)
+    if not isinstance(max_tokens, int) or num_oov is None:
+        return
+    size = _lookup_depth(call, "int", num_oov, mask_token, oov_token) if call.given("vocabulary") else None
+    if size is not None and size > max_tokens:
+        raise ShapeError(
+            f"{call.name}: the vocabulary has {size} entries (with the OOV/mask indices) but "
+            f"max_tokens is {max_tokens}",
+            code="invalid-argument",
+        )
+
+
+def _encoded(dims: tuple[Any, ...], depth: int | None, mode: str) -> tuple[Any, ...]:
+    """Symbolic ``compute_output_shape`` of IndexLookup/CategoryEncoding/Discretization(one_hot)."""
+    if mode == "one_hot":
+        if len(dims) > 1 and dims[-1] == 1:
+            return (*dims[:-1], depth)
+        return (*dims, depth)
+    return (*dims[:-1], depth)
+
+
+def _encoded_eager(dims: tuple[Any, ...], depth: int | None, mode: str) -> tuple[Any, ...] | None:
+    """What an eager encoding returns: a rank-0/1 input is a single sample for multi_hot/count,
+    one_hot squeezes a trailing 1 and promotes a scalar to (1, depth)."""
+    if mode == "one_hot":
+        if len(dims) == 0:
+            return (1, depth)
+        if dims[-1] == 1 and len(dims) > 1:
+            return (*dims[:-1], depth)
+        if len(dims) > 1 and not isinstance(dims[-1], int):
+            return None
+        return (*dims, depth)
+    if len(dims) <= 1:
+        return (depth,)
+    if len(dims) == 2:
+        return (dims[0], depth)
+    return None
+
+
+def _oov_config(call: LayerCall, mask_default: Any, oov_default: Any) -> tuple[int | None, Any, Any]:
+    n = call.cfg_soft("num_oov_indices", 1)
+    num_oov = n if isinstance(n, int) and not isinstance(n, bool) else None
+    mask = call.cfg_soft("mask_token", mask_default)
+    oov = call.cfg_soft("oov_token", oov_default)
+    return num_oov, mask, oov
+
+
+def _lookup(call: LayerCall, string_keys: bool) -> Tensor:
+    t = call.x()
+    mode = _mode(call, "int", ("int", "one_hot", "multi_hot", "count", "tf_idf"))
+    num_oov, mask, oov = _oov_config(call, None, "[UNK]" if string_keys else -1)
+    _check_vocab_fits(call, num_oov, mask, oov)
+    if mode == "tf_idf" and call.given("vocabulary") and not call.given("idf_weights"):
+        raise ShapeError(
+            f"{call.name}: output_mode='tf_idf' with a `vocabulary` also needs `idf_weights`",
+            code="invalid-argument",
+        )
+    depth = _lookup_depth(call, mode, num_oov, mask, oov) if mode != "int" else None
+    invert = call.cfg_soft("invert", False)
+    dims = t.shape.dims
+    if is_symbolic(call):
+        if mode == "int":
+            return out(t.shape, "int64")
+        if dims is None:
+            return out(Shape(None), "float32")
+        return out(_encoded(dims, depth, mode), "float32")
+    # eager: the keys must have the vocabulary's type
+    if t.dtype is not None:
+        if string_keys and t.dtype != "string" and invert is False:
+            raise Unknowable("non-string keys")
+        if not string_keys and t.dtype == "string":
+            raise Unknowable("string keys")
+    if mode == "int":
+        if invert is True:
+            return out(t.shape, "string" if string_keys else "int64")
+        return out(t.shape, "int64" if invert is False else None)
+    eager_dtype = "float32" if mode == "tf_idf" else "int64"
+    if dims is None:
+        return out(Shape(None), eager_dtype)
+    shape = _encoded_eager(dims, depth, mode)
+    return out(Shape(shape) if shape is not None else Shape(None), eager_dtype)
+
+
+_LOOKUP_PARAMS = (
+    "max_tokens", "num_oov_indices", "mask_token", "oov_token", "vocabulary",
+)
+
+
+@layer(
+    "StringLookup",
+    params=(*_LOOKUP_PARAMS, "idf_weights", "invert", "output_mode", "pad_to_max_tokens", "sparse", "encoding"),
+)
+def string_lookup(call: LayerCall) -> Tensor:
+    return _lookup(call, string_keys=True)
+
+
+@layer(
+    "IntegerLookup",
+    params=(
+        *_LOOKUP_PARAMS, "vocabulary_dtype", "idf_weights", "invert", "output_mode", "sparse",
+        "pad_to_max_tokens",
+    ),
+)
+def integer_lookup(call: LayerCall) -> Tensor:
+    return _lookup(call, string_keys=False)
+
+
+@layer(
+    "TextVectorization",
+    params=(
+        "max_tokens", "standardize", "split", "ngrams", "output_mode", "output_sequence_length",
+        "pad_to_max_tokens", "vocabulary", "idf_weights", "sparse", "ragged", "encoding",
+    ),
+)
+def text_vectorization(call: LayerCall) -> Tensor:
+    """A batch of strings ``(batch,)`` or ``(batch, 1)`` to token ids ``(batch, sequence)``
+    (int64) or a vocabulary-sized encoding (float32 symbolically, int64/float32 eagerly)."""
+    t = call.x()
+    mode = _mode(call, "int", ("int", "multi_hot", "count", "tf_idf"))
+    seq_len = call.cfg_soft("output_sequence_length", None)
+    ragged = call.cfg_soft("ragged", False)
+    if mode != "int" and ragged is True:
+        raise ShapeError(
+            f"TextVectorization: ragged=True needs output_mode='int', got '{mode}'",
+            code="invalid-argument",
+        )
+    if mode != "int" and seq_len is not None and seq_len is not Ellipsis:
+        raise ShapeError(
+            "TextVectorization: output_sequence_length can only be set with output_mode='int'",
+            code="invalid-argument",
+        )
+    if mode == "tf_idf" and call.given("vocabulary") and not call.given("idf_weights"):
+        raise ShapeError(
+            "TextVectorization: output_mode='tf_idf' with a `vocabulary` also needs `idf_weights`",
+            code="invalid-argument",
+        )
+    # the internal StringLookup: mask "" and OOV "[UNK]" in int mode, no mask otherwise
+    mask = "" if mode == "int" else None
+    _check_vocab_fits(call, 1, mask, "[UNK]")
+    depth = _lookup_depth(call, mode, 1, mask, "[UNK]") if mode != "int" else None
+    length = seq_len if isinstance(seq_len, int) and not isinstance(seq_len, bool) else None
+    split = call.cfg_soft("split", "whitespace")
+    dims = t.shape.dims
+    if is_symbolic(call):
+        if mode == "int":
+            batch = dims[0] if dims else None
+            return out((batch, length), "int64")
+        if dims is None:
+            return out(Shape(None), "float32")
+        if split is None:
+            base = (*dims, 1) if len(dims) <= 1 else dims
+        elif split is UNKNOWN_MARK:
+            return out(Shape(None), "float32")
+        else:
+            base = (*dims, None)
+        return out((*base[:-1], depth), "float32")
+    if dims is None:
+        return out(Shape(None), "int64" if mode == "int" else None)
+    if t.dtype is not None and t.dtype != "string":
+        raise Unknowable("non-string text")
+    if mode == "int":
+        if split is None and length is None:
+            return out(dims, "int64")
+        if len(dims) == 1 or (len(dims) == 2 and dims[1] == 1):
+            return out((dims[0], length), "int64")
+        return out(Shape(None), "int64")
+    eager_dtype = "float32" if mode == "tf_idf" else "int64"
+    if len(dims) == 0:
+        return out(Shape(None), eager_dtype)
+    if len(dims) == 1 or (len(dims) == 2 and dims[1] == 1):
+        return out((dims[0], depth), eager_dtype)
+    return out(Shape(None), eager_dtype)
+
+
+@layer("CategoryEncoding", params=("num_tokens", "output_mode", "sparse"), call_params=("inputs", "count_weights"))
+def category_encoding(call: LayerCall) -> Tensor:
+    t = call.x()
+    mode = _mode(call, "multi_hot", ("one_hot", "multi_hot", "count"))
+    num = call.cfg_soft("num_tokens", None)
+    if num is None:
+        raise ShapeError(
+            "CategoryEncoding: `num_tokens` must be set (use IntegerLookup when the number of "
+            "tokens is not known)",
+            code="invalid-argument",
+        )
+    depth = num if isinstance(num, int) and not isinstance(num, bool) else None
+    dims = t.shape.dims
+    if dims is None:
+        return out(Shape(None), compute_dtype(call))
+    if is_symbolic(call):
+        if len(dims) == 0:
+            return out((depth,), compute_dtype(call))
+        if mode == "one_hot" and len(dims) == 1:
+            return out((*dims, depth), compute_dtype(call))
+        return out(_encoded(dims, depth, mode), compute_dtype(call))
+    shape = _encoded_eager(dims, depth, mode)
+    if shape is None and len(dims) > 2 and mode != "one_hot":
+        shape = (*(None,) * (len(dims) - 1), depth)
+    return out(Shape(shape) if shape is not None else Shape(None), compute_dtype(call))
+
+
+@layer("Hashing", params=("num_bins", "mask_value", "salt", "output_mode", "sparse"))
+def hashing(call: LayerCall) -> Tensor:
+    t = call.x()
+    mode = _mode(call, "int", ("int", "one_hot", "multi_hot", "count"))
+    bins_v = call.cfg_soft("num_bins", None)
+    bins = bins_v if isinstance(bins_v, int) and not isinstance(bins_v, bool) else None
+    dtype_given = call.given("dtype")
+    dtype = compute_dtype(call) if dtype_given else ("int64" if mode == "int" else "float32")
+    if mode == "int" and dtype_given and dtype is not None and not is_int(dtype):
+        raise ShapeError(
+            f"Hashing: with output_mode='int' the dtype must be int32 or int64, got {dtype}",
+            code="invalid-argument",
+        )
+    dims = t.shape.dims
+    if dims is None or mode == "int":
+        return out(t.shape, dtype)
+    if is_symbolic(call):
+        return out((*dims[:-1], bins) if dims else (bins,), dtype)
+    if mode == "one_hot":
+        if len(dims) == 0:
+            raise Unknowable("scalar one_hot")
+        return out(_encoded_eager(dims, bins, mode) or Shape(None), dtype)
+    shape = _encoded_eager(dims, bins, mode)
+    return out(Shape(shape) if shape is not None else Shape(None), dtype)
+
+
+@layer(
+    "Discretization",
+    params=("bin_boundaries", "num_bins", "epsilon", "output_mode", "sparse", "dtype", "name"),
+)
+def discretization(call: LayerCall) -> Tensor:
+    t = call.x()
+    mode = _mode(call, "int", ("int", "one_hot", "multi_hot", "count"))
+    has_bounds = call.given("bin_boundaries") and not (
+        isinstance(call.raw("bin_boundaries"), Const) and call.cfg_soft("bin_boundaries") is None
+    )
+    has_bins = call.given("num_bins") and call.cfg_soft("num_bins") is not None
+    if has_bounds and has_bins:
+        raise ShapeError(
+            "Discretization: set either `num_bins` or `bin_boundaries`, not both",
+            code="invalid-argument",
+        )
+    if not has_bounds and not has_bins:
+        raise ShapeError(
+            "Discretization: set either `num_bins` or `bin_boundaries`", code="invalid-argument"
+        )
+    if call.cfg_soft("sparse", False) is True and mode == "int":
+        raise ShapeError(
+            "Discretization: sparse=True needs output_mode one_hot, multi_hot or count",
+            code="invalid-argument",
+        )
+    depth: int | None = None
+    bounds = _literal_list(call.raw("bin_boundaries"))
+    if bounds is not None:
+        depth = len(bounds) + 1
+    elif has_bins:
+        n = call.cfg_soft("num_bins")
+        depth = n if isinstance(n, int) and not isinstance(n, bool) else None
+    dtype = "int32" if mode == "int" else compute_dtype(call)
+    dims = t.shape.dims
+    if dims is None or mode == "int":
+        if not is_symbolic(call) and not has_bounds and not _layer_state(call).get("adapted"):
+            raise Unknowable("not adapted")
+        return out(t.shape, dtype)
+    if is_symbolic(call):
+        if mode == "one_hot":
+            return out(_encoded(dims, depth, mode), dtype)
+        if len(dims) >= 2:
+            return out((dims[0], *dims[2:], depth), dtype)
+        return out((depth,), dtype)
+    if not has_bounds:
+        depth = None  # adapted: the number of bins comes from the data
+    shape = _encoded_eager(dims, depth, mode)
+    return out(Shape(shape) if shape is not None else Shape(None), dtype)
+
+
+@layer("HashedCrossing", params=("num_bins", "output_mode", "sparse", "name", "dtype"), multi_input=True)
+def hashed_crossing(call: LayerCall) -> Tensor:
+    mode = _mode(call, "int", ("int", "one_hot"))
+    bins_v = call.cfg_soft("num_bins", None)
+    bins = bins_v if isinstance(bins_v, int) and not isinstance(bins_v, bool) else None
+    dtype = "int64" if mode == "int" else compute_dtype(call)
+    if len(call.inputs) != 2:
+        raise Unknowable("inputs")
+    a, b = (i if isinstance(i, Tensor) else None for i in call.inputs)
+    if a is None or b is None or a.shape.dims is None or b.shape.dims is None:
+        raise Unknowable("inputs")
+    da, db = a.shape.dims, b.shape.dims
+    if da and db and isinstance(da[-1], int) and isinstance(db[-1], int) and da[-1] != db[-1]:
+        raise ShapeError(
+            f"HashedCrossing: the two inputs must have identical shapes, got {a.shape} and {b.shape}",
+            code="shape-mismatch",
+        )
+    if is_symbolic(call):
+        if mode == "int":
+            return out(da, dtype)
+        if da and da[-1] != 1:
+            return out((*da, bins), dtype)
+        return out((*da[:-1], bins), dtype)
+    if len(da) > 2 or (len(da) == 2 and da[-1] != 1 and isinstance(da[-1], int)):
+        raise ShapeError(
+            "HashedCrossing inputs must have shape (), (batch,) or (batch, 1), got "
+            f"{a.shape}",
+            code="layer-input-rank",
+        )
+    if len(da) == 1:
+        return out(da if mode == "int" else (da[0], bins), dtype)
+    return out(Shape(None), dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# adapt() / set_vocabulary(): the vocabulary then comes from data
+
+
+@method("layer", "adapt", "set_vocabulary")
+def _adapt(call: Call) -> Value:
+    lay = call.receiver
+    if isinstance(lay, LayerVal):
+        lay.config_cache["adapted"] = True
+    return Const(None)

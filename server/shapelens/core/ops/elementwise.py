@@ -1,14 +1,33 @@
 """Arithmetic between tensors: broadcasting, ``@``, and which dtype comes out (or which dtype
-mix TensorFlow refuses), for tf tensors, numpy arrays and Keras symbolic tensors."""
+mix TensorFlow refuses), for tf tensors, numpy arrays and Keras symbolic tensors.
+
+Dtype rules, as measured on TF 2.21 / Keras 3.15 / numpy 2:
+
+- TensorFlow never promotes. In operators (``a + b``) and most ``tf.*`` binary functions
+  (``tf.multiply``, ``tf.maximum``, ``tf.concat``, ``tf.where``...) the dtype of the tf tensor
+  operand wins and numpy arrays, lists and Python scalars are converted to it (a numpy float64
+  array added to a float32 tensor gives float32; a Python float cannot become an int tensor).
+  Two tf tensors of different dtypes are an error. ``tf.add``, ``tf.truediv``, ``tf.matmul``
+  convert their first argument on its own first (``tf.add(np_float64, tf_float32)`` fails);
+  ``tf.tensordot`` and ``tf.add_n`` convert every argument on its own. Arithmetic other than
+  ``*``/``&``/``|`` on bool tensors is an error.
+- numpy promotes (`numpy_promote`); Python scalars are weak (NEP 50).
+- Keras (``keras.ops`` and operators on KerasTensors) promotes on its own lattice: a float
+  beats any int (int64 + float16 is float16), float16 + bfloat16 is float32; Python scalars
+  are weak; numpy arrays are not. ``numpy_array + keras_tensor`` fails at module level (numpy
+  tries to convert the KerasTensor) while ``keras_tensor + numpy_array`` works.
+"""
 
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from ..convert import to_tensor
 from ..facts import Related, Span
 from ..shapes import (
+    FLOAT_DTYPES,
     UNKNOWN_SHAPE,
     DType,
     Shape,
@@ -20,12 +39,12 @@ from ..shapes import (
     is_int,
     numpy_promote,
 )
-from ..values import Const, Tensor, TensorKind, Value
+from ..values import Const, Seq, Tensor, TensorKind, Value
 
 if TYPE_CHECKING:
     from ..interpreter import Interpreter
 
-_OP_NAMES = {
+_OP_NAMES: dict[type, tuple[str, str]] = {
     ast.Add: ("+", "add"),
     ast.Sub: ("-", "subtract"),
     ast.Mult: ("*", "multiply"),
@@ -34,79 +53,296 @@ _OP_NAMES = {
     ast.Mod: ("%", "mod"),
     ast.Pow: ("**", "pow"),
     ast.MatMult: ("@", "matmul"),
+    ast.BitAnd: ("&", "and"),
+    ast.BitOr: ("|", "or"),
+    ast.BitXor: ("^", "xor"),
+    ast.LShift: ("<<", "shift"),
+    ast.RShift: (">>", "shift"),
 }
+
+#: Operators TensorFlow refuses on bool tensors (``*``, ``&``, ``|``, ``^`` work).
+_NO_BOOL = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+Policy = Literal["hint", "first", "each"]
+
+_REAL_TF = ("tf", "var", "keras", "spec", "ragged", "sparse")
 
 
 def library_of(*values: Value) -> TensorKind:
     """Which library's semantics apply: a KerasTensor anywhere makes it keras.ops; a tf
     tensor or variable makes it TensorFlow (numpy defers to tf.Tensor); else numpy."""
-    kinds = {v.kind for v in values if isinstance(v, Tensor)}
+    kinds = {t.kind for v in values for t in _tensors(v)}
     if "keras" in kinds:
         return "keras"
-    if kinds & {"tf", "var", "ragged", "sparse"}:
+    if kinds & {"tf", "var", "ragged", "sparse", "spec"}:
         return "tf"
     return "np"
 
 
-def _as_operand(v: Value, other: Tensor, lib: TensorKind) -> Tensor | None:
-    """A non-tensor operand converted the way the library would."""
+def _tensors(v: Value) -> list[Tensor]:
+    if isinstance(v, Tensor):
+        return [v]
+    if isinstance(v, Seq) and v.items is not None:
+        return [t for i in v.items for t in _tensors(i)]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# operand conversion
+
+def _resolve(v: Value) -> Value:
+    """``np.nan``, ``np.pi``... as Python constants."""
+    from .shape_ops import resolve_deep  # shape_ops imports this module
+
+    return resolve_deep(v)
+
+
+def is_scalar_const(v: Value) -> bool:
+    return isinstance(v, Const) and isinstance(v.value, (bool, int, float, complex))
+
+
+def literal_kind(v: Value) -> str | None:
+    """'bool' | 'int' | 'float' | 'complex' for a Python scalar or nested literal of them."""
+    from ..convert import literal_shape_dtype
+
+    got = literal_shape_dtype(v)
+    if got is None:
+        return None
+    k = got[1]
+    if k in ("bool", "int", "float", "complex"):
+        return k
+    if k is not None and (is_float(k)):
+        return "float"
+    if k is not None and is_int(k):
+        return "int"
+    return None
+
+
+def convert_alone(v: Value, lib: TensorKind) -> Tensor | None:
+    """``tf.convert_to_tensor(v)`` / ``np.asarray(v)``: numpy arrays keep their dtype,
+    literals take the library's defaults (tf: int32/float32; numpy: int64/float64)."""
+    v = _resolve(v)
     if isinstance(v, Tensor):
         return v
-    if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
-        # Python scalars are "weak": they take the tensor's dtype.
-        return Tensor(Shape(()), _weak_scalar_dtype(v.value, other.dtype, lib), lib)
-    kind: TensorKind = "np" if lib == "np" else "tf"
-    converted = to_tensor(v, kind)
-    if converted is not None and lib != "np" and other.dtype is not None and converted.dtype is not None:
-        if is_float(other.dtype) or is_int(converted.dtype) == is_int(other.dtype):
-            converted = Tensor(converted.shape, other.dtype, kind)
-    return converted
+    return to_tensor(v, "np" if lib == "np" else "tf")
 
 
-def _weak_scalar_dtype(value: object, other: DType, lib: TensorKind) -> DType:
-    if other is None:
-        return None
-    if isinstance(value, float) and not is_float(other) and other != "bool":
-        if lib == "tf":
-            return "float32"  # mismatch reported by the caller
-        return "float64" if lib == "np" else "float32"
-    return other
-
-
-def result_dtype(a: Tensor, b: Tensor, lib: TensorKind, op_text: str) -> DType:
-    da, db = a.dtype, b.dtype
-    if da is None or db is None:
-        return None
-    if da == db:
-        return da
-    if lib == "np":
-        return numpy_promote(da, db)
-    if lib == "keras":
-        return _keras_promote(da, db)
-    raise ShapeError(
-        f"{op_text}: TensorFlow does not mix dtypes: {da} {format_shape(a.shape)} and "
-        f"{db} {format_shape(b.shape)}; cast one side first (tf.cast)",
+def _cannot_convert(v: Value, dtype: DType, op: str) -> ShapeError:
+    what = repr(v.value) if isinstance(v, Const) else "a Python list of floats"
+    return ShapeError(
+        f"{op}: cannot convert {what} to a {dtype} tensor; TensorFlow does not cast Python "
+        f"floats to integers implicitly (cast the tensor to float first, or use ints)",
         code="dtype-mismatch",
     )
 
 
-def _keras_promote(a: str, b: str) -> DType:
-    if is_float(a) and not is_float(b):
+def convert_to(v: Value, dtype: DType, op: str) -> Tensor | None:
+    """A non-tensor operand converted to a tf tensor of ``dtype`` (``tf.convert_to_tensor(v,
+    dtype)``): numpy arrays are cast, Python floats never become ints."""
+    v = _resolve(v)
+    if isinstance(v, Tensor):
+        return Tensor(v.shape, dtype, "tf", v.origin, v.label)
+    t = to_tensor(v, "tf")
+    if t is None:
+        return None
+    if dtype is None:
+        return Tensor(t.shape, None, "tf")
+    kind = literal_kind(v)
+    if kind in ("float", "complex") and (is_int(dtype) or dtype == "bool"):
+        raise _cannot_convert(v, dtype, op)
+    if kind == "int" and dtype == "bool":
+        raise ShapeError(
+            f"{op}: cannot convert Python ints to a bool tensor", code="dtype-mismatch"
+        )
+    return Tensor(t.shape, dtype, "tf")
+
+
+def _mismatch(op: str, a: Tensor, b: Tensor) -> ShapeError:
+    return ShapeError(
+        f"{op}: TensorFlow does not mix dtypes: {a.dtype} {format_shape(a.shape)} and "
+        f"{b.dtype} {format_shape(b.shape)}; cast one side first (tf.cast)",
+        code="dtype-mismatch",
+        related=_related(a, b),
+    )
+
+
+def tf_unify(values: Sequence[Value], op: str, policy: Policy = "hint") -> tuple[list[Tensor | None], DType]:
+    """Convert the operands of a TensorFlow op to one dtype, TensorFlow's way (see module doc);
+    a certain error when two tensors (or a converted first operand) disagree."""
+    vals = [_resolve(v) for v in values]
+    out: list[Tensor | None] = [None] * len(vals)
+    real = [i for i, v in enumerate(vals) if isinstance(v, Tensor) and v.kind in _REAL_TF]
+    if policy == "each":
+        for i, v in enumerate(vals):
+            out[i] = convert_alone(v, "tf")
+        anchor = None
+        for t in out:
+            if t is None or t.dtype is None:
+                continue
+            if anchor is None:
+                anchor = t
+            elif t.dtype != anchor.dtype:
+                raise _mismatch(op, anchor, t)
+        return out, anchor.dtype if anchor is not None else None
+    anchor_t: Tensor | None = None
+    if policy == "first" or not real:
+        anchor_t = convert_alone(vals[0], "tf") if vals else None
+        out[0] = anchor_t
+        if anchor_t is not None and anchor_t.dtype is None and not isinstance(vals[0], Tensor):
+            anchor_t = None
+    if anchor_t is None or anchor_t.dtype is None:
+        for i in real:
+            rt = vals[i]
+            assert isinstance(rt, Tensor)
+            if rt.dtype is not None:
+                anchor_t = rt
+                break
+    dtype = anchor_t.dtype if anchor_t is not None else None
+    for i, v in enumerate(vals):
+        if out[i] is not None and i == 0 and (policy == "first" or not real):
+            continue
+        if isinstance(v, Tensor) and v.kind in _REAL_TF:
+            if dtype is not None and v.dtype is not None and v.dtype != dtype:
+                assert anchor_t is not None
+                raise _mismatch(op, anchor_t, v)
+            out[i] = v
+        else:
+            out[i] = convert_to(v, dtype, op)
+    return out, dtype
+
+
+def keras_promote(a: DType, b: DType) -> DType:
+    """Keras 3's dtype lattice for two non-weak operands."""
+    if a is None or b is None:
+        return None
+    if a == b:
         return a
-    if is_float(b) and not is_float(a):
+    if a == "bool":
         return b
+    if b == "bool":
+        return a
+    fa, fb = is_float(a), is_float(b)
+    if fa and not fb:
+        return a
+    if fb and not fa:
+        return b
+    if fa and fb:
+        if {a, b} == {"float16", "bfloat16"}:
+            return "float32"
+        return a if FLOAT_DTYPES.index(a) > FLOAT_DTYPES.index(b) else b
     return numpy_promote(a, b)
 
 
+_keras_promote = keras_promote  # older name
+
+
+def _weak(v: Value) -> bool:
+    return isinstance(v, Const) and isinstance(v.value, (bool, int, float)) and not isinstance(v, Tensor)
+
+
+def promote_unify(values: Sequence[Value], lib: TensorKind) -> tuple[list[Tensor | None], DType]:
+    """numpy / Keras promotion over the operands; Python scalars are weak."""
+    vals = [_resolve(v) for v in values]
+    out: list[Tensor | None] = []
+    strong: list[DType] = []
+    weak: list[object] = []
+    for v in vals:
+        if _weak(v):
+            assert isinstance(v, Const)
+            weak.append(v.value)
+            out.append(Tensor(Shape(()), None, "np" if lib == "np" else "tf"))
+            continue
+        t = convert_alone(v, "np" if lib == "np" else "tf")
+        out.append(t)
+        strong.append(t.dtype if t is not None else None)
+    if not strong:
+        return out, None
+    dtype: DType = strong[0]
+    for d in strong[1:]:
+        dtype = numpy_promote(dtype, d) if lib == "np" else keras_promote(dtype, d)
+    if dtype is not None:
+        for w in weak:
+            if isinstance(w, bool):
+                continue
+            if isinstance(w, int) and dtype == "bool":
+                dtype = "int64" if lib == "np" else "int32"
+            elif isinstance(w, float) and not is_float(dtype):
+                dtype = "float64" if lib == "np" else "float32"
+    for t in out:
+        if t is not None and t.dtype is None and t.shape == Shape(()):
+            t.dtype = dtype
+    return out, dtype
+
+
+def unify(values: Sequence[Value], lib: TensorKind, op: str, policy: Policy = "hint") -> tuple[list[Tensor | None], DType]:
+    if lib == "np":
+        return promote_unify(values, "np")
+    if lib == "keras":
+        return promote_unify(values, "keras")
+    return tf_unify(values, op, policy)
+
+
+def result_dtype(a: Tensor, b: Tensor, lib: TensorKind, op_text: str) -> DType:
+    """Dtype of a binary op on two tensors (already converted operands)."""
+    return unify([a, b], lib, op_text)[1]
+
+
+def true_divide_dtype(dtype: DType, lib: TensorKind) -> DType:
+    """``/`` on ints: TF gives float64 for int32/int64 and float32 for narrower ints; numpy
+    float64; Keras its float type."""
+    if dtype is None:
+        return None
+    if not (is_int(dtype) or dtype == "bool"):
+        return dtype
+    if lib == "np":
+        return "float64"
+    if lib == "keras":
+        return "float32"
+    return "float64" if dtype in ("int32", "int64") else "float32"
+
+
+# ---------------------------------------------------------------------------------------------
+# operators
+
+
+def keras_operand_misuse(interp: Interpreter, left: Value, right: Value, symbol: str) -> None:
+    """``numpy_array + keras_tensor`` (numpy tries to convert the KerasTensor) and
+    ``keras_tensor + [1.0, 2.0]`` fail at module level; inside functions it cannot be told."""
+    if interp.frames:
+        return
+    if isinstance(left, Tensor) and isinstance(right, Tensor) and left.kind == "np" and right.kind == "keras":
+        raise ShapeError(
+            f"'{symbol}': a numpy array on the left of a Keras symbolic tensor: numpy tries to "
+            f"convert the KerasTensor and fails. Put the KerasTensor first, or use keras.ops",
+            code="keras-tensor-in-numpy",
+        )
+    for v in (left, right):
+        if isinstance(v, Seq):
+            raise ShapeError(
+                f"'{symbol}': a Python list cannot be combined with a Keras symbolic tensor "
+                f"(Keras 3: 'Invalid dtype: list'); wrap it in np.array(...) or keras.ops."
+                f"convert_to_tensor",
+                code="keras-tensor-list",
+            )
+
+
 def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node: ast.AST) -> Value:
+    left, right = _resolve(left), _resolve(right)
     lib = library_of(left, right)
-    anchor = left if isinstance(left, Tensor) else right
-    assert isinstance(anchor, Tensor)
-    a = _as_operand(left, anchor, lib)
-    b = _as_operand(right, anchor, lib)
-    symbol, verb = _OP_NAMES.get(op, ("?", "operation"))
+    symbol, _verb = _OP_NAMES.get(op, ("?", "operation"))
+    op_text = f"'{symbol}'"
+    if lib == "keras":
+        keras_operand_misuse(interp, left, right, symbol)
+    (a, b), dtype = unify([left, right], lib, op_text)
+    kind = _kind(lib)
+    if lib == "tf" and dtype == "bool" and op in _NO_BOOL:
+        raise ShapeError(
+            f"{op_text}: TensorFlow does not support this operation on bool tensors; cast to a "
+            f"number first",
+            code="dtype-mismatch",
+        )
     if a is None or b is None:
-        return Tensor(UNKNOWN_SHAPE, None, "tf" if lib == "keras" and False else _kind(lib), Span.of(node))
+        return Tensor(UNKNOWN_SHAPE, dtype if op is not ast.Div else None, kind, Span.of(node))
     if op is ast.MatMult:
         shape = matmul_shape(a.shape, b.shape, lib, "@", _related(a, b))
     else:
@@ -119,29 +355,9 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
                 code="broadcast",
                 related=_related(a, b),
             ) from None
-    if lib == "tf" and isinstance(left, Const) != isinstance(right, Const):
-        scalar = left if isinstance(left, Const) else right
-        tensor = b if isinstance(left, Const) else a
-        if (
-            isinstance(scalar, Const)
-            and isinstance(scalar.value, float)
-            and not scalar.value.is_integer()
-            and is_int(tensor.dtype)
-        ):
-            raise ShapeError(
-                f"'{symbol}': cannot convert {scalar.value!r} to a tensor of dtype "
-                f"{tensor.dtype}; cast the tensor to float first",
-                code="dtype-mismatch",
-            )
-        dtype = tensor.dtype
-    else:
-        dtype = result_dtype(a, b, lib, f"'{symbol}'")
-    if op is ast.Div and lib in ("np", "keras") and (is_int(dtype) or dtype == "bool"):
-        dtype = "float64" if lib == "np" else "float32"
-    if op is ast.Div and lib == "tf" and is_int(dtype):
-        dtype = "float64" if dtype in ("int32", "int64") else "float32"
-    del verb
-    return Tensor(shape, dtype, _kind(lib, a, b), Span.of(node))
+    if op is ast.Div:
+        dtype = true_divide_dtype(dtype, lib)
+    return Tensor(shape, dtype, kind, Span.of(node))
 
 
 def _kind(lib: TensorKind, *ts: Tensor) -> TensorKind:
@@ -161,11 +377,18 @@ def _related(a: Tensor, b: Tensor) -> list[object]:
 
 
 def tensor_compare(interp: Interpreter, left: Value, right: Value, node: ast.AST) -> Value:
+    left, right = _resolve(left), _resolve(right)
     lib = library_of(left, right)
-    anchor = left if isinstance(left, Tensor) else right
-    assert isinstance(anchor, Tensor)
-    a = _as_operand(left, anchor, lib)
-    b = _as_operand(right, anchor, lib)
+    if lib == "keras":
+        keras_operand_misuse(interp, left, right, "comparison")
+    (a, b), dtype = unify([left, right], lib, "comparison")
+    if lib == "tf" and dtype == "bool" and isinstance(node, ast.Compare) and node.ops and isinstance(
+        node.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+    ):
+        raise ShapeError(
+            "comparison: TensorFlow cannot order bool tensors (<, >); cast to a number first",
+            code="dtype-mismatch",
+        )
     if a is None or b is None:
         return Tensor(UNKNOWN_SHAPE, "bool", _kind(lib), Span.of(node))
     try:
@@ -183,6 +406,8 @@ def tensor_compare(interp: Interpreter, left: Value, right: Value, node: ast.AST
 def matmul_shape(a: Shape, b: Shape, lib: TensorKind, op: str, related: list[object] | None = None) -> Shape:
     """Matrix product with batch broadcasting; numpy/keras also take 1-D operands."""
     if a.dims is None or b.dims is None:
+        if lib == "tf" and a.dims is not None and b.dims is None and len(a.dims) >= 2:
+            return UNKNOWN_SHAPE
         return UNKNOWN_SHAPE
     da, db = list(a.dims), list(b.dims)
     if not da or not db:
@@ -228,3 +453,19 @@ def matmul_shape(a: Shape, b: Shape, lib: TensorKind, op: str, related: list[obj
     if not squeeze_b:
         out.append(db[-1])
     return Shape(tuple(out))
+
+
+__all__ = [
+    "convert_alone",
+    "convert_to",
+    "keras_promote",
+    "library_of",
+    "matmul_shape",
+    "promote_unify",
+    "result_dtype",
+    "tensor_binop",
+    "tensor_compare",
+    "tf_unify",
+    "true_divide_dtype",
+    "unify",
+]

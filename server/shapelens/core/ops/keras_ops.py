@@ -1,1 +1,374 @@
-"""keras_ops (rules being written)."""
+"""``keras.ops``: the backend-independent tensor API (reshape, transpose, concatenate, matmul,
+einsum, reductions, argmax, cast, one_hot, creation, arithmetic, activations), plus
+``keras.utils.to_categorical`` and ``keras.random``.
+
+Keras semantics (Keras 3.15, TF backend): results are KerasTensors (kind ``keras``) when any
+input is one, else eager tensors (kind ``tf``); literals become int32/float32, numpy arrays keep
+their dtype; dtypes promote on Keras' lattice (`elementwise.keras_promote`); ``mean``/``std``
+and float math on ints give float32; ``sum`` of bool/int8/int16 gives int32; ``argmax`` gives
+int32 and without ``axis`` reduces everything; ``split``/``take``/``tile`` follow numpy.
+"""
+
+from __future__ import annotations
+
+from ..registry import Call, function
+from ..shapes import Shape, ShapeError, format_shape
+from ..values import UNKNOWN, Const, Tensor, Value, as_dim, shape_value
+from . import shape_ops as so
+
+# ---------------------------------------------------------------------------------------------
+# creation and conversion
+
+
+@function("keras.ops.convert_to_tensor")
+def _convert(call: Call) -> Value:
+    return so.array_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"), "tf")
+
+
+@function("keras.ops.zeros", "keras.ops.ones", "keras.ops.empty")
+def _zeros(call: Call) -> Value:
+    return so.zeros_op(call, "keras", call.arg(0, "shape"), call.arg(1, "dtype"), "float32")
+
+
+@function("keras.ops.full")
+def _full(call: Call) -> Value:
+    return so.full_op(call, "keras", call.arg(0, "shape"), call.arg(1, "fill_value"), call.arg(2, "dtype"))
+
+
+@function("keras.ops.zeros_like", "keras.ops.ones_like", "keras.ops.empty_like")
+def _zeros_like(call: Call) -> Value:
+    return so.like_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"))
+
+
+@function("keras.ops.full_like")
+def _full_like(call: Call) -> Value:
+    return so.like_op(call, "keras", call.arg(0, "x"), call.arg(2, "dtype"))
+
+
+@function("keras.ops.eye")
+def _eye(call: Call) -> Value:
+    return so.eye_op(call, "keras", call.arg(0, "N"), call.arg(1, "M"), call.arg(3, "dtype"))
+
+
+@function("keras.ops.identity")
+def _identity(call: Call) -> Value:
+    return so.eye_op(call, "keras", call.arg(0, "n"), None, call.arg(1, "dtype"))
+
+
+@function("keras.ops.arange")
+def _arange(call: Call) -> Value:
+    return so.range_op(call, "keras", call.arg(0, "start"), call.arg(1, "stop"), call.arg(2, "step"), call.arg(3, "dtype"))
+
+
+@function("keras.ops.linspace")
+def _linspace(call: Call) -> Value:
+    return so.linspace_op(call, "keras", call.arg(0, "start"), call.arg(1, "stop"), call.arg(2, "num"), call.kwargs.get("dtype"))
+
+
+@function("keras.random.normal", "keras.random.uniform", "keras.random.truncated_normal")
+def _random(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
+    return so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
+@function("keras.utils.to_categorical")
+def _to_categorical(call: Call) -> Value:
+    """A numpy float64 array: a trailing size-1 axis is replaced by the classes axis."""
+    x = call.arg(0, "x")
+    op = so.begin(call, "np", x)
+    t = op.tensor(x)
+    n = call.arg(1, "num_classes")
+    classes = as_dim(n) if n is not None else None
+    if t is None or t.shape.dims is None:
+        return op.unknown("float64")
+    dims = t.shape.dims
+    if len(dims) > 1 and dims[-1] == 1:
+        dims = dims[:-1]
+    return op.out(Shape((*dims, classes)), "float64")
+
+
+# ---------------------------------------------------------------------------------------------
+# shape manipulation
+
+
+@function("keras.ops.reshape")
+def _reshape(call: Call) -> Value:
+    return so.reshape_op(call, "keras", call.arg(0, "x"), call.arg(1, "newshape"))
+
+
+@function("keras.ops.transpose")
+def _transpose(call: Call) -> Value:
+    return so.transpose_op(call, "keras", call.arg(0, "x"), call.arg(1, "axes"))
+
+
+@function("keras.ops.swapaxes")
+def _swapaxes(call: Call) -> Value:
+    return so.swapaxes_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis1"), call.arg(2, "axis2"))
+
+
+@function("keras.ops.moveaxis")
+def _moveaxis(call: Call) -> Value:
+    return so.moveaxis_op(call, "keras", call.arg(0, "x"), call.arg(1, "source"), call.arg(2, "destination"))
+
+
+@function("keras.ops.expand_dims")
+def _expand_dims(call: Call) -> Value:
+    return so.expand_dims_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"))
+
+
+@function("keras.ops.squeeze")
+def _squeeze(call: Call) -> Value:
+    return so.squeeze_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"))
+
+
+@function("keras.ops.concatenate")
+def _concatenate(call: Call) -> Value:
+    return so.concat_op(call, "keras", call.arg(0, "xs"), call.arg(1, "axis"), 0)
+
+
+@function("keras.ops.stack")
+def _stack(call: Call) -> Value:
+    return so.stack_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"))
+
+
+@function("keras.ops.split")
+def _split(call: Call) -> Value:
+    return so.split_op(call, "keras", call.arg(0, "x"), call.arg(1, "indices_or_sections"), call.arg(2, "axis"), "np")
+
+
+@function("keras.ops.unstack")
+def _unstack(call: Call) -> Value:
+    return so.unstack_op(call, "keras", call.arg(0, "x"), call.arg(1, "num"), call.arg(2, "axis"))
+
+
+@function("keras.ops.tile")
+def _tile(call: Call) -> Value:
+    return so.tile_op(call, "keras", call.arg(0, "x"), call.arg(1, "repeats"), "np")
+
+
+@function("keras.ops.repeat")
+def _repeat(call: Call) -> Value:
+    return so.repeat_op(call, "keras", call.arg(0, "x"), call.arg(1, "repeats"), call.arg(2, "axis"))
+
+
+@function("keras.ops.pad")
+def _pad(call: Call) -> Value:
+    return so.pad_op(call, "keras", call.arg(0, "x"), call.arg(1, "pad_width"), "tf")
+
+
+@function("keras.ops.broadcast_to")
+def _broadcast_to(call: Call) -> Value:
+    return so.broadcast_to_op(call, "keras", call.arg(0, "x"), call.arg(1, "shape"))
+
+
+@function("keras.ops.ravel")
+def _ravel(call: Call) -> Value:
+    return so.flatten_op(call, "keras", call.arg(0, "x"))
+
+
+@function("keras.ops.flip", "keras.ops.sort", "keras.ops.stop_gradient", "keras.ops.copy",
+          "keras.ops.negative", "keras.ops.sign", "keras.ops.floor", "keras.ops.ceil",
+          "keras.ops.round", "keras.ops.relu", "keras.ops.relu6", "keras.ops.nn.relu",
+          "keras.ops.nn.relu6", "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs")
+def _same(call: Call) -> Value:
+    return so.unary_op(call, "keras", call.arg(0, "x"), "same")
+
+
+@function("keras.ops.square")
+def _square(call: Call) -> Value:
+    out = so.unary_op(call, "keras", call.arg(0, "x"), "same")
+    if isinstance(out, Tensor) and out.dtype == "bool":
+        out.dtype = "int32"
+    return out
+
+
+@function("keras.ops.exp", "keras.ops.log", "keras.ops.log1p", "keras.ops.expm1", "keras.ops.log2",
+          "keras.ops.log10", "keras.ops.sqrt", "keras.ops.rsqrt", "keras.ops.sin", "keras.ops.cos",
+          "keras.ops.tan", "keras.ops.arcsin", "keras.ops.arccos", "keras.ops.arctan", "keras.ops.sinh",
+          "keras.ops.cosh", "keras.ops.tanh", "keras.ops.arcsinh", "keras.ops.arccosh",
+          "keras.ops.arctanh", "keras.ops.erf", "keras.ops.nn.tanh")
+def _float_unary(call: Call) -> Value:
+    return so.unary_op(call, "keras", call.arg(0, "x"), "float")
+
+
+@function("keras.ops.sigmoid", "keras.ops.softmax", "keras.ops.log_softmax", "keras.ops.silu",
+          "keras.ops.swish", "keras.ops.gelu", "keras.ops.elu", "keras.ops.selu", "keras.ops.softplus",
+          "keras.ops.softsign", "keras.ops.hard_sigmoid", "keras.ops.leaky_relu",
+          "keras.ops.nn.sigmoid", "keras.ops.nn.softmax", "keras.ops.nn.log_softmax", "keras.ops.nn.silu",
+          "keras.ops.nn.gelu", "keras.ops.nn.elu", "keras.ops.nn.selu", "keras.ops.nn.softplus",
+          "keras.ops.nn.leaky_relu", "keras.ops.hard_silu", "keras.ops.mish")
+def _activation(call: Call) -> Value:
+    # float kernels: Keras passes integer tensors straight to TF, which refuses most of them;
+    # the dtype is only claimed for float inputs.
+    out = so.unary_op(call, "keras", call.arg(0, "x"), "same")
+    if isinstance(out, Tensor) and out.dtype is not None and not so.is_float_dtype(out.dtype):
+        out.dtype = None
+    return out
+
+
+@function("keras.ops.isnan", "keras.ops.isinf", "keras.ops.isfinite", "keras.ops.logical_not")
+def _predicate(call: Call) -> Value:
+    return so.unary_op(call, "keras", call.arg(0, "x"), "bool")
+
+
+_BINARY = {
+    "keras.ops.add": "arith", "keras.ops.subtract": "arith", "keras.ops.multiply": "arith",
+    "keras.ops.divide": "div", "keras.ops.true_divide": "div", "keras.ops.floor_divide": "arith",
+    "keras.ops.mod": "arith", "keras.ops.power": "arith", "keras.ops.maximum": "arith",
+    "keras.ops.minimum": "arith", "keras.ops.equal": "compare", "keras.ops.not_equal": "compare",
+    "keras.ops.greater": "compare", "keras.ops.greater_equal": "compare", "keras.ops.less": "compare",
+    "keras.ops.less_equal": "compare", "keras.ops.logical_and": "compare",
+    "keras.ops.logical_or": "compare", "keras.ops.logical_xor": "compare",
+}
+
+
+@function(*_BINARY)
+def _binary(call: Call) -> Value:
+    return so.binary_op(call, "keras", call.arg(0, "x1"), call.arg(1, "x2"), _BINARY[call.name])
+
+
+# ---------------------------------------------------------------------------------------------
+# products
+
+
+@function("keras.ops.matmul")
+def _matmul(call: Call) -> Value:
+    return so.matmul_op(call, "keras", call.arg(0, "x1"), call.arg(1, "x2"), policy="hint")
+
+
+@function("keras.ops.dot")
+def _dot(call: Call) -> Value:
+    return so.dot_op(call, "keras", call.arg(0, "x1"), call.arg(1, "x2"))
+
+
+@function("keras.ops.outer")
+def _outer(call: Call) -> Value:
+    return so.outer_op(call, "keras", call.arg(0, "x1"), call.arg(1, "x2"))
+
+
+@function("keras.ops.einsum")
+def _einsum(call: Call) -> Value:
+    return so.einsum_op(call, "keras", call.arg(0, "subscripts"), list(call.args[1:]))
+
+
+@function("keras.ops.tensordot")
+def _tensordot(call: Call) -> Value:
+    return so.tensordot_op(call, "keras", call.arg(0, "x1"), call.arg(1, "x2"), call.arg(2, "axes"))
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+_REDUCTIONS = {
+    "keras.ops.sum": "sum", "keras.ops.prod": "prod", "keras.ops.mean": "mean", "keras.ops.max": "max",
+    "keras.ops.amax": "max", "keras.ops.min": "min", "keras.ops.amin": "min", "keras.ops.std": "std",
+    "keras.ops.var": "var", "keras.ops.any": "any", "keras.ops.all": "all",
+    "keras.ops.logsumexp": "logsumexp", "keras.ops.median": "median",
+}
+
+
+@function(*_REDUCTIONS)
+def _reduce(call: Call) -> Value:
+    what = _REDUCTIONS[call.name]
+    dtype = call.kwargs.get("dtype") if what in ("sum", "prod") else None
+    return so.reduce_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), call.arg(2, "keepdims"), what, dtype)
+
+
+@function("keras.ops.argmax", "keras.ops.argmin")
+def _argmax(call: Call) -> Value:
+    return so.argmax_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), call.arg(2, "keepdims"))
+
+
+@function("keras.ops.cumsum", "keras.ops.cumprod")
+def _cumsum(call: Call) -> Value:
+    return so.cumulative_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), "sum")
+
+
+@function("keras.ops.argsort")
+def _argsort(call: Call) -> Value:
+    op = so.begin(call, "keras", call.arg(0, "x"))
+    t = op.tensor(call.arg(0, "x"))
+    return op.out(t.shape, "int32") if t is not None else op.unknown("int32")
+
+
+# ---------------------------------------------------------------------------------------------
+# dtype, indexing, misc
+
+
+@function("keras.ops.cast")
+def _cast(call: Call) -> Value:
+    return so.cast_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"))
+
+
+@function("keras.ops.one_hot", "keras.ops.nn.one_hot")
+def _one_hot(call: Call) -> Value:
+    return so.one_hot_op(call, "keras", call.arg(0, "x"), call.arg(1, "num_classes"), call.arg(2, "axis"), call.arg(3, "dtype"))
+
+
+@function("keras.ops.take")
+def _take(call: Call) -> Value:
+    return so.gather_op(call, "keras", call.arg(0, "x"), call.arg(1, "indices"), call.arg(2, "axis"))
+
+
+@function("keras.ops.where")
+def _where(call: Call) -> Value:
+    return so.where_op(call, "keras", call.arg(0, "condition"), call.arg(1, "x1"), call.arg(2, "x2"))
+
+
+@function("keras.ops.clip")
+def _clip(call: Call) -> Value:
+    return so.clip_op(call, "keras", call.arg(0, "x"), call.arg(1, "x_min"), call.arg(2, "x_max"))
+
+
+@function("keras.ops.shape")
+def _shape(call: Call) -> Value:
+    """A tuple of dims (None for the unknown ones), not a tensor."""
+    x = call.arg(0, "x")
+    t = so.Op(call, "keras", "tf", False).tensor(x) if x is not None else None
+    if t is None:
+        return UNKNOWN
+    return shape_value(t.shape)
+
+
+@function("keras.ops.ndim")
+def _ndim(call: Call) -> Value:
+    x = call.arg(0, "x")
+    t = so.Op(call, "keras", "tf", False).tensor(x) if x is not None else None
+    return Const(t.shape.rank) if t is not None and t.shape.rank is not None else UNKNOWN
+
+
+@function("keras.ops.size")
+def _size(call: Call) -> Value:
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    n = t.shape.num_elements() if t is not None else None
+    return op.out(Shape(()), "int32", [Const(n)] if n is not None else None)
+
+
+@function("keras.ops.top_k")
+def _top_k(call: Call) -> Value:
+    return so.top_k_op(call, "keras", call.arg(0, "x"), call.arg(1, "k"))
+
+
+@function("keras.ops.normalize", "keras.ops.nn.normalize")
+def _normalize(call: Call) -> Value:
+    return so.unary_op(call, "keras", call.arg(0, "x"), "float")
+
+
+@function("keras.ops.categorical_crossentropy", "keras.ops.nn.categorical_crossentropy")
+def _cce(call: Call) -> Value:
+    target, output = call.arg(0, "target"), call.arg(1, "output")
+    op = so.begin(call, "keras", target, output)
+    t = op.tensor(output)
+    if t is None or t.shape.dims is None or not t.shape.dims:
+        return op.unknown(t.dtype if t is not None else None)
+    tt = op.tensor(target)
+    if tt is not None and tt.shape.dims is not None and len(tt.shape.dims) != len(t.shape.dims):
+        raise ShapeError(
+            f"{call.name}: target {format_shape(tt.shape)} and output {format_shape(t.shape)} must "
+            f"have the same rank",
+            code="shape-mismatch",
+        )
+    return op.out(Shape(t.shape.dims[:-1]), t.dtype)
+

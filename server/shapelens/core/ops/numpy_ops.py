@@ -1,1 +1,550 @@
-"""numpy_ops (rules being written)."""
+"""numpy functions: array creation (``np.array`` of nested literals, ``zeros``/``ones``/``full``,
+``arange``, ``linspace``, ``eye``, ``np.random.*`` and ``default_rng()``), shape manipulation,
+products, reductions, elementwise math, ``where``/``clip``/``take``, ``np.ma``.
+
+numpy semantics: Python ints become int64 and floats float64; dtypes promote (`numpy_promote`);
+``sum``/``prod`` of small ints give int64, ``mean``/``std``/``var`` of ints float64, float-only
+ufuncs (``exp``, ``sqrt``...) turn int8/uint8/bool into float16, int16 into float32 and wider
+ints into float64; ``argmax`` without ``axis`` is a scalar; ``axis=None`` flattens in
+``concatenate``, ``cumsum``, ``repeat``, ``take``. Results are arrays (kind ``np``) even on tf
+tensors (numpy converts eager tensors). numpy functions given a KerasTensor fail (numpy cannot
+convert it): reported at module level, unknown elsewhere.
+
+Calls that return Python scalars (``np.random.randint(0, 5)``, ``np.random.rand()``) are left
+unknown: only arrays and numpy scalars have a shape.
+"""
+
+from __future__ import annotations
+
+from ..registry import Call, function
+from ..shapes import UNKNOWN_SHAPE, Shape
+from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, shape_value
+from . import shape_ops as so
+
+# ---------------------------------------------------------------------------------------------
+# creation
+
+
+@function("np.array", "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray", "np.copy")
+def _array(call: Call) -> Value:
+    value = call.arg(0, "a" if call.name != "np.array" else "object")
+    dtype = call.arg(1, "dtype") if call.name != "np.copy" else None
+    out = so.array_op(call, "np", value, dtype, "np")
+    ndmin = as_int(call.kwargs["ndmin"]) if "ndmin" in call.kwargs else None
+    if ndmin is not None and isinstance(out, Tensor) and out.shape.dims is not None and len(out.shape.dims) < ndmin:
+        out.shape = Shape((1,) * (ndmin - len(out.shape.dims)) + out.shape.dims)
+    return out
+
+
+@function("np.zeros", "np.ones", "np.empty")
+def _zeros(call: Call) -> Value:
+    return so.zeros_op(call, "np", call.arg(0, "shape"), call.arg(1, "dtype"), "float64")
+
+
+@function("np.full")
+def _full(call: Call) -> Value:
+    return so.full_op(call, "np", call.arg(0, "shape"), call.arg(1, "fill_value"), call.arg(2, "dtype"))
+
+
+@function("np.zeros_like", "np.ones_like", "np.empty_like")
+def _zeros_like(call: Call) -> Value:
+    return so.like_op(call, "np", call.arg(0, "a"), call.arg(1, "dtype"), call.kwargs.get("shape"))
+
+
+@function("np.full_like")
+def _full_like(call: Call) -> Value:
+    return so.like_op(call, "np", call.arg(0, "a"), call.arg(2, "dtype"), call.kwargs.get("shape"))
+
+
+@function("np.arange")
+def _arange(call: Call) -> Value:
+    start = call.arg(0, "start")
+    stop = call.arg(1, "stop")
+    if start is None and stop is not None:
+        start, stop = Const(0), stop
+    return so.range_op(call, "np", start, stop, call.arg(2, "step"), call.arg(3, "dtype"))
+
+
+@function("np.linspace", "np.logspace", "np.geomspace")
+def _linspace(call: Call) -> Value:
+    return so.linspace_op(call, "np", call.arg(0, "start"), call.arg(1, "stop"), call.arg(2, "num"), call.kwargs.get("dtype"))
+
+
+@function("np.eye")
+def _eye(call: Call) -> Value:
+    return so.eye_op(call, "np", call.arg(0, "N"), call.arg(1, "M"), call.arg(3, "dtype"))
+
+
+@function("np.identity")
+def _identity(call: Call) -> Value:
+    return so.eye_op(call, "np", call.arg(0, "n"), None, call.arg(1, "dtype"))
+
+
+# ---------------------------------------------------------------------------------------------
+# random
+
+
+def _size_from_dims(call: Call) -> Value | None:
+    """``np.random.rand(2, 3)``: the dims are the positional arguments."""
+    if not call.args:
+        return None
+    return Seq(list(call.args), "tuple")
+
+
+@function("np.random.rand", "np.random.randn")
+def _rand(call: Call) -> Value:
+    return so.random_op(call, "np", _size_from_dims(call), "float64")
+
+
+def _param_shape(call: Call, params: list[tuple[int, str]]) -> Value | None:
+    """Without ``size``, array-valued distribution parameters give the shape."""
+    shapes = []
+    for i, n in params:
+        v = call.arg(i, n)
+        if isinstance(v, (Tensor, Seq)):
+            t = so.Op(call, "np", "np", False).tensor(v)
+            if t is None:
+                return UNKNOWN
+            shapes.append(t.shape)
+    if not shapes:
+        return None
+    b = so.broadcast_all(shapes, call.name)
+    return Seq([Const(d) for d in b.dims], "tuple") if b.dims is not None and all(isinstance(d, int) for d in b.dims) else UNKNOWN
+
+
+def _random(call: Call, size_index: int, params: list[tuple[int, str]], dtype: str) -> Value:
+    size = call.arg(size_index, "size")
+    if size is None or (isinstance(size, Const) and size.value is None):
+        ps = _param_shape(call, params)
+        if ps is None:
+            return UNKNOWN
+        if ps is UNKNOWN:
+            return so.result(call, UNKNOWN_SHAPE, dtype, "np")
+        size = ps
+    return so.random_op(call, "np", size, dtype)
+
+
+@function("np.random.normal", "np.random.Generator.normal")
+def _normal(call: Call) -> Value:
+    return _random(call, 2, [(0, "loc"), (1, "scale")], "float64")
+
+
+@function("np.random.uniform", "np.random.Generator.uniform")
+def _uniform(call: Call) -> Value:
+    return _random(call, 2, [(0, "low"), (1, "high")], "float64")
+
+
+@function("np.random.random", "np.random.random_sample", "np.random.sample", "np.random.ranf",
+          "np.random.standard_normal", "np.random.Generator.standard_normal")
+def _random_sample(call: Call) -> Value:
+    return _random(call, 0, [], "float64")
+
+
+@function("np.random.Generator.random")
+def _gen_random(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(1, "dtype"), "float64") or "float64"
+    return _random(call, 0, [], dtype)
+
+
+@function("np.random.randint")
+def _randint(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(3, "dtype"), "int64") or "int64"
+    return _random(call, 2, [(0, "low"), (1, "high")], dtype)
+
+
+@function("np.random.Generator.integers")
+def _integers(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(3, "dtype"), "int64") or "int64"
+    return _random(call, 2, [(0, "low"), (1, "high")], dtype)
+
+
+@function("np.random.binomial", "np.random.poisson", "np.random.Generator.binomial", "np.random.Generator.poisson")
+def _int_dist(call: Call) -> Value:
+    idx = 1 if call.name.endswith("poisson") else 2
+    params = [(0, "lam")] if call.name.endswith("poisson") else [(0, "n"), (1, "p")]
+    return _random(call, idx, params, "int64")
+
+
+@function("np.random.beta", "np.random.gamma", "np.random.exponential", "np.random.laplace",
+          "np.random.lognormal", "np.random.Generator.exponential", "np.random.Generator.gamma",
+          "np.random.Generator.beta")
+def _float_dist(call: Call) -> Value:
+    one_param = call.name.endswith("exponential")
+    idx = 1 if one_param else 2
+    params = [(0, "scale")] if one_param else [(0, "a"), (1, "b")]
+    return _random(call, idx, params, "float64")
+
+
+@function("np.random.choice", "np.random.Generator.choice")
+def _choice(call: Call) -> Value:
+    a = call.arg(0, "a")
+    if isinstance(a, Const) and isinstance(a.value, int):
+        dtype: str | None = "int64"
+    else:
+        t = so.Op(call, "np", "np", False).tensor(a)
+        dtype = t.dtype if t is not None else None
+    size = call.arg(1, "size")
+    if size is None or (isinstance(size, Const) and size.value is None):
+        return UNKNOWN
+    op = so.begin(call, "np", a)
+    dims = so.shape_dims(so.resolve(size))
+    if dims is None:
+        return op.unknown(dtype)
+    return op.out(Shape(tuple(dims)), dtype)
+
+
+@function("np.random.permutation", "np.random.Generator.permutation")
+def _permutation(call: Call) -> Value:
+    x = call.arg(0, "x")
+    op = so.begin(call, "np", x)
+    if isinstance(x, Const) and isinstance(x.value, int):
+        return op.out(Shape((x.value,)), "int64")
+    t = op.tensor(x)
+    return op.out(t.shape, t.dtype) if t is not None else op.unknown()
+
+
+@function("np.random.default_rng", "np.random.Generator")
+def _default_rng(call: Call) -> Value:
+    return LibRef("np.random.Generator")
+
+
+@function("np.random.seed", "np.random.shuffle", "np.random.Generator.shuffle", "np.set_printoptions",
+          "np.seterr")
+def _none(call: Call) -> Value:
+    return Const(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# dtype constructors: np.float32(x)
+
+_DTYPE_FUNCS = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                "uint32", "uint64", "bool_", "double", "single", "half", "intc", "complex64",
+                "complex128"]
+_DTYPE_NAMES = {"bool_": "bool", "double": "float64", "single": "float32", "half": "float16", "intc": "int32"}
+
+
+@function(*[f"np.{n}" for n in _DTYPE_FUNCS])
+def _dtype_ctor(call: Call) -> Value:
+    short = call.name[3:]
+    dtype = _DTYPE_NAMES.get(short, short)
+    x = call.arg(0, "x")
+    if x is None:
+        return so.result(call, Shape(()), dtype, "np")
+    return so.cast_op(call, "np", x, Const(dtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# shape manipulation
+
+
+@function("np.reshape")
+def _reshape(call: Call) -> Value:
+    shape = call.arg(1, "shape") or call.kwargs.get("newshape")
+    return so.reshape_op(call, "np", call.arg(0, "a"), shape)
+
+
+@function("np.transpose", "np.permute_dims", "np.matrix_transpose")
+def _transpose(call: Call) -> Value:
+    return so.transpose_op(call, "np", call.arg(0, "a"), call.arg(1, "axes"))
+
+
+@function("np.swapaxes")
+def _swapaxes(call: Call) -> Value:
+    return so.swapaxes_op(call, "np", call.arg(0, "a"), call.arg(1, "axis1"), call.arg(2, "axis2"))
+
+
+@function("np.moveaxis")
+def _moveaxis(call: Call) -> Value:
+    return so.moveaxis_op(call, "np", call.arg(0, "a"), call.arg(1, "source"), call.arg(2, "destination"))
+
+
+@function("np.expand_dims")
+def _expand_dims(call: Call) -> Value:
+    return so.expand_dims_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"))
+
+
+@function("np.squeeze")
+def _squeeze(call: Call) -> Value:
+    return so.squeeze_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"))
+
+
+@function("np.concatenate", "np.concat")
+def _concatenate(call: Call) -> Value:
+    axis = call.arg(1, "axis")
+    return so.concat_op(call, "np", call.arg(0, "arrays"), axis, 0)
+
+
+@function("np.stack")
+def _stack(call: Call) -> Value:
+    return so.stack_op(call, "np", call.arg(0, "arrays"), call.arg(1, "axis"))
+
+
+@function("np.vstack", "np.row_stack")
+def _vstack(call: Call) -> Value:
+    return so.np_stack_family(call, call.arg(0, "tup"), "vstack")
+
+
+@function("np.hstack")
+def _hstack(call: Call) -> Value:
+    return so.np_stack_family(call, call.arg(0, "tup"), "hstack")
+
+
+@function("np.dstack")
+def _dstack(call: Call) -> Value:
+    return so.np_stack_family(call, call.arg(0, "tup"), "dstack")
+
+
+@function("np.column_stack")
+def _column_stack(call: Call) -> Value:
+    return so.np_stack_family(call, call.arg(0, "tup"), "column_stack")
+
+
+@function("np.split")
+def _split(call: Call) -> Value:
+    return so.split_op(call, "np", call.arg(0, "ary"), call.arg(1, "indices_or_sections"), call.arg(2, "axis"), "np")
+
+
+@function("np.array_split")
+def _array_split(call: Call) -> Value:
+    return so.split_op(
+        call, "np", call.arg(0, "ary"), call.arg(1, "indices_or_sections"), call.arg(2, "axis"), "np_array"
+    )
+
+
+@function("np.tile")
+def _tile(call: Call) -> Value:
+    return so.tile_op(call, "np", call.arg(0, "A"), call.arg(1, "reps"), "np")
+
+
+@function("np.repeat")
+def _repeat(call: Call) -> Value:
+    return so.repeat_op(call, "np", call.arg(0, "a"), call.arg(1, "repeats"), call.arg(2, "axis"))
+
+
+@function("np.pad")
+def _pad(call: Call) -> Value:
+    return so.pad_op(call, "np", call.arg(0, "array"), call.arg(1, "pad_width"), "np")
+
+
+@function("np.broadcast_to")
+def _broadcast_to(call: Call) -> Value:
+    return so.broadcast_to_op(call, "np", call.arg(0, "array"), call.arg(1, "shape"))
+
+
+@function("np.ravel")
+def _ravel(call: Call) -> Value:
+    return so.flatten_op(call, "np", call.arg(0, "a"))
+
+
+@function("np.atleast_1d", "np.atleast_2d", "np.atleast_3d")
+def _atleast(call: Call) -> Value:
+    n = int(call.name[-2])
+    if n == 1:
+        op = so.begin(call, "np", call.arg(0))
+        t = op.tensor(call.arg(0))
+        if t is None:
+            return op.unknown()
+        return op.out(t.shape if t.shape.rank != 0 else Shape((1,)), t.dtype)
+    return so.atleast_op(call, "np", call.arg(0), n)
+
+
+@function("np.flip", "np.fliplr", "np.flipud", "np.sort", "np.nan_to_num", "np.round", "np.around",
+          "np.abs", "np.absolute", "np.negative", "np.positive", "np.floor", "np.ceil", "np.trunc",
+          "np.fix", "np.sign", "np.conj", "np.ma.masked_invalid", "np.ma.array", "np.ma.masked_array",
+          "np.ma.filled", "np.ma.masked_where", "np.ma.masked_equal", "np.ma.masked_less",
+          "np.ma.masked_greater", "np.real")
+def _same_unary(call: Call) -> Value:
+    if call.name in ("np.ma.masked_where",):
+        return so.unary_op(call, "np", call.arg(1, "a"), "same")
+    return so.unary_op(call, "np", call.arg(0), "same")
+
+
+@function("np.square", "np.reciprocal")
+def _square(call: Call) -> Value:
+    out = so.unary_op(call, "np", call.arg(0, "x"), "same")
+    if isinstance(out, Tensor) and out.dtype == "bool":
+        out.dtype = "int8"
+    return out
+
+
+@function("np.exp", "np.exp2", "np.log", "np.log2", "np.log10", "np.log1p", "np.expm1", "np.sqrt",
+          "np.cbrt", "np.sin", "np.cos", "np.tan", "np.arcsin", "np.arccos", "np.arctan", "np.sinh",
+          "np.cosh", "np.tanh", "np.arcsinh", "np.arccosh", "np.arctanh", "np.rint", "np.deg2rad",
+          "np.rad2deg", "np.radians", "np.degrees")
+def _float_unary(call: Call) -> Value:
+    return so.unary_op(call, "np", call.arg(0, "x"), "float")
+
+
+@function("np.isnan", "np.isinf", "np.isfinite", "np.isposinf", "np.isneginf", "np.signbit",
+          "np.logical_not", "np.isclose_unary")
+def _predicate(call: Call) -> Value:
+    return so.unary_op(call, "np", call.arg(0, "x"), "bool")
+
+
+_BINARY = {
+    "np.add": "arith", "np.subtract": "arith", "np.multiply": "arith", "np.divide": "div",
+    "np.true_divide": "div", "np.floor_divide": "arith", "np.mod": "arith", "np.remainder": "arith",
+    "np.power": "arith", "np.pow": "arith", "np.maximum": "arith", "np.minimum": "arith",
+    "np.fmax": "arith", "np.fmin": "arith", "np.arctan2": "float", "np.hypot": "float",
+    "np.equal": "compare", "np.not_equal": "compare", "np.greater": "compare",
+    "np.greater_equal": "compare", "np.less": "compare", "np.less_equal": "compare",
+    "np.logical_and": "compare", "np.logical_or": "compare", "np.logical_xor": "compare",
+    "np.isclose": "compare",
+}
+
+
+@function(*_BINARY)
+def _binary(call: Call) -> Value:
+    what = _BINARY[call.name]
+    out = so.binary_op(call, "np", call.arg(0, "x1" if call.name != "np.isclose" else "a"),
+                       call.arg(1, "x2" if call.name != "np.isclose" else "b"),
+                       "arith" if what == "float" else what)
+    if what == "float" and isinstance(out, Tensor):
+        out.dtype = so.float_only_dtype(out.dtype, "np", call.name)
+    return out
+
+
+@function("np.dot")
+def _dot(call: Call) -> Value:
+    return so.dot_op(call, "np", call.arg(0, "a"), call.arg(1, "b"))
+
+
+@function("np.matmul")
+def _matmul(call: Call) -> Value:
+    return so.matmul_op(call, "np", call.arg(0, "x1"), call.arg(1, "x2"), policy="hint")
+
+
+@function("np.outer")
+def _outer(call: Call) -> Value:
+    return so.outer_op(call, "np", call.arg(0, "a"), call.arg(1, "b"))
+
+
+@function("np.einsum")
+def _einsum(call: Call) -> Value:
+    return so.einsum_op(call, "np", call.arg(0), list(call.args[1:]))
+
+
+@function("np.tensordot")
+def _tensordot(call: Call) -> Value:
+    return so.tensordot_op(call, "np", call.arg(0, "a"), call.arg(1, "b"), call.arg(2, "axes"))
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+_REDUCTIONS = {
+    "np.sum": ("sum", 2), "np.nansum": ("sum", 2), "np.prod": ("prod", 2), "np.nanprod": ("prod", 2),
+    "np.mean": ("mean", 2), "np.nanmean": ("mean", 2), "np.average": ("mean", None),
+    "np.max": ("max", 1), "np.amax": ("max", 1), "np.nanmax": ("max", 1),
+    "np.min": ("min", 1), "np.amin": ("min", 1), "np.nanmin": ("min", 1),
+    "np.ptp": ("max", 1),
+    "np.std": ("std", 2), "np.nanstd": ("std", 2), "np.var": ("var", 2), "np.nanvar": ("var", 2),
+    "np.any": ("any", None), "np.all": ("all", None),
+    "np.median": ("median", None), "np.nanmedian": ("median", None),
+}
+
+
+@function(*_REDUCTIONS)
+def _reduce(call: Call) -> Value:
+    what, dtype_index = _REDUCTIONS[call.name]
+    dtype = call.arg(dtype_index, "dtype") if dtype_index is not None else None
+    return so.reduce_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"), what, dtype)
+
+
+@function("np.linalg.norm")
+def _norm(call: Call) -> Value:
+    return so.reduce_op(call, "np", call.arg(0, "x"), call.arg(2, "axis"), call.arg(3, "keepdims"), "norm")
+
+
+@function("np.count_nonzero")
+def _count_nonzero(call: Call) -> Value:
+    out = so.reduce_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"), "max")
+    if isinstance(out, Tensor):
+        out.dtype = "int64"
+    return out
+
+
+@function("np.argmax", "np.argmin", "np.nanargmax", "np.nanargmin")
+def _argmax(call: Call) -> Value:
+    return so.argmax_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"))
+
+
+@function("np.cumsum", "np.cumprod", "np.nancumsum")
+def _cumsum(call: Call) -> Value:
+    return so.cumulative_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), "sum")
+
+
+@function("np.argsort")
+def _argsort(call: Call) -> Value:
+    a = call.arg(0, "a")
+    op = so.begin(call, "np", a)
+    t = op.tensor(a)
+    if t is None:
+        return op.unknown("int64")
+    axis = call.arg(1, "axis")
+    if isinstance(axis, Const) and axis.value is None:
+        return op.out(Shape((t.shape.num_elements(),)), "int64")
+    return op.out(t.shape, "int64")
+
+
+# ---------------------------------------------------------------------------------------------
+# selection
+
+
+@function("np.where")
+def _where(call: Call) -> Value:
+    return so.where_op(call, "np", call.arg(0, "condition"), call.arg(1, "x"), call.arg(2, "y"))
+
+
+@function("np.nonzero")
+def _nonzero(call: Call) -> Value:
+    return so.where_op(call, "np", call.arg(0, "a"), None, None)
+
+
+@function("np.argwhere")
+def _argwhere(call: Call) -> Value:
+    a = call.arg(0, "a")
+    op = so.begin(call, "np", a)
+    t = op.tensor(a)
+    if t is None:
+        return op.unknown("int64")
+    return op.out(Shape((None, t.shape.rank)), "int64")
+
+
+@function("np.clip")
+def _clip(call: Call) -> Value:
+    return so.clip_op(call, "np", call.arg(0, "a"), call.arg(1, "a_min"), call.arg(2, "a_max"))
+
+
+@function("np.take")
+def _take(call: Call) -> Value:
+    return so.gather_op(call, "np", call.arg(0, "a"), call.arg(1, "indices"), call.arg(2, "axis"))
+
+
+@function("np.unique")
+def _unique(call: Call) -> Value:
+    a = call.arg(0, "ar")
+    op = so.begin(call, "np", a)
+    t = op.tensor(a)
+    if call.kwargs or len(call.args) > 1:
+        return UNKNOWN
+    return op.out(Shape((None,)), t.dtype if t is not None else None)
+
+
+@function("np.shape")
+def _shape(call: Call) -> Value:
+    t = so.Op(call, "np", "np", False).tensor(call.arg(0, "a"))
+    return shape_value(t.shape) if t is not None else UNKNOWN
+
+
+@function("np.ndim")
+def _ndim(call: Call) -> Value:
+    t = so.Op(call, "np", "np", False).tensor(call.arg(0, "a"))
+    return Const(t.shape.rank) if t is not None and t.shape.rank is not None else UNKNOWN
+
+
+@function("np.size")
+def _size(call: Call) -> Value:
+    t = so.Op(call, "np", "np", False).tensor(call.arg(0, "a"))
+    n = t.shape.num_elements() if t is not None else None
+    return Const(n) if n is not None else UNKNOWN
