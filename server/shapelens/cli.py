@@ -69,7 +69,7 @@ def render_text(analysis: Analysis) -> str:
     for i, line in enumerate(lines, start=1):
         facts = by_line.get(i)
         if facts:
-            notes = "; ".join(_fact_text(f) for f in facts)
+            notes = "; ".join(_line_notes(facts))
             out.append(f"{i:4} | {line.ljust(width)}  # {notes}")
         else:
             out.append(f"{i:4} | {line}")
@@ -82,14 +82,29 @@ def render_text(analysis: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
+def _line_notes(facts: list[ShapeFact]) -> list[str]:
+    """One note per fact; a layer output already shown by its assignment only names the layer."""
+    assigned = [(f.shape, f.variants) for f in facts if f.kind == "assign"]
+    notes: list[str] = []
+    for f in facts:
+        if f.kind == "layer" and (f.shape, f.variants) in assigned:
+            notes[-1:] = [f"{notes[-1]} ({f.name})"] if notes else [f.name]
+            continue
+        notes.append(_fact_text(f))
+    return notes
+
+
 def _fact_text(f: ShapeFact) -> str:
-    if f.shape.dims is None and f.kind in ("assign", "layer"):
-        return f"{f.name}: tensor of unknown shape"
     if f.kind == "dataset":
         return f"{f.name}: dataset of {f.detail}"
-    if f.kind == "layer":
-        return f"{f.name} -> {format_shape(f.shape)} {f.dtype or '?'}"
-    return f"{f.name}: {format_shape(f.shape)} {f.dtype or '?'}"
+    if len(f.variants) > 1:
+        shape = " | ".join(format_shape(v) for v in f.variants)
+    elif f.shape.dims is None:
+        shape = "unknown shape"
+    else:
+        shape = format_shape(f.shape)
+    sep = " ->" if f.kind == "layer" else ":"
+    return f"{f.name}{sep} {shape} {f.dtype or ''}".rstrip()
 
 
 def _issue_text(path: str, issue: Issue) -> str:

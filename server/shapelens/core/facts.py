@@ -55,6 +55,9 @@ class ShapeFact:
     origin: Origin = "static"
     detail: str = ""  # e.g. a dataset's element spec or a model's summary line
     provenance: str = ""  # where the value came from, in words ("Dense(64) at line 12")
+    # distinct shapes seen here when the line ran several times (loop iterations, call sites);
+    # ``shape`` is their join
+    variants: list[Shape] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = self.span.to_json()

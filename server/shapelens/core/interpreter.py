@@ -48,6 +48,7 @@ UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrol
 UNROLL_BUDGET = 4000  # total unrolled iterations per analysis (nested loops multiply)
 MAX_CALL_DEPTH = 12
 MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
+MAX_VARIANTS = 4  # distinct shapes remembered per fact
 
 
 class Env:
@@ -230,6 +231,10 @@ class Interpreter:
         old = self.facts.get(key)
         if old is not None:
             if old.kind in ("assign", "layer", "expr"):
+                if not old.variants:
+                    old.variants.append(old.shape)
+                if fact.shape not in old.variants and len(old.variants) < MAX_VARIANTS:
+                    old.variants.append(fact.shape)
                 old_t = Tensor(old.shape, old.dtype)
                 joined = join(old_t, value)
                 if isinstance(joined, Tensor):
