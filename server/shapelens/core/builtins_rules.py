@@ -86,7 +86,9 @@ def _element(v: Value) -> Value:
     if isinstance(v, Seq):
         return v.element_join()
     if isinstance(v, DatasetVal):
-        return v.element
+        from .data import iterated_element
+
+        return iterated_element(v)
     if isinstance(v, Tensor) and v.shape.dims:
         return Tensor(v.shape.__class__(v.shape.dims[1:]), v.dtype, v.kind)
     return UNKNOWN

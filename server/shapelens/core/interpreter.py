@@ -1125,7 +1125,9 @@ class Interpreter:
         if isinstance(v, Seq):
             return v.element_join()
         if isinstance(v, DatasetVal):
-            return v.element
+            from .data import iterated_element
+
+            return iterated_element(v)
         if isinstance(v, Tensor):
             dims = v.shape.dims
             if dims:

@@ -443,7 +443,9 @@ def _model_predict(call: Call) -> Value:
     if not isinstance(model, ModelVal) or x is None:
         return UNKNOWN
     if isinstance(x, DatasetVal):
-        elem = x.element
+        from .data import iterated_element
+
+        elem = iterated_element(x)
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem

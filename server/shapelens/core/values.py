@@ -364,7 +364,9 @@ def join(a: Value, b: Value) -> Value:
             return DictVal({k: join(v, b.items[k]) for k, v in a.items.items()})
         return UNKNOWN
     if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
-        return DatasetVal(join(a.element, b.element))
+        return DatasetVal(
+            join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None
+        )
     if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name:
         return a
     return UNKNOWN
