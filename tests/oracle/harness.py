@@ -102,15 +102,38 @@ def run_engine(source: str) -> EngineResult:
     text = PREAMBLE + textwrap.dedent(source)
     offset = PREAMBLE.count("\n")
     analysis = analyze_source(text)
+    top_level = _top_level_targets(text)
     values: dict[str, Observed] = {}
     for f in sorted(analysis.facts, key=lambda f: f.span):
-        if f.kind != "assign" or "." in f.name or f.span.column != 0:
+        if f.kind != "assign" or (f.span.line, f.span.column) not in top_level:
             continue
         dims = None if f.shape.dims is None else tuple(f.shape.dims)
         values[f.name] = Observed(dims, f.dtype)
     errors = [i.message for i in analysis.issues if i.severity == "error"]
     lines = [i.span.line - offset for i in analysis.issues if i.severity == "error"]
     return EngineResult(values, errors, lines)
+
+
+def _top_level_targets(text: str) -> set[tuple[int, int]]:
+    """Positions of names bound by module-level statements (not inside functions/classes)."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    out: set[tuple[int, int]] = set()
+
+    def visit(stmts: list[ast.stmt]) -> None:
+        for st in stmts:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for node in ast.walk(st):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    out.add((node.lineno, node.col_offset))
+
+    visit(tree.body)
+    return out
 
 
 def dims_agree(engine: tuple[Any, ...] | None, real: tuple[Any, ...] | None) -> bool:

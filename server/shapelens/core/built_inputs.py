@@ -21,7 +21,11 @@ def _last(call: LayerCall) -> tuple[int, ...]:
 
 def _channels(call: LayerCall) -> tuple[int, ...]:
     fmt = call.cfg_soft("data_format", None)
-    return (1,) if fmt == "channels_first" else (-1,)
+    if fmt is None:
+        return (-1,)
+    if not isinstance(fmt, str):
+        return ()
+    return (1,) if fmt.lower() == "channels_first" else (-1,)
 
 
 def _norm_axis(call: LayerCall) -> tuple[int, ...]:

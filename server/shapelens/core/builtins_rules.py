@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 from typing import Literal
 
-from .registry import Call, function
+from .registry import Call, function, method
 from .values import (
     UNKNOWN,
     Const,
@@ -207,6 +207,149 @@ def _iterables(call: Call) -> Value:
         v = call.arg(0)
         return v if v is not None else UNKNOWN
     return Seq(None, "list")
+
+
+# -- list and dict methods (in-place mutation of the shared abstract container) -----------------
+
+
+def _blur(seq: Seq, extra: Value | None = None) -> None:
+    """The container changed in a way whose count is not certain: keep only a joined element."""
+    elem = seq.element_join()
+    if extra is not None:
+        elem = join(elem, extra) if seq.size() else extra
+    seq.items, seq.elem, seq.length = None, elem, None
+
+
+@method("list", "append")
+def _append(call: Call) -> Value:
+    seq, item = call.receiver, call.arg(0)
+    if isinstance(seq, Seq) and item is not None:
+        if seq.items is not None and not call.interp.uncertain_depth and len(seq.items) < 4096:
+            seq.items.append(item)
+        else:
+            _blur(seq, item)
+    return Const(None)
+
+
+@method("list", "extend")
+def _extend(call: Call) -> Value:
+    seq, other = call.receiver, call.arg(0)
+    if not isinstance(seq, Seq) or other is None:
+        return Const(None)
+    if (
+        isinstance(other, Seq)
+        and other.items is not None
+        and seq.items is not None
+        and not call.interp.uncertain_depth
+    ):
+        seq.items.extend(other.items)
+    else:
+        _blur(seq, _element(other))
+    return Const(None)
+
+
+@method("list", "insert")
+def _insert(call: Call) -> Value:
+    seq, index, item = call.receiver, call.int(0, "index"), call.arg(1, "object")
+    if isinstance(seq, Seq) and item is not None:
+        if seq.items is not None and index is not None and not call.interp.uncertain_depth:
+            seq.items.insert(index, item)
+        else:
+            _blur(seq, item)
+    return Const(None)
+
+
+@method("list", "pop")
+def _pop(call: Call) -> Value:
+    seq = call.receiver
+    if not isinstance(seq, Seq):
+        return UNKNOWN
+    index = call.int(0, "index", -1)
+    if seq.items is not None and seq.items and index is not None and not call.interp.uncertain_depth:
+        try:
+            return seq.items.pop(index)
+        except IndexError:
+            return UNKNOWN
+    elem = seq.element_join()
+    _blur(seq)
+    return elem
+
+
+@method("list", "remove", "clear", "sort", "reverse")
+def _reorder(call: Call) -> Value:
+    seq = call.receiver
+    if isinstance(seq, Seq) and seq.items is not None:
+        if call.name == "clear" and not call.interp.uncertain_depth:
+            seq.items.clear()
+        elif call.name == "reverse" and not call.interp.uncertain_depth:
+            seq.items.reverse()
+        else:
+            _blur(seq)
+    return Const(None)
+
+
+@method(("list", "tuple"), "index", "count", "copy")
+def _query(call: Call) -> Value:
+    seq = call.receiver
+    if call.name == "copy" and isinstance(seq, Seq):
+        return Seq(list(seq.items) if seq.items is not None else None, seq.kind, seq.elem, seq.length)
+    return UNKNOWN
+
+
+@method("dict", "get")
+def _dict_get(call: Call) -> Value:
+    d, key = call.receiver, call.arg(0)
+    if isinstance(d, DictVal) and isinstance(key, Const):
+        try:
+            found = d.items.get(key.value)
+        except TypeError:
+            return UNKNOWN
+        if found is not None:
+            return found
+        default = call.arg(1, "default")
+        return default if default is not None else Const(None)
+    return UNKNOWN
+
+
+@method("dict", "keys", "values", "items")
+def _dict_views(call: Call) -> Value:
+    d = call.receiver
+    if not isinstance(d, DictVal):
+        return UNKNOWN
+    if call.name == "keys":
+        return Seq([Const(k) for k in d.items], "list")
+    if call.name == "values":
+        return Seq(list(d.items.values()), "list")
+    return Seq([Seq([Const(k), v], "tuple") for k, v in d.items.items()], "list")
+
+
+@method("dict", "update", "setdefault", "pop", "clear")
+def _dict_mutate(call: Call) -> Value:
+    d = call.receiver
+    if not isinstance(d, DictVal):
+        return UNKNOWN
+    certain = not call.interp.uncertain_depth
+    if call.name == "update":
+        other = call.arg(0)
+        if isinstance(other, DictVal) and certain:
+            d.items.update(other.items)
+        d.items.update(call.kwargs if certain else {})
+        if not certain or (other is not None and not isinstance(other, DictVal)):
+            d.items.clear()  # keys no longer certain: forget them rather than guess
+        return Const(None)
+    key = call.arg(0)
+    if not isinstance(key, Const):
+        return UNKNOWN
+    if call.name == "setdefault":
+        default = call.arg(1) or Const(None)
+        if certain:
+            return d.items.setdefault(key.value, default)
+        return d.items.get(key.value, UNKNOWN)
+    if call.name == "pop":
+        return d.items.pop(key.value, call.arg(1) or UNKNOWN) if certain else UNKNOWN
+    if certain:
+        d.items.clear()
+    return Const(None)
 
 
 def join_all(values: list[Value]) -> Value:

@@ -122,9 +122,10 @@ def apply_layer(
     """Apply a built-in layer's rule to its inputs; record the output at ``site``.
     ``replay``: a model re-running its graph on new inputs; the layer keeps its own outputs."""
     spec = layer.spec
-    if spec.multi_input and args and isinstance(args[0], Seq) and args[0].items is not None:
-        inputs: list[Value] = list(args[0].items)
-        call_kwargs = dict(kwargs)
+    listed = kwargs.get("inputs") if not args else args[0]
+    if spec.multi_input and isinstance(listed, Seq) and listed.items is not None:
+        inputs: list[Value] = list(listed.items)
+        call_kwargs = {k: v for k, v in kwargs.items() if k != "inputs"}
     else:
         inputs = list(args)
         call_kwargs = dict(kwargs)

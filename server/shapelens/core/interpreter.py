@@ -158,6 +158,9 @@ class Interpreter:
         self.main_file = path or "<string>"
         self.current_file = self.main_file
         self.user_modules = UserModules(self)
+        # > 0 while running code that may or may not execute (unknown branches, loops with an
+        # unknown trip count): mutations of shared lists there make their length unknown.
+        self.uncertain_depth = 0
         self.unroll_budget = UNROLL_BUDGET
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
@@ -408,14 +411,18 @@ class Interpreter:
         results: list[dict[str, Value]] = []
         start = dict(env.vars)
         terminated_all = True
-        for body in bodies:
-            env.vars = dict(start)
-            try:
-                self.exec_block(body, env)
-            except _Terminated:
-                continue
-            terminated_all = False
-            results.append(env.vars)
+        self.uncertain_depth += 1
+        try:
+            for body in bodies:
+                env.vars = dict(start)
+                try:
+                    self.exec_block(body, env)
+                except _Terminated:
+                    continue
+                terminated_all = False
+                results.append(env.vars)
+        finally:
+            self.uncertain_depth -= 1
         if terminated_all:
             env.vars = start
             raise _Terminated()
@@ -450,14 +457,18 @@ class Interpreter:
         state before it, so values that change per iteration become unknown."""
         before = dict(env.vars)
         states = [before]
-        for _ in range(2):
-            bind()
-            try:
-                self.exec_block(body, env)
-            except _Terminated:
-                pass
-            states.append(dict(env.vars))
-            env.vars = _join_scopes(states, keep_new=True)
+        self.uncertain_depth += 1
+        try:
+            for _ in range(2):
+                bind()
+                try:
+                    self.exec_block(body, env)
+                except _Terminated:
+                    pass
+                states.append(dict(env.vars))
+                env.vars = _join_scopes(states, keep_new=True)
+        finally:
+            self.uncertain_depth -= 1
 
     def _exec_with(self, stmt: ast.With | ast.AsyncWith, env: Env) -> None:
         for item in stmt.items:
@@ -702,11 +713,12 @@ class Interpreter:
         for kw in node.keywords:
             v = self.eval(kw.value, env)
             if kw.arg is None:
-                if isinstance(v, DictVal):
-                    for k, item in v.items.items():
-                        if isinstance(k, str):
-                            kwargs[k] = item
-                            kwarg_nodes[k] = kw.value
+                if not isinstance(v, DictVal) or not all(isinstance(k, str) for k in v.items):
+                    # unknown keyword arguments may override anything: claim nothing
+                    return self._call_unknown(node, env)
+                for k, item in v.items.items():
+                    kwargs[k] = item
+                    kwarg_nodes[k] = kw.value
                 continue
             kwargs[kw.arg] = v
             kwarg_nodes[kw.arg] = kw.value

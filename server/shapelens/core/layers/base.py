@@ -154,8 +154,6 @@ class LayerCall:
         if isinstance(v, builtins.int) and not isinstance(v, builtins.bool):
             return (v,) * n
         if isinstance(v, tuple) and all(isinstance(i, builtins.int) for i in v):
-            if len(v) == 1 and n > 1:
-                return v * n
             if len(v) != n:
                 raise Unknowable(name)
             return v
@@ -187,6 +185,7 @@ class LayerCall:
         fmt = self.cfg("data_format", None)
         if fmt is None:
             return "channels_last"
+        fmt = fmt.lower() if isinstance(fmt, builtins.str) else fmt
         if fmt not in ("channels_last", "channels_first"):
             raise Unknowable("data_format")
         return str(fmt)

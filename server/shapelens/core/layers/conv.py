@@ -177,7 +177,9 @@ def shape_desc(call: LayerCall) -> str:
 # window arithmetic
 
 
-def conv_length(length: Dim, kernel: int | None, stride: int | None, dilation: int | None, padding: str | None) -> Dim:
+def conv_length(
+    length: Dim, kernel: int | None, stride: int | None, dilation: int | None, padding: str | None
+) -> Dim:
     """Keras' ``compute_conv_output_shape`` along one axis (no zero/negative check)."""
     if padding in ("same", "causal") and stride == 1:
         return length  # keeps a symbolic size
@@ -218,25 +220,59 @@ def deconv_length(
 # conv layers
 
 _CONV_PARAMS = (
-    "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups",
-    "activation", "use_bias",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "groups",
+    "activation",
+    "use_bias",
 )
 _TRANSPOSE_PARAMS = (
-    "filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
-    "dilation_rate", "activation", "use_bias",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "output_padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
 )
 # Conv3DTranspose is the odd one out: data_format comes before output_padding.
 _TRANSPOSE3D_PARAMS = (
-    "filters", "kernel_size", "strides", "padding", "data_format", "output_padding",
-    "dilation_rate", "activation", "use_bias",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "output_padding",
+    "dilation_rate",
+    "activation",
+    "use_bias",
 )
 _DEPTHWISE_PARAMS = (
-    "kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate",
-    "activation", "use_bias",
+    "kernel_size",
+    "strides",
+    "padding",
+    "depth_multiplier",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
 )
 _SEPARABLE_PARAMS = (
-    "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-    "depth_multiplier", "activation", "use_bias",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "depth_multiplier",
+    "activation",
+    "use_bias",
 )
 
 
@@ -323,8 +359,9 @@ def _conv_rule(call: LayerCall, rank: int, family: str) -> Shape:
     x = call.x()
     if x.kind != "keras" and (is_int(x.dtype) or x.dtype in ("bool", "string")):
         raise ShapeError(
-            f"{call.name} cannot convolve a {x.dtype} input {format_shape(x.shape)}: Keras only "
-            f"casts float inputs to the layer's compute dtype; cast the input to a float dtype first",
+            f"{call.name} cannot convolve input {format_shape(x.shape)} of dtype {x.dtype}: Keras "
+            f"only casts float inputs to the layer's compute dtype; cast the input to a float dtype "
+            f"first",
             code="dtype-mismatch",
         )
     channels, spatial = split_channels(dims, fmt)

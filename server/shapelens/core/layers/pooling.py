@@ -32,8 +32,8 @@ _MAX_POOL_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16")
 def _eager_dtype_error(call: LayerCall, dtype: str) -> ShapeError:
     x = call.x()
     return ShapeError(
-        f"{call.name} cannot pool a {dtype} input {format_shape(x.shape)}: TensorFlow has no "
-        f"{call.name} kernel for {dtype}; cast the input to a float dtype first",
+        f"{call.name} cannot pool input {format_shape(x.shape)} of dtype {dtype}: TensorFlow "
+        f"has no kernel for it; cast the input to a float dtype first",
         code="dtype-mismatch",
     )
 
@@ -52,23 +52,28 @@ def _pool_dtype(call: LayerCall, rank: int, mode: str) -> DType:
             return dtype
         if dtype == "bool":
             raise _eager_dtype_error(call, dtype)
-        return None
+        raise Unknowable("dtype")  # uint32, complex, ...: TF may have no kernel
     if is_int(dtype) or dtype == "bool":
         raise _eager_dtype_error(call, dtype)
-    return None
+    raise Unknowable("dtype")
 
 
 def _pool_rule(call: LayerCall, rank: int, mode: str) -> Tensor:
     # -- constructor ------------------------------------------------------------------------
     default_pool = 2 if rank == 1 else (2,) * rank
-    pool_value = arg(call, "pool_size", default_pool if mode == "max" else None)
-    if pool_value is None:
-        raise Unknowable("pool_size")
-    pool = std_tuple(call, "pool_size", pool_value, rank)
-    strides_value = arg(call, "strides", None)
-    if strides_value is None:
-        strides_value = pool_value
-    strides = std_tuple(call, "strides", strides_value, rank, allow_zero=True)
+    pool: tuple[int, ...] | None = None
+    strides: tuple[int, ...] | None = None
+    try:
+        pool_value = arg(call, "pool_size", default_pool if mode == "max" else None)
+        if pool_value is not None:
+            pool = std_tuple(call, "pool_size", pool_value, rank)
+        strides_value = arg(call, "strides", None)
+        if strides_value is None:
+            strides_value = pool_value
+        if strides_value is not None:
+            strides = std_tuple(call, "strides", strides_value, rank, allow_zero=True)
+    except Unknowable:
+        pass  # the window is not known: only the spatial dims that depend on it are
     padding_value = arg(call, "padding", "valid")
     fmt = data_format(call)
     # -- input ------------------------------------------------------------------------------
@@ -85,19 +90,23 @@ def _pool_rule(call: LayerCall, rank: int, mode: str) -> Tensor:
         padding = padding_value.lower()
         if padding not in ("valid", "same"):
             raise Unknowable("padding")
-    if 0 in strides:
+    if strides is not None and 0 in strides:
         raise Unknowable("strides")
     dtype = _pool_dtype(call, rank, mode)
     channels, spatial = split_channels(dims, fmt)
     out: list[Dim] = []
     for i, length in enumerate(spatial):
-        k, s = pool[i], strides[i]
+        s = strides[i] if strides is not None else None
         if padding == "same":
             if s == 1:
                 out.append(length)
             else:
-                out.append((length - 1) // s + 1 if isinstance(length, int) else None)
+                out.append((length - 1) // s + 1 if isinstance(length, int) and s is not None else None)
             continue
+        if pool is None or s is None:
+            out.append(None)
+            continue
+        k = pool[i]
         if not isinstance(length, int):
             out.append(length if k == 1 and s == 1 else None)
             continue
@@ -160,7 +169,7 @@ def _global_dtype(call: LayerCall, mode: str) -> DType:
     if is_int(dtype) or dtype == "bool":
         # max keeps the input dtype; mean of integers is float32 whatever the compute dtype
         return dtype if mode == "max" else "float32"
-    return None
+    raise Unknowable("dtype")  # strings, complex: TF may have no kernel
 
 
 def _global_rule(call: LayerCall, rank: int, mode: str) -> Tensor:
@@ -195,9 +204,7 @@ def global_max_pooling3d(call: LayerCall) -> Tensor:
     return _global_rule(call, 3, "max")
 
 
-@layer(
-    "GlobalAveragePooling1D", "GlobalAvgPool1D", params=_GLOBAL_PARAMS, call_params=("inputs", "mask")
-)
+@layer("GlobalAveragePooling1D", "GlobalAvgPool1D", params=_GLOBAL_PARAMS, call_params=("inputs", "mask"))
 def global_average_pooling1d(call: LayerCall) -> Tensor:
     return _global_rule(call, 1, "average")
 
@@ -227,7 +234,8 @@ def _adaptive_rule(call: LayerCall, rank: int) -> Tensor:
     elif isinstance(value, tuple):
         if len(value) != rank:
             raise config_error(
-                call, f"`output_size` must be an integer or a tuple of {rank} integers, but received {value!r}"
+                call,
+                f"`output_size` must be an integer or a tuple of {rank} integers, but received {value!r}",
             )
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise Unknowable("output_size")
@@ -252,8 +260,10 @@ def _adaptive_rule(call: LayerCall, rank: int) -> Tensor:
     channels = dims[-1] if fmt == "channels_last" else dims[1]
     if symbolic or (x.dtype is not None and is_float(x.dtype)):
         dtype = call.compute_dtype
-    else:
+    elif x.dtype is None:
         dtype = None
+    else:
+        raise Unknowable("dtype")  # eager non-float adaptive pooling: TF kernels vary
     return Tensor(join_channels(dims[0], size, channels, fmt), dtype)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, format_shape
+from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, format_shape, is_int
 from ..values import Const, FunctionVal, LayerVal, Seq, Tensor, Value
 from .base import LayerCall, layer
 from .conv import arg, config_error, conv_length, data_format, join_channels, split_channels, tuple_arg
@@ -155,6 +155,12 @@ def _state_value(batch: Dim, spec: object, dtype: DType) -> Value:
 
 
 def _flags(call: LayerCall) -> tuple[bool, bool]:
+    """(return_sequences, return_state); a stateful layer on a symbolic input of undefined
+    batch size is a Keras error the engine cannot tell from an unknown batch size."""
+    if call.inputs and isinstance(call.inputs[0], Tensor) and call.inputs[0].kind == "keras":
+        dims = call.inputs[0].shape.dims
+        if dims and dims[0] is None and call.bool("stateful", False):
+            raise Unknowable("batch")
     return call.bool("return_sequences", False), call.bool("return_state", False)
 
 
@@ -280,9 +286,20 @@ def _conv_lstm(call: LayerCall, rank: int) -> Value:
     dims = call.shape(rank=rank + 3)
     batch, steps = dims[0], dims[1]
     channels, spatial = split_channels((batch, *dims[2:]), fmt)
-    symbolic = call.x().kind == "keras"
+    x = call.x()
+    symbolic = x.kind == "keras"
     if symbolic and (channels is None or any(d is None for d in spatial)):
         raise Unknowable("spatial")
+    if not symbolic:
+        if is_int(x.dtype) or x.dtype == "bool":
+            raise ShapeError(
+                f"{call.name} cannot run eagerly on a {x.dtype} input {format_shape(x.shape)}: its "
+                f"convolutions get the {x.dtype} input and float kernels; cast the input to a "
+                f"float dtype first",
+                code="dtype-mismatch",
+            )
+        if fmt == "channels_first":
+            raise Unknowable("data_format")  # TF's CPU convolutions only run channels_last
     if strides is not None and 0 in strides:
         raise Unknowable("strides")
     out_spatial: list[Dim] = []
@@ -378,6 +395,11 @@ def bidirectional(call: LayerCall) -> Value:
                 )
     else:
         backward = None
+        if _flag_of(call, inner, "go_backwards"):
+            raise config_error(
+                call, "the wrapped layer has go_backwards=True, and so would its backward copy: "
+                "the forward and backward layers must have different `go_backwards` values",
+            )
     x = call.x()
     fwd = apply_inner(call, inner, [x])
     symbolic = x.kind == "keras"

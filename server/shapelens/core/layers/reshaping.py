@@ -85,8 +85,7 @@ def reshape(call: LayerCall) -> Shape:
     if known.count(-1) > 1:
         raise config_error(
             call,
-            f"`target_shape` can have at most one unknown dimension (-1), but received "
-            f"{_fmt_target(target)}",
+            f"`target_shape` can have at most one unknown dimension (-1), but received {_fmt_target(target)}",
         )
     x = call.x()
     dims = x.shape.dims
@@ -180,19 +179,25 @@ def _up_sampling(call: LayerCall, rank: int) -> Tensor:
     return Tensor(join_channels(dims[0], out, channels, fmt), _up_sampling_dtype(call))
 
 
+_RESIZE_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16")
+_INTERPOLATIONS = ("bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
 def _up_sampling_dtype(call: LayerCall) -> Any:
     dtype = eager_keeps_dtype(call)
-    interpolation = call.cfg_soft("interpolation", "nearest")
     x = call.x()
-    # resizing other than 'nearest' goes through tf.image.resize, which takes fewer dtypes
-    if (
-        x.kind != "keras"
-        and not is_float(x.dtype)
-        and interpolation != "nearest"
-        and dtype not in ("int8", "int16", "int32", "int64", "uint8", "uint16")
-    ):
-        return None
-    return dtype
+    if x.kind == "keras" or x.dtype is None or is_float(x.dtype):
+        return dtype
+    interpolation = call.cfg_soft("interpolation", "nearest")
+    if not isinstance(interpolation, str):
+        raise Unknowable("interpolation")
+    interpolation = interpolation.lower()
+    if interpolation == "nearest":
+        return dtype  # ops.repeat takes any dtype
+    # other modes go through tf.image.resize, which takes fewer dtypes (and rejects unknown modes)
+    if interpolation in _INTERPOLATIONS and dtype in _RESIZE_INT_DTYPES:
+        return dtype
+    raise Unknowable("interpolation")
 
 
 @layer("UpSampling2D", params=("size", "data_format", "interpolation"))
@@ -211,7 +216,9 @@ def up_sampling3d(call: LayerCall) -> Tensor:
 _ORDINALS = ("1st", "2nd", "3rd")
 
 
-def _pairs(call: LayerCall, name: str, rank: int, default: Any, cropping: bool) -> tuple[tuple[int, int], ...]:
+def _pairs(
+    call: LayerCall, name: str, rank: int, default: Any, cropping: bool
+) -> tuple[tuple[int, int], ...]:
     """The ((before, after), ...) form of a padding/cropping argument of a 2D/3D layer."""
     v = call.raw(name)
     value = default if v is None else const_tree(v, name)
@@ -309,4 +316,3 @@ def cropping2d(call: LayerCall) -> Tensor:
 @layer("Cropping3D", params=("cropping", "data_format"))
 def cropping3d(call: LayerCall) -> Tensor:
     return _cropping(call, 3)
-
