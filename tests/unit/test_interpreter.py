@@ -251,3 +251,27 @@ def test_recursion_and_deep_nesting_do_not_crash() -> None:
         """
     ) + "x = " + "(" * 90 + "1" + ")" * 90 + "\n"
     analyze_source(src)
+
+
+def test_custom_train_step_gets_the_fit_batches() -> None:
+    src = HEADER + "import numpy as np\n" + textwrap.dedent(
+        """
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.body = layers.Dense(4)
+
+            def call(self, x):
+                return self.body(x)
+
+            def train_step(self, data):
+                x, y = data
+                y_pred = self(x, training=True)
+                return {}
+
+        net = Net()
+        net.compile(optimizer="adam", loss="mse")
+        net.fit(np.zeros((64, 3), dtype="float32"), np.zeros((64, 4), dtype="float32"))
+        """
+    )
+    assert shape_of(src, "y_pred") == (None, 4)

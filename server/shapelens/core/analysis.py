@@ -7,9 +7,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import activations as _activations  # noqa: F401
 from . import builtins_rules as _builtins  # noqa: F401  (registers rules)
 from . import checks as _checks  # noqa: F401
 from . import data as _data  # noqa: F401
+from . import keras_utils as _keras_utils  # noqa: F401
 from . import layers as _layers  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import ops as _ops  # noqa: F401

@@ -476,8 +476,10 @@ def _model_fit(call: Call) -> Value:
         return UNKNOWN
     from .checks import check_training_call
 
-    x, _y = check_training_call(call, model)
+    x, y = check_training_call(call, model)
     if x is None:
+        return UNKNOWN
+    if _run_custom_step(call, model, x, y):
         return UNKNOWN
     if model.kind == "sequential" and model.inputs is None:
         ts = tensors_in(x)
@@ -486,6 +488,36 @@ def _model_fit(call: Call) -> Value:
     if isinstance(x, (Tensor, Seq, DictVal)):
         model_output_for(call.interp, model, x, call.span, call.node)
     return UNKNOWN
+
+
+def _unbatched(v: Value) -> Value:
+    """What one training batch looks like: the same structure with an unknown batch size."""
+    if isinstance(v, Tensor):
+        dims = v.shape.dims
+        shape = Shape((None, *dims[1:])) if dims else v.shape
+        kind = "keras" if v.kind == "keras" else "tf"
+        return Tensor(shape, v.dtype, kind, v.origin, v.label)  # type: ignore[arg-type]
+    if isinstance(v, Seq) and v.items is not None:
+        return Seq([_unbatched(i) for i in v.items], v.kind)
+    if isinstance(v, DictVal):
+        return DictVal({k: _unbatched(i) for k, i in v.items.items()})
+    return UNKNOWN
+
+
+def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> bool:
+    """A subclass with its own ``train_step``/``test_step``: Keras calls it with each batch."""
+    inst = model.instance
+    if not isinstance(inst, Instance):
+        return False
+    step_name = "test_step" if call.name in ("evaluate", "test_on_batch") else "train_step"
+    from .values import FunctionVal
+
+    step = inst.cls.lookup(step_name)
+    if not isinstance(step, FunctionVal):
+        return False
+    data = _unbatched(x) if y is None else Seq([_unbatched(x), _unbatched(y)], "tuple")
+    call.interp.call_function(step, [inst, data], {}, call.node)
+    return True
 
 
 @method("model", "summary", "save", "save_weights", "load_weights", "get_weights", "set_weights")
