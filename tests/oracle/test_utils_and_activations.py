@@ -53,3 +53,20 @@ def test_custom_layer_keeping_an_activation_object() -> None:
         """,
         ["y", "z"],
     )
+
+
+def test_backend_image_data_format_picks_the_channels_last_branch() -> None:
+    assert_agrees(
+        """
+        from keras import backend as K
+        if K.image_data_format() == "channels_first":
+            shape = (1, 28, 28)
+        else:
+            shape = (28, 28, 1)
+        x = keras.Input(shape=shape)
+        y = layers.Conv2D(4, 3)(x)
+        dims = K.int_shape(y)
+        z = layers.Dense(dims[-1] * 2)(y)
+        """,
+        ["x", "y", "z"],
+    )

@@ -1,10 +1,10 @@
-"""keras.utils helpers that make arrays: ``pad_sequences``."""
+"""keras.utils and keras.backend helpers: ``pad_sequences``, ``image_data_format``, ``int_shape``."""
 
 from __future__ import annotations
 
 from .registry import Call, function
 from .shapes import Shape
-from .values import UNKNOWN, Seq, Tensor, Value
+from .values import UNKNOWN, Const, Seq, Tensor, Value, shape_value
 
 
 @function(
@@ -28,3 +28,20 @@ def _pad_sequences(call: Call) -> Value:
             maxlen = max(n for n in lengths if n is not None)
     dtype = call.dtype(2, "dtype", "int32")
     return Tensor(Shape((count, maxlen)), dtype, "np", call.span)
+
+
+@function("keras.backend.image_data_format", "keras.config.image_data_format")
+def _image_data_format(call: Call) -> Value:
+    """Keras' default; a project that changes it in keras.json is rare enough to assume it."""
+    return Const("channels_last")
+
+
+@function("keras.backend.floatx", "keras.config.floatx")
+def _floatx(call: Call) -> Value:
+    return Const("float32")
+
+
+@function("keras.backend.int_shape")
+def _int_shape(call: Call) -> Value:
+    x = call.arg(0, "x")
+    return shape_value(x.shape) if isinstance(x, Tensor) else UNKNOWN
