@@ -34,11 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_check.add_argument("paths", nargs="+")
     p_check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
 
+    p_serve = sub.add_parser("serve", help="run the language server on stdin/stdout")
+    p_serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else 2
 
+    if args.command == "serve":
+        from .lsp.server import main as serve
+
+        return serve()
     if args.command == "shapes":
         return _cmd_shapes(args.file, args.format)
     return _cmd_check(args.paths, args.format)

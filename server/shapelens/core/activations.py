@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .registry import Call, function
 from .shapes import is_float
-from .values import UNKNOWN, Const, FunctionVal, LibRef, Tensor, Value
+from .values import UNKNOWN, Const, FunctionVal, LibRef, Tensor, TensorKind, Value
 
 ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid", "tanh",
@@ -21,7 +21,9 @@ def _elementwise(call: Call) -> Value:
     if not isinstance(x, Tensor):
         return UNKNOWN
     dtype = x.dtype if is_float(x.dtype) else None
-    kind = "keras" if x.kind == "keras" else "np" if x.kind == "np" and call.name.endswith("linear") else "tf"
+    kind: TensorKind = "keras" if x.kind == "keras" else "tf"
+    if x.kind == "np" and call.name.endswith("linear"):
+        kind = "np"
     return Tensor(x.shape, dtype, kind, call.span, x.label)
 
 

@@ -1,0 +1,123 @@
+"""Hover: shape, dtype and origin of the tensor under the cursor, its provenance, a dataset's
+element spec, a layer's output; name uses show the assignment that reaches them."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types as lsp
+
+from .conftest import ShapelensClient, uri_for
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SOURCE = """\
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(8, 3, activation="relu")(inputs)
+x = layers.Flatten()(x)
+outputs = layers.Dense(10)(x)
+
+model = keras.Sequential([
+    layers.Dense(64, input_shape=(20,)),
+    layers.Dense(1),
+])
+
+images = np.zeros((100, 28, 28, 1), dtype="float32")
+labels = np.zeros((100,), dtype="int32")
+dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(32)
+
+
+def head(t):
+    t = layers.Dense(3)(t)
+    return t
+"""
+
+LINES = SOURCE.splitlines()
+
+
+def pos(line: int, needle: str, nth: int = 0) -> tuple[int, int]:
+    text = LINES[line]
+    col = -1
+    for _ in range(nth + 1):
+        col = text.index(needle, col + 1)
+    return line, col
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def doc(client: ShapelensClient) -> str:
+    uri = uri_for("hover.py")
+    mark = client.open(uri, SOURCE)
+    await client.wait_for_published(uri, version=1, after=mark)
+    return uri
+
+
+def markdown(hover: lsp.Hover | None) -> str:
+    assert hover is not None
+    assert isinstance(hover.contents, lsp.MarkupContent)
+    assert hover.contents.kind == lsp.MarkupKind.Markdown
+    return hover.contents.value
+
+
+async def test_hover_on_assignment_target(client: ShapelensClient, doc: str):
+    hover = await client.hover_at(doc, *pos(6, "x"))
+    text = markdown(hover)
+    assert text.startswith("`x`: `(None, 26, 26, 8)` float32 — static")
+    assert "Conv2D" in text
+    assert hover is not None and hover.range == lsp.Range(lsp.Position(6, 0), lsp.Position(6, 1))
+
+
+async def test_hover_on_functional_layer_call(client: ShapelensClient, doc: str):
+    text = markdown(await client.hover_at(doc, *pos(8, "Dense")))
+    assert text.startswith("`Dense` → `(None, 10)` float32")
+
+
+async def test_hover_on_layer_inside_sequential(client: ShapelensClient, doc: str):
+    text = markdown(await client.hover_at(doc, *pos(11, "Dense")))
+    assert text.startswith("`Dense` → `(None, 64)` float32 — static")
+    text = markdown(await client.hover_at(doc, *pos(12, "1")))
+    assert text.startswith("`Dense` → `(None, 1)` float32")
+
+
+async def test_hover_on_dataset_shows_element_spec(client: ShapelensClient, doc: str):
+    text = markdown(await client.hover_at(doc, *pos(17, "dataset")))
+    assert "tf.data.Dataset" in text
+    assert "((None, 28, 28, 1) float32, (None,) int32)" in text
+
+
+async def test_hover_on_model(client: ShapelensClient, doc: str):
+    text = markdown(await client.hover_at(doc, 10, 2))
+    assert text == "`model`: Keras sequential model"
+
+
+async def test_hover_on_a_name_use_shows_the_reaching_assignment(client: ShapelensClient, doc: str):
+    # `x` in `layers.Dense(10)(x)` is the Flatten output of line 8, not the Conv2D one of line 7
+    line, col = pos(8, "(x)")
+    hover = await client.hover_at(doc, line, col + 1)
+    text = markdown(hover)
+    assert text.startswith("`x`: `(None, 5408)` float32")
+    assert "as assigned at line 8" in text
+    assert hover is not None and hover.range == lsp.Range(lsp.Position(8, col + 1), lsp.Position(8, col + 2))
+    # the `x` inside `Flatten()(x)` on line 8 is still the Conv2D output of line 7
+    line, col = pos(7, "(x)")
+    text = markdown(await client.hover_at(doc, line, col + 1))
+    assert "(None, 26, 26, 8)" in text and "as assigned at line 7" in text
+
+
+async def test_no_hover_where_nothing_is_known(client: ShapelensClient, doc: str):
+    assert await client.hover_at(doc, 0, 3) is None  # `import`
+    assert await client.hover_at(doc, 19, 0) is None  # blank line
+    # a parameter of a function never called: the module's names are not claimed for it
+    line, col = pos(21, "(t)")
+    hover = await client.hover_at(doc, line, col + 1)
+    assert hover is None or "`t`" not in markdown(hover)
+
+
+async def test_no_hover_for_unknown_documents_or_positions(client: ShapelensClient, doc: str):
+    assert await client.hover_at(uri_for("never-opened.py"), 0, 0) is None
+    assert await client.hover_at(doc, 10_000, 5) is None
+    assert await client.hover_at(doc, 6, 10_000) is None
