@@ -93,7 +93,7 @@ def _dense_cases(n: int, seed: int) -> list[str]:
     out = []
     for _ in range(n):
         rank = rng.randint(1, 4)
-        shape = tuple(rng.choice([None, 1, 2, 3, 5, 8]) for _ in range(rank - 1)) + (rng.randint(1, 9),)
+        shape = (*(rng.choice([None, 1, 2, 3, 5, 8]) for _ in range(rank - 1)), rng.randint(1, 9))
         dtype = rng.choice(["float32", "int32", "float64", "float16", "uint8", "bool"])
         layer_dtype = rng.choice([None, None, "float16", "float64", "mixed_float16", "mixed_bfloat16"])
         units = rng.randint(1, 12)
@@ -143,7 +143,7 @@ def test_dense_in_sequential() -> None:
             layers.Dropout(0.5),
             layers.Dense(10, activation="softmax"),
         ])
-        y = model.output
+        y = model.outputs[0]
         """,
         ["y"],
     )
@@ -385,7 +385,7 @@ def test_embedding_sequential() -> None:
             layers.GlobalAveragePooling1D(),
             layers.Dense(1, activation="sigmoid"),
         ])
-        y = model.output
+        y = model.outputs[0]
         """,
         ["y"],
         require_exact=False,  # GlobalAveragePooling1D is another module's rule
@@ -479,7 +479,7 @@ def test_lambda_in_sequential() -> None:
             layers.Lambda(lambda t: t / 255.0),
             layers.Dense(4),
         ])
-        y = model.output
+        y = model.outputs[0]
         """,
         ["y"],
     )

@@ -118,9 +118,12 @@ def apply_layer(
     site: Span,
     record: bool = True,
     replay: bool = False,
+    record_at: Span | None = None,
 ) -> Value:
     """Apply a built-in layer's rule to its inputs; record the output at ``site``.
-    ``replay``: a model re-running its graph on new inputs; the layer keeps its own outputs."""
+    ``replay``: a model re-running its graph on new inputs; the layer keeps its own outputs,
+    errors are reported at ``site`` (the user's call) and the output is recorded at
+    ``record_at`` (where the layer was called when the model was defined), if given."""
     spec = layer.spec
     listed = kwargs.get("inputs") if not args else args[0]
     if spec.multi_input and isinstance(listed, Seq) and listed.items is not None:
@@ -155,6 +158,10 @@ def apply_layer(
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
     if replay:
+        if record_at is not None:
+            main = tensors_in(out)
+            if main:
+                interp.record_span(record_at, spec.name, main[0], "layer", file=layer.file)
         return out
     layer.outputs = out
     if record:
@@ -163,7 +170,7 @@ def apply_layer(
             interp.record_span(site, spec.name, main[0], "layer")
     if kind == "keras":
         for i, t in enumerate(tensors_in(out)):
-            t.history = (layer, args, kwargs, i)
+            t.history = (layer, args, kwargs, i, site if record else None)
     return out
 
 
@@ -271,7 +278,7 @@ def call_custom_layer(
         inst.model.built_input = first
     if kind == "keras":
         for i, t in enumerate(tensors_in(out)):
-            t.history = (inst, args, kwargs, i)
+            t.history = (inst, args, kwargs, i, None)
     if record:
         main = tensors_in(out)
         if main:

@@ -318,7 +318,9 @@ def _input_list(inputs: Value | None) -> list[Tensor] | None:
     return None
 
 
-def _replay_graph(interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST) -> Value:
+def _replay_graph(
+    interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST, training: bool | None
+) -> Value:
     """Re-run a functional model's layers on ``x`` (exact shapes, certain mismatches)."""
     mapping: dict[int, Value] = {}
     _bind_inputs(model, x, mapping)
@@ -333,15 +335,19 @@ def _replay_graph(interp: Interpreter, model: ModelVal, x: Value, site: Span, no
                 return memo[key]
             if v.history is None:
                 raise _NoReplay
-            callee, args, kwargs, pos = v.history
+            callee, args, kwargs, pos, defined_at = v.history
             new_args = [rec(a) for a in args]
             new_kwargs = {k: rec(a) for k, a in kwargs.items()}
+            if training is not None:
+                new_kwargs["training"] = Const(training)
             if isinstance(callee, LayerVal):
-                out = apply_layer(interp, callee, new_args, new_kwargs, site, record=False, replay=True)
+                out = apply_layer(
+                    interp, callee, new_args, new_kwargs, site, replay=True, record_at=defined_at
+                )
             elif isinstance(callee, Instance):
                 out = call_custom_layer(interp, callee, new_args, new_kwargs, site, node, record=False)
             elif isinstance(callee, ModelVal) and new_args:
-                out = model_output_for(interp, callee, new_args[0], site, node)
+                out = model_output_for(interp, callee, new_args[0], site, node, training)
             else:
                 raise _NoReplay
             ts = tensors_in(out)
@@ -379,8 +385,16 @@ def _retag(v: Value, kind: str, site: Span) -> Value:
     return v
 
 
-def model_output_for(interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST) -> Value:
-    """What the model returns for input ``x`` (symbolic or eager): its layers re-run on ``x``."""
+def model_output_for(
+    interp: Interpreter,
+    model: ModelVal,
+    x: Value,
+    site: Span,
+    node: ast.AST,
+    training: bool | None = None,
+) -> Value:
+    """What the model returns for input ``x`` (symbolic or eager): its layers re-run on ``x``.
+    ``training=False`` for predict/evaluate (inference behaviour of augmentation layers)."""
     kind = result_kind([x])
     if model.kind == "sequential":
         if model.inputs is None:
@@ -392,7 +406,7 @@ def model_output_for(interp: Interpreter, model: ModelVal, x: Value, site: Span,
         if isinstance(x, Tensor) and x.shape.dims is not None:
             out: Value = x
             for item in model.layers:
-                out = _replay_item(interp, item, out, site, node)
+                out = _replay_item(interp, item, out, site, node, training)
                 if not isinstance(out, Tensor) or out.shape.dims is None:
                     return Tensor(UNKNOWN_SHAPE, None, kind, site)
             return _retag(out, kind, site)
@@ -401,7 +415,7 @@ def model_output_for(interp: Interpreter, model: ModelVal, x: Value, site: Span,
         if model.outputs is None:
             return UNKNOWN
         try:
-            return _retag(_replay_graph(interp, model, x, site, node), kind, site)
+            return _retag(_replay_graph(interp, model, x, site, node, training), kind, site)
         except _NoReplay:
             if not _same_structure(model.inputs, x):
                 return Tensor(UNKNOWN_SHAPE, None, kind, site)
@@ -411,13 +425,17 @@ def model_output_for(interp: Interpreter, model: ModelVal, x: Value, site: Span,
     return UNKNOWN
 
 
-def _replay_item(interp: Interpreter, item: Value, x: Value, site: Span, node: ast.AST) -> Value:
+def _replay_item(
+    interp: Interpreter, item: Value, x: Value, site: Span, node: ast.AST, training: bool | None
+) -> Value:
     if isinstance(item, LayerVal):
-        return apply_layer(interp, item, [x], {}, site, record=False, replay=True)
+        kwargs: dict[str, Value] = {} if training is None else {"training": Const(training)}
+        here = item.origin if item.file in (None, interp.main_file) else None
+        return apply_layer(interp, item, [x], kwargs, site, replay=True, record_at=here)
     if isinstance(item, Instance) and interp.is_keras_layer_class(item.cls):
         return call_custom_layer(interp, item, [x], {}, site, node, record=False)
     if isinstance(item, ModelVal):
-        return model_output_for(interp, item, x, site, node)
+        return model_output_for(interp, item, x, site, node, training)
     return UNKNOWN
 
 
@@ -432,7 +450,7 @@ def call_model(
         interp.record_span(site, model.name or "Model", main[0], "layer")
     if result_kind([x]) == "keras":
         for i, t in enumerate(tensors_in(out)):
-            t.history = (model, [x], {}, i)
+            t.history = (model, [x], {}, i, None)
     return out
 
 
@@ -449,7 +467,7 @@ def _model_predict(call: Call) -> Value:
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem
-    out = model_output_for(call.interp, model, x, call.span, call.node)
+    out = model_output_for(call.interp, model, x, call.span, call.node, training=False)
     # predict returns numpy arrays
     for t in tensors_in(out):
         t.kind = "np"
@@ -486,7 +504,8 @@ def _model_fit(call: Call) -> Value:
         if ts:
             build_sequential(call.interp, model, ts[0].shape)
     if isinstance(x, (Tensor, Seq, DictVal)):
-        model_output_for(call.interp, model, x, call.span, call.node)
+        training = call.name in ("fit", "train_on_batch")
+        model_output_for(call.interp, model, x, call.span, call.node, training=training)
     return UNKNOWN
 
 

@@ -11,8 +11,9 @@ out right. Input validation follows ``imagenet_utils.obtain_input_shape``: minim
 ``include_top=True`` needing a static input shape, and the fixed input size the ImageNet
 classifier weights need. Channels-last only (Keras' default image data format).
 
-The model keeps its configuration as a `LayerVal` in ``ModelVal.layers[0]`` so that calling it
-on another tensor (`application_output`) recomputes the output from that tensor's shape.
+The whole backbone is one pseudo-layer (a `LayerVal` in ``ModelVal.layers[0]``, rule
+`_backbone`) recorded as the output's history, so calling the model on another tensor
+(``base(x)``, ``predict``) replays it on that tensor's shape like any functional model.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from ..values import (
     ModelVal,
     Seq,
     Tensor,
-    TensorKind,
     Value,
+    tensors_in,
 )
 from .base import LayerCall, LayerSpec
 
@@ -308,9 +309,7 @@ def _source_input(t: Tensor) -> Tensor:
     cur = t
     while cur.history is not None and seen < 10_000:
         seen += 1
-        _layer, args, kwargs = cur.history
-        from ..values import tensors_in
-
+        args, kwargs = cur.history[1], cur.history[2]
         prev = [x for x in tensors_in(Seq(list(args) + list(kwargs.values()), "list")) if x.kind == "keras"]
         if len(prev) != 1:
             return t if len(prev) > 1 else cur
@@ -353,7 +352,10 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
             tensor = None
         if tensor is not None and not (isinstance(tensor, Tensor) and tensor.kind == "keras"):
             return UNKNOWN
-        input_dims = _input_dims(app, cfg)
+        try:
+            input_dims = _input_dims(app, cfg)
+        except Unknowable:
+            input_dims = (None, None, None)  # input_shape not known statically
         if isinstance(tensor, Tensor):
             feed = tensor
             model_input = _source_input(tensor)
@@ -368,12 +370,15 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
                 raise _err(app, f"input_tensor must be a batch of images (batch, height, width, channels), got {feed.shape}")
             built_known = isinstance(fdims[1], int) and isinstance(fdims[2], int)
             output = Tensor(_features(app, cfg, fdims, built_known), "float32", "keras", call.span, label)
-        spec = LayerSpec(app.name, app.params, _not_a_layer)
+        # The backbone as one pseudo-layer: replaying the model on another input (model(x),
+        # predict) re-runs `_backbone` on it through the output's history.
+        spec = LayerSpec(app.name, app.params, _backbone)
         config_layer = LayerVal(spec, list(call.args), dict(call.kwargs), call.span)
         config_layer.config_cache["app_config"] = cfg
         config_layer.config_cache["built_known"] = fdims is not None and all(
             isinstance(d, int) for d in fdims[1:3]
         )
+        output.history = (config_layer, [feed], {}, 0, None)
         model = ModelVal(
             "application", layers=[config_layer], inputs=model_input, outputs=output,
             origin=call.span, name=cfg.get("name") if isinstance(cfg.get("name"), str) else app.name.lower(),
@@ -383,65 +388,18 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
     return rule
 
 
-def _not_a_layer(call: LayerCall) -> Value:
-    raise Unknowable("application")
+def _backbone(call: LayerCall) -> Value:
+    """The application's layers applied to an image batch (used when the model is called)."""
+    app = APPS.get(call.name)
+    cfg = call.layer.config_cache.get("app_config")
+    dims = call.x().shape.dims
+    if app is None or cfg is None or dims is None or len(dims) != 4:
+        raise Unknowable("application input")
+    built_known = bool(call.layer.config_cache.get("built_known"))
+    return Tensor(_features(app, cfg, dims, built_known), "float32")
 
 
 for _app in APPS.values():
     _names = [f"keras.applications.{_app.name}"]
     _names += [f"keras.applications.{m}.{_app.name}" for m in _app.modules]
     function(*_names)(_make_rule(_app))
-
-
-# ----------------------------------------------------------------------------------------------
-# calling an application model
-
-
-def application_output(model: ModelVal, x: Value) -> Value:
-    """What ``model(x)`` returns for an application model: Keras checks ``x`` against the
-    model's input spec (rank 4, every static dim equal) and recomputes the output from x."""
-    if not model.layers or not isinstance(model.layers[0], LayerVal):
-        return UNKNOWN
-    cfg_layer = model.layers[0]
-    app = APPS.get(cfg_layer.spec.name)
-    cfg = cfg_layer.config_cache.get("app_config")
-    if app is None or cfg is None or not isinstance(x, Tensor):
-        return UNKNOWN
-    dims = x.shape.dims
-    inp = model.inputs if isinstance(model.inputs, Tensor) else None
-    kind: TensorKind = "keras" if x.kind == "keras" else "tf"
-    if dims is None or inp is None or inp.shape.dims is None:
-        return Tensor(Shape(None), "float32", kind)
-    spec = inp.shape.dims
-    if len(dims) != len(spec):
-        raise ShapeError(
-            f"{app.name} model expects input of shape {inp.shape}, got {x.shape} (rank {len(dims)})",
-            code="layer-input-rank",
-        )
-    for i, (want, got) in enumerate(zip(spec, dims, strict=True)):
-        if i and isinstance(want, int) and isinstance(got, int) and want != got:
-            raise ShapeError(
-                f"{app.name} model was built for input shape {inp.shape} but is called on "
-                f"{x.shape}",
-                code="shape-mismatch",
-            )
-    batch = dims[0]
-    refined = any(
-        i and not isinstance(w, int) and isinstance(g, int) for i, (w, g) in enumerate(zip(spec, dims, strict=True))
-    )
-    if not refined or _fed_differs(model):
-        # same static shape as the model's own input: its output with this batch size
-        outs = model.outputs
-        if isinstance(outs, Tensor) and outs.shape.dims:
-            return Tensor(Shape((batch, *outs.shape.dims[1:])), outs.dtype, kind)
-        return Tensor(Shape(None), "float32", kind)
-    built_known = bool(cfg_layer.config_cache.get("built_known"))
-    return Tensor(_features(app, cfg, dims, built_known), "float32", kind)
-
-
-def _fed_differs(model: ModelVal) -> bool:
-    """True when the model's input is not the image fed to the backbone (input_tensor derived
-    from another Input through preprocessing layers): the output then follows that path."""
-    cfg = model.layers[0].config_cache.get("app_config") if isinstance(model.layers[0], LayerVal) else None
-    tensor = cfg.get("input_tensor") if cfg else None
-    return isinstance(tensor, Tensor) and tensor is not model.inputs

@@ -196,7 +196,7 @@ class LayerCall:
         if v is None:
             return "float32"
         if isinstance(v, Const) and isinstance(v.value, builtins.str) and v.value.startswith("mixed_"):
-            return "float16" if "float16" in v.value else "bfloat16"
+            return "bfloat16" if "bfloat16" in v.value else "float16"
         return dtype_of_value(v)
 
     # -- inputs ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..facts import Span
 from ..registry import Call, function
-from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
+from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, is_float, is_int
 from ..values import (
     Const,
     DictVal,
@@ -26,6 +26,7 @@ from ..values import (
     Seq,
     Tensor,
     Value,
+    as_dim,
     as_shape,
     shape_value,
     tensors_in,
@@ -193,7 +194,9 @@ def input_layer(call: LayerCall) -> Shape:
 # Dense / EinsumDense
 
 
-def _positive_units(call: LayerCall, name: str) -> int:
+def _positive_units(call: LayerCall, name: str) -> Dim:
+    """A size argument (units, output_dim): an int, a symbolic name, or None when unknown.
+    A float or a non-positive int is a certain Keras error."""
     v = call.raw(name)
     if v is None:
         raise Unknowable(name)
@@ -203,7 +206,7 @@ def _positive_units(call: LayerCall, name: str) -> int:
             f"{call.name}: `{name}` must be a positive integer, got {v.value!r}",
             code="invalid-argument",
         )
-    return call.int(name)
+    return as_dim(v)
 
 
 @layer("Dense", params=("units", "activation", "use_bias"), call_params=("inputs", "training"))
@@ -517,7 +520,8 @@ def embedding(call: LayerCall) -> Tensor:
         raise Unknowable("rank")
     if t.dtype == "string" and not is_symbolic(call):
         raise Unknowable("string ids")
-    _positive_units(call, "input_dim")
+    if call.given("input_dim"):
+        _positive_units(call, "input_dim")
     output_dim = _positive_units(call, "output_dim")
     return out((*dims, output_dim), compute_dtype(call))
 

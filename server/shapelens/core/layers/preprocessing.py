@@ -393,6 +393,18 @@ def _check_vocab_fits(call: LayerCall, num_oov: int | None, mask_token: Any, oov
         )
 
 
+def _require_vocabulary(call: LayerCall) -> None:
+    """An eager call of a lookup that has neither a vocabulary nor adapt(): Keras' table is
+    not initialized."""
+    if is_symbolic(call) or call.given("vocabulary") or _layer_state(call).get("adapted"):
+        return
+    raise ShapeError(
+        f"{call.name} has no vocabulary: pass `vocabulary=` or call `adapt()` before calling it "
+        "on data (the lookup table is not initialized)",
+        code="not-adapted",
+    )
+
+
 def _encoded(dims: tuple[Any, ...], depth: int | None, mode: str) -> tuple[Any, ...]:
     """Symbolic ``compute_output_shape`` of IndexLookup/CategoryEncoding/Discretization(one_hot)."""
     if mode == "one_hot":
@@ -447,6 +459,7 @@ def _lookup(call: LayerCall, string_keys: bool) -> Tensor:
         if dims is None:
             return out(Shape(None), "float32")
         return out(_encoded(dims, depth, mode), "float32")
+    _require_vocabulary(call)
     # eager: the keys must have the vocabulary's type
     if t.dtype is not None:
         if string_keys and t.dtype != "string" and invert is False:
@@ -537,6 +550,7 @@ def text_vectorization(call: LayerCall) -> Tensor:
         else:
             base = (*dims, None)
         return out((*base[:-1], depth), "float32")
+    _require_vocabulary(call)
     if dims is None:
         return out(Shape(None), "int64" if mode == "int" else None)
     if t.dtype is not None and t.dtype != "string":
@@ -642,9 +656,13 @@ def discretization(call: LayerCall) -> Tensor:
         depth = n if isinstance(n, int) and not isinstance(n, bool) else None
     dtype = "int32" if mode == "int" else compute_dtype(call)
     dims = t.shape.dims
+    if not is_symbolic(call) and not has_bounds and not _layer_state(call).get("adapted"):
+        raise ShapeError(
+            "Discretization has no bin boundaries: pass `bin_boundaries=` or call `adapt()` "
+            "before calling it on data",
+            code="not-adapted",
+        )
     if dims is None or mode == "int":
-        if not is_symbolic(call) and not has_bounds and not _layer_state(call).get("adapted"):
-            raise Unknowable("not adapted")
         return out(t.shape, dtype)
     if is_symbolic(call):
         if mode == "one_hot":

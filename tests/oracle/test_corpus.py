@@ -1,0 +1,132 @@
+"""The realistic corpus (tests/corpus/) under real TensorFlow versus the static engine.
+
+Every script must run under TF; on those correct scripts the engine must never claim a wrong
+dim for a layer output and never report an error; the share of layer outputs it knows exactly
+must not fall below ``EXACT_THRESHOLD`` (the level reached when this guard was last raised).
+``pytest -s tests/oracle/test_corpus.py`` prints the table. TF observations are cached per
+script content in ``.oracle-cache/corpus/``; ``scripts/corpus_report.py --details`` lists misses.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from oracle import corpus_oracle as co
+
+pytestmark = [
+    pytest.mark.tf,
+    pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"),
+]
+
+# Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
+EXACT_THRESHOLD = 95.0
+MIN_SCRIPTS = 32
+
+
+@pytest.fixture(scope="module")
+def reports() -> list[co.ScriptReport]:
+    reps = co.run_oracle(jobs=2)
+    print()
+    print(co.format_table(reps))
+    print()
+    print(co.format_summary(reps))
+    return reps
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(co.corpus_scripts()) >= MIN_SCRIPTS
+
+
+def test_every_script_runs_under_tf(reports: list[co.ScriptReport]) -> None:
+    failed = {r.name: r.error for r in reports if not r.ran}
+    assert not failed, f"corpus scripts that TF rejects: {failed}"
+    hook_trouble = {r.name: r.hook_errors for r in reports if r.hook_errors}
+    assert not hook_trouble, f"the recording hooks failed: {hook_trouble}"
+    silent = [r.name for r in reports if r.observed == 0]
+    assert not silent, f"scripts where no layer output was recorded: {silent}"
+
+
+def test_no_wrong_shapes(reports: list[co.ScriptReport]) -> None:
+    t = co.totals(reports)
+    assert t.wrong == 0, "engine claims dims that TF contradicts:\n" + co.format_details(
+        reports, show=("wrong",)
+    )
+
+
+def test_no_dtype_mismatches(reports: list[co.ScriptReport]) -> None:
+    t = co.totals(reports)
+    assert t.dtype_mismatches == 0, "engine dtypes that TF contradicts:\n" + co.format_details(
+        reports, show=()
+    )
+
+
+def test_no_false_alarms(reports: list[co.ScriptReport]) -> None:
+    alarms = {r.name: r.engine_errors for r in reports if r.engine_errors}
+    assert not alarms, f"engine errors on scripts that run fine under TF: {alarms}"
+
+
+def test_exact_share_does_not_regress(reports: list[co.ScriptReport]) -> None:
+    t = co.totals(reports)
+    assert t.exact_pct >= EXACT_THRESHOLD, (
+        f"exact {t.exact_pct:.1f}% < {EXACT_THRESHOLD}%\n" + co.format_misses(reports)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# the instrument itself
+
+PROBE = """\
+import numpy as np
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(6,))
+h = layers.Dense(
+    4,
+    activation="relu",
+)(inputs)
+shared = layers.Dense(3)
+a = shared(h)
+seq = keras.Sequential(
+    [
+        keras.Input(shape=(5, 2)),
+        layers.Bidirectional(layers.LSTM(4)),
+        layers.Dense(7),
+    ]
+)
+model = keras.Model(inputs, a)
+model.compile(loss="mse")
+model.fit(np.zeros((8, 6)), np.zeros((8, 3)), epochs=1, verbose=0)
+y = seq(np.zeros((2, 5, 2)))
+"""
+
+
+def test_recorder_attributes_lines(tmp_path) -> None:
+    path = tmp_path / "attribution_probe.py"
+    path.write_text(PROBE)
+    real = co.collect_real([path], jobs=1)[path]
+    assert real["ok"], real["error"]
+    got = {int(k): (tuple(v["shape"]), v["names"]) for k, v in real["layers"].items()}
+    assert got == {
+        6: ((None, 4), ["Dense"]),  # a multi-line call: its first line
+        11: ((None, 3), ["Dense"]),  # a shared layer at its call, not where it was built
+        15: ((None, 8), ["Bidirectional"]),  # layers in a Sequential: their constructor line,
+        16: ((None, 7), ["Dense"]),  # joined over build and the eager call; no wrapped LSTM
+        22: ((2, 7), ["Sequential"]),  # a model called from the script
+    }
+
+
+def test_verdicts() -> None:
+    real = co.Obs((None, 8, 3), "float32")
+    assert co.verdict(co.Obs((None, 8, 3), "float32"), real) == "exact"
+    assert co.verdict(co.Obs((None, "n", 3), "float32"), real) == "covered"
+    assert co.verdict(co.Obs((None, 8, 4), "float32"), real) == "wrong"
+    assert co.verdict(co.Obs((None, 8), "float32"), real) == "wrong"
+    assert co.verdict(co.Obs(None, None), real) == "unknown"
+    assert co.verdict(None, real) == "unknown"
+    assert co.verdict(None, co.Obs(None, None)) == "ambiguous"
+    joined = co.join_obs(co.Obs((None, 8, 3), "float32"), co.Obs((2, 8, 5), "float32"))
+    assert joined.shape == (None, 8, None) and joined.dtype == "float32"
+    assert co.join_obs(joined, co.Obs((1, 2), "int32")).shape is None

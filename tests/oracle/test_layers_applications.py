@@ -1,0 +1,203 @@
+"""Differential tests for keras.applications (layers/applications.py) against Keras 3.
+
+Building an application model is slow (0.5-15 s each), so this file checks one member of each
+downsampling family at small, odd, non-square input sizes (weights=None: nothing is
+downloaded), the channel counts of a few more members, and the argument checks, which Keras
+runs before building anything.
+
+A one-off sweep (not part of the suite) built every one of the 40 constructors with
+``weights=None`` at four generated configurations each (minimum size, minimum+1, two random
+non-square sizes up to 130, and include_top=True with classes=7) and the engine agreed exactly
+on all of them; the default shapes (include_top=True/False, input_shape=None) were also checked
+for every constructor.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import pytest
+
+from oracle.harness import assert_agrees, compare, run_engine
+
+
+def _sizes(seed: int, lo: int, hi: int) -> tuple[int, int]:
+    rng = random.Random(seed)
+    return rng.randint(lo, hi), rng.randint(lo, hi)
+
+
+# one representative per spatial chain (see _RESNET, _VGG, ... in applications.py)
+_FAMILIES = [
+    ("ResNet50", 32),
+    ("ResNet50V2", 32),
+    ("VGG16", 32),
+    ("MobileNet", 32),
+    ("MobileNetV2", 32),
+    ("MobileNetV3Small", 32),
+    ("EfficientNetB0", 32),
+    ("EfficientNetV2B0", 32),
+    ("DenseNet121", 32),
+    ("InceptionV3", 75),
+    ("Xception", 71),
+    ("NASNetMobile", 32),
+    ("ConvNeXtTiny", 32),
+]
+
+
+@pytest.mark.parametrize("name,lo", _FAMILIES)
+def test_feature_map(name: str, lo: int) -> None:
+    h, w = _sizes(zlib.crc32(name.encode()), lo, lo + 40)
+    assert_agrees(
+        f"""
+        base = keras.applications.{name}(weights=None, include_top=False, input_shape=({h}, {w}, 3))
+        x = base.input
+        y = base.output
+        """,
+        ["x", "y"],
+    )
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "m = keras.applications.VGG16(weights=None, include_top=False, pooling='avg', input_shape=(48, 40, 3))",
+        "m = keras.applications.VGG19(weights=None, include_top=False, pooling='max', input_shape=(33, 65, 1))",
+        "m = keras.applications.VGG16(weights=None, include_top=True, classes=7, input_shape=(45, 50, 3))",
+        "m = keras.applications.vgg16.VGG16(weights=None, include_top=False)",
+        "m = keras.applications.MobileNet(input_shape=(64, 64, 3), alpha=0.5, weights=None, include_top=False)",
+        "m = keras.applications.MobileNet(input_shape=(64, 64, 3), alpha=0.25, weights=None, classes=3)",
+        "m = keras.applications.mobilenet.MobileNet(None, 0.75, weights=None, include_top=False)",
+        "m = keras.applications.MobileNetV2(input_shape=(33, 47, 3), alpha=1.4, weights=None, include_top=False)",
+        "m = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, pooling='avg')",
+        "m = keras.applications.MobileNetV3Small(input_shape=(40, 40, 3), alpha=0.75, weights=None, include_top=False)",
+        "m = keras.applications.MobileNetV3Small(weights=None, classes=4)",
+        "m = keras.applications.MobileNetV3Large(input_shape=(36, 52, 3), weights=None, include_top=False, minimalistic=True)",
+    ],
+)
+def test_variants(src: str) -> None:
+    assert_agrees(src + "\ny = m.output\nx = m.input", ["x", "y"])
+
+
+def test_default_input_shapes() -> None:
+    # include_top=True builds the default-size Input; without a top the size is free
+    assert_agrees(
+        """
+        top = keras.applications.MobileNet(weights=None)
+        notop = keras.applications.MobileNet(weights=None, include_top=False)
+        a = top.input
+        b = top.output
+        c = notop.input
+        d = notop.output
+        """,
+        ["a", "b", "c", "d"],
+    )
+
+
+def test_nasnet_mobile_default_is_224() -> None:
+    assert_agrees(
+        "m = keras.applications.NASNetMobile(weights=None, include_top=False, pooling='avg')\nx = m.input\ny = m.output",
+        ["x", "y"],
+    )
+
+
+def test_input_tensor_and_transfer_learning() -> None:
+    assert_agrees(
+        """
+        inputs = keras.Input(shape=(72, 72, 3))
+        scaled = layers.Rescaling(1.0 / 255)(inputs)
+        base = keras.applications.ResNet50(weights=None, include_top=False, input_tensor=scaled)
+        base.trainable = False
+        features = base.output
+        pooled = layers.GlobalAveragePooling2D()(features)
+        out = layers.Dense(10, activation="softmax")(pooled)
+        model = keras.Model(inputs, out)
+        src = base.input
+        y = model.output
+        """,
+        ["features", "pooled", "out", "src", "y"],
+    )
+
+
+def test_calling_the_model() -> None:
+    assert_agrees(
+        """
+        base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(None, None, 3))
+        a = base(keras.Input((96, 96, 3)), training=False)
+        b = base(keras.Input((57, 70, 3)))
+        c = base(tf.zeros((2, 64, 32, 3)))
+        fixed = keras.applications.VGG16(weights=None, include_top=False, pooling="avg", input_shape=(64, 64, 3))
+        d = fixed.predict(np.zeros((3, 64, 64, 3)), verbose=0)
+        e = fixed(keras.Input((64, 64, 3)))
+        """,
+        ["a", "b", "c", "d", "e"],
+    )
+
+
+def test_calling_with_the_wrong_size_is_flagged() -> None:
+    src = """
+    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
+    y = base(keras.Input((32, 32, 3)))
+    """
+    v = compare(src, ["y"])
+    assert v.ok, v.detail
+    assert run_engine(src).errors
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # the ImageNet classifier needs the default input size (checked before any download)
+        "keras.applications.ResNet50(input_shape=(128, 128, 3))",
+        "keras.applications.EfficientNetB0(input_shape=(96, 96, 3))",
+        "keras.applications.InceptionV3(include_top=True, input_shape=(224, 224, 3))",
+        # ImageNet weights with a different number of classes
+        "keras.applications.ResNet50(classes=10)",
+        # ImageNet weights need 3 channels
+        "keras.applications.ResNet50(include_top=False, input_shape=(64, 64, 1))",
+        # minimum sizes
+        "keras.applications.ResNet50(weights=None, include_top=False, input_shape=(16, 16, 3))",
+        "keras.applications.InceptionV3(weights=None, include_top=False, input_shape=(74, 80, 3))",
+        "keras.applications.Xception(weights=None, include_top=False, input_shape=(70, 80, 3))",
+        # a classifier top needs a static size
+        "keras.applications.DenseNet121(weights=None, input_shape=(None, None, 3))",
+        # input_shape must be (height, width, channels)
+        "keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64))",
+    ],
+)
+def test_argument_mistakes_flagged(call: str) -> None:
+    src = f"m = {call}\ny = m.output"
+    v = compare(src, ["y"])
+    assert v.ok, v.detail
+    assert run_engine(src).errors, call
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "keras.applications.resnet50.ResNet50",
+        "keras.applications.resnet.ResNet50",
+        "tf.keras.applications.ResNet50",
+        "tf.keras.applications.resnet50.ResNet50",
+    ],
+)
+def test_spellings(spelling: str) -> None:
+    src = f"m = {spelling}(weights=None, include_top=False, pooling='avg', input_shape=(32, 32, 3))\ny = m.output"
+    assert_agrees(src, ["y"])
+
+
+def test_from_import_spelling() -> None:
+    assert_agrees(
+        """
+        from tensorflow.keras.applications import VGG19
+        from keras.applications.efficientnet import EfficientNetB3
+        a = VGG19(weights=None, include_top=False, input_shape=(32, 40, 3)).output
+        """,
+        ["a"],
+    )
+    # no build: the engine alone knows EfficientNetB3's width (1536 channels, /32)
+    values = run_engine(
+        "from keras.applications.efficientnet import EfficientNetB3\n"
+        "b = EfficientNetB3(weights=None, include_top=False, input_shape=(300, 300, 3)).output\n"
+    ).values
+    assert values["b"].shape == (None, 10, 10, 1536)
