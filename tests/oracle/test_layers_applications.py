@@ -201,3 +201,16 @@ def test_from_import_spelling() -> None:
         "b = EfficientNetB3(weights=None, include_top=False, input_shape=(300, 300, 3)).output\n"
     ).values
     assert values["b"].shape == (None, 10, 10, 1536)
+
+
+def test_preprocess_input_keeps_the_shape() -> None:
+    assert_agrees(
+        """
+        images = np.random.rand(2, 32, 32, 3).astype("float32")
+        a = keras.applications.mobilenet_v2.preprocess_input(images)
+        b = keras.applications.resnet50.preprocess_input(images * 255.0)
+        c = keras.applications.efficientnet.preprocess_input(images)
+        sym = keras.applications.mobilenet_v2.preprocess_input(keras.Input(shape=(32, 32, 3)))
+        """,
+        ["a", "b", "c", "sym"],
+    )

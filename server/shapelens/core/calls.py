@@ -306,6 +306,8 @@ def call_method(
         fn = recv.cls.lookup(bm.name)
         if isinstance(fn, FunctionVal):
             return interp.call_function(fn, [recv, *args], kwargs, node)
+        if bm.name in _LAYER_METHODS:
+            return _keras_layer_method(interp, recv, bm.name, args, kwargs, node)
         if recv.model is not None:
             return call_method(
                 interp, BoundMethod(recv.model, bm.name), args, kwargs, node, arg_nodes, kwarg_nodes
@@ -320,6 +322,9 @@ def call_method(
         return UNKNOWN
     call = registry.Call(args, kwargs, node, interp, recv, bm.name, arg_nodes, kwarg_nodes)
     return handler(call)
+
+
+_LAYER_METHODS = frozenset({"add_weight", "add_variable"})
 
 
 def _keras_layer_method(

@@ -669,6 +669,8 @@ class Interpreter:
                 return BoundMethod(obj, attr)
             if found is not None:
                 return found
+            if attr in ("add_weight", "add_variable"):
+                return BoundMethod(obj, attr)
             if obj.model is not None:
                 return self.get_attr(obj.model, attr, node)
             if self.is_keras_layer_class(obj.cls):

@@ -403,3 +403,22 @@ for _app in APPS.values():
     _names = [f"keras.applications.{_app.name}"]
     _names += [f"keras.applications.{m}.{_app.name}" for m in _app.modules]
     function(*_names)(_make_rule(_app))
+
+
+_PREPROCESS_MODULES = (
+    "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "mobilenet", "mobilenet_v2",
+    "mobilenet_v3", "efficientnet", "efficientnet_v2", "densenet", "inception_v3",
+    "inception_resnet_v2", "xception", "nasnet", "convnext", "imagenet_utils",
+)
+
+
+@function(*(f"keras.applications.{m}.preprocess_input" for m in _PREPROCESS_MODULES))
+def _preprocess_input(call: Call) -> Value:
+    """Scales pixel values per family; the shape is kept and float inputs stay float."""
+    x = call.arg(0, "x")
+    if not isinstance(x, Tensor):
+        return UNKNOWN
+    dtype = x.dtype if x.dtype in ("float32", "float64", "float16") else None
+    if x.kind == "keras":
+        dtype = "float32"
+    return Tensor(x.shape, dtype, x.kind, call.span, x.label)
