@@ -740,9 +740,7 @@ class Interpreter:
         arg_nodes: list[ast.AST] | None = None,
         kwarg_nodes: dict[str, ast.AST] | None = None,
     ) -> Value:
-        from . import calls  # late import: calls depends on the interpreter's types
-
-        return calls.dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
+        return _calls().dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
 
     def call_function(
         self,
@@ -829,9 +827,7 @@ class Interpreter:
 
     def binop(self, op: type, left: Value, right: Value, node: ast.AST) -> Value:
         if isinstance(left, Tensor) or isinstance(right, Tensor):
-            from .ops import elementwise
-
-            return elementwise.tensor_binop(self, op, left, right, node)
+            return _elementwise().tensor_binop(self, op, left, right, node)
         if isinstance(left, Const) and isinstance(right, Const):
             fn = _BINOPS.get(op)
             if fn is None:
@@ -908,10 +904,8 @@ class Interpreter:
         left = self.eval(node.left, env)
         rights = [self.eval(c, env) for c in node.comparators]
         if isinstance(left, Tensor) or any(isinstance(r, Tensor) for r in rights):
-            from .ops import elementwise
-
             if len(rights) == 1:
-                return elementwise.tensor_compare(self, left, rights[0], node)
+                return _elementwise().tensor_compare(self, left, rights[0], node)
             return UNKNOWN
         result = True
         for op, right in zip(node.ops, rights, strict=True):
@@ -939,9 +933,7 @@ class Interpreter:
     def _eval_subscript(self, node: ast.Subscript, env: Env) -> Value:
         obj = self.eval(node.value, env)
         index = self.eval(node.slice, env)
-        from . import subscripts
-
-        return subscripts.subscript(self, obj, index, node)
+        return _subscripts().subscript(self, obj, index, node)
 
     def _eval_slice(self, node: ast.Slice, env: Env) -> Value:
         return SliceVal(self.eval(node.lower, env), self.eval(node.upper, env), self.eval(node.step, env))
@@ -1182,6 +1174,38 @@ class Interpreter:
 
 
 _NOPE = object()
+
+
+# Rule modules import the interpreter's types, so they are imported on first use; the cache
+# keeps the import machinery off the per-expression path.
+_LATE: dict[str, Any] = {}
+
+
+def _calls() -> Any:
+    mod = _LATE.get("calls")
+    if mod is None:
+        from . import calls as mod
+
+        _LATE["calls"] = mod
+    return mod
+
+
+def _elementwise() -> Any:
+    mod = _LATE.get("elementwise")
+    if mod is None:
+        from .ops import elementwise as mod
+
+        _LATE["elementwise"] = mod
+    return mod
+
+
+def _subscripts() -> Any:
+    mod = _LATE.get("subscripts")
+    if mod is None:
+        from . import subscripts as mod
+
+        _LATE["subscripts"] = mod
+    return mod
 
 
 def _py(v: Value) -> Any:
