@@ -112,13 +112,20 @@ def test_001_3_dataset_dict_spec_and_wrong_key() -> None:
 
 def test_002_1_error_inside_call_names_both_shapes_and_call_site() -> None:
     name = "s002_1_custom_layer_broadcast.py"
-    assert_single_error(name, "(32, 5)", "(32, 2)")
-    err = errors(analysis_of(name))[0]
+    errs = errors(analysis_of(name))
     call_site = next(
         i for i, line in enumerate((FIXTURES / name).read_text().splitlines(), start=1)
         if "layer(features)" in line
     )
-    assert call_site in [r.span.line for r in err.related]
+    # on the line inside `call` that fails, with the call site as related information ...
+    inner = [e for e in errs if e.span.line == raise_line(name)]
+    assert len(inner) == 1
+    assert "(32, 5)" in inner[0].message and "(32, 2)" in inner[0].message
+    assert call_site in [r.span.line for r in inner[0].related]
+    # ... and at the call site too, naming the input that produced them
+    outer = [e for e in errs if e.span.line == call_site]
+    assert len(outer) == 1 and "(32, 10)" in outer[0].message
+    assert len(errs) == 2
     assert fact(analysis_of("s002_1_fixed.py"), "projected") == ((32, 5), "float32")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,33 @@ def _analyze(text: str, path: str) -> Analysis:
         sys.setrecursionlimit(old_limit)
     facts = sorted(interp.facts.values(), key=lambda f: (f.span, f.kind))
     issues = sorted([*parsed.issues, *interp.issues.values()], key=lambda i: i.span)
-    return Analysis(path, facts, issues, text)
+    return Analysis(path, facts, apply_ignore_comments(issues, text), text)
+
+
+_IGNORE = re.compile(r"#\s*shapelens:\s*ignore(?:\[([^\]]*)\])?")
+
+
+def apply_ignore_comments(issues: list[Issue], text: str) -> list[Issue]:
+    """Drop issues on lines marked ``# shapelens: ignore`` (all codes) or
+    ``# shapelens: ignore[code, other-code]`` (those codes only)."""
+    if "shapelens" not in text:
+        return issues
+    rules: dict[int, set[str] | None] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _IGNORE.search(line)
+        if m:
+            codes = m.group(1)
+            rules[n] = None if codes is None else {c.strip() for c in codes.split(",") if c.strip()}
+    if not rules:
+        return issues
+    kept = []
+    for issue in issues:
+        if issue.span.line in rules:
+            codes = rules[issue.span.line]
+            if codes is None or issue.code in codes:
+                continue
+        kept.append(issue)
+    return kept
 
 
 def analyze_bytes(data: bytes, path: str) -> Analysis:

@@ -247,6 +247,7 @@ def call_custom_layer(
     cls = inst.cls
     first = args[0] if args else next(iter(kwargs.values()), UNKNOWN)
     kind = result_kind(list(args) + list(kwargs.values()))
+    issues_before = len(interp.issues)
     with interp.calling(site):
         if not inst.built:
             inst.built = True
@@ -266,6 +267,7 @@ def call_custom_layer(
                 shape = as_shape(shp)
                 if shape.dims is not None:
                     out = Tensor(shape, "float32", kind)
+    _report_at_call_site(interp, cls.name, first, site, issues_before)
     if not tensors_in(out) and isinstance(first, Tensor):
         out = Tensor(UNKNOWN_SHAPE, None, kind, site)
     label = f"{cls.name} at line {site.line}"
@@ -284,6 +286,29 @@ def call_custom_layer(
         if main:
             interp.record_span(site, cls.name, main[0], "layer")
     return out
+
+
+def _report_at_call_site(
+    interp: Interpreter, name: str, first: Value, site: Span, issues_before: int
+) -> None:
+    """An error inside a custom layer's build/call is also shown where the layer is called,
+    so the line that feeds the shapes is marked too."""
+    if interp.current_file != interp.main_file or len(interp.issues) == issues_before:
+        return
+    inner = [
+        i for i in list(interp.issues.values())[issues_before:]
+        if i.severity == "error" and i.span.line != site.line
+    ]
+    if not inner:
+        return
+    first_err = inner[0]
+    shape = f" with input {first.shape}" if isinstance(first, Tensor) else ""
+    interp.report(
+        site,
+        f"{name} fails when called{shape}: {first_err.message} (line {first_err.span.line})",
+        first_err.code,
+        related=[Related(first_err.span, first_err.message)],
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ unknown code, a loss object it does not know) keeps the check silent.
 
 from __future__ import annotations
 
-from .facts import Related, Span
+import re
+
+from .facts import Fix, Related, Span, TextEdit
 from .registry import Call, function
 from .shapes import ShapeError, format_shape
 from .values import (
@@ -119,8 +121,49 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
     if name is not None and isinstance(y, Tensor):
         out = _single_output(model)
         if isinstance(out, Tensor):
-            _check_targets(name, y, out, model, method)
+            try:
+                _check_targets(name, y, out, model, method)
+            except ShapeError as err:
+                fix = _loss_twin_fix(call, model, name, y, out)
+                if fix is not None:
+                    err.fixes.append(fix)
+                raise
     return x, y
+
+
+_DENSE_TO_SPARSE = (
+    (re.compile(r"(?<!sparse_)categorical_crossentropy"), "sparse_categorical_crossentropy"),
+    (re.compile(r"(?<!Sparse)CategoricalCrossentropy"), "SparseCategoricalCrossentropy"),
+)
+_SPARSE_TO_DENSE = (
+    (re.compile(r"sparse_categorical_crossentropy"), "categorical_crossentropy"),
+    (re.compile(r"SparseCategoricalCrossentropy"), "CategoricalCrossentropy"),
+)
+
+
+def _loss_twin_fix(call: Call, model: ModelVal, name: str, y: Tensor, out: Tensor) -> Fix | None:
+    """Integer labels under categorical CE -> its sparse twin, and one-hot targets under sparse
+    CE -> the dense one, when the loss is spelled in this file on one line."""
+    span = model.loss_span
+    yd, od = y.shape.dims, out.shape.dims
+    if span is None or span.line != span.end_line or yd is None or od is None:
+        return None
+    if name == "categorical_crossentropy" and len(yd) + 1 == len(od):
+        table, twin = _DENSE_TO_SPARSE, "sparse_categorical_crossentropy"
+    elif name == "sparse_categorical_crossentropy" and len(yd) == len(od) and yd[-1] == od[-1]:
+        table, twin = _SPARSE_TO_DENSE, "categorical_crossentropy"
+    else:
+        return None
+    lines = call.interp.source_lines
+    if not 0 < span.line <= len(lines):
+        return None
+    # ast columns are UTF-8 byte offsets
+    text = lines[span.line - 1].encode()[span.column : span.end_column].decode(errors="replace")
+    for pattern, replacement in table:
+        new_text, count = pattern.subn(replacement, text)
+        if count == 1:
+            return Fix(f"Use loss '{twin}'", (TextEdit(span, new_text),))
+    return None
 
 
 def _loss_text(loss: Value, name: str | None) -> str:

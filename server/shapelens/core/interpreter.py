@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import builtins_rules, registry
-from .facts import FactKind, Issue, Related, Severity, ShapeFact, Span
+from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
 from .shapes import ShapeError, Unknowable
@@ -256,6 +256,7 @@ class Interpreter:
         code: str = "shape-mismatch",
         severity: Severity = "error",
         related: list[Related] | None = None,
+        fixes: list[Fix] | None = None,
     ) -> None:
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
@@ -278,7 +279,8 @@ class Interpreter:
                     rel.append(Related(call_span, "called from here"))
         key = (span, code, message)
         if key not in self.issues:
-            self.issues[key] = Issue(span, severity, code, message, rel)
+            in_main = self.current_file == self.main_file
+            self.issues[key] = Issue(span, severity, code, message, rel, list(fixes or []) if in_main else [])
 
     # ------------------------------------------------------------------------------------
     # statements
@@ -306,7 +308,8 @@ class Interpreter:
 
     def _report_error(self, node: ast.AST, err: ShapeError) -> None:
         related = [r for r in err.related if isinstance(r, Related)]
-        self.report(node, err.message, err.code, related=related)
+        fixes = [f for f in err.fixes if isinstance(f, Fix)]
+        self.report(node, err.message, err.code, related=related, fixes=fixes)
 
     def _exec_expr(self, stmt: ast.Expr, env: Env) -> None:
         value = self.eval(stmt.value, env)

@@ -227,6 +227,7 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
     if e is None or g is None:
         return given
     what = f"input {index}" + (f" '{expected.name}'" if expected.name else "")
+    original = given
     if len(g) == len(e) + 1 and g[-1] == 1:
         given = Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
         g = g[:-1]
@@ -236,20 +237,23 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
     elif len(g) + 1 == len(e) and isinstance(e[-1], str):
         return given
     if len(g) != len(e):
-        hint = ""
-        if len(g) + 1 == len(e) and all(
-            not isinstance(a, int) or not isinstance(b, int) or a == b for a, b in zip(e[1:], g, strict=True)
-        ):
-            hint = "; it looks like a single sample: add a batch axis (e.g. np.expand_dims(x, 0))"
+        single = _single_sample(expected, given)
         raise ShapeError(
             f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
             f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
-            f"{len(e)}){hint}",
-            code="model-input-mismatch",
+            f"{len(e)}){SINGLE_SAMPLE_HINT if single else ''}",
+            code="missing-batch-axis" if single else "model-input-mismatch",
             related=_input_related(expected),
         )
     for axis in range(1, len(e)):
         if isinstance(e[axis], int) and isinstance(g[axis], int) and e[axis] != g[axis]:
+            if _single_sample(expected, original):
+                raise ShapeError(
+                    f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
+                    f"but received input with shape {format_shape(original.shape)}{SINGLE_SAMPLE_HINT}",
+                    code="missing-batch-axis",
+                    related=_input_related(expected),
+                )
             raise ShapeError(
                 f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
                 f"but received input with shape {format_shape(given.shape)} (axis {axis}: "
@@ -258,6 +262,34 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
                 related=_input_related(expected),
             )
     return given
+
+
+SINGLE_SAMPLE_HINT = "; it looks like a single sample: add a batch axis (x[None, ...] or np.expand_dims(x, 0))"
+
+
+def _single_sample(expected: Value | None, given: Value) -> bool:
+    """``given`` has exactly the model input's shape without its batch axis."""
+    if not isinstance(expected, Tensor) or not isinstance(given, Tensor):
+        return False
+    e, g = expected.shape.dims, given.shape.dims
+    if e is None or g is None or len(g) + 1 != len(e):
+        return False
+    return all(not isinstance(a, int) or not isinstance(b, int) or a == b for a, b in zip(e[1:], g, strict=True))
+
+
+def add_batch_axis_fix(err: ShapeError, x: Value, arg_node: ast.AST | None) -> None:
+    """Quick fix for a single sample fed where a batch is expected: index it with [None, ...]."""
+    if err.code != "missing-batch-axis" or arg_node is None or not isinstance(x, Tensor):
+        return
+    from .facts import Fix, TextEdit
+
+    span = Span.of(arg_node)
+    simple = isinstance(arg_node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call))
+    end = Span(span.end_line, span.end_column, span.end_line, span.end_column)
+    edits = [TextEdit(end, "[None, ...]" if simple else ")[None, ...]")]
+    if not simple:
+        edits.insert(0, TextEdit(Span(span.line, span.column, span.line, span.column), "("))
+    err.fixes.append(Fix("Add a batch axis (x[None, ...])", tuple(edits)))
 
 
 def _input_related(expected: Tensor) -> list[object]:
@@ -405,9 +437,19 @@ def model_output_for(
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
         if isinstance(x, Tensor) and x.shape.dims is not None:
             out: Value = x
+            issues_before = len(interp.issues)
             for item in model.layers:
                 out = _replay_item(interp, item, out, site, node, training)
                 if not isinstance(out, Tensor) or out.shape.dims is None:
+                    if len(interp.issues) > issues_before and _single_sample(model.inputs, x):
+                        # the first layer rejected it; say why in the user's terms
+                        raise ShapeError(
+                            f"{_model_label(model)} expects input of shape "
+                            f"{format_shape(model.inputs.shape)}, but received {format_shape(x.shape)}"  # type: ignore[union-attr]
+                            f"{SINGLE_SAMPLE_HINT}",
+                            code="missing-batch-axis",
+                            related=_input_related(model.inputs),  # type: ignore[arg-type]
+                        )
                     return Tensor(UNKNOWN_SHAPE, None, kind, site)
             return _retag(out, kind, site)
         return _rebatch(model.outputs, _batch_of(x), kind, site)
@@ -439,12 +481,45 @@ def _replay_item(
     return UNKNOWN
 
 
+def note_input_dtypes(interp: Interpreter, model: ModelVal, x: Value, site: Span) -> None:
+    """Information (never an error): data Keras silently casts to the model's float32."""
+    expected = tensors_in(model.inputs) if model.inputs is not None else []
+    if not expected or any(t.dtype != "float32" for t in expected):
+        return
+    for t in tensors_in(x):
+        if t.kind not in ("np", "tf") or t.dtype is None:
+            continue
+        if t.dtype == "float64":
+            interp.report(
+                site,
+                f"float64 data {format_shape(t.shape)} is cast to the model's float32 inputs; "
+                f"precision beyond float32 is dropped (use .astype('float32') to make it explicit)",
+                "dtype-cast",
+                severity="information",
+            )
+            return
+        if t.dtype.startswith(("int", "uint")):
+            interp.report(
+                site,
+                f"integer data {format_shape(t.shape)} ({t.dtype}) is cast to the model's float32 inputs",
+                "dtype-cast",
+                severity="information",
+            )
+            return
+
+
 def call_model(
     interp: Interpreter, model: ModelVal, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
     x = args[0] if args else kwargs.get("inputs", UNKNOWN)
     site = Span.of(node)
-    out = model_output_for(interp, model, x, site, node)
+    note_input_dtypes(interp, model, x, site)
+    try:
+        out = model_output_for(interp, model, x, site, node)
+    except ShapeError as err:
+        arg_nodes = getattr(node, "args", [])
+        add_batch_axis_fix(err, x, arg_nodes[0] if arg_nodes else None)
+        raise
     main = tensors_in(out)
     if main:
         interp.record_span(site, model.name or "Model", main[0], "layer")
@@ -467,11 +542,22 @@ def _model_predict(call: Call) -> Value:
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem
-    out = model_output_for(call.interp, model, x, call.span, call.node, training=False)
+    note_input_dtypes(call.interp, model, x, call.span)
+    try:
+        out = model_output_for(call.interp, model, x, call.span, call.node, training=False)
+    except ShapeError as err:
+        add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
+        raise
     # predict returns numpy arrays
     for t in tensors_in(out):
         t.kind = "np"
     return out
+
+
+def _arg_node(call: Call, index: int, name: str) -> ast.AST | None:
+    if name in call.kwarg_nodes:
+        return call.kwarg_nodes[name]
+    return call.arg_nodes[index] if index < len(call.arg_nodes) else None
 
 
 @method("model", "compile")
@@ -484,6 +570,8 @@ def _model_compile(call: Call) -> Value:
         if len(call.args) > 1:
             model.compiled.setdefault("loss", call.args[1])
         model.compile_span = call.span
+        loss_node = _arg_node(call, 1, "loss")
+        model.loss_span = Span.of(loss_node) if loss_node is not None else None
     return Const(None)
 
 
@@ -504,8 +592,13 @@ def _model_fit(call: Call) -> Value:
         if ts:
             build_sequential(call.interp, model, ts[0].shape)
     if isinstance(x, (Tensor, Seq, DictVal)):
+        note_input_dtypes(call.interp, model, x, call.span)
         training = call.name in ("fit", "train_on_batch")
-        model_output_for(call.interp, model, x, call.span, call.node, training=training)
+        try:
+            model_output_for(call.interp, model, x, call.span, call.node, training=training)
+        except ShapeError as err:
+            add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
+            raise
     return UNKNOWN
 
 

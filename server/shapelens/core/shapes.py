@@ -24,6 +24,7 @@ class ShapeError(Exception):
         self.message = message
         self.code = code
         self.related: list[object] = related or []  # facts.Related entries
+        self.fixes: list[object] = []  # facts.Fix entries (quick fixes)
 
 
 class Unknowable(Exception):

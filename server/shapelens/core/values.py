@@ -182,6 +182,7 @@ class ModelVal(Value):
     instance: Any = None  # the Instance for subclassed models
     built_input: Value | None = None
     escaped: bool = False  # passed to code the engine cannot see (it may compile/change it)
+    loss_span: Span | None = None  # the loss argument of compile(), for quick fixes
 
     def describe(self) -> str:
         return f"{self.kind} model"
