@@ -657,7 +657,9 @@ class Interpreter:
 
     def get_attr(self, obj: Value, attr: str, node: ast.AST) -> Value:
         if isinstance(obj, LibRef):
-            return LibRef(canonical(f"{obj.name}.{attr}"))
+            name = canonical(f"{obj.name}.{attr}")
+            constant = _lib_constants().get(name, _NOPE)
+            return LibRef(name) if constant is _NOPE else Const(constant)
         if isinstance(obj, ModuleVal):
             found_in_module = obj.namespace.get(attr)
             if found_in_module is None:
@@ -1200,6 +1202,17 @@ def _elementwise() -> Any:
 
         _LATE["elementwise"] = mod
     return mod
+
+
+def _lib_constants() -> dict[str, Any]:
+    """``np.pi``, ``np.nan``, ``np.newaxis``...: library constants known by value."""
+    table: dict[str, Any] | None = _LATE.get("constants")
+    if table is None:
+        from .ops.shape_ops import LIB_CONSTANTS
+
+        table = dict(LIB_CONSTANTS)
+        _LATE["constants"] = table
+    return table
 
 
 def _subscripts() -> Any:

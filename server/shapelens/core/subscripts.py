@@ -1,5 +1,11 @@
-"""Indexing and slicing: ``x[0]``, ``x[:, :2]``, ``x[..., None]``, ``x[mask]``, dict and list
-lookups, and ``x.shape[-1]``."""
+"""Indexing and slicing: ``x[0]``, ``x[:, :2]``, ``x[::-1]``, ``x[..., None]``, ``x[np.newaxis]``,
+``x[mask]``, numpy integer-array indexing (``x[[0, 2], :, idx]``), dict and list lookups, and
+``x.shape[-1]`` / ``tf.shape(x)[0]`` (the elements of a ``tf.shape`` vector stay known).
+
+Certain errors: an int index out of bounds of a known dim (also inside a literal index list),
+too many indices, two ellipses, float indices, index arrays that cannot broadcast together.
+TensorFlow reads a list of ints as a tuple of indices (``t[[0, 1]]`` is ``t[0, 1]``); other
+integer-array indexing of tf tensors is left unknown."""
 
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ if TYPE_CHECKING:
 
 def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> Value:
     if isinstance(obj, Tensor):
+        if obj.kind == "keras" and not interp.frames:
+            _keras_mask_check(obj, index)
         return tensor_index(obj, index, node)
     if isinstance(obj, Seq):
         return seq_index(obj, index)
@@ -46,12 +54,25 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
     return UNKNOWN
 
 
+def _keras_mask_check(t: Tensor, index: Value) -> None:
+    """A KerasTensor cannot be indexed by a boolean mask (Keras 3: "Unsupported key type for
+    array slice"); certain at module level, where the value is a real KerasTensor."""
+    parts = index.items if isinstance(index, Seq) and index.items is not None else [index]
+    for p in parts:
+        if isinstance(p, Tensor) and p.dtype == "bool":
+            raise ShapeError(
+                f"a Keras symbolic tensor of shape {format_shape(t.shape)} cannot be indexed by a "
+                f"boolean mask; use keras.ops.where, or do it inside a layer",
+                code="index",
+            )
+
+
 def _py_index(index: Value) -> int | slice | None:
     if isinstance(index, Const) and isinstance(index.value, int):
         return index.value
     if isinstance(index, SliceVal):
         parts = [_opt_int(index.lower), _opt_int(index.upper), _opt_int(index.step)]
-        if any(p is False for p in parts):
+        if any(p is False for p in parts) or parts[2] == 0:
             return None
         return slice(*parts)  # type: ignore[arg-type]
     return None
@@ -194,16 +215,18 @@ def tensor_index(t: Tensor, index: Value, node: ast.AST) -> Value:
             out.append(1)
             content = None
             continue
+        if axis >= len(dims) or (isinstance(p, Tensor) and p.dtype == "bool" and p.shape.dims == ()):
+            return _unknown(t, node)
         dim = dims[axis]
         if isinstance(p, SliceVal):
             out.append(slice_length(dim, p))
             if content is not None and t.content is not None:
                 key = _py_index(p)
-                content = list(t.content[key]) if isinstance(key, slice) else None
+                content = list(t.content[key]) if isinstance(key, slice) and len(t.content) == dim else None
         elif _is_int_const(p):
             assert isinstance(p, Const)
             _check_bounds(p.value, axis, dim, t)
-            if content is not None and t.content is not None and isinstance(dim, int):
+            if content is not None and t.content is not None and len(t.content) == dim:
                 content = [t.content[p.value]]
             else:
                 content = None
@@ -262,6 +285,8 @@ def _advanced_index(t: Tensor, parts: list[Value], consumed: int, node: ast.AST)
         if _is_newaxis(p):
             out.append(1)
             continue
+        if axis >= len(dims) or (isinstance(p, Tensor) and p.dtype == "bool" and p.shape.dims == ()):
+            return _unknown(t, node)
         dim = dims[axis]
         if isinstance(p, SliceVal):
             out.append(slice_length(dim, p))
@@ -277,6 +302,8 @@ def _advanced_index(t: Tensor, parts: list[Value], consumed: int, node: ast.AST)
             adv_shapes.append(Shape((None,)))
             axis += len(p.shape.dims) - 1
         elif isinstance(p, (Tensor, Seq)):
+            for value in _literal_ints(p):
+                _check_bounds(value, axis, dim, t)
             arr = to_tensor(p, "np")
             if arr is None or arr.shape.dims is None:
                 return _unknown(t, node)
@@ -323,6 +350,18 @@ def _advanced_index(t: Tensor, parts: list[Value], consumed: int, node: ast.AST)
     if n_markers != 1:
         final = [*b.dims, *rest]
     return Tensor(Shape(tuple(final)), t.dtype, t.kind, Span.of(node), t.label)
+
+
+def _literal_ints(v: Value) -> list[int]:
+    """The known int entries of a (nested) list literal used as an index array."""
+    if _is_int_const(v):
+        assert isinstance(v, Const)
+        return [v.value]
+    if isinstance(v, Seq) and v.items is not None:
+        return [i for item in v.items for i in _literal_ints(item)]
+    if isinstance(v, Tensor) and v.content is not None:
+        return [i for item in v.content for i in _literal_ints(item)]
+    return []
 
 
 def _unknown(t: Tensor, node: ast.AST) -> Value:

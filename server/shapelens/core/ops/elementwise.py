@@ -39,7 +39,7 @@ from ..shapes import (
     is_int,
     numpy_promote,
 )
-from ..values import Const, Seq, Tensor, TensorKind, Value
+from ..values import UNKNOWN, Const, Seq, Tensor, TensorKind, Value
 
 if TYPE_CHECKING:
     from ..interpreter import Interpreter
@@ -170,6 +170,8 @@ def tf_unify(values: Sequence[Value], op: str, policy: Policy = "hint") -> tuple
     """Convert the operands of a TensorFlow op to one dtype, TensorFlow's way (see module doc);
     a certain error when two tensors (or a converted first operand) disagree."""
     vals = [_resolve(v) for v in values]
+    if not vals:
+        return [], None
     out: list[Tensor | None] = [None] * len(vals)
     real = [i for i, v in enumerate(vals) if isinstance(v, Tensor) and v.kind in _REAL_TF]
     if policy == "each":
@@ -256,7 +258,19 @@ def promote_unify(values: Sequence[Value], lib: TensorKind) -> tuple[list[Tensor
         out.append(t)
         strong.append(t.dtype if t is not None else None)
     if not strong:
-        return out, None
+        # only Python scalars: the widest kind at the library's default width
+        if not weak:
+            return out, None
+        if any(isinstance(w, float) for w in weak):
+            dtype0: DType = "float64" if lib == "np" else "float32"
+        elif all(isinstance(w, bool) for w in weak):
+            dtype0 = "bool"
+        else:
+            dtype0 = "int64" if lib == "np" else "int32"
+        for t in out:
+            if t is not None:
+                t.dtype = dtype0
+        return out, dtype0
     dtype: DType = strong[0]
     for d in strong[1:]:
         dtype = numpy_promote(dtype, d) if lib == "np" else keras_promote(dtype, d)
@@ -305,7 +319,7 @@ def true_divide_dtype(dtype: DType, lib: TensorKind) -> DType:
 # operators
 
 
-def keras_operand_misuse(interp: Interpreter, left: Value, right: Value, symbol: str) -> None:
+def keras_operand_misuse(interp: Interpreter, left: Value, right: Value, symbol: str, lists: bool = True) -> None:
     """``numpy_array + keras_tensor`` (numpy tries to convert the KerasTensor) and
     ``keras_tensor + [1.0, 2.0]`` fail at module level; inside functions it cannot be told."""
     if interp.frames:
@@ -317,10 +331,10 @@ def keras_operand_misuse(interp: Interpreter, left: Value, right: Value, symbol:
             code="keras-tensor-in-numpy",
         )
     for v in (left, right):
-        if isinstance(v, Seq):
+        if lists and isinstance(v, Seq):
             raise ShapeError(
-                f"'{symbol}': a Python list cannot be combined with a Keras symbolic tensor "
-                f"(Keras 3: 'Invalid dtype: list'); wrap it in np.array(...) or keras.ops."
+                f"'{symbol}': a Python {v.kind} cannot be combined with a Keras symbolic tensor "
+                f"(Keras 3: 'Invalid dtype: {v.kind}'); wrap it in np.array(...) or keras.ops."
                 f"convert_to_tensor",
                 code="keras-tensor-list",
             )
@@ -379,8 +393,22 @@ def _related(a: Tensor, b: Tensor) -> list[object]:
 def tensor_compare(interp: Interpreter, left: Value, right: Value, node: ast.AST) -> Value:
     left, right = _resolve(left), _resolve(right)
     lib = library_of(left, right)
+    cmp = node.ops[0] if isinstance(node, ast.Compare) and node.ops else None
+    if isinstance(cmp, (ast.Eq, ast.NotEq)):
+        if any(isinstance(v, Const) and v.value is None for v in (left, right)):
+            return Const(isinstance(cmp, ast.NotEq))
+        if lib == "keras" and isinstance(cmp, ast.Eq):
+            # KerasTensor has no __eq__ of its own: ``x == y`` is a plain Python bool
+            return Const(left is right) if left is right else UNKNOWN
+    if isinstance(cmp, (ast.Is, ast.IsNot)):
+        # a tensor is never None (``if mask is not None:``)
+        if any(isinstance(v, Const) and v.value is None for v in (left, right)):
+            return Const(isinstance(cmp, ast.IsNot))
+        return UNKNOWN
+    if isinstance(cmp, (ast.In, ast.NotIn)):
+        return UNKNOWN
     if lib == "keras":
-        keras_operand_misuse(interp, left, right, "comparison")
+        keras_operand_misuse(interp, left, right, "comparison", lists=False)
     (a, b), dtype = unify([left, right], lib, "comparison")
     if lib == "tf" and dtype == "bool" and isinstance(node, ast.Compare) and node.ops and isinstance(
         node.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE)

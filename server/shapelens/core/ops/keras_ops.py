@@ -167,11 +167,33 @@ def _ravel(call: Call) -> Value:
 
 
 @function("keras.ops.flip", "keras.ops.sort", "keras.ops.stop_gradient", "keras.ops.copy",
-          "keras.ops.negative", "keras.ops.sign", "keras.ops.floor", "keras.ops.ceil",
-          "keras.ops.round", "keras.ops.relu", "keras.ops.relu6", "keras.ops.nn.relu",
-          "keras.ops.nn.relu6", "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs")
+          "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs")
 def _same(call: Call) -> Value:
     return so.unary_op(call, "keras", call.arg(0, "x"), "same")
+
+
+@function("keras.ops.negative", "keras.ops.sign", "keras.ops.round")
+def _same_no_bool(call: Call) -> Value:
+    """Same dtype; eager bool tensors are refused by TF."""
+    return _eager_checked(call, allow_int=True)
+
+
+def _eager_checked(call: Call, allow_int: bool, int_result: str | None = None) -> Value:
+    x = call.arg(0, "x")
+    out = so.unary_op(call, "keras", x, "same")
+    if not isinstance(out, Tensor) or out.dtype is None or so.is_float_dtype(out.dtype):
+        return out
+    if out.kind == "keras":
+        return out  # Keras' symbolic rule keeps the dtype
+    if out.dtype == "bool" or not allow_int:
+        raise ShapeError(
+            f"{call.name} does not accept {out.dtype} tensors (TensorFlow has no kernel for it); "
+            f"cast to float first",
+            code="dtype-mismatch",
+        )
+    if int_result is not None:
+        out.dtype = int_result
+    return out
 
 
 @function("keras.ops.square")
@@ -182,7 +204,7 @@ def _square(call: Call) -> Value:
     return out
 
 
-@function("keras.ops.exp", "keras.ops.log", "keras.ops.log1p", "keras.ops.expm1", "keras.ops.log2",
+@function("keras.ops.floor", "keras.ops.ceil", "keras.ops.exp", "keras.ops.log", "keras.ops.log1p", "keras.ops.expm1", "keras.ops.log2",
           "keras.ops.log10", "keras.ops.sqrt", "keras.ops.rsqrt", "keras.ops.sin", "keras.ops.cos",
           "keras.ops.tan", "keras.ops.arcsin", "keras.ops.arccos", "keras.ops.arctan", "keras.ops.sinh",
           "keras.ops.cosh", "keras.ops.tanh", "keras.ops.arcsinh", "keras.ops.arccosh",
@@ -193,17 +215,23 @@ def _float_unary(call: Call) -> Value:
 
 @function("keras.ops.sigmoid", "keras.ops.softmax", "keras.ops.log_softmax", "keras.ops.silu",
           "keras.ops.swish", "keras.ops.gelu", "keras.ops.elu", "keras.ops.selu", "keras.ops.softplus",
-          "keras.ops.softsign", "keras.ops.hard_sigmoid", "keras.ops.leaky_relu",
-          "keras.ops.nn.sigmoid", "keras.ops.nn.softmax", "keras.ops.nn.log_softmax", "keras.ops.nn.silu",
-          "keras.ops.nn.gelu", "keras.ops.nn.elu", "keras.ops.nn.selu", "keras.ops.nn.softplus",
-          "keras.ops.nn.leaky_relu", "keras.ops.hard_silu", "keras.ops.mish")
+          "keras.ops.softsign", "keras.ops.hard_sigmoid", "keras.ops.nn.sigmoid", "keras.ops.nn.softmax",
+          "keras.ops.nn.log_softmax", "keras.ops.nn.silu", "keras.ops.nn.gelu", "keras.ops.nn.elu",
+          "keras.ops.nn.selu", "keras.ops.nn.softplus", "keras.ops.hard_silu", "keras.ops.nn.softsign",
+          "keras.ops.nn.hard_sigmoid", "keras.ops.nn.swish", "keras.ops.nn.hard_silu")
 def _activation(call: Call) -> Value:
-    # float kernels: Keras passes integer tensors straight to TF, which refuses most of them;
-    # the dtype is only claimed for float inputs.
-    out = so.unary_op(call, "keras", call.arg(0, "x"), "same")
-    if isinstance(out, Tensor) and out.dtype is not None and not so.is_float_dtype(out.dtype):
-        out.dtype = None
-    return out
+    """Float kernels: symbolically Keras keeps any dtype, eagerly TF refuses ints and bools."""
+    return _eager_checked(call, allow_int=False)
+
+
+@function("keras.ops.relu", "keras.ops.relu6", "keras.ops.nn.relu", "keras.ops.nn.relu6")
+def _relu(call: Call) -> Value:
+    return _eager_checked(call, allow_int=True)
+
+
+@function("keras.ops.leaky_relu", "keras.ops.nn.leaky_relu")
+def _leaky_relu(call: Call) -> Value:
+    return _eager_checked(call, allow_int=True, int_result="float32")
 
 
 @function("keras.ops.isnan", "keras.ops.isinf", "keras.ops.isfinite", "keras.ops.logical_not")
@@ -295,6 +323,68 @@ def _argsort(call: Call) -> Value:
 # dtype, indexing, misc
 
 
+@function("keras.ops.image.resize")
+def _image_resize(call: Call) -> Value:
+    """``keras.ops.image.resize(images, size)``: 3-D or 4-D images, dtype kept."""
+    x = call.arg(0, "images")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) not in (3, 4):
+        raise ShapeError(
+            f"{call.name}: images must be 3-D or 4-D, got {format_shape(t.shape)}", code="rank"
+        )
+    size = so.shape_dims(call.arg(1, "size"))
+    if size is None or len(size) != 2:
+        return op.out(Shape((None,) * len(dims)), t.dtype)
+    if _channels_first(call):
+        return op.out(Shape((*dims[:-2], size[0], size[1])), t.dtype)
+    return op.out(Shape((*dims[:-3], size[0], size[1], dims[-1])), t.dtype)
+
+
+def _channels_first(call: Call) -> bool:
+    fmt = call.kwargs.get("data_format")
+    return isinstance(fmt, Const) and fmt.value == "channels_first"
+
+
+@function("keras.ops.image.extract_patches")
+def _extract_patches(call: Call) -> Value:
+    """Patches of ``size`` every ``strides`` (default: ``size``), flattened into channels."""
+    from ..shapes import conv_output_length
+
+    x = call.arg(0, "images")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) not in (3, 4):
+        raise ShapeError(f"{call.name}: images must be 3-D or 4-D, got {format_shape(t.shape)}", code="rank")
+    size = so.int_list(call.arg(1, "size"))
+    strides = so.int_list(call.arg(2, "strides")) if call.has(2, "strides") else size
+    padding = call.value(4, "padding", "valid")
+    if (
+        size is None
+        or strides is None
+        or not isinstance(padding, str)
+        or len(size) not in (1, 2)
+        or len(strides) not in (1, 2)
+        or min(size + strides) <= 0
+    ):
+        return op.unknown(t.dtype)
+    ph, pw = (size * 2)[:2]
+    sh, sw = (strides * 2)[:2]
+    first = _channels_first(call)
+    h, w, c = (dims[-2], dims[-1], dims[-3]) if first else (dims[-3], dims[-2], dims[-1])
+    oh = conv_output_length(h, ph, padding, sh)
+    ow = conv_output_length(w, pw, padding, sw)
+    ch = c * ph * pw if isinstance(c, int) else None
+    lead = dims[:-3]
+    return op.out(Shape((*lead, ch, oh, ow) if first else (*lead, oh, ow, ch)), t.dtype)
+
+
 @function("keras.ops.cast")
 def _cast(call: Call) -> Value:
     return so.cast_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"))
@@ -353,7 +443,10 @@ def _top_k(call: Call) -> Value:
 
 @function("keras.ops.normalize", "keras.ops.nn.normalize")
 def _normalize(call: Call) -> Value:
-    return so.unary_op(call, "keras", call.arg(0, "x"), "float")
+    out = _eager_checked(call, allow_int=False)
+    if isinstance(out, Tensor) and out.kind == "keras":
+        out.dtype = "float32"  # Keras 3.15's symbolic normalize always says float32
+    return out
 
 
 @function("keras.ops.categorical_crossentropy", "keras.ops.nn.categorical_crossentropy")

@@ -133,6 +133,12 @@ def _reshape(call: Call) -> Value:
     return so.reshape_op(call, "np", _recv(call), _dims_args(call))
 
 
+@method("keras", "reshape")
+def _keras_reshape(call: Call) -> Value:
+    """``KerasTensor.reshape(newshape)`` (a single shape argument)."""
+    return so.reshape_op(call, "keras", _recv(call), call.arg(0, "newshape"))
+
+
 @method("ndarray", "transpose")
 def _transpose(call: Call) -> Value:
     axes: Value | None = None
@@ -315,7 +321,7 @@ def _assign(call: Call) -> Value:
         mismatch = len(var.shape.dims) != len(vt.shape.dims) or any(
             dims_conflict(a, b) for a, b in zip(var.shape.dims, vt.shape.dims, strict=True)
         )
-        if mismatch and not (call.name != "assign" and _broadcasts(vt.shape, var.shape)):
+        if mismatch:
             raise ShapeError(
                 f"{op_name}: shape mismatch: the variable has shape {format_shape(var.shape)} but the "
                 f"value has shape {format_shape(vt.shape)}",
@@ -323,9 +329,3 @@ def _assign(call: Call) -> Value:
             )
     return so.result(call, var.shape, var.dtype, "var")
 
-
-def _broadcasts(src: Shape, dst: Shape) -> bool:
-    try:
-        return so.broadcast_to_shape(src, list(dst.dims or ())) == dst
-    except ShapeError:
-        return False

@@ -349,14 +349,27 @@ def _atleast(call: Call) -> Value:
 
 
 @function("np.flip", "np.fliplr", "np.flipud", "np.sort", "np.nan_to_num", "np.round", "np.around",
-          "np.abs", "np.absolute", "np.negative", "np.positive", "np.floor", "np.ceil", "np.trunc",
+          "np.negative", "np.positive", "np.floor", "np.ceil", "np.trunc",
           "np.fix", "np.sign", "np.conj", "np.ma.masked_invalid", "np.ma.array", "np.ma.masked_array",
           "np.ma.filled", "np.ma.masked_where", "np.ma.masked_equal", "np.ma.masked_less",
-          "np.ma.masked_greater", "np.real")
+          "np.ma.masked_greater")
 def _same_unary(call: Call) -> Value:
     if call.name in ("np.ma.masked_where",):
         return so.unary_op(call, "np", call.arg(1, "a"), "same")
     return so.unary_op(call, "np", call.arg(0), "same")
+
+
+@function("np.abs", "np.absolute", "np.real", "np.imag", "np.angle")
+def _abs(call: Call) -> Value:
+    out = so.unary_op(call, "np", call.arg(0), "abs")
+    if call.name == "np.angle" and isinstance(out, Tensor):
+        out.dtype = so.float_only_dtype(out.dtype, "np", call.name)
+    return out
+
+
+@function("np.roll")
+def _roll(call: Call) -> Value:
+    return so.unary_op(call, "np", call.arg(0, "a"), "same")
 
 
 @function("np.square", "np.reciprocal")

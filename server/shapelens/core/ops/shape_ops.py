@@ -15,11 +15,12 @@ function does with a symbolic KerasTensor.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..facts import Span
+from ..facts import Related, Span
 from ..registry import UNKNOWN_MARK, Call
 from ..shapes import (
     UNKNOWN_SHAPE,
@@ -29,7 +30,6 @@ from ..shapes import (
     ShapeError,
     Unknowable,
     add_dims,
-    broadcast_dim,
     broadcast_shapes,
     dims_conflict,
     format_shape,
@@ -73,6 +73,7 @@ LIB_CONSTANTS: dict[str, object] = {
     "math.inf": math.inf,
     "math.nan": math.nan,
     "math.tau": math.tau,
+    "tf.newaxis": None,
 }
 
 
@@ -433,10 +434,7 @@ def squeeze_shape(src: Shape, axes: list[int] | None, op: str = "squeeze") -> Sh
         return UNKNOWN_SHAPE
     if axes is None:
         if any(not isinstance(d, int) for d in src.dims):
-            # an unknown dim might be 1 and disappear
-            if all(d != 1 for d in src.dims if isinstance(d, int)):
-                pass
-            raise Unknowable()
+            raise Unknowable()  # an unknown dim might be 1 and disappear: rank unknown
         return Shape(tuple(d for d in src.dims if d != 1))
     rank = len(src.dims)
     norm = norm_axes(axes, rank, src)
@@ -484,22 +482,19 @@ def concat_shape(shapes: list[Shape], axis: int, op: str = "concat") -> Shape:
             out.append(total)
             continue
         d: Dim = None
-        first: Shape | None = None
+        source = known[0]  # the input the known size came from, for the message
         for s in known:
             e = s[i]
             if dims_conflict(d, e):
-                assert first is not None
                 raise ShapeError(
                     f"{op}: along axis {ax}, all other dimensions must match, but "
-                    f"{format_shape(first)} and {format_shape(s)} differ at axis {i} "
+                    f"{format_shape(source)} and {format_shape(s)} differ at axis {i} "
                     f"({d} vs {e})",
                     code="concat",
                 )
             if isinstance(e, int) and not isinstance(d, int):
-                first = s
-            d = merge_dim(d, e) if first is not None or d is not None else e
-            if first is None:
-                first = s
+                source = s
+            d = merge_dim(d, e)
         out.append(d)
     return Shape(tuple(out))
 
@@ -530,8 +525,6 @@ def same_shapes(shapes: list[Shape], op: str) -> Shape:
                 )
             d = merge_dim(d, e)
         out.append(d)
-    if len(known) < len(shapes):
-        return Shape(tuple(out))
     return Shape(tuple(out))
 
 
@@ -586,6 +579,8 @@ def split_sizes(
     if isinstance(spec, int):
         if spec <= 0:
             raise ShapeError(f"{op}: number of splits must be positive, got {spec}", code="split")
+        if spec > 4096:
+            return None  # too many pieces to list
         if isinstance(d, int):
             if style == "np_array":
                 base, extra = divmod(d, spec)
@@ -972,18 +967,12 @@ def tensordot_axes(v: Value | None) -> int | tuple[list[int], list[int]] | None:
 # misc
 
 
-def broadcast_pair(a: Dim, b: Dim) -> Dim:
-    return broadcast_dim(a, b)
-
-
 def arange_length(start: float, stop: float, step: float) -> int:
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise Unknowable()
     if step == 0:
         raise ShapeError("range: step must not be zero", code="range")
     return max(0, math.ceil((stop - start) / step))
-
-
-def is_unknown(v: Value | None) -> bool:
-    return v is None or isinstance(v, Unknown) or v is UNKNOWN
 
 
 # =============================================================================================
@@ -996,6 +985,37 @@ def is_unknown(v: Value | None) -> bool:
 # ``tf`` for TensorFlow and for keras.ops on eager values, ``keras`` when a KerasTensor is
 # among the inputs.
 # =============================================================================================
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def relate(fn: F) -> F:
+    """Point a certain error at where the op's input tensors were produced."""
+
+    @functools.wraps(fn)
+    def wrapper(call: Call, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(call, *args, **kwargs)
+        except ShapeError as err:
+            here = Span.of(call.node)
+            values: list[Value] = []
+            for a in [*args, *kwargs.values()]:
+                if isinstance(a, Value):
+                    values.append(a)
+                elif isinstance(a, list):
+                    values.extend(v for v in a if isinstance(v, Value))
+            known = {r.span for r in err.related if isinstance(r, Related)}
+            for t in _flat_tensors(values):
+                if t.origin is None or t.origin == here or t.origin in known or len(known) >= 4:
+                    continue
+                known.add(t.origin)
+                what = f"{format_shape(t.shape)} {t.dtype or ''}".strip()
+                source = f" ({t.label})" if t.label else ""
+                err.related.append(Related(t.origin, f"input {what} comes from here{source}"))
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
 
 Flavour = str  # "tf" | "np" | "keras"
 SeqKind = Literal["list", "tuple"]
@@ -1032,7 +1052,7 @@ class Op:
     def unknown(self, dtype: DType = None) -> Tensor:
         return result(self.call, UNKNOWN_SHAPE, None if self.lost else dtype, self.kind)
 
-    def seq(self, parts: list[Shape] | None, dtype: DType, count: Dim = None, kind: str = "list") -> Value:
+    def seq(self, parts: list[Shape] | None, dtype: DType, kind: str = "list") -> Value:
         """A Python list (or tuple) of tensors: ``tf.split``, ``tf.unstack``..."""
         if self.lost:
             return Seq(None, "list", self.unknown())
@@ -1080,8 +1100,8 @@ def _items(v: Value | None) -> list[Value] | None:
     if isinstance(v, Seq):
         if v.items is not None:
             return list(v.items)
-        if v.length is not None and v.length <= 256:
-            return [v.elem] * v.length
+        if v.length is not None and v.length <= 100_000:
+            return [v.elem] * v.length  # a comprehension over a long range: one element repeated
     return None
 
 
@@ -1154,6 +1174,7 @@ def is_int_dtype(dtype: DType) -> bool:
 # shape manipulation
 
 
+@relate
 def reshape_op(call: Call, lib: Flavour, x: Value | None, shape: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1165,6 +1186,7 @@ def reshape_op(call: Call, lib: Flavour, x: Value | None, shape: Value | None) -
     return op.out(reshape_shape(t.shape, target, op.name), t.dtype)
 
 
+@relate
 def transpose_op(call: Call, lib: Flavour, x: Value | None, perm: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1179,6 +1201,7 @@ def transpose_op(call: Call, lib: Flavour, x: Value | None, perm: Value | None) 
     return op.out(transpose_shape(t.shape, ints, op.name), t.dtype)
 
 
+@relate
 def swapaxes_op(call: Call, lib: Flavour, x: Value | None, a1: Value | None, a2: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1194,6 +1217,7 @@ def swapaxes_op(call: Call, lib: Flavour, x: Value | None, a1: Value | None, a2:
     return op.out(Shape(tuple(dims)), t.dtype)
 
 
+@relate
 def moveaxis_op(call: Call, lib: Flavour, x: Value | None, src: Value | None, dst: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1211,6 +1235,7 @@ def moveaxis_op(call: Call, lib: Flavour, x: Value | None, src: Value | None, ds
     return op.out(Shape(tuple(t.shape.dims[i] for i in order)), t.dtype)
 
 
+@relate
 def expand_dims_op(call: Call, lib: Flavour, x: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1222,6 +1247,7 @@ def expand_dims_op(call: Call, lib: Flavour, x: Value | None, axis: Value | None
     return op.out(expand_dims_shape(t.shape, axes, op.name), t.dtype)
 
 
+@relate
 def squeeze_op(call: Call, lib: Flavour, x: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1242,6 +1268,7 @@ def _join_dtypes(call: Call, lib: Flavour, values: list[Value], policy: str = "h
     return unify(values, "np" if lib == "np" else "keras" if lib == "keras" else "tf", call.name, policy)  # type: ignore[arg-type]
 
 
+@relate
 def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None, default_axis: int | None = 0) -> Value:
     op = begin(call, lib, values)
     items = _items(values)
@@ -1274,6 +1301,7 @@ def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None
     return op.out(concat_shape(shapes, ax, op.name), dtype)
 
 
+@relate
 def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, values)
     items = _items(values)
@@ -1291,6 +1319,7 @@ def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None)
     return op.out(stack_shape(shapes, ax, op.name), dtype)
 
 
+@relate
 def np_stack_family(call: Call, values: Value | None, which: str) -> Value:
     """``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack``."""
     op = begin(call, "np", values)
@@ -1327,6 +1356,7 @@ def np_stack_family(call: Call, values: Value | None, which: str) -> Value:
     return op.out(concat_shape(shapes, ax, op.name), dtype)
 
 
+@relate
 def unstack_op(call: Call, lib: Flavour, x: Value | None, num: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1342,6 +1372,7 @@ def unstack_op(call: Call, lib: Flavour, x: Value | None, num: Value | None, axi
     return Seq(None, "list", op.out(elem, t.dtype))
 
 
+@relate
 def split_op(call: Call, lib: Flavour, x: Value | None, spec: Value | None, axis: Value | None, style: str) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1364,6 +1395,7 @@ def split_op(call: Call, lib: Flavour, x: Value | None, spec: Value | None, axis
     return op.seq(parts, t.dtype)
 
 
+@relate
 def tile_op(call: Call, lib: Flavour, x: Value | None, reps: Value | None, style: str) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1385,6 +1417,7 @@ def tile_op(call: Call, lib: Flavour, x: Value | None, reps: Value | None, style
     return op.out(tile_shape(t.shape, r, style, op.name), t.dtype)
 
 
+@relate
 def repeat_op(call: Call, lib: Flavour, x: Value | None, repeats: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1404,6 +1437,7 @@ def repeat_op(call: Call, lib: Flavour, x: Value | None, repeats: Value | None, 
     return op.out(Shape(tuple(dims)), t.dtype)
 
 
+@relate
 def pad_op(call: Call, lib: Flavour, x: Value | None, pads: Value | None, style: str) -> Value:
     """``style="tf"``: one [before, after] row per axis; ``"np"``: numpy's broadcasting of
     ``pad_width`` (an int, one pair for all axes, or a pair per axis)."""
@@ -1451,6 +1485,7 @@ def pad_op(call: Call, lib: Flavour, x: Value | None, pads: Value | None, style:
     return op.out(pad_shape(t.shape, rows, op.name), t.dtype)
 
 
+@relate
 def broadcast_to_op(call: Call, lib: Flavour, x: Value | None, shape: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1462,6 +1497,7 @@ def broadcast_to_op(call: Call, lib: Flavour, x: Value | None, shape: Value | No
     return op.out(broadcast_to_shape(t.shape, target, op.name), t.dtype)
 
 
+@relate
 def flatten_op(call: Call, lib: Flavour, x: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1470,6 +1506,7 @@ def flatten_op(call: Call, lib: Flavour, x: Value | None) -> Value:
     return op.out(Shape((t.shape.num_elements(),)), t.dtype)
 
 
+@relate
 def atleast_op(call: Call, lib: Flavour, x: Value | None, n: int) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1493,9 +1530,7 @@ def atleast_op(call: Call, lib: Flavour, x: Value | None, n: int) -> Value:
 # ---------------------------------------------------------------------------------------------
 # reductions
 
-_REDUCE_KINDS = ("sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "logsumexp", "median", "norm")
-
-
+@relate
 def reduce_op(
     call: Call,
     lib: Flavour,
@@ -1516,9 +1551,11 @@ def reduce_op(
         d = sum_dtype(d, lib, op.name)
     elif what == "mean":
         d = mean_dtype(d, lib, op.name)
+    elif what == "logsumexp" and lib == "keras" and op.kind == "keras":
+        d = "float32"  # Keras 3.15's symbolic logsumexp always says float32
     elif what in ("std", "var", "logsumexp", "norm", "median"):
-        if what == "median" and lib == "np" and d is not None and not is_float_dtype(d):
-            d = "float64"
+        if what in ("median", "std", "var", "norm") and lib == "np" and d is not None and not is_float_dtype(d):
+            d = "float64"  # numpy's statistics compute in float64 for ints and bools
         else:
             d = float_only_dtype(d, lib, op.name)
     elif what in ("any", "all"):
@@ -1531,12 +1568,11 @@ def reduce_op(
     if explicit is not None:
         d = explicit
     if kd is None:
-        if t.shape.dims is None:
-            return op.out(UNKNOWN_SHAPE, d)
         return op.out(UNKNOWN_SHAPE, d)
     return op.out(reduce_shape(t.shape, axes, kd, op.name), d)
 
 
+@relate
 def argmax_op(
     call: Call,
     lib: Flavour,
@@ -1573,13 +1609,19 @@ def argmax_op(
     return op.out(reduce_shape(t.shape, axes, bool(kd), op.name), out_dtype)
 
 
+@relate
 def cumulative_op(call: Call, lib: Flavour, x: Value | None, axis: Value | None, what: str) -> Value:
     """cumsum / cumprod: same shape (numpy flattens when ``axis`` is None)."""
     op = begin(call, lib, x)
     t = op.tensor(x)
     if t is None:
         return op.unknown()
-    d = sum_dtype(t.dtype, lib, op.name) if lib != "tf" else t.dtype
+    if lib == "np":
+        d = sum_dtype(t.dtype, lib, op.name)
+    elif lib == "keras":
+        d = "int32" if t.dtype == "bool" else t.dtype
+    else:
+        d = t.dtype
     ax_v = resolve(axis)
     if lib != "tf" and (ax_v is None or (isinstance(ax_v, Const) and ax_v.value is None)):
         return op.out(Shape((t.shape.num_elements(),)), d)
@@ -1593,6 +1635,7 @@ def cumulative_op(call: Call, lib: Flavour, x: Value | None, axis: Value | None,
 # elementwise functions
 
 
+@relate
 def unary_op(call: Call, lib: Flavour, x: Value | None, what: str = "same") -> Value:
     """``what``: ``same`` (dtype kept), ``float`` (float-only math), ``bool`` (predicates),
     ``logical`` (bool in, bool out)."""
@@ -1609,11 +1652,12 @@ def unary_op(call: Call, lib: Flavour, x: Value | None, what: str = "same") -> V
         if lib == "tf" and d is not None and d != "bool":
             raise _unsupported(op.name, d, "it needs bool tensors")
         d = "bool"
-    elif what == "abs" and lib == "keras" and d == "bool":
-        d = "bool"
+    elif what == "abs" and d is not None and d.startswith("complex"):
+        d = "float32" if d == "complex64" else "float64"  # magnitude of complex numbers
     return op.out(t.shape, d)
 
 
+@relate
 def binary_op(call: Call, lib: Flavour, a: Value | None, b: Value | None, what: str = "arith", policy: str = "hint") -> Value:
     """``what``: ``arith`` (dtype unified), ``div`` (true division), ``compare`` / ``logical``
     (bool out). ``policy`` is TF's operand conversion order (see `elementwise.tf_unify`)."""
@@ -1644,6 +1688,7 @@ def binary_op(call: Call, lib: Flavour, a: Value | None, b: Value | None, what: 
     return op.out(shape, d)
 
 
+@relate
 def nary_op(call: Call, lib: Flavour, values: Value | None, policy: str = "each") -> Value:
     """``tf.add_n``: same-shape tensors summed."""
     op = begin(call, lib, values)
@@ -1655,6 +1700,7 @@ def nary_op(call: Call, lib: Flavour, values: Value | None, policy: str = "each"
     return op.out(same_shapes(shapes, op.name), d)
 
 
+@relate
 def cast_op(call: Call, lib: Flavour, x: Value | None, dtype: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1664,8 +1710,11 @@ def cast_op(call: Call, lib: Flavour, x: Value | None, dtype: Value | None) -> V
     return op.out(t.shape, d)
 
 
+@relate
 def clip_op(call: Call, lib: Flavour, x: Value | None, lo: Value | None, hi: Value | None) -> Value:
     op = begin(call, lib, x, lo, hi)
+    if x is None:
+        return op.unknown()
     vals = [v for v in (x, lo, hi) if v is not None]
     tensors, d = _join_dtypes(call, lib, vals)
     t = tensors[0]
@@ -1679,6 +1728,7 @@ def clip_op(call: Call, lib: Flavour, x: Value | None, lo: Value | None, hi: Val
     return op.out(broadcast_all(shapes, op.name), d)
 
 
+@relate
 def where_op(call: Call, lib: Flavour, cond: Value | None, x: Value | None, y: Value | None) -> Value:
     op = begin(call, lib, cond, x, y)
     c = op.tensor(cond)
@@ -1705,6 +1755,7 @@ def where_op(call: Call, lib: Flavour, cond: Value | None, x: Value | None, y: V
 # products
 
 
+@relate
 def matmul_op(
     call: Call,
     lib: Flavour,
@@ -1738,6 +1789,7 @@ def _swap_last(s: Shape) -> Shape:
     return Shape((*s.dims[:-2], s.dims[-1], s.dims[-2]))
 
 
+@relate
 def dot_op(call: Call, lib: Flavour, a: Value | None, b: Value | None) -> Value:
     """``np.dot``: sum over the last axis of ``a`` and the second-to-last of ``b``."""
     from .elementwise import matmul_shape
@@ -1766,6 +1818,7 @@ def dot_op(call: Call, lib: Flavour, a: Value | None, b: Value | None) -> Value:
     return op.out(Shape((*da[:-1], *db[:-2], db[-1])), d)
 
 
+@relate
 def outer_op(call: Call, lib: Flavour, a: Value | None, b: Value | None) -> Value:
     op = begin(call, lib, a, b)
     if a is None or b is None:
@@ -1776,6 +1829,7 @@ def outer_op(call: Call, lib: Flavour, a: Value | None, b: Value | None) -> Valu
     return op.out(Shape((ta.shape.num_elements(), tb.shape.num_elements())), d)
 
 
+@relate
 def einsum_op(call: Call, lib: Flavour, equation: Value | None, operands: list[Value]) -> Value:
     op = begin(call, lib, *operands)
     eq = equation.value if isinstance(equation, Const) and isinstance(equation.value, str) else None
@@ -1790,6 +1844,7 @@ def einsum_op(call: Call, lib: Flavour, equation: Value | None, operands: list[V
     return op.out(shape, d)
 
 
+@relate
 def tensordot_op(call: Call, lib: Flavour, a: Value | None, b: Value | None, axes: Value | None) -> Value:
     op = begin(call, lib, a, b)
     if a is None or b is None:
@@ -1805,6 +1860,7 @@ def tensordot_op(call: Call, lib: Flavour, a: Value | None, b: Value | None, axe
 # indexing-like
 
 
+@relate
 def one_hot_op(
     call: Call,
     lib: Flavour,
@@ -1835,6 +1891,7 @@ def one_hot_op(
     return op.out(one_hot_shape(t.shape, dep, ax, op.name), d)
 
 
+@relate
 def gather_op(
     call: Call,
     lib: Flavour,
@@ -1870,6 +1927,7 @@ def gather_op(
         return op.unknown(p.dtype)
 
 
+@relate
 def gather_nd_op(call: Call, lib: Flavour, params: Value | None, indices: Value | None, batch_dims: Value | None) -> Value:
     op = begin(call, lib, params, indices)
     p = op.tensor(params)
@@ -1888,6 +1946,7 @@ def gather_nd_op(call: Call, lib: Flavour, params: Value | None, indices: Value 
     return op.out(Shape((*i.shape.dims[:-1], *p.shape.dims[bd + k :])), p.dtype)
 
 
+@relate
 def boolean_mask_op(call: Call, lib: Flavour, x: Value | None, mask: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, x, mask)
     t = op.tensor(x)
@@ -1914,6 +1973,7 @@ def boolean_mask_op(call: Call, lib: Flavour, x: Value | None, mask: Value | Non
     return op.out(Shape((*t.shape.dims[:ax], None, *t.shape.dims[ax + k :])), t.dtype)
 
 
+@relate
 def top_k_op(call: Call, lib: Flavour, x: Value | None, k: Value | None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1934,6 +1994,7 @@ def top_k_op(call: Call, lib: Flavour, x: Value | None, k: Value | None) -> Valu
 # creation
 
 
+@relate
 def zeros_op(call: Call, lib: Flavour, shape: Value | None, dtype: Value | None, default: DType) -> Value:
     op = begin(call, lib)
     d = dtype_arg(dtype, default)
@@ -1946,6 +2007,7 @@ def zeros_op(call: Call, lib: Flavour, shape: Value | None, dtype: Value | None,
     return op.out(Shape(tuple(dims)), d)
 
 
+@relate
 def like_op(call: Call, lib: Flavour, x: Value | None, dtype: Value | None, shape: Value | None = None) -> Value:
     op = begin(call, lib, x)
     t = op.tensor(x)
@@ -1969,15 +2031,18 @@ def fill_dtype(value: Value | None, lib: Flavour) -> DType:
     return t.dtype if t is not None else None
 
 
+@relate
 def full_op(call: Call, lib: Flavour, shape: Value | None, value: Value | None, dtype: Value | None) -> Value:
+    """``np.full`` / ``tf.fill`` take the fill value's dtype; ``keras.ops.full`` is float32."""
     op = begin(call, lib)
-    d = dtype_arg(dtype) or fill_dtype(value, lib)
+    d = dtype_arg(dtype) or ("float32" if lib == "keras" else fill_dtype(value, lib))
     dims = shape_dims(resolve(shape))
     if dims is None:
         return op.unknown(d)
     return op.out(Shape(tuple(dims)), d)
 
 
+@relate
 def eye_op(call: Call, lib: Flavour, n: Value | None, m: Value | None, dtype: Value | None, batch: Value | None = None) -> Value:
     op = begin(call, lib)
     d = dtype_arg(dtype, "float64" if lib == "np" else "float32")
@@ -1992,6 +2057,7 @@ def eye_op(call: Call, lib: Flavour, n: Value | None, m: Value | None, dtype: Va
     return op.out(Shape((*lead, rows, cols)), d)
 
 
+@relate
 def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, step: Value | None, dtype: Value | None) -> Value:
     """``np.arange`` / ``tf.range`` / ``keras.ops.arange``: length ceil((stop - start) / step)."""
     op = begin(call, lib)
@@ -2022,6 +2088,7 @@ def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, 
     return op.out(Shape((n,)), d)
 
 
+@relate
 def linspace_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, num: Value | None, dtype: Value | None) -> Value:
     op = begin(call, lib, start, stop)
     n = as_dim(num) if num is not None else 50
@@ -2047,6 +2114,7 @@ def linspace_op(call: Call, lib: Flavour, start: Value | None, stop: Value | Non
     return op.out(Shape((n, *extra)), d)
 
 
+@relate
 def array_op(call: Call, lib: Flavour, value: Value | None, dtype: Value | None, kind: TensorKind) -> Value:
     """``np.array`` / ``tf.constant`` / ``tf.convert_to_tensor`` / ``keras.ops.convert_to_tensor``:
     nested literals take the library's default dtypes; arrays and tensors keep theirs."""
@@ -2083,7 +2151,20 @@ def array_op(call: Call, lib: Flavour, value: Value | None, dtype: Value | None,
                 f"{op.name}: cannot convert Python floats to a {d} tensor; use ints or cast after",
                 code="dtype-mismatch",
             )
-    return op.out(t.shape, d or t.dtype)
+    content: list[Value] | None = None
+    if kind == "np":
+        pass  # numpy arrays are mutable (a[0] = 5): their values are not tracked
+    elif (
+        isinstance(v, Seq)
+        and v.items is not None
+        and len(v.items) <= 64
+        and all(isinstance(i, Const) and type(i.value) is int for i in v.items)
+        and (d is None or is_int_dtype(d))
+    ):
+        content = list(v.items)  # small immutable int vectors keep their values (shapes)
+    elif isinstance(v, Tensor) and v.content is not None and (d is None or d == v.dtype):
+        content = v.content
+    return op.out(t.shape, d or t.dtype, content)
 
 
 def _np_promote(a: DType, b: DType) -> DType:
@@ -2092,6 +2173,7 @@ def _np_promote(a: DType, b: DType) -> DType:
     return numpy_promote(a, b)
 
 
+@relate
 def random_op(call: Call, lib: Flavour, shape: Value | None, dtype: DType, scalar_when_none: bool = True) -> Value:
     """Random arrays of a given size; ``size=None`` in numpy gives a Python scalar (unknown)."""
     op = begin(call, lib)
@@ -2106,6 +2188,7 @@ def random_op(call: Call, lib: Flavour, shape: Value | None, dtype: DType, scala
     return op.out(Shape(tuple(dims)), dtype)
 
 
+@relate
 def shape_tensor_op(call: Call, lib: Flavour, x: Value | None, out_type: Value | None) -> Value:
     """``tf.shape(x)``: an int32 vector whose elements are the (possibly unknown) dims, so
     ``tf.reshape(y, tf.shape(x))`` and ``tf.shape(x)[0]`` stay meaningful."""

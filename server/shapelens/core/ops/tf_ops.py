@@ -461,8 +461,8 @@ _FLOAT_UNARY = [
 ]
 # any numeric dtype, kept
 _SAME_UNARY = [
-    "tf.abs", "tf.square", "tf.math.round", "tf.round", "tf.math.sign", "tf.sign", "tf.math.negative",
-    "tf.negative", "tf.nn.relu", "tf.nn.relu6", "tf.math.abs", "tf.math.square",
+    "tf.square", "tf.math.round", "tf.round", "tf.math.sign", "tf.sign", "tf.math.negative",
+    "tf.negative", "tf.nn.relu", "tf.nn.relu6", "tf.math.square",
 ]
 # predicates on floats
 _FLOAT_PREDICATES = ["tf.math.is_nan", "tf.math.is_inf", "tf.math.is_finite", "tf.is_nan", "tf.is_inf", "tf.is_finite"]
@@ -480,6 +480,75 @@ def _float_unary(call: Call) -> Value:
 def _same_unary(call: Call) -> Value:
     name = "features" if call.name.startswith("tf.nn.") else "x"
     return so.unary_op(call, "tf", call.arg(0, name), "same")
+
+
+@function("tf.abs", "tf.math.abs", "tf.math.real", "tf.math.imag", "tf.math.angle")
+def _abs(call: Call) -> Value:
+    """Same dtype, except that complex numbers give their (real) magnitude or parts."""
+    name = "input" if call.name != "tf.abs" and call.name != "tf.math.abs" else "x"
+    return so.unary_op(call, "tf", call.arg(0, name), "abs")
+
+
+@function("tf.complex", "tf.dtypes.complex")
+def _complex(call: Call) -> Value:
+    out = so.binary_op(call, "tf", call.arg(0, "real"), call.arg(1, "imag"), "arith", "hint")
+    if isinstance(out, Tensor) and out.dtype is not None:
+        if out.dtype not in ("float32", "float64"):
+            raise ShapeError(f"tf.complex needs float32 or float64 parts, got {out.dtype}", code="dtype-mismatch")
+        out.dtype = "complex64" if out.dtype == "float32" else "complex128"
+    return out
+
+
+@function("tf.roll")
+def _roll(call: Call) -> Value:
+    return so.unary_op(call, "tf", call.arg(0, "input"), "same")
+
+
+@function("tf.signal.frame")
+def _frame(call: Call) -> Value:
+    """Frames of ``frame_length`` every ``frame_step`` samples along ``axis`` (default -1)."""
+    x = call.arg(0, "signal")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    length, step = call.int(1, "frame_length"), call.int(2, "frame_step")
+    pad_end = so.bool_arg(call.arg(3, "pad_end"))
+    axis = call.int(5, "axis", -1)
+    if axis is None or not t.shape.dims:
+        return op.unknown(t.dtype)
+    ax = so.norm_axis(axis, len(t.shape.dims), t.shape)
+    frames = _num_frames(t.shape.dims[ax], length, step, pad_end)
+    dims = (*t.shape.dims[:ax], frames, length, *t.shape.dims[ax + 1 :])
+    return op.out(Shape(dims), t.dtype)
+
+
+def _num_frames(n: Dim, length: int | None, step: int | None, pad_end: bool | None) -> Dim:
+    if not isinstance(n, int) or length is None or step is None or pad_end is None or step <= 0:
+        return None
+    if pad_end:
+        return -(-n // step)
+    return max(0, 1 + (n - length) // step) if n >= length else 0
+
+
+@function("tf.signal.stft")
+def _stft(call: Call) -> Value:
+    """[..., frames, fft_length // 2 + 1] complex (fft_length: the next power of 2)."""
+    x = call.arg(0, "signals")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    dtype = "complex128" if t is not None and t.dtype == "float64" else "complex64"
+    if t is None or t.shape.dims is None or not t.shape.dims:
+        return op.unknown(dtype)
+    if t.dtype is not None and not so.is_float_dtype(t.dtype):
+        raise ShapeError(f"tf.signal.stft needs float signals, got {t.dtype}", code="dtype-mismatch")
+    length, step = call.int(1, "frame_length"), call.int(2, "frame_step")
+    fft = call.int(3, "fft_length")
+    if fft is None and length is not None and not call.has(3, "fft_length"):
+        fft = 1 << max(0, (length - 1).bit_length())
+    frames = _num_frames(t.shape.dims[-1], length, step, so.bool_arg(call.arg(5, "pad_end")))
+    bins = fft // 2 + 1 if fft is not None else None
+    return op.out(Shape((*t.shape.dims[:-1], frames, bins)), dtype)
 
 
 @function("tf.nn.leaky_relu")

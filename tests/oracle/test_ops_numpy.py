@@ -1,0 +1,580 @@
+"""Differential tests of the numpy rules (``np.*`` and ndarray arithmetic) against real numpy.
+
+Generated cases (``random.Random(seed)``) cover creation with numpy's default dtypes
+(int64/float64), shape manipulation, products, reductions with ``axis``/``keepdims``, dtype
+promotion in elementwise functions and operators, and the errors numpy certainly raises.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import textwrap
+
+import pytest
+
+from oracle.harness import compare, run_engine, run_real
+
+
+def agree(src: str, names: list[str], exact: bool = True, catch: bool = True) -> None:
+    src = textwrap.dedent(src)
+    real = run_real(src, names)
+    v = compare(src, names, real)
+    assert v.ok, f"{v.detail}\n--- snippet ---\n{src}"
+    if real.error is not None:
+        if catch:
+            eng = run_engine(src)
+            assert eng.errors, (
+                f"numpy raised {type(real.error).__name__}: {str(real.error)[:300]}\n"
+                f"but the engine reported no error\n--- snippet ---\n{src}"
+            )
+    elif exact:
+        assert v.exact, f"engine not exact for {names}: {run_engine(src).values}\n--- snippet ---\n{src}"
+
+
+def shape_of(rng: random.Random, rmin: int = 1, rmax: int = 4, dmax: int = 6) -> tuple[int, ...]:
+    return tuple(rng.randint(1, dmax) for _ in range(rng.randint(rmin, rmax)))
+
+
+def cases(seed: int, n: int, gen) -> list:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    return [pytest.param(*gen(rng, i), id=f"{seed}-{i}") for i in range(n)]
+
+
+DTYPES = ["float64", "float32", "int64", "int32", "int8", "uint8", "bool", "float16"]
+
+
+def arr(shape: tuple[int, ...], dtype: str = "float64") -> str:
+    return f"np.ones({shape!r}, dtype=np.{dtype if dtype != 'bool' else 'bool_'})"
+
+
+# ---------------------------------------------------------------------------------------------
+# creation
+
+CREATE = [
+    "np.array([[1, 2, 3], [4, 5, 6]])",
+    "np.array([1.0, 2, 3])",
+    "np.array([True, False])",
+    "np.array([[1, 2], [3, 4]], dtype=np.float32)",
+    "np.array([[1, 2], [3, 4]], dtype='float16')",
+    "np.array([1, 2], dtype=float)",
+    "np.array([1.5, 2.5], dtype=int)",
+    "np.array(3.0)",
+    "np.array([[i * j for j in range(4)] for i in range(3)])",
+    "np.array([float(i) for i in range(10)])",
+    "np.array([np.zeros(3, dtype=np.float32), np.ones(3, dtype=np.float32)])",
+    "np.array([np.zeros(3), np.ones(3)])",
+    "np.array(tf.zeros((2, 3)))",
+    "np.array([tf.zeros(2), tf.ones(2)])",
+    "np.array(np.zeros((2, 2)), ndmin=3)",
+    "np.asarray([[1, 2]], dtype=np.int32)",
+    "np.asarray(tf.ones((4,), dtype=tf.int32))",
+    "np.copy(np.zeros((3, 1)))",
+    "np.zeros(5)",
+    "np.zeros((2, 3), dtype=int)",
+    "np.zeros((2, 3), dtype=np.uint8)",
+    "np.ones((4,), dtype='int32')",
+    "np.empty((2, 2))",
+    "np.full((2, 3), 7)",
+    "np.full((2, 3), 7.0)",
+    "np.full((2, 3), np.nan)",
+    "np.full((2,), True)",
+    "np.full((2, 2), 1, dtype=np.float32)",
+    "np.zeros_like(np.ones((3, 2), dtype=np.int32))",
+    "np.ones_like(tf.zeros((2, 5)))",
+    "np.full_like(np.zeros((2, 3)), 5)",
+    "np.empty_like(np.zeros((4, 1), dtype=np.int8))",
+    "np.zeros_like(np.zeros((2, 3)), dtype=np.int64)",
+    "np.arange(10)",
+    "np.arange(2, 11, 3)",
+    "np.arange(0, 1, 0.25)",
+    "np.arange(5.0)",
+    "np.arange(10, 0, -3)",
+    "np.arange(3, dtype=np.float32)",
+    "np.arange(start=1, stop=4)",
+    "np.linspace(0, 1, 7)",
+    "np.linspace(0, 1)",
+    "np.linspace(0, 1, num=4, dtype=np.float32)",
+    "np.eye(3)",
+    "np.eye(3, 4)",
+    "np.eye(2, dtype=int)",
+    "np.identity(4)",
+    "np.random.rand(2, 3)",
+    "np.random.randn(4)",
+    "np.random.randint(0, 5, size=(2, 3))",
+    "np.random.randint(10, size=4)",
+    "np.random.randint(0, 5, (3,), dtype=np.int32)",
+    "np.random.normal(0, 1, (2, 3))",
+    "np.random.normal(size=5)",
+    "np.random.normal(np.zeros(3))",
+    "np.random.uniform(-1, 1, size=(4, 4))",
+    "np.random.uniform(0, np.ones((2, 2)))",
+    "np.random.random((2, 3))",
+    "np.random.random_sample(4)",
+    "np.random.standard_normal((3, 1))",
+    "np.random.choice(10, 3)",
+    "np.random.choice(np.arange(4.0), size=(2, 2))",
+    "np.random.choice([1, 2, 3], size=5, replace=True)",
+    "np.random.permutation(5)",
+    "np.random.permutation(np.zeros((3, 2)))",
+    "np.random.binomial(1, 0.5, size=(3,))",
+    "np.random.default_rng(0).normal(size=(2, 3))",
+    "np.random.default_rng().integers(0, 4, size=(2, 3))",
+    "np.random.default_rng(1).random((2, 3))",
+    "np.random.default_rng(1).random(3, dtype=np.float32)",
+    "np.random.default_rng().uniform(0, 1, 4)",
+    "np.float32(np.zeros((2, 3)))",
+    "np.float32(1.0)",
+    "np.int64(np.ones(3))",
+    "np.uint8([1, 2, 3])",
+    "np.roll(np.zeros((3, 4)), -1, axis=1)",
+    "np.abs(np.zeros(3, dtype=np.complex64))",
+    "np.array([[0.0] * 5 for _ in range(300)])",
+]
+
+
+@pytest.mark.parametrize("expr", CREATE)
+def test_creation(expr: str) -> None:
+    agree(f"y = {expr}\n", ["y"])
+
+
+def test_long_comprehensions() -> None:
+    # 375 windows: the count is known, the window length (a slice with unknown bounds) is not
+    agree("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n", ["y"], exact=False)
+    assert run_engine("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n").values["y"].shape == (375, None)
+
+
+def test_generator_object() -> None:
+    agree(
+        """
+        rng = np.random.default_rng(42)
+        a = rng.normal(0.0, 1.0, size=(3, 4))
+        b = rng.integers(0, 10, size=5)
+        c = rng.standard_normal((2, 2))
+        d = rng.choice(5, size=3)
+        e = rng.permutation(6)
+        """,
+        ["a", "b", "c", "d", "e"],
+    )
+
+
+def test_scalars_returned_by_random_are_not_claimed() -> None:
+    src = "a = np.random.randint(0, 5)\nb = np.random.rand()\nc = np.random.normal()\n"
+    assert run_engine(src).values == {}
+    agree(src, ["a", "b", "c"])
+
+
+# ---------------------------------------------------------------------------------------------
+# reshape / transpose / expand / squeeze
+
+
+def factorize(rng: random.Random, n: int, parts: int) -> list[int]:
+    out = []
+    for _ in range(parts - 1):
+        d = rng.choice([d for d in range(1, n + 1) if n % d == 0])
+        out.append(d)
+        n //= d
+    out.append(n)
+    rng.shuffle(out)
+    return out
+
+
+def gen_reshape(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng)
+    n = math.prod(shape)
+    target = factorize(rng, n, rng.randint(1, 4))
+    u = rng.random()
+    if u < 0.3:
+        target[rng.randrange(len(target))] = -1
+    elif u < 0.45:
+        target[rng.randrange(len(target))] += 1
+    elif u < 0.5 and len(target) > 1:
+        target[0] = target[1] = -1
+    style = rng.randrange(4)
+    if style == 0:
+        expr = f"np.reshape(x, {tuple(target)!r})"
+    elif style == 1:
+        expr = f"x.reshape({', '.join(map(str, target))})"
+    elif style == 2:
+        expr = f"x.reshape({target!r})"
+    else:
+        expr = f"np.reshape(x, shape={target!r})"
+    return f"x = {arr(shape, rng.choice(DTYPES))}\ny = {expr}\n", ["x", "y"]
+
+
+@pytest.mark.parametrize("src,names", cases(101, 40, gen_reshape))
+def test_reshape(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def gen_transpose(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 1, 5)
+    r = len(shape)
+    perm = list(range(r))
+    rng.shuffle(perm)
+    u = rng.random()
+    if u < 0.15:
+        perm = perm[:-1] if r > 1 else [0, 1]
+    elif u < 0.25 and r > 1:
+        perm[0] = perm[1]
+    elif u < 0.45:
+        perm = [p - r if rng.random() < 0.5 else p for p in perm]
+    style = rng.randrange(6)
+    if style == 0:
+        expr = "x.T"
+    elif style == 1:
+        expr = "np.transpose(x)"
+    elif style == 2:
+        expr = f"x.transpose({', '.join(map(str, perm))})"
+    elif style == 3:
+        a, b = rng.randint(-r, r - 1), rng.randint(-r, r)
+        expr = f"np.swapaxes(x, {a}, {b})"
+    elif style == 4:
+        a, b = rng.randint(-r, r - 1), rng.randint(-r, r - 1)
+        expr = f"np.moveaxis(x, {a}, {b})"
+    else:
+        expr = f"np.transpose(x, {perm})"
+    return f"x = {arr(shape)}\ny = {expr}\n", ["x", "y"]
+
+
+@pytest.mark.parametrize("src,names", cases(102, 35, gen_transpose))
+def test_transpose(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def gen_expand_squeeze(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = list(shape_of(rng, 0, 3, 4))
+    for _ in range(rng.randint(0, 2)):
+        shape.insert(rng.randint(0, len(shape)), 1)
+    r = len(shape)
+    if rng.random() < 0.5:
+        if rng.random() < 0.7:
+            axis = str(rng.randint(-r - 2, r + 1))
+        else:
+            axis = str(tuple(sorted(rng.sample(range(r + 2), 2))))
+        return f"x = {arr(tuple(shape))}\ny = np.expand_dims(x, {axis})\n", ["x", "y"]
+    ones = [k for k, d in enumerate(shape) if d == 1]
+    u = rng.random()
+    if u < 0.3:
+        call = "np.squeeze(x)"
+    elif u < 0.6 and ones:
+        call = f"np.squeeze(x, axis={rng.choice(ones)})"
+    elif u < 0.75 and ones:
+        call = f"x.squeeze({tuple(ones)!r})"
+    else:
+        call = f"np.squeeze(x, {rng.randint(-r - 1, r)})"
+    return f"x = {arr(tuple(shape))}\ny = {call}\n", ["x", "y"]
+
+
+@pytest.mark.parametrize("src,names", cases(103, 35, gen_expand_squeeze))
+def test_expand_squeeze(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# joining and splitting
+
+
+def gen_join(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    base = list(shape_of(rng, 1, 3))
+    r = len(base)
+    n = rng.randint(1, 3)
+    fn = rng.choice(["concatenate", "concatenate", "stack", "vstack", "hstack", "dstack", "column_stack"])
+    axis = rng.randrange(r)
+    shapes = []
+    for _ in range(n):
+        s = list(base)
+        if fn == "concatenate":
+            s[axis] = rng.randint(1, 4)
+        shapes.append(s)
+    if rng.random() < 0.2 and n > 1:
+        shapes[-1][rng.randrange(r)] += 1
+    dts = [rng.choice(["float64", "float32", "int64", "int32"]) for _ in range(n)]
+    lines = [f"a{k} = {arr(tuple(s), dts[k])}" for k, s in enumerate(shapes)]
+    args = ", ".join(f"a{k}" for k in range(n))
+    if fn == "concatenate":
+        ax = rng.choice([str(axis), str(axis - r), "None", str(r)])
+        lines.append(f"y = np.concatenate([{args}], axis={ax})")
+    elif fn == "stack":
+        lines.append(f"y = np.stack(({args}), axis={rng.randint(-r - 1, r)})")
+    else:
+        lines.append(f"y = np.{fn}([{args}])")
+    return "\n".join(lines) + "\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(104, 45, gen_join))
+def test_join(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def gen_split(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = list(shape_of(rng, 1, 3, 8))
+    r = len(shape)
+    axis = rng.randrange(r)
+    d = shape[axis]
+    fn = rng.choice(["split", "array_split"])
+    if rng.random() < 0.5:
+        spec = str(rng.randint(1, d + 1))
+    else:
+        spec = str(sorted(rng.sample(range(-2, d + 2), 2)))
+    return (
+        f"x = {arr(tuple(shape))}\nparts = np.{fn}(x, {spec}, axis={axis})\np0 = parts[0]\np1 = parts[-1]\n",
+        ["p0", "p1"],
+    )
+
+
+@pytest.mark.parametrize("src,names", cases(105, 30, gen_split))
+def test_split(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def gen_tile_repeat_pad(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 1, 3, 4)
+    r = len(shape)
+    u = rng.random()
+    if u < 0.3:
+        reps: object = rng.choice([rng.randint(1, 3), [rng.randint(1, 3) for _ in range(rng.randint(1, r + 1))]])
+        expr = f"np.tile(x, {reps})"
+    elif u < 0.55:
+        ax = rng.choice(["", f", axis={rng.randint(-r, r - 1)}"])
+        expr = f"np.repeat(x, {rng.randint(1, 3)}{ax})"
+    elif u < 0.9:
+        kind = rng.randrange(4)
+        if kind == 0:
+            pw: object = rng.randint(0, 2)
+        elif kind == 1:
+            pw = (rng.randint(0, 2), rng.randint(0, 2))
+        elif kind == 2:
+            pw = tuple((rng.randint(0, 2), rng.randint(0, 2)) for _ in range(r))
+        else:
+            pw = tuple((rng.randint(0, 2), rng.randint(0, 2)) for _ in range(r + 1))
+        expr = f"np.pad(x, {pw!r})"
+    else:
+        target = list(shape)
+        target.insert(0, 2)
+        expr = f"np.broadcast_to(x, {tuple(target)!r})"
+    return f"x = {arr(shape, rng.choice(['float64', 'int32']))}\ny = {expr}\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(106, 30, gen_tile_repeat_pad))
+def test_tile_repeat_pad(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# products
+
+
+def gen_products(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    m, k, n = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 4)
+    fn = rng.choice(["matmul", "dot", "@", "einsum", "tensordot", "outer"])
+    k2 = k if rng.random() < 0.8 else k + 1
+    ra, rb = rng.randint(1, 3), rng.randint(1, 3)
+    batch = [rng.randint(1, 3) for _ in range(3)]
+    a = [*batch[: ra - 2], m, k] if ra >= 2 else [k]
+    b = [*batch[: rb - 2], k2, n] if rb >= 2 else [k2]
+    da, db = rng.choice(["float64", "float32", "int64"]), rng.choice(["float64", "float32", "int32"])
+    if fn == "@":
+        expr = "a @ b"
+    elif fn == "einsum":
+        a, b = [m, k], [k2 if rng.random() < 0.7 else 1, n]
+        expr = "np.einsum('ij,jk->ik', a, b)"
+    elif fn == "tensordot":
+        expr = "np.tensordot(a, b, axes=1)"
+    elif fn == "outer":
+        expr = "np.outer(a, b)"
+    else:
+        expr = f"np.{fn}(a, b)"
+    return f"a = {arr(tuple(a), da)}\nb = {arr(tuple(b), db)}\ny = {expr}\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(107, 45, gen_products))
+def test_products(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+REDUCE = ["sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "median", "amax", "nansum",
+          "nanmean", "argmax", "argmin", "count_nonzero", "cumsum"]
+
+
+def gen_reduce(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 1, 4)
+    r = len(shape)
+    fn = rng.choice(REDUCE)
+    dt = rng.choice(DTYPES)
+    u = rng.random()
+    if u < 0.25:
+        axis = None
+    elif u < 0.65:
+        axis = str(rng.randint(-r, r - 1))
+    elif u < 0.85 and fn not in ("argmax", "argmin", "cumsum"):
+        axis = str(tuple(rng.sample(range(r), rng.randint(1, r))))
+    elif u < 0.93:
+        axis = str(r)
+    else:
+        axis = "(0, 0)" if fn not in ("argmax", "argmin", "cumsum") else str(-r - 1)
+    kd = rng.choice(["", ", keepdims=True"]) if fn not in ("cumsum", "count_nonzero") else ""
+    args = (f", axis={axis}" if axis is not None else "") + kd
+    style = rng.random()
+    if style < 0.3 and fn in ("sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "argmax", "argmin", "cumsum"):
+        expr = f"x.{fn}({args.lstrip(', ')})"
+    else:
+        expr = f"np.{fn}(x{args})"
+    return f"x = {arr(shape, dt)}\ny = {expr}\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(108, 60, gen_reduce))
+def test_reduce(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def test_reduce_dtype_argument() -> None:
+    agree(
+        """
+        x = np.ones((3, 4), dtype=np.int32)
+        a = np.sum(x, axis=0, dtype=np.float32)
+        b = x.mean(dtype=np.float32)
+        c = np.linalg.norm(np.ones((2, 3), dtype=np.float32), axis=1)
+        d = np.average(x, axis=1)
+        e = np.argsort(x, axis=None)
+        f = np.argsort(x)
+        """,
+        ["a", "b", "c", "d", "e", "f"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# elementwise dtype promotion
+
+UNARY = ["exp", "log", "sqrt", "sin", "tanh", "abs", "square", "negative", "floor", "ceil", "round",
+         "isnan", "isinf", "isfinite", "log1p", "sign", "logical_not", "nan_to_num"]
+
+
+def gen_unary(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 0, 3)
+    fn = rng.choice(UNARY)
+    dt = rng.choice([d for d in DTYPES if d != "bool" or fn not in ("sign", "negative")])
+    return f"x = {arr(shape, dt)}\ny = np.{fn}(x)\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(109, 40, gen_unary))
+def test_unary(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def _bshapes(rng: random.Random) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    a = list(shape_of(rng, 0, 3))
+    b = [d if rng.random() < 0.6 else 1 for d in a][rng.randint(0, len(a)) :]
+    if rng.random() < 0.5:
+        a, b = b, a
+    if rng.random() < 0.12 and b:
+        b[-1] += 1
+    return tuple(a), tuple(b)
+
+
+def gen_binary(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    sa, sb = _bshapes(rng)
+    da = rng.choice(DTYPES)
+    kb = rng.choice(["arr", "arr", "int", "float", "list", "nan"])
+    b = {
+        "arr": arr(sb, rng.choice(DTYPES)),
+        "int": "3",
+        "float": "2.5",
+        "list": str([1.5] * sb[-1]) if sb else "[1.5]",
+        "nan": "np.nan",
+    }[kb]
+    op = rng.choice(["+", "-", "*", "/", "//", "<", "==", "np.add", "np.multiply", "np.maximum", "np.divide",
+                     "np.power", "np.greater", "np.logical_and", "np.subtract"])
+    if da == "bool" and kb == "arr" and "bool" in b and op in ("-", "np.subtract"):
+        op = "+"
+    if op == "np.logical_and" or op.startswith("np."):
+        expr = f"{op}(a, b)"
+    else:
+        expr = f"a {op} b"
+    return f"a = {arr(sa, da)}\nb = {b}\ny = {expr}\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(110, 60, gen_binary))
+def test_binary(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# selection and friends
+
+
+def test_where_clip_take_masked() -> None:
+    agree(
+        """
+        x = np.random.rand(3, 4)
+        a = np.where(x > 0.5, x, 0)
+        b = np.where(x > 0.5, 1, 0)
+        c = np.where(x > 0.5, np.ones((3, 4), dtype=np.float32), 0)
+        w = np.where(x > 0.5)
+        w0 = w[0]
+        nz = np.nonzero(x)[1]
+        aw = np.argwhere(x > 0.5)
+        d = np.clip(x, 0.2, 0.8)
+        e = x.clip(0, 1)
+        f = np.take(x, [0, 2], axis=1)
+        g = np.take(x, [[0, 1]])
+        h = np.isnan(x)
+        m = np.ma.masked_invalid(x)
+        k = np.ma.filled(m, 0.0)
+        l2 = m.filled(0)
+        n = x * np.nan
+        p = x[np.newaxis]
+        q = np.full_like(x, np.inf)
+        """,
+        ["a", "b", "c", "w0", "nz", "aw", "d", "e", "f", "g", "h", "m", "k", "l2", "n", "p", "q"],
+        exact=False,
+    )
+    agree(
+        """
+        x = np.random.rand(3, 4)
+        a = np.where(x > 0.5, x, 0)
+        c = np.clip(x, np.zeros((3, 1)), 1.0)
+        d = np.take(x, [0, 2], axis=1)
+        h = np.isnan(x)
+        m = np.ma.masked_invalid(x)
+        k = np.ma.filled(m, 0.0)
+        n = x * np.nan
+        p = x[np.newaxis]
+        q = np.full_like(x, np.inf)
+        """,
+        ["a", "c", "d", "h", "m", "k", "n", "p", "q"],
+    )
+    agree("x = np.ones((3, 4))\ny = np.where(x > 0, x, np.ones((2, 4)))\n", ["y"])
+
+
+def test_methods_and_misc() -> None:
+    agree(
+        """
+        x = np.ones((2, 3, 4), dtype=np.float32)
+        a = x.astype(np.int32)
+        b = x.astype("float64")
+        c = x.flatten()
+        d = x.ravel()
+        e = x.copy()
+        f = x.sum(axis=(0, 2))
+        g = x.mean(axis=-1, keepdims=True)
+        h = x.argmax(axis=1)
+        k = x.max()
+        m = np.cumsum(x)
+        n = np.cumsum(x, axis=2)
+        p = np.atleast_2d(np.ones(3))
+        q = np.atleast_3d(np.ones((2, 3)))
+        r = x.repeat(2, axis=0)
+        """,
+        ["a", "b", "c", "d", "e", "f", "g", "h", "k", "m", "n", "p", "q", "r"],
+    )
+
+
+def test_numpy_on_keras_tensor_is_an_error() -> None:
+    agree("x = keras.Input(shape=(4,))\ny = np.sum(x)\n", ["y"])
+    agree("x = keras.Input(shape=(4,))\ny = np.reshape(x, (-1, 2, 2))\n", ["y"])
+    agree("x = keras.Input(shape=(4,))\ny = np.ones((4,)) + x\n", ["y"])
+    agree("x = keras.Input(shape=(4,))\ny = x + np.ones((4,))\n", ["y"])
