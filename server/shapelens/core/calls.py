@@ -22,10 +22,12 @@ from .values import (
     LayerVal,
     LibRef,
     ModelVal,
+    PartialVal,
     Seq,
     SuperVal,
     Tensor,
     TensorKind,
+    Unknown,
     Value,
     shape_value,
     tensors_in,
@@ -60,6 +62,9 @@ def dispatch(
         return call_instance(interp, func, args, kwargs, node)
     if isinstance(func, BoundMethod):
         return call_method(interp, func, args, kwargs, node, arg_nodes, kwarg_nodes)
+    if isinstance(func, PartialVal):
+        merged = {**func.kwargs, **kwargs}
+        return dispatch(interp, func.func, [*func.args, *args], merged, node, [], {})
     _escape(args, kwargs)
     return UNKNOWN
 
@@ -209,6 +214,17 @@ def instantiate(
     init = cls.lookup("__init__")
     if isinstance(init, FunctionVal):
         interp.call_function(init, [inst, *args], kwargs, node)
+    elif cls.fields is not None:
+        # a dataclass: the generated __init__ takes the fields in order
+        for name, value in zip(cls.fields, args, strict=False):
+            inst.attrs[name] = value
+        for name, value in kwargs.items():
+            if name in cls.fields:
+                inst.attrs[name] = value
+    elif (args or kwargs) and not interp.is_keras_layer_class(cls):
+        # an __init__ the engine cannot see (a library base class) may set anything:
+        # class-level defaults are no longer trustworthy
+        inst.attrs.update({n: Unknown(n) for n, v in cls.namespace.items() if not isinstance(v, FunctionVal)})
     return inst
 
 

@@ -108,6 +108,29 @@ _TF_ALIASES = {
 }
 
 
+# tf.keras.backend (the legacy backend TF ships) is tf ops with Keras argument names; where the
+# signature matches, the tf rule serves.
+_KERAS_BACKEND = {
+    "abs": "tf.abs", "sum": "tf.reduce_sum", "mean": "tf.reduce_mean", "max": "tf.reduce_max",
+    "min": "tf.reduce_min", "prod": "tf.reduce_prod", "std": "tf.reduce_std",
+    "var": "tf.reduce_variance", "any": "tf.reduce_any", "all": "tf.reduce_all",
+    "square": "tf.square", "sqrt": "tf.sqrt", "exp": "tf.exp", "log": "tf.math.log",
+    "maximum": "tf.maximum", "minimum": "tf.minimum", "pow": "tf.pow", "sign": "tf.sign",
+    "round": "tf.round", "cos": "tf.cos", "sin": "tf.sin", "clip": "tf.clip_by_value",
+    "reshape": "tf.reshape", "squeeze": "tf.squeeze", "stack": "tf.stack",
+    "transpose": "tf.transpose", "permute_dimensions": "tf.transpose", "tile": "tf.tile",
+    "cast": "tf.cast", "shape": "tf.shape", "l2_normalize": "tf.nn.l2_normalize",
+    "relu": "tf.nn.relu", "sigmoid": "tf.sigmoid", "tanh": "tf.tanh", "softmax": "tf.nn.softmax",
+    "softplus": "tf.nn.softplus", "softsign": "tf.nn.softsign", "elu": "tf.nn.elu",
+    "ones": "tf.ones", "zeros": "tf.zeros", "ones_like": "tf.ones_like",
+    "zeros_like": "tf.zeros_like", "random_normal": "tf.random.normal",
+    "random_uniform": "tf.random.uniform", "one_hot": "tf.one_hot", "gather": "tf.gather",
+    "argmax": "tf.argmax", "argmin": "tf.argmin", "equal": "tf.equal", "greater": "tf.greater",
+    "less": "tf.less", "cumsum": "tf.cumsum", "stop_gradient": "tf.stop_gradient",
+    "constant": "tf.constant", "eye": "tf.eye",
+}
+
+
 @lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """Canonical dotted name for a fully qualified import path or attribute chain."""
@@ -125,6 +148,8 @@ def canonical(name: str) -> str:
     if name.startswith("keras.api."):
         name = "keras." + name[len("keras.api.") :]
     name = _KERAS_MODEL_ALIASES.get(name, name)
+    if name.startswith("keras.backend."):
+        name = _KERAS_BACKEND.get(name[len("keras.backend.") :], name)
     return _TF_ALIASES.get(name, name)
 
 

@@ -34,6 +34,7 @@ from .values import (
     LibRef,
     ModelVal,
     ModuleVal,
+    NamespaceVal,
     Seq,
     SliceVal,
     SuperVal,
@@ -161,6 +162,8 @@ class Interpreter:
         # > 0 while running code that may or may not execute (unknown branches, loops with an
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
+        # `from keras.layers import *`: names not bound otherwise are looked up there
+        self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
@@ -518,8 +521,15 @@ class Interpreter:
 
     def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
         bases = [self.eval(b, env) for b in stmt.bases]
+        decorators = [self.eval(d, env) for d in stmt.decorator_list]
         class_env = Env(env)
         cls = ClassVal(stmt, stmt.name, bases, class_env.vars)
+        if any(isinstance(d, LibRef) and d.name == "dataclasses.dataclass" for d in decorators):
+            cls.fields = [
+                s.target.id for s in stmt.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                and "ClassVar" not in ast.dump(s.annotation)
+            ]
         for s in stmt.body:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._exec_function_def(s, class_env)
@@ -566,6 +576,8 @@ class Interpreter:
                     for k, v in user.namespace.items():
                         if not k.startswith("_"):
                             env.set(k, v)
+                elif module:
+                    self.star_modules.append(canonical(module))
                 continue
             if user is not None:
                 value = user.namespace.get(alias.name)
@@ -649,6 +661,12 @@ class Interpreter:
             return v
         if node.id in builtins_rules.BUILTIN_NAMES:
             return LibRef("builtins." + node.id)
+        for module in reversed(self.star_modules):
+            name = canonical(f"{module}.{node.id}")
+            if name in registry.FUNCTIONS or (
+                name.startswith("keras.layers.") and name[len("keras.layers.") :] in LAYERS
+            ):
+                return LibRef(name)
         return Unknown(node.id)
 
     def _eval_attribute(self, node: ast.Attribute, env: Env) -> Value:
@@ -660,6 +678,8 @@ class Interpreter:
             name = canonical(f"{obj.name}.{attr}")
             constant = _lib_constants().get(name, _NOPE)
             return LibRef(name) if constant is _NOPE else Const(constant)
+        if isinstance(obj, NamespaceVal):
+            return obj.attrs.get(attr, Unknown(attr))
         if isinstance(obj, ModuleVal):
             found_in_module = obj.namespace.get(attr)
             if found_in_module is None:
@@ -1038,11 +1058,23 @@ class Interpreter:
 
     def _eval_dictcomp(self, node: ast.DictComp, env: Env) -> Value:
         local = Env(env)
-        for gen in node.generators:
-            self.assign(gen.target, self.iteration_element(self.eval(gen.iter, local)), local)
-        self.eval(node.key, local)
-        self.eval(node.value, local)
-        return UNKNOWN
+        pairs = self._comprehension(
+            node.generators, 0, local,
+            lambda e: Seq([self.eval(node.key, e), self.eval(node.value, e)], "tuple"),
+        )
+        if pairs is None or pairs[0] is None:
+            return UNKNOWN
+        items: dict[Any, Value] = {}
+        for pair in pairs[0]:
+            assert isinstance(pair, Seq) and pair.items is not None
+            key = pair.items[0]
+            if not isinstance(key, Const):
+                return UNKNOWN
+            try:
+                items[key.value] = pair.items[1]
+            except TypeError:
+                return UNKNOWN
+        return DictVal(items)
 
     def _eval_lambda(self, node: ast.Lambda, env: Env) -> Value:
         defaults = [self.eval(d, env) for d in node.args.defaults]

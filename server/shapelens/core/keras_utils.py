@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .registry import Call, function
 from .shapes import Shape
-from .values import UNKNOWN, Const, Seq, Tensor, Value, shape_value
+from .values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, shape_value
 
 
 @function(
@@ -45,3 +45,36 @@ def _floatx(call: Call) -> Value:
 def _int_shape(call: Call) -> Value:
     x = call.arg(0, "x")
     return shape_value(x.shape) if isinstance(x, Tensor) else UNKNOWN
+
+
+@function("keras.backend.epsilon", "keras.config.epsilon")
+def _epsilon(call: Call) -> Value:
+    return Const(1e-7)
+
+
+@function("keras.backend.concatenate")
+def _k_concatenate(call: Call) -> Value:
+    """K.concatenate(tensors, axis=-1): tf.concat with the legacy default axis."""
+    axis = call.arg(1, "axis") or Const(-1)
+    tensors = call.arg(0, "tensors")
+    if tensors is None:
+        return UNKNOWN
+    return call.interp.call_value(LibRef("tf.concat"), [tensors, axis], {}, call.node)
+
+
+@function("keras.backend.expand_dims")
+def _k_expand_dims(call: Call) -> Value:
+    x = call.arg(0, "x")
+    axis = call.arg(1, "axis") or Const(-1)
+    if x is None:
+        return UNKNOWN
+    return call.interp.call_value(LibRef("tf.expand_dims"), [x, axis], {}, call.node)
+
+
+@function("keras.backend.batch_flatten")
+def _k_batch_flatten(call: Call) -> Value:
+    x = call.arg(0, "x")
+    if not isinstance(x, Tensor) or x.shape.dims is None or not x.shape.dims:
+        return UNKNOWN
+    rest = Shape(x.shape.dims[1:]).num_elements()
+    return Tensor(Shape((x.shape.dims[0], rest)), x.dtype, "tf", call.span)

@@ -174,6 +174,9 @@ def receiver_kind(v: Value) -> str:
     """The method-table key of a value: ``ndarray``, ``tensor``, ``keras``, ``dataset``, ..."""
     from .values import DatasetVal, DictVal, LayerVal, ModelVal
 
+    custom = getattr(type(v), "RECEIVER", None)
+    if isinstance(custom, str):
+        return custom
     if isinstance(v, Tensor):
         if v.kind == "np":
             return "ndarray"

@@ -215,6 +215,7 @@ class ClassVal(Value):
     name: str
     bases: list[Value]
     namespace: dict[str, Value]
+    fields: list[str] | None = None  # set for @dataclass classes: __init__ parameters in order
 
     def mro(self) -> list[Value]:
         out: list[Value] = [self]
@@ -254,6 +255,22 @@ class ModuleVal(Value):
     name: str
     namespace: dict[str, Value]
     path: str = ""
+
+
+@dataclass(eq=False, slots=True)
+class NamespaceVal(Value):
+    """An object used only for its attributes (argparse.Namespace, SimpleNamespace)."""
+
+    attrs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class PartialVal(Value):
+    """functools.partial(func, *args, **kwargs)."""
+
+    func: Value
+    args: list[Value]
+    kwargs: dict[str, Value]
 
 
 @dataclass(eq=False, slots=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, format_shape, is_int
-from ..values import Const, FunctionVal, LayerVal, Seq, Tensor, Value
+from ..values import Const, FunctionVal, Instance, LayerVal, ModelVal, Seq, Tensor, Value
 from .base import LayerCall, layer
 from .conv import arg, config_error, conv_length, data_format, join_channels, split_channels, tuple_arg
 
@@ -99,6 +99,29 @@ def apply_inner(
         kind = first.kind if isinstance(first, Tensor) else "tf"
         return Tensor(result, _output_dtype(sub, first), kind)
     return result
+
+
+def _apply_wrapped_model(call: LayerCall, inner: Value, child: Tensor) -> Value:
+    """A Sequential/functional model or a custom layer wrapped by TimeDistributed."""
+    import ast
+
+    from ..calls import call_custom_layer
+    from ..models import model_output_for
+
+    if call.interp is None:
+        raise Unknowable("interpreter")
+    site = call.site or call.layer.origin
+    if site is None:
+        raise Unknowable("site")
+    node = ast.Constant(None)
+    node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = (
+        site.line, site.column, site.end_line, site.end_column,
+    )
+    if isinstance(inner, ModelVal):
+        return model_output_for(call.interp, inner, child, site, node)
+    if isinstance(inner, Instance) and call.interp.is_keras_layer_class(inner.cls):
+        return call_custom_layer(call.interp, inner, [child], {}, site, node, record=False)
+    raise Unknowable("layer")
 
 
 def _sub_call(call: LayerCall, inner: LayerVal) -> LayerCall:
@@ -454,7 +477,9 @@ def time_distributed(call: LayerCall) -> Value:
     inner = call.raw("layer")
     if isinstance(inner, Const | FunctionVal):
         raise config_error(call, f"TimeDistributed wraps a Keras layer, but received {inner.describe()}")
-    if not isinstance(inner, LayerVal) or inner.spec.multi_input:
+    if not isinstance(inner, LayerVal | ModelVal | Instance) or (
+        isinstance(inner, LayerVal) and inner.spec.multi_input
+    ):
         raise Unknowable("layer")
     x = call.x()
     dims = call.shape()
@@ -465,7 +490,11 @@ def time_distributed(call: LayerCall) -> Value:
             code="layer-input-rank",
         )
     child = Tensor(Shape((dims[0], *dims[2:])), x.dtype, x.kind)
-    out = apply_inner(call, inner, [child])
+    if isinstance(inner, LayerVal):
+        out = apply_inner(call, inner, [child])
+    else:
+        # a model or custom layer applied to every time step
+        out = _apply_wrapped_model(call, inner, child)
     if not isinstance(out, Tensor) or out.shape.dims is None or not out.shape.dims:
         raise Unknowable("layer output")
     od = out.shape.dims

@@ -1,0 +1,210 @@
+"""Python standard-library pieces that model code leans on: ``functools.partial``,
+``getattr``/``setattr``/``vars``, ``types.SimpleNamespace``, ``dataclasses`` configs and
+``argparse`` (a script run plainly sees the parser's defaults, so those are what shapes use).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .registry import Call, function, method
+from .values import (
+    UNKNOWN,
+    Const,
+    DictVal,
+    Instance,
+    LibRef,
+    NamespaceVal,
+    PartialVal,
+    Seq,
+    Unknown,
+    Value,
+)
+
+
+@function("functools.partial")
+def _partial(call: Call) -> Value:
+    if not call.args:
+        return UNKNOWN
+    return PartialVal(call.args[0], list(call.args[1:]), dict(call.kwargs))
+
+
+@function("builtins.getattr")
+def _getattr(call: Call) -> Value:
+    obj, name = call.arg(0), call.arg(1)
+    if obj is None or not (isinstance(name, Const) and isinstance(name.value, str)):
+        return UNKNOWN
+    found = call.interp.get_attr(obj, name.value, call.node)
+    default = call.arg(2)
+    if default is not None and isinstance(found, Unknown):
+        return UNKNOWN
+    return found
+
+
+@function("builtins.setattr")
+def _setattr(call: Call) -> Value:
+    obj, name, value = call.arg(0), call.arg(1), call.arg(2)
+    named = isinstance(name, Const) and isinstance(name.value, str)
+    if named and value is not None and isinstance(obj, Instance | NamespaceVal):
+        obj.attrs[name.value] = value  # type: ignore[union-attr]
+    return Const(None)
+
+
+@function("builtins.vars")
+def _vars(call: Call) -> Value:
+    obj = call.arg(0)
+    if isinstance(obj, NamespaceVal):
+        return DictVal(dict(obj.attrs))
+    if isinstance(obj, Instance):
+        return DictVal(dict(obj.attrs))
+    return UNKNOWN
+
+
+@function("types.SimpleNamespace", "argparse.Namespace")
+def _namespace(call: Call) -> Value:
+    return NamespaceVal(dict(call.kwargs))
+
+
+@function("dataclasses.dataclass")
+def _dataclass(call: Call) -> Value:
+    # `@dataclass(frozen=True)`: the call returns the decorator itself
+    return LibRef("dataclasses.dataclass")
+
+
+# ---------------------------------------------------------------------------------------------
+# argparse
+
+
+@dataclass(eq=False, slots=True)
+class ParserVal(Value):
+    RECEIVER: ClassVar[str] = "argparse"
+    options: list[tuple[list[str], str, dict[str, Value]]] = field(default_factory=list)
+    defaults: dict[str, Value] = field(default_factory=dict)
+
+
+@function("argparse.ArgumentParser")
+def _parser(call: Call) -> Value:
+    return ParserVal()
+
+
+def _dest(flags: list[str], kwargs: dict[str, Value]) -> str | None:
+    dest = kwargs.get("dest")
+    if isinstance(dest, Const) and isinstance(dest.value, str):
+        return dest.value
+    longs = [f for f in flags if f.startswith("--")]
+    if longs:
+        return longs[0][2:].replace("-", "_")
+    shorts = [f for f in flags if f.startswith("-")]
+    if shorts:
+        return shorts[0][1:].replace("-", "_")
+    return flags[0] if flags else None
+
+
+def _convert(value: Value, type_: Value | None) -> Value:
+    if not (isinstance(value, Const) and isinstance(value.value, str)) or type_ is None:
+        return value
+    if isinstance(type_, LibRef) and type_.name in ("builtins.int", "builtins.float"):
+        try:
+            return Const(int(value.value) if type_.name == "builtins.int" else float(value.value))
+        except ValueError:
+            return UNKNOWN
+    return value
+
+
+@method("argparse", "add_argument")
+def _add_argument(call: Call) -> Value:
+    parser = call.receiver
+    flags = [a.value for a in call.args if isinstance(a, Const) and isinstance(a.value, str)]
+    if not isinstance(parser, ParserVal) or not flags:
+        return UNKNOWN
+    dest = _dest(flags, call.kwargs)
+    if dest is None:
+        return UNKNOWN
+    parser.options.append((flags, dest, dict(call.kwargs)))
+    action = call.kwargs.get("action")
+    action_name = action.value if isinstance(action, Const) else None
+    required = call.kwargs.get("required")
+    positional = not flags[0].startswith("-")
+    nargs = call.kwargs.get("nargs")
+    if "default" in call.kwargs:
+        value = _convert(call.kwargs["default"], call.kwargs.get("type"))
+    elif action_name == "store_true":
+        value = Const(False)
+    elif action_name == "store_false":
+        value = Const(True)
+    elif (positional and not (isinstance(nargs, Const) and nargs.value in ("?", "*"))) or (
+        isinstance(required, Const) and required.value is True
+    ):
+        value = Unknown(dest)  # supplied on the command line
+    else:
+        value = Const(None)
+    parser.defaults.setdefault(dest, value)
+    return UNKNOWN
+
+
+@method("argparse", "set_defaults")
+def _set_defaults(call: Call) -> Value:
+    parser = call.receiver
+    if isinstance(parser, ParserVal):
+        parser.defaults.update(call.kwargs)
+    return Const(None)
+
+
+@method("argparse", "add_argument_group", "add_mutually_exclusive_group")
+def _group(call: Call) -> Value:
+    return call.receiver if call.receiver is not None else UNKNOWN
+
+
+@method("argparse", "parse_args", "parse_known_args")
+def _parse_args(call: Call) -> Value:
+    parser = call.receiver
+    if not isinstance(parser, ParserVal):
+        return UNKNOWN
+    values = dict(parser.defaults)
+    argv = call.arg(0, "args")
+    if argv is not None and not (isinstance(argv, Const) and argv.value is None):
+        parsed = _parse_tokens(parser, argv)
+        if parsed is None:
+            values = {k: Unknown(k) for k in values}
+        else:
+            values.update(parsed)
+    ns = NamespaceVal(values)
+    if call.name == "parse_known_args":
+        return Seq([ns, Seq([], "list")], "tuple")
+    return ns
+
+
+def _parse_tokens(parser: ParserVal, argv: Value) -> dict[str, Value] | None:
+    """A literal argv list parsed against the declared options; None when it cannot be done."""
+    if not isinstance(argv, Seq) or argv.items is None:
+        return None
+    tokens = [t.value for t in argv.items if isinstance(t, Const) and isinstance(t.value, str)]
+    if len(tokens) != len(argv.items):
+        return None
+    by_flag = {f: (dest, kw) for flags, dest, kw in parser.options for f in flags}
+    out: dict[str, Value] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok not in by_flag:
+            return None
+        dest, kw = by_flag[tok]
+        action = kw.get("action")
+        name = action.value if isinstance(action, Const) else None
+        if name in ("store_true", "store_false"):
+            out[dest] = Const(name == "store_true")
+            i += 1
+            continue
+        nargs = kw.get("nargs")
+        many = isinstance(nargs, Const) and nargs.value in ("+", "*")
+        j = i + 1
+        vals: list[Value] = []
+        while j < len(tokens) and not tokens[j].startswith("-") and (many or not vals):
+            vals.append(_convert(Const(tokens[j]), kw.get("type")))
+            j += 1
+        if not vals:
+            return None
+        out[dest] = Seq(vals, "list") if many else vals[0]
+        i = j
+    return out
