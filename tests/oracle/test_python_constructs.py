@@ -1,0 +1,103 @@
+"""Python constructs real scripts build models with, checked against real TF: star imports,
+functools.partial, getattr on layer modules, dataclass and argparse configs, the legacy
+tf.keras.backend functions, dict comprehensions of inputs, TimeDistributed over a model."""
+
+from oracle.harness import assert_agrees
+
+
+def test_star_import_and_partial_and_getattr() -> None:
+    assert_agrees(
+        """
+        import functools
+        from keras.layers import *
+        conv = functools.partial(Conv2D, kernel_size=3, padding="same")
+        x = Input(shape=(16, 16, 3))
+        a = conv(8)(x)
+        b = conv(4, strides=2)(a)
+        pool = getattr(layers, "MaxPooling2D")(2)(b)
+        flat = Flatten()(pool)
+        """,
+        ["x", "a", "b", "pool", "flat"],
+    )
+
+
+def test_dataclass_config() -> None:
+    assert_agrees(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Config:
+            size: int = 32
+            units: int = 8
+            classes: int = 3
+
+        cfg = Config(size=12, units=5)
+        x = keras.Input(shape=(cfg.size,))
+        h = layers.Dense(cfg.units)(x)
+        y = layers.Dense(cfg.classes)(h)
+        """,
+        ["x", "h", "y"],
+    )
+
+
+def test_argparse_defaults_and_literal_argv() -> None:
+    assert_agrees(
+        """
+        import argparse
+        p = argparse.ArgumentParser()
+        p.add_argument("--img-size", type=int, default=20)
+        p.add_argument("--units", type=int, nargs="+", default=[4, 6])
+        p.add_argument("--use-bn", action="store_true")
+        args = p.parse_args([])
+        other = p.parse_args(["--img-size", "9", "--units", "2", "3"])
+        x = keras.Input(shape=(args.img_size,))
+        for u in args.units:
+            x = layers.Dense(u)(x)
+        first = x
+        z = keras.Input(shape=(other.img_size,))
+        for u in other.units:
+            z = layers.Dense(u)(z)
+        second = z
+        """,
+        ["first", "second"],
+    )
+
+
+def test_legacy_backend_functions() -> None:
+    assert_agrees(
+        """
+        from tensorflow.keras import backend as K
+        a = keras.Input(shape=(6,))
+        b = keras.Input(shape=(6,))
+        dist = layers.Lambda(lambda t: K.abs(t[0] - t[1]))([a, b])
+        norm = layers.Lambda(lambda t: K.sqrt(K.sum(K.square(t), axis=1, keepdims=True)))(a)
+        joined = layers.Lambda(lambda t: K.concatenate(t))([a, b])
+        ex = layers.Lambda(lambda t: K.expand_dims(t))(a)
+        """,
+        ["dist", "norm", "joined", "ex"],
+    )
+
+
+def test_dict_comprehension_of_inputs() -> None:
+    assert_agrees(
+        """
+        names = ["a", "b", "c"]
+        inputs = {n: keras.Input(shape=(1,), name=n) for n in names}
+        merged = layers.concatenate([inputs[n] for n in names])
+        out = layers.Dense(2)(merged)
+        """,
+        ["merged", "out"],
+    )
+
+
+def test_time_distributed_over_a_sequential() -> None:
+    assert_agrees(
+        """
+        cnn = keras.Sequential([layers.Conv2D(4, 3), layers.GlobalAveragePooling2D()])
+        clip = keras.Input(shape=(5, 12, 12, 3))
+        per_frame = layers.TimeDistributed(cnn)(clip)
+        summary = layers.GRU(6)(per_frame)
+        """,
+        ["per_frame", "summary"],
+    )
