@@ -101,3 +101,61 @@ def test_time_distributed_over_a_sequential() -> None:
         """,
         ["per_frame", "summary"],
     )
+
+
+def test_dict_filled_in_a_loop_has_an_unknown_size() -> None:
+    # the engine must not keep len() == 0 for a vocabulary built in loops it cannot unroll
+    assert_agrees(
+        """
+        texts = ["a b c", "d e"]
+        vocab = {}
+        for t in texts:
+            for w in t.split():
+                vocab.setdefault(w, len(vocab) + 1)
+        matrix = np.zeros((len(vocab) + 1, 5))
+        fixed = {"a": 1}
+        fixed["b"] = 2
+        small = np.zeros((len(fixed), 3))
+        """,
+        ["matrix", "small"],
+        require_exact=False,
+    )
+
+
+def test_symbolic_calls_use_an_overridden_compute_output_shape() -> None:
+    assert_agrees(
+        """
+        class Pool(keras.layers.Layer):
+            def build(self, input_shape):
+                self.features = input_shape[-1]
+
+            def call(self, x):
+                return tf.reshape(x, (-1, 30))
+
+            def compute_output_shape(self, input_shape):
+                return input_shape[0], self.features
+
+        sym = Pool()(keras.Input(shape=(30, 80)))
+        """,
+        ["sym"],
+    )
+
+
+def test_get_layer_output_and_reduce_composition() -> None:
+    assert_agrees(
+        """
+        from functools import reduce
+        inp = keras.Input(shape=(6,))
+        h = layers.Dense(4, name="hidden")(inp)
+        out = layers.Dense(2, name="head")(h)
+        model = keras.Model(inp, out)
+        feat = model.get_layer("hidden").output
+        extra = layers.Dense(3)(feat)
+
+        def compose(*fs):
+            return reduce(lambda f, g: lambda *a: g(f(*a)), fs)
+
+        y = compose(layers.Dense(5), layers.BatchNormalization(), layers.ReLU())(inp)
+        """,
+        ["feat", "extra", "y"],
+    )

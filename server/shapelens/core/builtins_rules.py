@@ -33,7 +33,7 @@ def _len(call: Call) -> Value:
         n = v.size()
         return Const(n) if n is not None else UNKNOWN
     if isinstance(v, DictVal):
-        return Const(len(v.items))
+        return Const(len(v.items)) if v.complete else UNKNOWN
     if isinstance(v, Const) and isinstance(v.value, (str, bytes)):
         return Const(len(v.value))
     if isinstance(v, Tensor) and v.shape.dims:
@@ -306,6 +306,8 @@ def _dict_get(call: Call) -> Value:
             return UNKNOWN
         if found is not None:
             return found
+        if not d.complete:
+            return UNKNOWN
         default = call.arg(1, "default")
         return default if default is not None else Const(None)
     return UNKNOWN
@@ -314,7 +316,7 @@ def _dict_get(call: Call) -> Value:
 @method("dict", "keys", "values", "items")
 def _dict_views(call: Call) -> Value:
     d = call.receiver
-    if not isinstance(d, DictVal):
+    if not isinstance(d, DictVal) or not d.complete:
         return UNKNOWN
     if call.name == "keys":
         return Seq([Const(k) for k in d.items], "list")
@@ -325,31 +327,46 @@ def _dict_views(call: Call) -> Value:
 
 @method("dict", "update", "setdefault", "pop", "clear")
 def _dict_mutate(call: Call) -> Value:
+    """Mutations seen for sure update the keys; anywhere uncertain the key set becomes open."""
     d = call.receiver
     if not isinstance(d, DictVal):
         return UNKNOWN
     certain = not call.interp.uncertain_depth
     if call.name == "update":
         other = call.arg(0)
-        if isinstance(other, DictVal) and certain:
-            d.items.update(other.items)
-        d.items.update(call.kwargs if certain else {})
-        if not certain or (other is not None and not isinstance(other, DictVal)):
-            d.items.clear()  # keys no longer certain: forget them rather than guess
+        if certain and (other is None or (isinstance(other, DictVal) and other.complete)):
+            if isinstance(other, DictVal):
+                d.items.update(other.items)
+            d.items.update(call.kwargs)
+        else:
+            d.complete = False
+        return Const(None)
+    if call.name == "clear":
+        if certain:
+            d.items.clear()
+            d.complete = True
         return Const(None)
     key = call.arg(0)
     if not isinstance(key, Const):
+        d.complete = False
+        return UNKNOWN
+    try:
+        present = d.items.get(key.value)
+    except TypeError:
         return UNKNOWN
     if call.name == "setdefault":
-        default = call.arg(1) or Const(None)
-        if certain:
-            return d.items.setdefault(key.value, default)
-        return d.items.get(key.value, UNKNOWN)
-    if call.name == "pop":
-        return d.items.pop(key.value, call.arg(1) or UNKNOWN) if certain else UNKNOWN
-    if certain:
-        d.items.clear()
-    return Const(None)
+        if present is not None:
+            return present
+        if certain and d.complete:
+            return d.items.setdefault(key.value, call.arg(1) or Const(None))
+        d.complete = False
+        return UNKNOWN
+    # pop
+    if certain and present is not None:
+        return d.items.pop(key.value)
+    if not certain:
+        d.complete = False
+    return present if present is not None else (call.arg(1) or UNKNOWN)
 
 
 def join_all(values: list[Value]) -> Value:

@@ -274,15 +274,17 @@ def call_custom_layer(
         out: Value = UNKNOWN
         if isinstance(call, FunctionVal):
             out = interp.call_function(call, [inst, *args], kwargs, node)
-        if not tensors_in(out):
-            cos = cls.lookup("compute_output_shape")
-            if isinstance(cos, FunctionVal):
-                shp = interp.call_function(cos, [inst, _input_shape_value(first)], {}, node)
-                from .values import as_shape
+        cos = cls.lookup("compute_output_shape")
+        # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
+        # (and runs `call` only when there is none); eager calls return what `call` computes.
+        if isinstance(cos, FunctionVal) and (kind == "keras" or not tensors_in(out)):
+            shp = interp.call_function(cos, [inst, _input_shape_value(first)], {}, node)
+            from .values import as_shape
 
-                shape = as_shape(shp)
-                if shape.dims is not None:
-                    out = Tensor(shape, "float32", kind)
+            shape = as_shape(shp) if _flat_shape(shp) else UNKNOWN_SHAPE
+            if shape.dims is not None:
+                dtype = out.dtype if isinstance(out, Tensor) else "float32"
+                out = Tensor(shape, dtype, kind)
     _report_at_call_site(interp, cls.name, first, site, issues_before)
     if not tensors_in(out) and isinstance(first, Tensor):
         out = Tensor(UNKNOWN_SHAPE, None, kind, site)
@@ -302,6 +304,13 @@ def call_custom_layer(
         if main:
             interp.record_span(site, cls.name, main[0], "layer")
     return out
+
+
+def _flat_shape(v: Value) -> bool:
+    """A single shape (a tuple of dims), not a list of shapes for several outputs."""
+    return isinstance(v, Seq) and v.items is not None and all(
+        isinstance(i, (Const, Unknown)) for i in v.items
+    )
 
 
 def _report_at_call_site(

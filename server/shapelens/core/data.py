@@ -162,6 +162,8 @@ def to_element(v: Value, *, top_list_is_tuple: bool = False) -> Value:
             return UNKNOWN
         return Seq([to_element(i) for i in v.items], "tuple")
     if isinstance(v, DictVal):
+        if not v.complete:
+            return UNKNOWN
         return DictVal({k: to_element(i) for k, i in v.items.items()})
     t = convert_component(v)
     return t if t is not None else UNKNOWN

@@ -354,12 +354,27 @@ class Interpreter:
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value, env)
             key = self.eval(target.slice, env)
-            if isinstance(obj, DictVal) and isinstance(key, Const):
-                obj.items[key.value] = value
-            elif isinstance(obj, Seq) and obj.items is not None and isinstance(key, Const):
-                idx = key.value
-                if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items):
+            if isinstance(obj, DictVal):
+                if isinstance(key, Const) and (key.value in obj.items or not self.uncertain_depth):
+                    try:
+                        obj.items[key.value] = (
+                            value if not self.uncertain_depth else join(obj.items[key.value], value)
+                        )
+                    except (TypeError, KeyError):
+                        obj.complete = False
+                else:
+                    # which key (or whether it is added at all) is not certain
+                    obj.complete = False
+                    if not isinstance(key, Const):
+                        for k in list(obj.items):
+                            obj.items[k] = join(obj.items[k], value)
+            elif isinstance(obj, Seq) and obj.items is not None:
+                idx = key.value if isinstance(key, Const) else None
+                if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items) and not self.uncertain_depth:
                     obj.items[idx] = value
+                else:
+                    # an unknown position (or maybe not at all): every element may be `value`
+                    obj.items[:] = [join(item, value) for item in obj.items]
         elif isinstance(target, ast.Starred):
             self.assign(target.value, value, env)
 
@@ -1159,7 +1174,7 @@ class Interpreter:
         if isinstance(v, Seq) and v.items is not None:
             return list(v.items)
         if isinstance(v, DictVal):
-            return [Const(k) for k in v.items]
+            return [Const(k) for k in v.items] if v.complete else None
         if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
             return [Const(c) for c in v.value]
         return None
@@ -1265,7 +1280,7 @@ def _py(v: Value) -> Any:
             return _NOPE
         return tuple(vals) if v.kind == "tuple" else vals
     if isinstance(v, DictVal):
-        return v.items.keys()
+        return v.items.keys() if v.complete else _NOPE
     return _NOPE
 
 

@@ -305,7 +305,7 @@ def _bind_inputs(model: ModelVal, x: Value, mapping: dict[int, Value]) -> None:
     if isinstance(inputs, Tensor):
         if isinstance(x, Seq) and x.items is not None and len(x.items) == 1:
             x = x.items[0]
-        if isinstance(x, DictVal) and len(x.items) == 1:
+        if isinstance(x, DictVal) and len(x.items) == 1 and x.complete:
             x = next(iter(x.items.values()))
         mapping[id(inputs)] = _adjust_input(model, inputs, x, 0)
         return
@@ -313,7 +313,7 @@ def _bind_inputs(model: ModelVal, x: Value, mapping: dict[int, Value]) -> None:
     if expected is None:
         raise _NoReplay
     if isinstance(x, DictVal):
-        if any(t.name is None for t in expected):
+        if any(t.name is None for t in expected) or not x.complete:
             raise _NoReplay
         missing = [t.name for t in expected if t.name not in x.items]
         if missing:
@@ -630,6 +630,50 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     data = _unbatched(x) if y is None else Seq([_unbatched(x), _unbatched(y)], "tuple")
     call.interp.call_function(step, [inst, data], {}, call.node)
     return True
+
+
+def model_layers(model: ModelVal) -> list[Value]:
+    """The layers of a model in definition order (a functional model's, from its graph)."""
+    if model.kind == "sequential":
+        return list(model.layers)
+    found: list[Value] = []
+    seen: set[int] = set()
+
+    def walk(v: Value) -> None:
+        for t in tensors_in(v):
+            if id(t) in seen or t.history is None:
+                continue
+            seen.add(id(t))
+            callee, args, kwargs, _pos, _site = t.history
+            for a in (*args, *kwargs.values()):
+                walk(a)
+            if callee not in found:
+                found.append(callee)
+
+    if model.outputs is not None:
+        walk(model.outputs)
+    return found
+
+
+@method("model", "get_layer")
+def _get_layer(call: Call) -> Value:
+    model = call.receiver
+    if not isinstance(model, ModelVal):
+        return UNKNOWN
+    layers = model_layers(model)
+    name = call.arg(0, "name")
+    index = call.int(1, "index")
+    if isinstance(name, Const) and isinstance(name.value, str):
+        for layer in layers:
+            given = layer.kwargs.get("name") if isinstance(layer, LayerVal) else None
+            if isinstance(given, Const) and given.value == name.value:
+                return layer
+            if isinstance(layer, ModelVal) and layer.name == name.value:
+                return layer
+        return UNKNOWN
+    if index is not None and model.kind == "sequential" and -len(layers) <= index < len(layers):
+        return layers[index]
+    return UNKNOWN
 
 
 @method("model", "summary", "save", "save_weights", "load_weights", "get_weights", "set_weights")

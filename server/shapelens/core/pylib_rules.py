@@ -30,6 +30,23 @@ def _partial(call: Call) -> Value:
     return PartialVal(call.args[0], list(call.args[1:]), dict(call.kwargs))
 
 
+@function("functools.reduce")
+def _reduce(call: Call) -> Value:
+    """reduce(f, items[, initial]) over a known sequence: f applied left to right."""
+    fn, seq = call.arg(0), call.arg(1)
+    if fn is None or not isinstance(seq, Seq) or seq.items is None:
+        return UNKNOWN
+    items = list(seq.items)
+    acc = call.arg(2)
+    if acc is None:
+        if not items:
+            return UNKNOWN
+        acc = items.pop(0)
+    for item in items:
+        acc = call.interp.call_value(fn, [acc, item], {}, call.node)
+    return acc
+
+
 @function("builtins.getattr")
 def _getattr(call: Call) -> Value:
     obj, name = call.arg(0), call.arg(1)

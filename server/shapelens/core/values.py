@@ -85,9 +85,12 @@ class Seq(Value):
 
 @dataclass(eq=False, slots=True)
 class DictVal(Value):
-    """A dict with known (constant) keys."""
+    """A dict with known (constant) keys. ``complete=False``: more keys may have been added
+    where the engine could not see which (inside an unknown loop or with an unknown key);
+    then ``items`` holds only what is known and the key set/size is unknown."""
 
     items: dict[Any, Value]
+    complete: bool = True
 
 
 @dataclass(eq=False, slots=True)
@@ -379,8 +382,10 @@ def join(a: Value, b: Value) -> Value:
         )
     if isinstance(a, DictVal) and isinstance(b, DictVal):
         if a.items.keys() == b.items.keys():
-            return DictVal({k: join(v, b.items[k]) for k, v in a.items.items()})
-        return UNKNOWN
+            return DictVal(
+                {k: join(v, b.items[k]) for k, v in a.items.items()}, a.complete and b.complete
+            )
+        return DictVal({k: join(v, b.items[k]) for k, v in a.items.items() if k in b.items}, False)
     if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
         return DatasetVal(
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None
