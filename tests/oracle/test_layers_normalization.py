@@ -110,7 +110,9 @@ def test_batchnorm_list_axis_is_error() -> None:
 
 
 def test_undefined_axis_dim_is_not_claimed() -> None:
-    # Keras cannot create weights for an undefined size: the engine stays silent, claims nothing
+    # Keras cannot create weights for an undefined size, but the engine's None may be a size it
+    # merely could not compute (e.g. Conv2D(filters=hp.Int(...))): it stays silent and never
+    # claims a fully known shape, passing the partial shape through for what follows.
     for cls in ("BatchNormalization", "LayerNormalization", "RMSNormalization"):
         src = f"""
         x = keras.Input(shape=(3, None))
@@ -119,7 +121,8 @@ def test_undefined_axis_dim_is_not_claimed() -> None:
         assert run_real(src).error is not None
         engine = run_engine(src)
         assert not engine.errors
-        assert engine.values.get("y") is None or engine.values["y"].shape is None
+        y = engine.values.get("y")
+        assert y is None or y.shape is None or None in y.shape
     assert_agrees(
         """
         x = keras.Input(shape=(3, None))
