@@ -47,9 +47,9 @@ def test_single_sample_gets_a_batch_axis_fix() -> None:
         """
         import numpy as np
         import keras
-        inp = keras.Input(shape=(28, 28, 1))
+        inp = keras.Input(shape=(32, 32, 3))
         model = keras.Model(inp, keras.layers.Flatten()(inp))
-        image = np.zeros((28, 28, 1), dtype="float32")
+        image = np.zeros((32, 32, 3), dtype="float32")
         model.predict(image)
         """
     )

@@ -219,49 +219,56 @@ def _model_label(model: ModelVal) -> str:
 
 
 def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -> Value:
-    """Keras 3 functional input check: same rank (or one trailing axis of size 1 more/less)
-    and every fixed non-batch dim equal. Returns the input as the graph will see it."""
+    """Keras 3's functional input handling, step by step (checked against TF in
+    tests/oracle/test_model_inputs.py):
+
+    1. the input spec check: a trailing axis of size 1 is dropped from both the declared and
+       the given shape, then the dims are compared pairwise up to the shorter one;
+    2. the rank adjustment: one trailing axis of size 1 more is squeezed, one less is added
+       when the declared last axis is 1; any other rank difference is an error.
+
+    Returns the input as the graph will see it. Raises only when both steps are certain."""
     if not isinstance(given, Tensor):
         return given
     e, g = expected.shape.dims, given.shape.dims
-    if e is None or g is None:
+    if e is None or g is None or not e:
         return given
     what = f"input {index}" + (f" '{expected.name}'" if expected.name else "")
-    original = given
-    if len(g) == len(e) + 1 and g[-1] == 1:
-        given = Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
-        g = g[:-1]
-    elif len(g) + 1 == len(e) and e[-1] == 1:
-        given = Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
-        g = (*g, 1)
-    elif len(g) + 1 == len(e) and isinstance(e[-1], str):
+    single = _single_sample(expected, given)
+    hint = SINGLE_SAMPLE_HINT if single else ""
+    code = "missing-batch-axis" if single else "model-input-mismatch"
+    # 1. spec check (needs the last dims known to know whether they are squeezed)
+    if not (_known(e[-1]) and (not g or _known(g[-1]))):
         return given
-    if len(g) != len(e):
-        single = _single_sample(expected, given)
-        raise ShapeError(
-            f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
-            f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
-            f"{len(e)}){SINGLE_SAMPLE_HINT if single else ''}",
-            code="missing-batch-axis" if single else "model-input-mismatch",
-            related=_input_related(expected),
-        )
-    for axis in range(1, len(e)):
-        if isinstance(e[axis], int) and isinstance(g[axis], int) and e[axis] != g[axis]:
-            if _single_sample(expected, original):
-                raise ShapeError(
-                    f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
-                    f"but received input with shape {format_shape(original.shape)}{SINGLE_SAMPLE_HINT}",
-                    code="missing-batch-axis",
-                    related=_input_related(expected),
-                )
+    es = e[:-1] if e[-1] == 1 else e
+    gs = g[:-1] if g and g[-1] == 1 else g
+    for axis, (a, b) in enumerate(zip(es, gs, strict=False)):
+        if isinstance(a, int) and isinstance(b, int) and a != b:
             raise ShapeError(
                 f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
                 f"but received input with shape {format_shape(given.shape)} (axis {axis}: "
-                f"expected {e[axis]}, got {g[axis]})",
-                code="model-input-mismatch",
+                f"expected {a}, got {b}){hint}",
+                code=code,
                 related=_input_related(expected),
             )
-    return given
+    # 2. rank adjustment
+    if len(g) == len(e):
+        return given
+    if len(g) == len(e) + 1 and g[-1] == 1:
+        return Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
+    if len(g) + 1 == len(e) and e[-1] == 1:
+        return Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
+    raise ShapeError(
+        f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
+        f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
+        f"{len(e)}){hint}",
+        code=code,
+        related=_input_related(expected),
+    )
+
+
+def _known(d: Dim) -> bool:
+    return isinstance(d, int)
 
 
 SINGLE_SAMPLE_HINT = "; it looks like a single sample: add a batch axis (x[None, ...] or np.expand_dims(x, 0))"

@@ -1,0 +1,61 @@
+"""How Keras 3 checks data against a functional model's inputs (trailing-1 squeeze, rank
+adjustment), and that symbolic calls of built models do not re-check inner layers: the engine
+must report exactly where TF raises and stay quiet everywhere else."""
+
+import pytest
+
+from oracle.harness import compare, run_engine, run_real
+
+CASES = [
+    ((28, 28, 1), (28, 28, 1)),
+    ((28, 28, 1), (4, 28, 28, 2)),
+    ((4, 4, 2), (8, 4, 4, 1)),
+    ((4, 4, 2), (8, 4, 4, 3)),
+    ((10,), (4, 5)),
+    ((10,), (4, 10, 1)),
+    ((10,), (4, 1, 10)),
+    ((10,), (10,)),
+    ((10, 1), (4, 10)),
+    ((5, 3), (4, 5)),
+    ((5, 3), (5, 3)),
+    ((5, 3), (2, 5, 3, 1)),
+    ((5, 3), (2, 6, 3)),
+    ((28, 28, 3), (28, 28, 3)),
+]
+
+
+@pytest.mark.parametrize(("shape", "data"), CASES, ids=[f"{s}-{d}" for s, d in CASES])
+@pytest.mark.parametrize("how", ["predict", "call"])
+def test_functional_input_check(shape: tuple, data: tuple, how: str) -> None:
+    call = "model.predict(x, verbose=0)" if how == "predict" else "model(x)"
+    src = f"""
+    inp = keras.Input(shape={shape})
+    model = keras.Model(inp, layers.Flatten()(inp))
+    x = np.zeros({data}, dtype="float32")
+    out = {call}
+    """
+    real = run_real(src, ["out"])
+    verdict = compare(src, ["out"], real)
+    assert verdict.ok, verdict.detail
+    if real.error is not None:
+        assert run_engine(src).errors, f"TF raised {real.error!r} but the engine said nothing"
+
+
+def test_symbolic_call_of_a_built_sequential_is_not_rechecked() -> None:
+    src = """
+    tower = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(16)])
+    emb = tower(keras.Input((28, 28, 2)))
+    """
+    real = run_real(src, ["emb"])
+    assert real.error is None
+    assert not run_engine(src).errors
+
+
+def test_reused_layer_is_checked_symbolically() -> None:
+    src = """
+    dense = layers.Dense(4)
+    a = dense(keras.Input((10,)))
+    b = dense(keras.Input((5,)))
+    """
+    assert run_real(src).error is not None
+    assert run_engine(src).errors
