@@ -210,6 +210,7 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
                 code="loss-target-mismatch",
                 related=list(related),
             )
+        _same_shape(name, yd, od, where, related)
     elif name == "sparse_categorical_crossentropy":
         if len(yd) == len(od) and isinstance(yd[-1], int) and yd[-1] != 1:
             raise ShapeError(
@@ -219,10 +220,11 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
                 code="loss-target-mismatch",
                 related=list(related),
             )
-        if len(yd) > len(od):
+        labels = len(yd) - 1 if len(yd) == len(od) and yd[-1] == 1 else len(yd)
+        if labels + 1 != len(od) and (len(yd) != len(od) or yd[-1] == 1):
             raise ShapeError(
-                f"{where} under 'sparse_categorical_crossentropy' (targets have a higher rank "
-                f"than the output)",
+                f"{where} under 'sparse_categorical_crossentropy': the output must have one "
+                f"axis more than the integer labels (rank {len(od)} vs {labels})",
                 code="loss-target-mismatch",
                 related=list(related),
             )
@@ -233,6 +235,7 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
                 code="loss-target-mismatch",
                 related=list(related),
             )
+        _same_shape(name, yd, od, where, related)
     elif name in ("mean_squared_error", "mean_absolute_error"):
         a, b = yd[-1], od[-1]
         if (
@@ -245,6 +248,21 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
         ):
             raise ShapeError(
                 f"{where} under '{name}' (last dimension {a} vs {b} cannot broadcast)",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+
+
+def _same_shape(name: str, yd: tuple, od: tuple, where: str, related: list[Related]) -> None:
+    """Crossentropies compare targets and output shape for shape (batch aside)."""
+    if len(yd) != len(od):
+        return
+    for axis in range(1, len(od)):
+        a, b = yd[axis], od[axis]
+        if isinstance(a, int) and isinstance(b, int) and a != b:
+            raise ShapeError(
+                f"{where} under '{name}', which needs targets of the output's shape (axis "
+                f"{axis}: {a} vs {b})",
                 code="loss-target-mismatch",
                 related=list(related),
             )
