@@ -118,17 +118,29 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
             code="missing-targets",
             related=[Related(model.compile_span, "loss set here")] if model.compile_span else [],
         )
-    if name is not None and isinstance(y, Tensor):
-        out = _single_output(model)
-        if isinstance(out, Tensor):
-            try:
-                _check_targets(name, y, out, model, method)
-            except ShapeError as err:
-                fix = _loss_twin_fix(call, model, name, y, out)
-                if fix is not None:
-                    err.fixes.append(fix)
-                raise
     return x, y
+
+
+def check_targets(call: Call, model: ModelVal, y: Value | None, output: Value) -> None:
+    """Targets against the compiled loss, with ``output`` = what the model gives for the
+    actual training inputs (Keras computes the loss on that, not on the declared output)."""
+    if model.compiled is None or _custom_training(model) or not isinstance(y, Tensor):
+        return
+    name = loss_name(model.compiled.get("loss"))
+    out = output
+    if isinstance(out, Seq) and out.items is not None and len(out.items) == 1:
+        out = out.items[0]
+    if name is None or not isinstance(out, Tensor):
+        return
+    # the loss sees one batch at a time, as Keras' message says: batch size unknown
+    y, out = _per_batch(y), _per_batch(out)
+    try:
+        _check_targets(name, y, out, model, call.name)
+    except ShapeError as err:
+        fix = _loss_twin_fix(call, model, name, y, out)
+        if fix is not None:
+            err.fixes.append(fix)
+        raise
 
 
 _DENSE_TO_SPARSE = (
@@ -172,13 +184,6 @@ def _loss_text(loss: Value, name: str | None) -> str:
     if isinstance(loss, Const) and isinstance(loss.value, str):
         return f"'{loss.value}'"
     return "a loss"
-
-
-def _single_output(model: ModelVal) -> Value | None:
-    outs = model.outputs
-    if isinstance(outs, Seq) and outs.items is not None and len(outs.items) == 1:
-        return outs.items[0]
-    return outs if isinstance(outs, Tensor) else None
 
 
 def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: str) -> None:
@@ -253,6 +258,13 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
             )
 
 
+def _per_batch(t: Tensor) -> Tensor:
+    dims = t.shape.dims
+    if not dims:
+        return t
+    return Tensor(t.shape.__class__((None, *dims[1:])), t.dtype, t.kind, t.origin, t.label)
+
+
 def _same_shape(name: str, yd: tuple, od: tuple, where: str, related: list[Related]) -> None:
     """Crossentropies compare targets and output shape for shape (batch aside)."""
     if len(yd) != len(od):
@@ -268,4 +280,4 @@ def _same_shape(name: str, yd: tuple, od: tuple, where: str, related: list[Relat
             )
 
 
-__all__ = ["LossRef", "Span", "check_training_call", "loss_name"]
+__all__ = ["LossRef", "Span", "check_targets", "check_training_call", "loss_name"]

@@ -587,7 +587,7 @@ def _model_fit(call: Call) -> Value:
     model = call.receiver
     if not isinstance(model, ModelVal):
         return UNKNOWN
-    from .checks import check_training_call
+    from .checks import check_targets, check_training_call
 
     x, y = check_training_call(call, model)
     if x is None:
@@ -602,10 +602,11 @@ def _model_fit(call: Call) -> Value:
         note_input_dtypes(call.interp, model, x, call.span)
         training = call.name in ("fit", "train_on_batch")
         try:
-            model_output_for(call.interp, model, x, call.span, call.node, training=training)
+            output = model_output_for(call.interp, model, x, call.span, call.node, training=training)
         except ShapeError as err:
             add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
             raise
+        check_targets(call, model, y, output)
     return UNKNOWN
 
 

@@ -1,0 +1,1 @@
+"""TF-confirmed mutation suite: single edits of the corpus scripts, run under real TF, scored."""
