@@ -19,6 +19,10 @@ CASES = [
     ("binary_crossentropy", "layers.Dense(1)", "(16, 3)"),
     ("binary_crossentropy", "layers.Reshape((2, 2))", "(16, 2, 2)"),
     ("binary_crossentropy", "layers.Reshape((2, 2))", "(16, 4, 1)"),
+    ("binary_crossentropy", "layers.Dense(2)", "(16,)"),
+    ("binary_crossentropy", "layers.Reshape((2, 2))", "(16,)"),
+    ("categorical_crossentropy", "layers.Reshape((2, 2))", "(16,)"),
+    ("categorical_crossentropy", "layers.Reshape((1, 4))", "(16, 1)"),
     ("mse", "layers.Dense(1)", "(16, 3)"),
     ("mse", "layers.Dense(3)", "(16, 2)"),
     ("mse", "layers.Dense(3)", "(16, 3)"),
@@ -39,3 +43,15 @@ def test_targets_under_loss(loss: str, head: str, target: str) -> None:
         assert not engine.errors, engine.errors
     else:
         assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+
+
+@pytest.mark.parametrize("n_y", [16, 12])
+def test_sample_counts_must_agree(n_y: int) -> None:
+    src = f"""
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros((16, 4), dtype="float32"), np.zeros(({n_y}, 1)), epochs=1, verbose=0)
+    """
+    real = run_real(src)
+    engine = run_engine(src)
+    assert bool(engine.errors) == (real.error is not None), (engine.errors, real.error)

@@ -108,6 +108,8 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
     name = loss_name(loss)
     if loss is None or (isinstance(loss, Const) and loss.value is None):
         return x, y
+    if not from_dataset:
+        _check_cardinality(method, x, y)
     inputs_only = from_dataset or (call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal)))
     if y is None and x is not None and inputs_only:
         source = "the dataset yields inputs only" if from_dataset else "no targets (y) are passed"
@@ -196,6 +198,12 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
     if model.compile_span is not None:
         related.append(Related(model.compile_span, "loss set here"))
     where = f"`{method}`: targets {format_shape(y.shape)} do not fit the model output {format_shape(out.shape)}"
+    if name in ("categorical_crossentropy", "binary_crossentropy") and abs(len(yd) - len(od)) >= 2:
+        raise ShapeError(
+            f"{where} under '{name}': their ranks differ by {abs(len(yd) - len(od))}",
+            code="loss-target-mismatch",
+            related=list(related),
+        )
     if name == "categorical_crossentropy":
         if len(yd) != len(od):
             hint = ""
@@ -234,6 +242,13 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
                 related=list(related),
             )
     elif name == "binary_crossentropy":
+        if len(yd) + 1 == len(od) and isinstance(od[-1], int) and od[-1] != 1:
+            raise ShapeError(
+                f"{where} under 'binary_crossentropy': targets have one axis less than the "
+                f"output and its last axis is {od[-1]}, not 1",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
         if len(yd) == len(od) and isinstance(yd[-1], int) and isinstance(od[-1], int) and yd[-1] != od[-1]:
             raise ShapeError(
                 f"{where} under 'binary_crossentropy' (last dimension {yd[-1]} vs {od[-1]})",
@@ -256,6 +271,29 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
                 code="loss-target-mismatch",
                 related=list(related),
             )
+
+
+def _check_cardinality(method: str, x: Value | None, y: Value | None) -> None:
+    """Arrays given to fit/evaluate must all have the same number of samples."""
+    from .values import tensors_in
+
+    sizes: list[tuple[str, int, Tensor]] = []
+    for label, v in (("x", x), ("y", y)):
+        if v is None:
+            continue
+        for t in tensors_in(v):
+            if t.kind in ("np", "tf") and t.shape.dims and isinstance(t.shape.dims[0], int):
+                sizes.append((label, t.shape.dims[0], t))
+    counts = {n for _, n, _ in sizes}
+    if len(counts) > 1:
+        detail = ", ".join(f"{label} {format_shape(t.shape)}" for label, _, t in sizes)
+        raise ShapeError(
+            f"`{method}`: the arrays hold different numbers of samples ({detail}); Keras "
+            f"raises 'Data cardinality is ambiguous'",
+            code="data-cardinality",
+            related=[Related(t.origin, f"{label} {format_shape(t.shape)} comes from here")
+                     for label, _, t in sizes if t.origin is not None],
+        )
 
 
 def _per_batch(t: Tensor) -> Tensor:

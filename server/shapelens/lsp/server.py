@@ -22,6 +22,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from .convert import TextLocator, fact_at, to_diagnostics, to_hover, to_inlay_hints
 from .documents import DocumentStore, Snapshot, Source
+from .model_graph import MODEL_GRAPH, model_graph
 from .notebooks import CellText, NotebookLocator, build_program, is_python_cell
 from .settings import SECTION, Settings, parse_settings
 
@@ -335,6 +336,8 @@ HANDLERS: list[tuple[str, Callable[..., Any], Any, Any]] = [
     (lsp.TEXT_DOCUMENT_HOVER, hover, None, None),
     (lsp.TEXT_DOCUMENT_INLAY_HINT, inlay_hints, lsp.InlayHintOptions(resolve_provider=False), list),
     (lsp.SHUTDOWN, shutdown, None, None),
+    # custom request for the client's model picture (see model_graph.py)
+    (MODEL_GRAPH, model_graph, None, None),
 ]
 
 
