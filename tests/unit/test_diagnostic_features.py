@@ -94,3 +94,41 @@ def test_loss_twin_fix() -> None:
     fixed = line[: edit.span.column] + edit.new_text + line[edit.span.end_column :]
     assert 'loss="sparse_categorical_crossentropy"' in fixed
     assert not [i for i in analyze_source(src.replace(line, fixed)).issues if i.severity == "error"]
+
+
+def _apply(src: str, fix) -> str:
+    lines = src.splitlines()
+    for edit in sorted(fix.edits, key=lambda e: (e.span.line, e.span.column), reverse=True):
+        line = lines[edit.span.line - 1]
+        lines[edit.span.line - 1] = line[: edit.span.column] + edit.new_text + line[edit.span.end_column :]
+    return "\n".join(lines) + "\n"
+
+
+def test_cast_fix_for_mixed_tf_dtypes() -> None:
+    src = textwrap.dedent(
+        """
+        import tensorflow as tf
+        a = tf.zeros((2,), tf.float32)
+        b = tf.zeros((2,), tf.float64)
+        c = a + b
+        """
+    )
+    [err] = [i for i in analyze_source(src).issues if i.severity == "error"]
+    fixed = _apply(src, err.fixes[0])
+    assert "c = a + tf.cast(b, tf.float32)" in fixed
+    assert not [i for i in analyze_source(fixed).issues if i.severity == "error"]
+
+
+def test_input_shape_fix_for_sequential() -> None:
+    src = textwrap.dedent(
+        """
+        import numpy as np
+        import keras
+        model = keras.Sequential([keras.layers.Dense(8, input_shape=(10,)), keras.layers.Dense(1)])
+        model.predict(np.zeros((16, 5), dtype="float32"))
+        """
+    )
+    [err] = [i for i in analyze_source(src).issues if i.severity == "error"]
+    fixed = _apply(src, err.fixes[0])
+    assert "input_shape=(5,)" in fixed
+    assert not [i for i in analyze_source(fixed).issues if i.severity == "error"]

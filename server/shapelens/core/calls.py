@@ -98,7 +98,10 @@ def call_library(
         short = name[len("keras.layers.") :]
         spec = LAYERS.get(short)
         if spec is not None:
-            return LayerVal(spec, args, kwargs, Span.of(node), file=interp.current_file)
+            return LayerVal(
+                spec, args, kwargs, Span.of(node), file=interp.current_file,
+                kwarg_spans={k: Span.of(n) for k, n in kwarg_nodes.items()},
+            )
     _escape(args, kwargs)
     return UNKNOWN
 

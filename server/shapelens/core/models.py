@@ -8,7 +8,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from .calls import apply_layer, call_custom_layer, result_kind
-from .facts import Span
+from .facts import Fix, Span
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
 from .values import (
@@ -284,6 +284,39 @@ def _single_sample(expected: Value | None, given: Value) -> bool:
     return all(not isinstance(a, int) or not isinstance(b, int) or a == b for a, b in zip(e[1:], g, strict=True))
 
 
+def input_shape_fix(err: ShapeError, model: ModelVal, x: Value) -> None:
+    """Quick fix when a Sequential's first layer declares an ``input_shape`` the data does not
+    have: set it to the data's shape (without the batch axis)."""
+    if err.code != "layer-input-mismatch" or model.kind != "sequential" or not model.input_from_first_layer:
+        return
+    first = model.layers[0] if model.layers else None
+    if not isinstance(first, LayerVal) or "input_shape" not in first.kwarg_spans:
+        return
+    if first.file not in (None,) and first.origin is None:
+        return
+    if not isinstance(x, Tensor) or x.shape.dims is None or len(x.shape.dims) < 2:
+        return
+    rest = x.shape.dims[1:]
+    if not all(isinstance(d, int) for d in rest):
+        return
+    from .facts import Fix, TextEdit
+
+    text = "(" + ", ".join(str(d) for d in rest) + ("," if len(rest) == 1 else "") + ")"
+    err.fixes.append(
+        Fix(f"Set the first layer's input_shape to the data's {text}",
+            (TextEdit(first.kwarg_spans["input_shape"], text),))
+    )
+
+
+def _attach_input_shape_fix(interp: Interpreter, model: ModelVal, x: Value, since: int) -> None:
+    """The first layer's mismatch is reported by the layer rule; give it the input_shape fix."""
+    for issue in list(interp.issues.values())[since:]:
+        if issue.code == "layer-input-mismatch" and not issue.fixes:
+            err = ShapeError(issue.message, issue.code)
+            input_shape_fix(err, model, x)
+            issue.fixes.extend(f for f in err.fixes if isinstance(f, Fix))
+
+
 def add_batch_axis_fix(err: ShapeError, x: Value, arg_node: ast.AST | None) -> None:
     """Quick fix for a single sample fed where a batch is expected: index it with [None, ...]."""
     if err.code != "missing-batch-axis" or arg_node is None or not isinstance(x, Tensor):
@@ -445,8 +478,10 @@ def model_output_for(
         if isinstance(x, Tensor) and x.shape.dims is not None:
             out: Value = x
             issues_before = len(interp.issues)
-            for item in model.layers:
+            for i, item in enumerate(model.layers):
                 out = _replay_item(interp, item, out, site, node, training)
+                if i == 0:
+                    _attach_input_shape_fix(interp, model, x, issues_before)
                 if not isinstance(out, Tensor) or out.shape.dims is None:
                     if len(interp.issues) > issues_before and _single_sample(model.inputs, x):
                         # the first layer rejected it; say why in the user's terms
@@ -554,6 +589,7 @@ def _model_predict(call: Call) -> Value:
         out = model_output_for(call.interp, model, x, call.span, call.node, training=False)
     except ShapeError as err:
         add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
+        input_shape_fix(err, model, x)
         raise
     # predict returns numpy arrays
     for t in tensors_in(out):
@@ -605,6 +641,7 @@ def _model_fit(call: Call) -> Value:
             output = model_output_for(call.interp, model, x, call.span, call.node, training=training)
         except ShapeError as err:
             add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
+            input_shape_fix(err, model, x)
             raise
         check_targets(call, model, y, output)
     return UNKNOWN

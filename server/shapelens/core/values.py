@@ -159,6 +159,7 @@ class LayerVal(Value):
     outputs: Any = None  # last output value, for ``layer.output``
     config_cache: dict[str, Any] = field(default_factory=dict)
     file: str | None = None  # the source file of ``origin``
+    kwarg_spans: dict[str, Span] = field(default_factory=dict)  # where each keyword was written
 
     @property
     def class_name(self) -> str:

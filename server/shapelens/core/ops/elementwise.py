@@ -340,6 +340,25 @@ def keras_operand_misuse(interp: Interpreter, left: Value, right: Value, symbol:
             )
 
 
+def _cast_fix(interp: Interpreter, err: ShapeError, left: Value, right: Value, node: ast.AST) -> None:
+    """Quick fix for ``a + b`` with two tf dtypes: cast the right operand to the left's dtype."""
+    if err.code != "dtype-mismatch" or not isinstance(node, ast.BinOp):
+        return
+    if not (isinstance(left, Tensor) and isinstance(right, Tensor) and left.dtype and right.dtype):
+        return
+    tf_ref = interp.module_env.vars.get("tf")
+    if getattr(tf_ref, "name", None) != "tf":
+        return
+    from ..facts import Fix, TextEdit
+
+    r = Span.of(node.right)
+    edits = (
+        TextEdit(Span(r.line, r.column, r.line, r.column), "tf.cast("),
+        TextEdit(Span(r.end_line, r.end_column, r.end_line, r.end_column), f", tf.{left.dtype})"),
+    )
+    err.fixes.append(Fix(f"Cast the right operand to {left.dtype} (tf.cast)", edits))
+
+
 def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node: ast.AST) -> Value:
     left, right = _resolve(left), _resolve(right)
     lib = library_of(left, right)
@@ -347,7 +366,11 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
     op_text = f"'{symbol}'"
     if lib == "keras":
         keras_operand_misuse(interp, left, right, symbol)
-    (a, b), dtype = unify([left, right], lib, op_text)
+    try:
+        (a, b), dtype = unify([left, right], lib, op_text)
+    except ShapeError as err:
+        _cast_fix(interp, err, left, right, node)
+        raise
     kind = _kind(lib)
     if lib == "tf" and dtype == "bool" and op in _NO_BOOL:
         raise ShapeError(
