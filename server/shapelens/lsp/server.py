@@ -20,6 +20,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
+from .code_actions import to_code_actions
 from .convert import TextLocator, fact_at, to_diagnostics, to_hover, to_inlay_hints
 from .documents import DocumentStore, Snapshot, Source
 from .model_graph import MODEL_GRAPH, model_graph
@@ -319,6 +320,14 @@ async def inlay_hints(ls: ShapelensServer, params: lsp.InlayHintParams) -> list[
     return to_inlay_hints(snapshot.analysis.facts, snapshot.locator, uri, params.range, ls.settings)
 
 
+async def code_action(ls: ShapelensServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    uri = params.text_document.uri
+    snapshot = await _snapshot_for(ls, uri)
+    if snapshot is None:
+        return []
+    return to_code_actions(snapshot.analysis.issues, snapshot.locator, uri, params.range)
+
+
 def shutdown(ls: ShapelensServer, params: None) -> None:
     ls.store.shutdown()
 
@@ -335,6 +344,12 @@ HANDLERS: list[tuple[str, Callable[..., Any], Any, Any]] = [
     (lsp.NOTEBOOK_DOCUMENT_DID_CLOSE, notebook_did_close, None, None),
     (lsp.TEXT_DOCUMENT_HOVER, hover, None, None),
     (lsp.TEXT_DOCUMENT_INLAY_HINT, inlay_hints, lsp.InlayHintOptions(resolve_provider=False), list),
+    (
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        code_action,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
+        list,
+    ),
     (lsp.SHUTDOWN, shutdown, None, None),
     # custom request for the client's model picture (see model_graph.py)
     (MODEL_GRAPH, model_graph, None, None),
