@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench corpus-report clean
+.PHONY: demo test lint typecheck lint-ts pytest e2e bench corpus-report mutation-report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ demo: $(STAMP)
 	@echo "== shapelens check examples/"
 	@$(BIN)/shapelens check examples/ || true
 
-## Every test: lint, type check, unit + differential (real TensorFlow) + corpus oracle.
-test: $(STAMP) lint typecheck pytest
+## Every test: lint and type checks (Python and TypeScript), unit + differential (real
+## TensorFlow) + corpus and mutation oracles + language server tests, then real VS Code.
+test: $(STAMP) lint typecheck lint-ts pytest e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check server tests scripts
@@ -30,11 +31,26 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
 
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint-ts: node_modules/.installed
+	npx eslint
+	npx tsc --noEmit
+
+## The extension in real VS Code (code-server + headless Chromium); installs its own tools.
+e2e: $(STAMP)
+	SHAPELENS_E2E_PYTHON=$(abspath $(BIN)/python) bash tests/e2e/run.sh
+
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py
 
 corpus-report: $(STAMP)
 	$(BIN)/python scripts/corpus_report.py
+
+mutation-report: $(STAMP)
+	$(BIN)/python scripts/mutation_report.py
 
 clean:
 	rm -rf $(VENV) .oracle-cache

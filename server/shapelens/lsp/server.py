@@ -14,6 +14,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -101,7 +102,10 @@ class ShapelensServer(LanguageServer):
         cells: list[CellText] = []
         if notebook is not None:
             for number, cell in enumerate(notebook.cells, start=1):
-                doc = self.workspace.text_documents.get(cell.document)
+                # pygls keys documents by the decoded URI; VS Code's cell URIs are %-escaped
+                doc = self.workspace.text_documents.get(cell.document) or self.workspace.text_documents.get(
+                    unquote(cell.document)
+                )
                 if doc is not None and is_python_cell(cell, doc.language_id):
                     cells.append(CellText(cell.document, doc.source, doc.version, number))
         engine_text, display_text, layout = build_program(cells)
