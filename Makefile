@@ -45,6 +45,7 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_lsp.py
 
 corpus-report: $(STAMP)
 	$(BIN)/python scripts/corpus_report.py
