@@ -9,36 +9,16 @@ from __future__ import annotations
 
 import math
 import random
-import textwrap
 
 import pytest
 
-from oracle.harness import compare, run_engine, run_real
+from oracle import op_cases
+from oracle.harness import run_engine
+from oracle.op_cases import cases, shape_of
 
 
 def agree(src: str, names: list[str], exact: bool = True, catch: bool = True) -> None:
-    src = textwrap.dedent(src)
-    real = run_real(src, names)
-    v = compare(src, names, real)
-    assert v.ok, f"{v.detail}\n--- snippet ---\n{src}"
-    if real.error is not None:
-        if catch:
-            eng = run_engine(src)
-            assert eng.errors, (
-                f"numpy raised {type(real.error).__name__}: {str(real.error)[:300]}\n"
-                f"but the engine reported no error\n--- snippet ---\n{src}"
-            )
-    elif exact:
-        assert v.exact, f"engine not exact for {names}: {run_engine(src).values}\n--- snippet ---\n{src}"
-
-
-def shape_of(rng: random.Random, rmin: int = 1, rmax: int = 4, dmax: int = 6) -> tuple[int, ...]:
-    return tuple(rng.randint(1, dmax) for _ in range(rng.randint(rmin, rmax)))
-
-
-def cases(seed: int, n: int, gen) -> list:  # type: ignore[no-untyped-def]
-    rng = random.Random(seed)
-    return [pytest.param(*gen(rng, i), id=f"{seed}-{i}") for i in range(n)]
+    op_cases.agree(src, names, exact, catch, oracle="numpy")
 
 
 DTYPES = ["float64", "float32", "int64", "int32", "int8", "uint8", "bool", "float16"]
