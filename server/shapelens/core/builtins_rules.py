@@ -369,13 +369,4 @@ def _dict_mutate(call: Call) -> Value:
     return present if present is not None else (call.arg(1) or UNKNOWN)
 
 
-def join_all(values: list[Value]) -> Value:
-    if not values:
-        return UNKNOWN
-    out = values[0]
-    for v in values[1:]:
-        out = join(out, v)
-    return out
-
-
 __all__ = ["BUILTIN_NAMES", "LibRef"]

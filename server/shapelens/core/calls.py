@@ -432,21 +432,12 @@ def _super(call: registry.Call) -> Value:
             # `self` is the first parameter of the running method
             params = fn.node.args.args
             if params:
-                env_self = _find_self(call, params[0].arg)
+                # zero-argument super(): `self` is the running method's first parameter
+                env_self = call.interp.current_self(params[0].arg)
                 if env_self is not None:
                     return SuperVal(env_self, fn.owner)
     return UNKNOWN
 
 
-def _find_self(call: registry.Call, name: str) -> Value | None:
-    # The method's local scope is the innermost function env; super() has no access to it
-    # through the Call, so the interpreter exposes the current frame's bound self.
-    return call.interp.current_self(name)
 
-
-def raise_if(cond: bool, message: str, code: str = "shape-mismatch") -> None:
-    if cond:
-        raise ShapeError(message, code)
-
-
-__all__ = ["Unknowable", "apply_layer", "call_custom_layer", "dispatch", "instantiate", "result_kind"]
+__all__ = ["apply_layer", "call_custom_layer", "dispatch", "instantiate", "result_kind"]

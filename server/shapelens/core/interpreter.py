@@ -19,7 +19,7 @@ from . import builtins_rules, registry
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
-from .shapes import ShapeError, Unknowable
+from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
 from .user_modules import UserModules
 from .values import (
     UNKNOWN,
@@ -226,11 +226,11 @@ class Interpreter:
             fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
         elif isinstance(value, DatasetVal):
             fact = ShapeFact(
-                span, name, registry_shape_unknown(), None, "dataset",
+                span, name, UNKNOWN_SHAPE, None, "dataset",
                 detail=describe_structure(value.element),
             )
         elif isinstance(value, ModelVal):
-            fact = ShapeFact(span, name, registry_shape_unknown(), None, "model", detail=value.kind)
+            fact = ShapeFact(span, name, UNKNOWN_SHAPE, None, "model", detail=value.kind)
         else:
             return
         key = (span, fact.kind)
@@ -1344,9 +1344,3 @@ def _is_generator(node: ast.AST) -> bool:
             continue
         stack.extend(ast.iter_child_nodes(n))
     return False
-
-
-def registry_shape_unknown() -> Any:
-    from .shapes import UNKNOWN_SHAPE
-
-    return UNKNOWN_SHAPE
