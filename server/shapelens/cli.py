@@ -1,4 +1,4 @@
-"""Command line: ``shapelens shapes FILE`` and ``shapelens check PATH...``.
+"""Command line: ``shapelens shapes FILE``, ``shapelens check PATH...`` and ``shapelens probe FILE``.
 
 ``shapes`` prints every tensor-valued assignment and layer output (JSON per the contract in the
 design doc, or the source with shapes beside each line); ``check`` prints diagnostics like a
@@ -34,6 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_check.add_argument("paths", nargs="+")
     p_check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
 
+    p_probe = sub.add_parser("probe", help="run a file's cells in a kernel and print the real shapes")
+    p_probe.add_argument("file")
+    p_probe.add_argument("--cell", type=int, help="run only this cell (1-based; `# %%` cells or notebook cells)")
+    p_probe.add_argument("--format", choices=("json", "text"), default="text")
+    p_probe.add_argument("--python", help="interpreter to run the kernel in (default: this one)")
+    p_probe.add_argument("--timeout", type=float, default=300.0, help="seconds per cell before it is interrupted")
+
     p_serve = sub.add_parser("serve", help="run the language server on stdin/stdout")
     p_serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
 
@@ -46,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .lsp.server import main as serve
 
         return serve()
+    if args.command == "probe":
+        from .probe.command import run_probe
+
+        return run_probe(args.file, args.cell, args.format, args.python, args.timeout)
     if args.command == "shapes":
         return _cmd_shapes(args.file, args.format)
     return _cmd_check(args.paths, args.format)

@@ -58,11 +58,21 @@ class ShapeFact:
     # distinct shapes seen here when the line ran several times (loop iterations, call sites);
     # ``shape`` is their join
     variants: list[Shape] = field(default_factory=list)
+    # what only the probe sees: the device a tensor lives on and its NaN/Inf count
+    device: str = ""
+    nonfinite: int | None = None
+    summary: str = ""  # a model's layer table (markdown), when known
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = self.span.to_json()
         dims: list[Dim] | None = self.shape.to_json()
         out.update({"name": self.name, "shape": dims, "dtype": self.dtype, "origin": self.origin})
+        if self.device:
+            out["device"] = self.device
+        if self.nonfinite is not None:
+            out["nonfinite"] = self.nonfinite
+        if len(self.variants) > 1:
+            out["variants"] = [v.to_json() for v in self.variants]
         return out
 
 

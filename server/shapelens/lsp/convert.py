@@ -276,19 +276,33 @@ def _truncate(label: str) -> str:
     return label if len(label) <= INLAY_LABEL_MAX else label[: INLAY_LABEL_MAX - 1] + "…"
 
 
+def _runtime_mark(f: ShapeFact) -> str:
+    """Runtime hints end with a mark saying so (and the device when it is not the CPU)."""
+    if f.origin != "runtime":
+        return ""
+    device = f" {f.device}" if f.device and not f.device.upper().startswith("CPU") else ""
+    return f" ⚡run{device}"
+
+
+def _shape_text(f: ShapeFact) -> str:
+    if f.origin == "runtime" and f.variants:
+        return " | ".join(format_shape(v) for v in f.variants)
+    return format_shape(f.shape)
+
+
 def assignment_label(f: ShapeFact) -> str | None:
     if f.kind == "dataset":
-        return _truncate(f": Dataset {f.detail}") if f.detail and f.detail != "varies" else None
+        return _truncate(f": Dataset {f.detail}{_runtime_mark(f)}") if f.detail and f.detail != "varies" else None
     if f.shape.dims is None:
         return None
-    return _truncate(f": {format_shape(f.shape)} {f.dtype or '?'}")
+    return _truncate(f": {_shape_text(f)} {f.dtype or '?'}{_runtime_mark(f)}")
 
 
 def layer_label(f: ShapeFact) -> str | None:
     if f.shape.dims is None:
         return None
     dtype = "" if f.dtype in (None, "float32") else f" {f.dtype}"
-    return _truncate(f"→ {format_shape(f.shape)}{dtype}")
+    return _truncate(f"→ {_shape_text(f)}{dtype}{_runtime_mark(f)}")
 
 
 def _tooltip(f: ShapeFact) -> lsp.MarkupContent:
@@ -315,10 +329,27 @@ def _in_range(pos: lsp.Position, rng: lsp.Range) -> bool:
     return (rng.start.line, rng.start.character) <= here <= (rng.end.line, rng.end.character)
 
 
+def _with_runtime(static: Sequence[ShapeFact], runtime: Sequence[ShapeFact]) -> list[ShapeFact]:
+    """Runtime facts replace the static ones for the same name on the same line."""
+    if not runtime:
+        return list(static)
+    observed = {(f.span.line, f.name, f.kind) for f in runtime if f.shape.dims is not None or f.kind == "dataset"}
+    merged = [f for f in static if (f.span.line, f.name, f.kind) not in observed]
+    merged.extend(f for f in runtime if (f.span.line, f.name, f.kind) in observed)
+    merged.sort(key=lambda f: f.span)
+    return merged
+
+
 def to_inlay_hints(
-    facts: Sequence[ShapeFact], locator: Locator, uri: str, rng: lsp.Range, settings: Settings
+    facts: Sequence[ShapeFact],
+    locator: Locator,
+    uri: str,
+    rng: lsp.Range,
+    settings: Settings,
+    runtime: Sequence[ShapeFact] = (),
 ) -> list[lsp.InlayHint]:
     hints: list[lsp.InlayHint] = []
+    facts = _with_runtime(facts, runtime if settings.inlay_runtime else ())
     if not (settings.inlay_assignments or settings.inlay_layers):
         return hints
     first = locator.to_engine(uri, rng.start)

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -45,6 +45,12 @@ class Source:
     make_locator: Callable[[], Locator]
     max_bytes: int
     versions: Mapping[str, int | None] = field(default_factory=dict)  # per published URI
+    display_text: str | None = None  # what the user sees, when it differs from ``text`` (notebooks)
+    layout: Sequence[Any] = ()  # a notebook's cells (CellLayout), in order
+
+    @property
+    def display(self) -> str:
+        return self.text if self.display_text is None else self.display_text
 
 
 @dataclass

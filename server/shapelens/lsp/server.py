@@ -26,6 +26,15 @@ from .convert import TextLocator, fact_at, to_diagnostics, to_hover, to_inlay_hi
 from .documents import DocumentStore, Snapshot, Source
 from .model_graph import MODEL_GRAPH, model_graph
 from .notebooks import CellText, NotebookLocator, build_program, is_python_cell
+from .probe_service import (
+    COMMAND_CLEAR,
+    COMMAND_INTERRUPT,
+    COMMAND_PROBE,
+    COMMAND_RESTART,
+    COMMANDS,
+    ProbeService,
+)
+from .probe_views import code_lenses, runtime_hover, with_runtime_issues
 from .settings import SECTION, Settings, parse_settings
 
 log = logging.getLogger("shapelens.lsp")
@@ -49,6 +58,7 @@ class ShapelensServer(LanguageServer):
         self.settings = Settings()
         self.store = DocumentStore(publish=self.publish, log_error=self.log_error)
         self._refresh_hints_after: set[str] = set()
+        self.probes = ProbeService(self)
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -69,6 +79,16 @@ class ShapelensServer(LanguageServer):
         self.log_error(f"shapelens: {name}: {error}")
 
     # -- capabilities ----------------------------------------------------------------------
+
+    def show_message(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+        try:
+            self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+        except Exception:
+            log.exception("cannot show a message")
+        self.log_message(message, kind)
+
+    def client_can(self, path: str) -> bool:
+        return self._client_can(path)
 
     def _client_can(self, path: str) -> bool:
         node: Any = self.client_capabilities
@@ -118,6 +138,8 @@ class ShapelensServer(LanguageServer):
             make_locator=lambda: NotebookLocator(display_text, layout, encoding),
             max_bytes=self.settings.max_file_kb * 1024,
             versions={c.uri: c.version for c in layout},
+            display_text=display_text,
+            layout=layout,
         )
 
     def unit_key(self, uri: str) -> str | None:
@@ -126,8 +148,17 @@ class ShapelensServer(LanguageServer):
         key = notebook.uri if notebook is not None else uri
         return key if self.store.is_open(key) else None
 
+    def path_of(self, key: str) -> str:
+        return _path(key)
+
+    def republish(self, key: str) -> None:
+        snapshot = self.store.latest(key)
+        if snapshot is not None:
+            self.publish(snapshot)
+
     def publish(self, snapshot: Snapshot) -> None:
-        per_uri = to_diagnostics(snapshot.analysis.issues, snapshot.locator, self.settings)
+        issues = with_runtime_issues(snapshot, self.probes.store)
+        per_uri = to_diagnostics(issues, snapshot.locator, self.settings)
         for uri, diagnostics in per_uri.items():
             self.text_document_publish_diagnostics(
                 lsp.PublishDiagnosticsParams(
@@ -234,12 +265,32 @@ def guarded(default: Any = None) -> Callable[[F], F]:
     return wrap
 
 
+def guarded_command(fn: F) -> F:
+    """``guarded`` for workspace/executeCommand handlers, which take positional arguments."""
+
+    @functools.wraps(fn)
+    async def run(ls: ShapelensServer, *args: Any) -> Any:
+        try:
+            result = fn(ls, *args)
+            return await result if inspect.isawaitable(result) else result
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            ls.log_error(f"shapelens: {fn.__name__} failed:\n{traceback.format_exc()}")
+            return {"status": "failed", "message": f"{type(err).__name__}: {err}"}
+
+    return run  # type: ignore[return-value]
+
+
 # ----------------------------------------------------------------------------------------------
 # handlers
 
 
 def initialize(ls: ShapelensServer, params: lsp.InitializeParams) -> None:
     options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("probe"), dict):
+        # the client says whether the workspace is trusted: untrusted means static analysis only
+        ls.probes.enabled = options["probe"].get("enabled") is not False
     if isinstance(options, dict) and isinstance(options.get(SECTION), dict):
         ls.settings, problems = parse_settings(options[SECTION])
         for problem in problems:
@@ -266,6 +317,7 @@ def did_change(ls: ShapelensServer, params: lsp.DidChangeTextDocumentParams) -> 
 
 def did_close(ls: ShapelensServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.store.close(params.text_document.uri)
+    ls.probes.store.clear(params.text_document.uri)
     ls.clear([params.text_document.uri])
 
 
@@ -284,6 +336,7 @@ def notebook_did_change(ls: ShapelensServer, params: lsp.DidChangeNotebookDocume
 
 def notebook_did_close(ls: ShapelensServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
     ls.store.close(params.notebook_document.uri)
+    ls.probes.store.clear(params.notebook_document.uri)
     ls.clear([c.uri for c in params.cell_text_documents])
 
 
@@ -300,6 +353,9 @@ async def hover(ls: ShapelensServer, params: lsp.HoverParams) -> lsp.Hover | Non
     here = snapshot.locator.to_engine(uri, params.position)
     if here is None:
         return None
+    observed = runtime_hover(snapshot, ls.probes.store.facts(snapshot.key), uri, here)
+    if observed is not None:
+        return observed
     facts = snapshot.analysis.facts
     if not facts:
         return None
@@ -321,7 +377,10 @@ async def inlay_hints(ls: ShapelensServer, params: lsp.InlayHintParams) -> list[
         return []
     if not ls.store.is_current(snapshot):
         ls._refresh_hints_after.add(snapshot.key)  # ask again once the current text is analysed
-    return to_inlay_hints(snapshot.analysis.facts, snapshot.locator, uri, params.range, ls.settings)
+    return to_inlay_hints(
+        snapshot.analysis.facts, snapshot.locator, uri, params.range, ls.settings,
+        runtime=ls.probes.store.facts(snapshot.key),
+    )
 
 
 async def code_action(ls: ShapelensServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
@@ -332,8 +391,41 @@ async def code_action(ls: ShapelensServer, params: lsp.CodeActionParams) -> list
     return to_code_actions(snapshot.analysis.issues, snapshot.locator, uri, params.range)
 
 
+async def code_lens(ls: ShapelensServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    uri = params.text_document.uri
+    if not ls.probes.enabled or ls.workspace.get_notebook_document(cell_uri=uri) is not None:
+        return []
+    key = ls.unit_key(uri)
+    if key is None:
+        return []
+    doc = ls.workspace.get_text_document(uri)
+    return code_lenses(uri, doc.source, has_results=bool(ls.probes.store.facts(key) or ls.probes.store.issues(key)))
+
+
+def _command_args(args: tuple[Any, ...]) -> dict[str, Any]:
+    first = args[0] if args else {}
+    return first if isinstance(first, dict) else {}
+
+
+async def probe_command(ls: ShapelensServer, *args: Any) -> dict[str, Any]:
+    return await ls.probes.probe(_command_args(args))
+
+
+def probe_clear_command(ls: ShapelensServer, *args: Any) -> dict[str, Any]:
+    return ls.probes.clear(_command_args(args))
+
+
+async def restart_kernel_command(ls: ShapelensServer, *args: Any) -> dict[str, Any]:
+    return await ls.probes.restart()
+
+
+async def interrupt_kernel_command(ls: ShapelensServer, *args: Any) -> dict[str, Any]:
+    return await ls.probes.interrupt()
+
+
 def shutdown(ls: ShapelensServer, params: None) -> None:
     ls.store.shutdown()
+    ls.probes.shutdown()
 
 
 HANDLERS: list[tuple[str, Callable[..., Any], Any, Any]] = [
@@ -354,16 +446,28 @@ HANDLERS: list[tuple[str, Callable[..., Any], Any, Any]] = [
         lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
         list,
     ),
+    (lsp.TEXT_DOCUMENT_CODE_LENS, code_lens, lsp.CodeLensOptions(resolve_provider=False), list),
     (lsp.SHUTDOWN, shutdown, None, None),
     # custom request for the client's model picture (see model_graph.py)
     (MODEL_GRAPH, model_graph, None, None),
 ]
 
 
+COMMAND_HANDLERS: list[tuple[str, Callable[..., Any]]] = [
+    (COMMAND_PROBE, probe_command),
+    (COMMAND_CLEAR, probe_clear_command),
+    (COMMAND_RESTART, restart_kernel_command),
+    (COMMAND_INTERRUPT, interrupt_kernel_command),
+]
+assert {name for name, _ in COMMAND_HANDLERS} == set(COMMANDS)
+
+
 def create_server() -> ShapelensServer:
     server = ShapelensServer()
     for method, handler, options, default in HANDLERS:
         server.feature(method, options)(guarded(default)(handler))
+    for name, command in COMMAND_HANDLERS:
+        server.command(name)(guarded_command(command))
     return server
 
 

@@ -28,6 +28,7 @@ _SEVERITY_WORDS: dict[str, Override] = {
 }
 
 DEFAULT_MAX_FILE_KB = 1024
+DEFAULT_PROBE_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Settings:
     # Larger documents are not analysed: the engine needs seconds per MB of Keras code, and
     # `ast.parse` holds the GIL while it runs, which would stall the event loop.
     max_file_kb: int = DEFAULT_MAX_FILE_KB
+    inlay_runtime: bool = True
+    probe_timeout: float = DEFAULT_PROBE_TIMEOUT_S
+    probe_interpreter: str = ""  # empty: the interpreter the server runs in (the extension's choice)
 
     def severity_for(self, code: str, default: str) -> str:
         return self.severity_overrides.get(code, default)
@@ -98,11 +102,27 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
         else:
             problems.append(f"shapelens.maxFileSizeKB should be a number of at least 1, got {value!r}")
 
+    timeout = DEFAULT_PROBE_TIMEOUT_S
+    value = _get(raw, "probe.timeout")
+    if value is not None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            timeout = float(value)
+        else:
+            problems.append(f"shapelens.probe.timeout should be a number of seconds above 0, got {value!r}")
+
+    interpreter = _get(raw, "interpreter")
+    if interpreter is not None and not isinstance(interpreter, str):
+        problems.append(f"shapelens.interpreter should be a path, got {interpreter!r}")
+        interpreter = None
+
     settings = Settings(
         diagnostics_enable=flag("diagnostics.enable", True),
         inlay_assignments=flag("inlayHints.assignments", True),
         inlay_layers=flag("inlayHints.layers", True),
         severity_overrides=overrides,
         max_file_kb=max_kb,
+        inlay_runtime=flag("inlayHints.runtime", True),
+        probe_timeout=timeout,
+        probe_interpreter=(interpreter or "").strip(),
     )
     return settings, problems
