@@ -49,6 +49,8 @@ class ShapelensClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.published: list[lsp.PublishDiagnosticsParams] = []
         self.inlay_refreshes = 0
+        self.kernel_states: list[str] = []
+        self.probe_output: list[str] = []
         self._versions: dict[str, int] = {}
 
     async def wait_for_published(
@@ -144,11 +146,21 @@ def _inlay_refresh(client: ShapelensClient, params: None) -> None:
     client.inlay_refreshes += 1
 
 
+def _kernel_state(client: ShapelensClient, params: Any) -> None:
+    client.kernel_states.append(str(getattr(params, "state", "")))
+
+
+def _probe_output(client: ShapelensClient, params: Any) -> None:
+    client.probe_output.append(str(getattr(params, "text", "")))
+
+
 def make_client() -> ShapelensClient:
     client = ShapelensClient(converter_factory=default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record_diagnostics
     features[lsp.WORKSPACE_INLAY_HINT_REFRESH] = _inlay_refresh
+    features["shapelens/kernelState"] = _kernel_state
+    features["shapelens/probeOutput"] = _probe_output
     register_lsp_features(client, features)
     return client
 

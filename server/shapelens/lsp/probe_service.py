@@ -67,7 +67,10 @@ class ProbeService:
             root = to_fs_path(folder.uri) or ""
             if root and (path == root or path.startswith(root.rstrip(os.sep) + os.sep)) and len(root) > len(best):
                 best = root
-        return best or os.path.dirname(path) or os.getcwd()
+        for candidate in (best, os.path.dirname(path)):
+            if candidate and os.path.isdir(candidate):
+                return candidate
+        return os.getcwd()
 
     def prober_for(self, path: str) -> Prober:
         key = (self.python(), self.folder_of(path))
@@ -167,7 +170,7 @@ class ProbeService:
                 timeout = self.server.settings.probe_timeout
                 outcome = await asyncio.to_thread(prober.probe, key, cell, timeout)
                 outcomes.append(outcome)
-                if outcome.status in ("ok", "error", "timeout"):
+                if outcome.status in ("ok", "error", "timeout", "interrupted"):
                     self.store.put(key, ProbedBlock(block.first_line, block.text.splitlines(), outcome.facts, outcome.issues))
                 self.server.republish(key)
                 if outcome.status != "ok":

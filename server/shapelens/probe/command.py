@@ -36,11 +36,13 @@ def run_probe(file: str, cell: int | None, fmt: str, python: str | None, timeout
     except ValueError as err:
         print(f"shapelens: {file} is not a readable notebook: {err}", file=sys.stderr)
         return 2
+    setup: list[Cell] = []
     if cell is not None:
         if not 1 <= cell <= len(cells):
             print(f"shapelens: {file} has {len(cells)} cell(s); there is no cell {cell}", file=sys.stderr)
             return 2
-        cells = [cells[cell - 1]]
+        # a fresh kernel: the cells above run first (as in Jupyter), only cell N is reported
+        setup, cells = cells[: cell - 1], [cells[cell - 1]]
 
     def echo(text: str) -> None:
         sys.stderr.write(text)
@@ -50,7 +52,12 @@ def run_probe(file: str, cell: int | None, fmt: str, python: str | None, timeout
     doc = str(path.resolve())
     results: list[tuple[Cell, ProbeOutcome]] = []
     try:
-        for c in cells:
+        for c in setup:
+            outcome = prober.probe(f"{doc}#cell{c.index}" if notebook else doc, c, timeout)
+            if outcome.status != "ok":
+                results.append((c, outcome))
+                break
+        for c in cells if not results else []:
             # notebook cells are separate documents: each gets its own name in the kernel
             outcome = prober.probe(f"{doc}#cell{c.index}" if notebook else doc, c, timeout)
             results.append((c, outcome))

@@ -6,6 +6,7 @@ Input is the JSON the kernel-side ``runtime`` returns (document lines, 1-based; 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,7 +160,11 @@ def error_issue(error: dict[str, Any], path: str) -> Issue | None:
     head = _first_sentence(str(error.get("message", "")))
     values = [v for v in error.get("values", []) if isinstance(v, dict)]
     operands = "; ".join(f"`{v.get('expr')}` is {describe_value(v.get('value'))}" for v in values[:4])
-    message = f"{error.get('type', 'Error')} at runtime: {head}"
+    if error.get("type") == "SystemExit":
+        return Issue(span, "information", RUNTIME_ERROR,
+                     f"the cell called sys.exit({head if head != 'SystemExit' else ''}); the kernel keeps running")
+    kind = str(error.get("type", "Error"))
+    message = f"{kind}: {head}" if kind == "SyntaxError" else f"{kind} at runtime: {head}"
     if operands:
         message += f" — {operands}"
     related = []
@@ -178,7 +183,7 @@ def _first_sentence(message: str) -> str:
             continue
         if line.startswith("{{function_node"):
             line = line.split("}}", 1)[-1].strip()
-        return line[:500]
+        return re.sub(r"\s*name:\s*$", "", line)[:500]
     return (lines[0] if lines else message)[:500]
 
 

@@ -90,6 +90,8 @@ def outcome_of(reply: dict[str, Any], path: str, timeout: float) -> ProbeOutcome
     if reply.get("timed_out"):
         status = "timeout"
         message = f"the cell ran past the {timeout:g} s timeout and was interrupted"
+    elif isinstance(result.get("error"), dict) and result["error"].get("type") == "KeyboardInterrupt":
+        status, message = "interrupted", "the probe was interrupted"
     elif isinstance(result.get("error"), dict):
         issue = error_issue(result["error"], path)
         if issue is not None:

@@ -89,7 +89,7 @@ class _Instrument(ast.NodeTransformer):
 
     def _stmt(self, stmt: ast.stmt) -> list[ast.stmt]:
         if isinstance(stmt, ast.Expr):
-            if not isinstance(stmt.value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom)):
+            if not isinstance(stmt.value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom)) and not _is_magic(stmt.value):
                 stmt.value = ast.copy_location(
                     _probe_call("value", [*_where(stmt.value), "expr", stmt.value]), stmt.value
                 )
@@ -122,6 +122,13 @@ class _Instrument(ast.NodeTransformer):
             t.finalbody = self._body(t.finalbody)
             return [stmt]
         return [stmt]
+
+
+def _is_magic(node: ast.expr) -> bool:
+    """``get_ipython().run_line_magic(...)``: what IPython makes of ``%time x = ...`` lines."""
+    func = node.func if isinstance(node, ast.Call) else None
+    inner = func.value if isinstance(func, ast.Attribute) else None
+    return isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "get_ipython"
 
 
 def _is_preamble(stmt: ast.stmt) -> bool:
@@ -600,7 +607,10 @@ def _error_report(exc: BaseException) -> dict[str, Any]:
         out["line"] = exc.lineno + _state.first_line - 1
         out["column"] = max((exc.offset or 1) - 1, 0)
         out["end_line"] = out["line"]
-        out["end_column"] = len(_source_line(out["line"]).rstrip())
+        text = _source_line(out["line"])
+        out["end_column"] = len(text.rstrip())
+        if out["column"] >= out["end_column"]:  # past the end: underline the whole line instead
+            out["column"] = len(text) - len(text.lstrip())
         return out
     if deepest is None:
         return out
@@ -613,6 +623,8 @@ def _error_report(exc: BaseException) -> dict[str, Any]:
 def _message(exc: BaseException) -> str:
     import re
 
+    if isinstance(exc, SyntaxError) and exc.msg:
+        return exc.msg
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(exc)).strip() or type(exc).__name__
     return text if len(text) <= 3000 else text[:3000] + " ..."
 
