@@ -1,8 +1,10 @@
 // Entry point: activate / deactivate only. The work lives in python.ts (interpreter),
-// server.ts (language client) and commands.ts (commands, status bar, model picture).
+// server.ts (language client), commands.ts (commands, status bar, model picture) and probe.ts
+// (the shape probe's commands, kernel status and output).
 
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerProbe } from './probe';
 import { ShapelensServer } from './server';
 
 let server: ShapelensServer | undefined;
@@ -12,6 +14,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   server = new ShapelensServer(context, log);
   context.subscriptions.push(log, server);
   registerCommands(context, server);
+  registerProbe(context, server);
   const running = server;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

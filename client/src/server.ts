@@ -35,6 +35,9 @@ export class ShapelensServer implements vscode.Disposable {
   private busy: Promise<void> = Promise.resolve();
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly clientEmitter = new vscode.EventEmitter<LanguageClient>();
+  /** Fired with each newly started client, to hook custom notifications on it. */
+  readonly onDidStartClient = this.clientEmitter.event;
   interpreter: Interpreter | undefined;
 
   constructor(
@@ -113,7 +116,8 @@ export class ShapelensServer implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       synchronize: { configurationSection: 'shapelens' },
-      initializationOptions: { shapelens: settingsSnapshot() },
+      // the probe runs user code: only in a trusted workspace
+      initializationOptions: { shapelens: settingsSnapshot(), probe: { enabled: vscode.workspace.isTrusted } },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
     };
@@ -128,6 +132,7 @@ export class ShapelensServer implements vscode.Disposable {
     try {
       await client.start();
       this.setState('running', `Python ${python.version}`);
+      this.clientEmitter.fire(client);
     } catch (err) {
       const message = `The shapelens server did not start: ${err instanceof Error ? err.message : String(err)}`;
       this.log.error(message);
@@ -180,6 +185,7 @@ export class ShapelensServer implements vscode.Disposable {
   dispose(): void {
     void this.stop();
     this.stateEmitter.dispose();
+    this.clientEmitter.dispose();
   }
 }
 
@@ -188,7 +194,12 @@ function settingsSnapshot(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration('shapelens');
   return {
     diagnostics: { enable: config.get('diagnostics.enable') },
-    inlayHints: { assignments: config.get('inlayHints.assignments'), layers: config.get('inlayHints.layers') },
+    inlayHints: {
+      assignments: config.get('inlayHints.assignments'),
+      layers: config.get('inlayHints.layers'),
+      runtime: config.get('inlayHints.runtime'),
+    },
+    probe: { timeout: config.get('probe.timeout') },
     severityOverrides: config.get('severityOverrides'),
     maxFileSizeKB: config.get('maxFileSizeKB'),
   };

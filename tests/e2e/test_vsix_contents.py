@@ -29,6 +29,9 @@ REQUIRED = [
     "client/bundled/server/shapelens/lsp/server.py",
     "client/bundled/server/shapelens/lsp/model_graph.py",
     "client/bundled/server/shapelens/core/analysis.py",
+    # the probe host and the code it runs in the kernel travel as plain files
+    "client/bundled/server/shapelens/probe/host.py",
+    "client/bundled/server/shapelens/probe/runtime.py",
     "readme.md",  # client/README.md, the extension page
     # the server's pure-Python dependencies
     "client/bundled/libs/pygls/__init__.py",
