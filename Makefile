@@ -46,6 +46,7 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py
 	$(BIN)/python scripts/bench_lsp.py
+	$(BIN)/python scripts/bench_probe.py
 
 corpus-report: $(STAMP)
 	$(BIN)/python scripts/corpus_report.py

@@ -170,7 +170,7 @@ class ProbeService:
                 timeout = self.server.settings.probe_timeout
                 outcome = await asyncio.to_thread(prober.probe, key, cell, timeout)
                 outcomes.append(outcome)
-                if outcome.status in ("ok", "error", "timeout", "interrupted"):
+                if outcome.status in ("ok", "timeout", "interrupted", "error"):
                     self.store.put(key, ProbedBlock(block.first_line, block.text.splitlines(), outcome.facts, outcome.issues))
                 self.server.republish(key)
                 if outcome.status != "ok":

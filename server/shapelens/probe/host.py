@@ -200,10 +200,12 @@ class Host:
         code = str(request["code"])
         first_line = int(request.get("first_line", 1))
         timeout = float(request.get("timeout") or 300)
-        begin = f"__shapelens_probe__.begin({str(request.get('path', ''))!r}, {first_line}, {code!r})"
-        armed = self.silent(begin, {})
-        if armed is None or armed.get("status") != "ok":
-            return {"ok": False, "error": f"cannot arm the probe: {_reply_error(armed)}"}
+        instrument = request.get("instrument", True) is not False  # False: the benchmark's baseline
+        if instrument:
+            begin = f"__shapelens_probe__.begin({str(request.get('path', ''))!r}, {first_line}, {code!r})"
+            armed = self.silent(begin, {})
+            if armed is None or armed.get("status") != "ok":
+                return {"ok": False, "error": f"cannot arm the probe: {_reply_error(armed)}"}
         self.set_state("busy")
         started = time.monotonic()
         msg_id = self.kc.execute(code, silent=False, store_history=True, allow_stdin=False, stop_on_error=False)
@@ -213,7 +215,7 @@ class Host:
             self.set_state("dead" if outcome["status"] == "dead" else "idle")
             return {"ok": True, "status": outcome["status"], "output_truncated": outcome["truncated"],
                     "seconds": elapsed, "timed_out": outcome.get("timed_out", False)}
-        reply = self.silent("", {"result": "__shapelens_probe__.end()"})
+        reply = self.silent("", {"result": "__shapelens_probe__.end()"}) if instrument else None
         self.set_state("idle")
         result = _expression_json(reply, "result") if reply else None
         return {

@@ -21,7 +21,7 @@ from typing import Any
 
 PROBE_NAME = "__shapelens_probe__"
 MAX_VARIANTS = 5  # distinct descriptions kept per site
-DESCRIBE_HITS = 20  # after this many runs of one site only the hit count grows
+DESCRIBE_EVERY = 4  # the first runs of a site are described, later ones at powers of two only
 NONFINITE_LIMIT = 4_000_000  # elements scanned for NaN/Inf per array
 MAX_ITEMS = 8  # entries described per list/tuple/dict
 MAX_ERROR_VALUES = 8
@@ -240,7 +240,7 @@ def value(line: int, col: int, end_line: int, end_col: int, text: str, kind: str
     if site is None:
         site = _state.sites[key] = {"hits": 0, "values": []}
     site["hits"] += 1
-    if site["hits"] <= DESCRIBE_HITS:
+    if _sampled(site["hits"]):
         try:
             _add_variant(site, describe(val))
             if _is_keras_model(val):
@@ -248,6 +248,12 @@ def value(line: int, col: int, end_line: int, end_col: int, text: str, kind: str
         except Exception:
             pass
     return val
+
+
+def _sampled(hits: int) -> bool:
+    """Bounded cost in long loops: runs 1-4, then 8, 16, 32... (a NaN that appears late in
+    training is still caught at one of them)."""
+    return hits <= DESCRIBE_EVERY or hits & (hits - 1) == 0
 
 
 def _add_variant(site: dict[str, Any], desc: dict[str, Any] | None) -> None:
@@ -548,7 +554,7 @@ def _record_layer(layer: Any, out: Any, caller: Any) -> None:
     if entry is None:
         entry = _state.sites[key] = {"hits": 0, "values": [], "layer": getattr(layer, "name", "")}
     entry["hits"] += 1
-    if entry["hits"] <= DESCRIBE_HITS:
+    if _sampled(entry["hits"]):
         _add_variant(entry, describe(out))
     object.__setattr__(layer, "_shapelens_last_output", out)
 

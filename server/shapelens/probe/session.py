@@ -165,10 +165,11 @@ class ProbeSession:
     def start(self) -> dict[str, Any]:
         return self.request("start", wait=180, cwd=self.cwd)
 
-    def run(self, code: str, path: str, first_line: int, timeout: float) -> dict[str, Any]:
+    def run(self, code: str, path: str, first_line: int, timeout: float, instrument: bool = True) -> dict[str, Any]:
         # the host enforces ``timeout`` (interrupt, then restart); the margin covers a restart
         return self.request(
-            "run", wait=timeout + 180, code=code, path=path, first_line=first_line, timeout=timeout, cwd=self.cwd
+            "run", wait=timeout + 180, code=code, path=path, first_line=first_line, timeout=timeout,
+            cwd=self.cwd, instrument=instrument,
         )
 
     def interrupt(self) -> None:
