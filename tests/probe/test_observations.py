@@ -143,3 +143,20 @@ def test_syntax_probe_file_path_is_unchanged(tmp_path: Path, prober: Prober) -> 
     before = target.read_text()
     [outcome] = probe_file(prober, target)
     assert outcome.status == "ok" and target.read_text() == before
+
+
+def test_ragged_sparse_variables_and_keras_tensors(prober: Prober) -> None:
+    code = (
+        "import tensorflow as tf\n"
+        "import keras\n"
+        "rag = tf.ragged.constant([[1.0, 2.0], [3.0]])\n"
+        "sp = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]], values=[1.0, float('nan')], dense_shape=[3, 4])\n"
+        "var = tf.Variable(tf.zeros((2, 5)))\n"
+        "sym = keras.Input(shape=(7,), dtype='int32')\n"
+    )
+    outcome = probe_text(prober, code)
+    got = facts_by_name(outcome)
+    assert dims(got["rag"]) == [2, None] and got["rag"].dtype == "float32"
+    assert dims(got["sp"]) == [3, 4] and got["sp"].nonfinite == 1
+    assert dims(got["var"]) == [2, 5] and got["var"].nonfinite == 0
+    assert dims(got["sym"]) == [None, 7] and got["sym"].dtype == "int32" and "symbolic" in got["sym"].detail
