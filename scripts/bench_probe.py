@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from shapelens.probe.cells import Cell  # noqa: E402
-from shapelens.probe.runner import Prober  # noqa: E402
+from shapelens.probe.cells import Cell
+from shapelens.probe.runner import Prober
 
 SETUP = """
 import numpy as np

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from shapelens.probe.runner import Prober
@@ -59,3 +61,10 @@ def test_error_in_a_helper_function_points_at_the_helper_line(prober: Prober) ->
     [issue] = [i for i in outcome.issues if i.code == "runtime-error"]
     assert issue.span.line == 3 and "`a` is (4, 3) float64" in issue.message and "`b` is (5, 3) float64" in issue.message
     assert [r.span.line for r in issue.related] == [6]
+
+
+def test_missing_library_names_the_install_command(prober: Prober) -> None:
+    outcome = probe_text(prober, "import numpy as np\nimport not_installed_lib_xyz\n")
+    [issue] = outcome.issues
+    assert issue.span.line == 2 and "No module named 'not_installed_lib_xyz'" in issue.message
+    assert f"{sys.executable} -m pip install not_installed_lib_xyz" in issue.message

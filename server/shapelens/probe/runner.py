@@ -6,6 +6,7 @@ working directory keeps one kernel alive across probes (TensorFlow is imported o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +40,7 @@ class Prober:
             reply = self.session.run(code, path, first_line, timeout)
         except ProbeUnavailable as err:
             return ProbeOutcome("unavailable", message=str(err))
-        return outcome_of(reply, path, timeout)
+        return outcome_of(reply, path, timeout, self.python)
 
     def probe_all(self, path: str, cells: Sequence[Cell], timeout: float = DEFAULT_TIMEOUT) -> list[ProbeOutcome]:
         """Runs cells in order and stops at the first that fails, as Jupyter's "run all" does."""
@@ -67,7 +68,7 @@ class Prober:
         self.session.close()
 
 
-def outcome_of(reply: dict[str, Any], path: str, timeout: float) -> ProbeOutcome:
+def outcome_of(reply: dict[str, Any], path: str, timeout: float, python: str = "python") -> ProbeOutcome:
     if not reply.get("ok"):
         return ProbeOutcome("failed", message=str(reply.get("error", "the probe failed")))
     status = str(reply.get("status", "ok"))
@@ -94,6 +95,10 @@ def outcome_of(reply: dict[str, Any], path: str, timeout: float) -> ProbeOutcome
         status, message = "interrupted", "the probe was interrupted"
     elif isinstance(result.get("error"), dict):
         issue = error_issue(result["error"], path)
+        missing = _missing_module(result["error"])
+        if issue is not None and missing:
+            # TensorFlow (or another library) is not in the kernel's interpreter: say how to add it
+            issue.message += f" — install it in the probe's interpreter: {python} -m pip install {missing}"
         if issue is not None:
             issues.append(issue)
         else:
@@ -102,3 +107,10 @@ def outcome_of(reply: dict[str, Any], path: str, timeout: float) -> ProbeOutcome
         message = (message + "; " if message else "") + f"probe problem: {result['probe_error']}"
     issues.extend(nonfinite_issues(facts))
     return ProbeOutcome(status, facts, issues, message, seconds, truncated)
+
+
+def _missing_module(error: dict[str, Any]) -> str | None:
+    if error.get("type") not in ("ModuleNotFoundError", "ImportError"):
+        return None
+    found = re.search(r"No module named '([\w.]+)'", str(error.get("message", "")))
+    return found.group(1).split(".")[0] if found else None
