@@ -507,13 +507,16 @@ def _remove_hooks() -> None:
 
 
 def _position(frame: Any) -> tuple[int, int, int, int]:
-    code = frame.f_code
-    line = frame.f_lineno
+    return _code_position(frame.f_code, frame.f_lasti, frame.f_lineno)
+
+
+def _code_position(code: Any, lasti: int, line: int) -> tuple[int, int, int, int]:
+    """The source span of the instruction at ``lasti`` (Python 3.11+), else the whole line."""
     try:
         positions = _state.positions.get(code)
         if positions is None:
             positions = _state.positions[code] = list(code.co_positions())
-        start, end, col, end_col = positions[frame.f_lasti // 2]
+        start, end, col, end_col = positions[lasti // 2]
         if start is not None and col is not None:
             return start, col, end or start, end_col if end_col is not None else col
     except Exception:
@@ -620,7 +623,7 @@ def _error_report(exc: BaseException) -> dict[str, Any]:
         return out
     if deepest is None:
         return out
-    line, col, end_line, end_col = _tb_position(deepest)
+    line, col, end_line, end_col = _code_position(deepest.tb_frame.f_code, deepest.tb_lasti, deepest.tb_lineno)
     out.update({"line": line, "column": col, "end_line": end_line, "end_column": end_col})
     out["values"] = _values_on_line(deepest.tb_frame, line, col, end_line, end_col)
     return out
@@ -633,19 +636,6 @@ def _message(exc: BaseException) -> str:
         return exc.msg
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(exc)).strip() or type(exc).__name__
     return text if len(text) <= 3000 else text[:3000] + " ..."
-
-
-def _tb_position(tb: Any) -> tuple[int, int, int, int]:
-    code = tb.tb_frame.f_code
-    try:
-        start, end, col, end_col = list(code.co_positions())[tb.tb_lasti // 2]
-        if start is not None and col is not None:
-            return start, col, end or start, end_col if end_col is not None else col
-    except Exception:
-        pass
-    text = _source_line(tb.tb_lineno)
-    indent = len(text) - len(text.lstrip())
-    return tb.tb_lineno, indent, tb.tb_lineno, len(text.rstrip())
 
 
 def _values_on_line(frame: Any, line: int, col: int, end_line: int, end_col: int) -> list[dict[str, Any]]:
