@@ -255,6 +255,28 @@ test('shapelens in real VS Code: diagnostics, hover, inlay hints, model graph', 
       }
     });
 
+    // 8b. the shape probe from the command palette: the file runs in a kernel (the same
+    //     interpreter, with TF and ipykernel), runtime hints replace static ones, the error that
+    //     stopped the run is in the Problems panel, and the kernel's state is in the status bar
+    await page.locator('.tabs-container .tab', { hasText: MAIN_FILE }).click();
+    await runCommand(page, 'shapelens: Probe Shapes: Whole File');
+    const observed = await waitForLine(page, "(t) => t.includes('subset') && t.includes('(16, 5) float32 ⚡run')", SLOW_MS);
+    stamp(`runtime hint: ${observed.replace(/\s+/g, ' ')}`);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /kernel idle/.test(e.textContent || '')),
+      null,
+      { timeout: SLOW_MS },
+    );
+    // the Problems panel is still open from step 3 (its status bar item toggles it)
+    if (!(await page.locator('.markers-panel').isVisible())) await page.locator('#status\\.problems').click();
+    const runtimeRow = page.locator('.markers-panel .monaco-list-row[aria-level="2"]', { hasText: 'at runtime' }).first();
+    await runtimeRow.waitFor({ timeout: SLOW_MS });
+    const runtimeText = clean(await runtimeRow.innerText()).replace(/\s+/g, ' ');
+    assert.match(runtimeText, /expected axis -1 of input shape to have value 10/);
+    assert.match(runtimeText, /`subset` is \(16, 5\) float32/);
+    stamp(`runtime error: ${runtimeText}`);
+    await shot('05b-probe.png');
+
     // 9. restart the server from the command palette; it comes back and answers again
     await page.locator('.tabs-container .tab', { hasText: MAIN_FILE }).click();
     await runCommand(page, 'shapelens: Restart Language Server');
