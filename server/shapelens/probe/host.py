@@ -187,6 +187,18 @@ class Host:
         self.drop_kernel()
         self.set_state("none")
 
+    def kill_kernel_now(self) -> None:
+        """SIGKILL to the kernel's process group (its own session, as jupyter_client starts it)."""
+        provisioner = getattr(self.km, "provisioner", None) if self.km is not None else None
+        pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+        try:
+            if pgid:
+                os.killpg(pgid, signal.SIGKILL)
+            elif pid:
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
     # -- one probe ---------------------------------------------------------------------------
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -330,7 +342,9 @@ def main() -> int:
     _die_with_parent()
 
     def stop(signum: int, frame: Any) -> None:
-        host.shutdown()
+        # No jupyter_client calls here: the main thread may be inside one (closing after its
+        # stdin ended) and re-entering it can deadlock, leaving the kernel behind.
+        host.kill_kernel_now()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
