@@ -90,8 +90,37 @@ async def test_hover_on_dataset_shows_element_spec(client: ShapelensClient, doc:
 
 
 async def test_hover_on_model(client: ShapelensClient, doc: str):
+    # like model.summary(), without running anything: 20*64+64 and 64*1+1 parameters
     text = markdown(await client.hover_at(doc, 10, 2))
-    assert text == "`model`: Keras sequential model"
+    assert text.splitlines() == [
+        "`model`: Keras sequential model",
+        "",
+        "| layer | output | params |",
+        "|---|---|---:|",
+        "| Dense | `(None, 64) float32` | 1,344 |",
+        "| Dense | `(None, 1) float32` | 65 |",
+        "",
+        "**1,409 parameters** (1,409 trainable, 0 non-trainable)",
+    ]
+
+
+async def test_model_hover_with_a_custom_layer_gives_a_lower_bound(client: ShapelensClient):
+    uri = uri_for("custom_model_table.py")
+    text = (
+        "import keras\n"
+        "class Scale(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x * 2.0\n"
+        "inp = keras.Input((8,))\n"
+        "out = keras.layers.Dense(4)(Scale()(keras.layers.Dense(8)(inp)))\n"
+        "net = keras.Model(inp, out)\n"
+    )
+    mark = client.open(uri, text)
+    await client.wait_for_published(uri, version=1, after=mark)
+    shown = markdown(await client.hover_at(uri, 6, 1))
+    assert "| Scale | `(None, 8) float32` | ? |" in shown
+    assert "**at least 108 parameters**, plus those of Scale" in shown
+    client.close(uri)
 
 
 async def test_hover_on_a_name_use_shows_the_reaching_assignment(client: ShapelensClient, doc: str):

@@ -65,7 +65,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO / "tests" / "corpus"
 CACHE_DIR = Path(os.environ.get("SHAPELENS_ORACLE_CACHE") or REPO / ".oracle-cache") / "corpus"
 # Bump when the recording logic (the worker part of this file) changes.
-RECORDER_VERSION = "4"
+RECORDER_VERSION = "5"
 
 Dims = tuple[Any, ...] | None  # None = unknown rank; a dim is int | None (| str on the engine side)
 
@@ -426,8 +426,27 @@ def run_script_real(rec: _Recorder, path: Path) -> dict[str, Any]:
     except Exception as err:
         result["globals"] = {}
         rec.hook_errors.append(f"globals: {err!r}")
+    try:
+        result["models"] = _observe_models(ns)
+    except Exception as err:
+        result["models"] = {}
+        rec.hook_errors.append(f"models: {err!r}")
     result["hook_errors"] = rec.hook_errors[:20]
     return result
+
+
+def _observe_models(ns: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Parameter counts of every built module-level Keras model."""
+    import keras
+    import numpy as np
+
+    out: dict[str, dict[str, int]] = {}
+    for name, v in ns.items():
+        if name.startswith("__") or not isinstance(v, keras.Model) or not v.built:
+            continue
+        trainable = sum(int(np.prod(w.shape)) for w in v.trainable_weights)
+        out[name] = {"params": int(v.count_params()), "trainable": trainable}
+    return out
 
 
 def _worker_main(paths: Sequence[str]) -> int:
@@ -543,6 +562,8 @@ class EngineView:
     errors: list[str]
     warnings: int
     crashed: str | None = None
+    # (total, trainable) parameter counts of module-level models, None where not known
+    models: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
 
 def _engine_dims(shape: Any) -> Dims:
@@ -605,20 +626,29 @@ def run_engine(path: Path) -> EngineView:
         return EngineView({}, {}, [f"engine crashed: {type(err).__name__}: {err}"], 0, repr(err))
     layers: dict[int, Obs] = {}
     assigns: dict[tuple[int, int, str], Obs] = {}
+    model_facts: dict[tuple[int, int, str], tuple[int, int] | None] = {}
     for f in sorted(analysis.facts, key=lambda f: f.span):
+        if f.kind == "model":
+            t = f.table
+            known = t is not None and t.total is not None and t.trainable is not None
+            model_facts[(f.span.line, f.span.column, f.name)] = (t.total, t.trainable) if known else None  # type: ignore[union-attr]
+            continue
         obs = Obs(_engine_dims(f.shape), f.dtype, 1, (f.name,))
         if f.kind == "layer":
             layers[f.span.line] = join_obs(layers.get(f.span.line), obs)
         elif f.kind == "assign":
             assigns[(f.span.line, f.span.column, f.name)] = obs
     glob: dict[str, Obs] = {}
+    models: dict[str, tuple[int, int] | None] = {}
     for name, (line, col) in last_module_bindings(path).items():
         found = assigns.get((line, col, name))
         if found is not None:
             glob[name] = found
+        if (line, col, name) in model_facts:
+            models[name] = model_facts[(line, col, name)]
     errors = [f"{i.span.line}: [{i.code}] {i.message}" for i in analysis.issues if i.severity == "error"]
     warnings = sum(1 for i in analysis.issues if i.severity == "warning")
-    return EngineView(layers, glob, errors, warnings)
+    return EngineView(layers, glob, errors, warnings, models=models)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -663,6 +693,8 @@ class ScriptReport:
     globals: list[tuple[str, Obs, Obs | None, str]] = field(default_factory=list)
     seconds: float = 0.0
     hook_errors: list[str] = field(default_factory=list)
+    # per module-level model: (name, real (total, trainable), engine's or None)
+    models: list[tuple[str, tuple[int, int], tuple[int, int] | None]] = field(default_factory=list)
 
     def count(self, v: str) -> int:
         if v == "covered":
@@ -705,6 +737,8 @@ def compare_script(path: Path, real: dict[str, Any]) -> ScriptReport:
         robs = Obs.from_json(gj)
         eobs = eng.globals.get(name)
         rep.globals.append((name, robs, eobs, verdict(eobs, robs)))
+    for name, counts in sorted(real.get("models", {}).items()):
+        rep.models.append((name, (counts["params"], counts["trainable"]), eng.models.get(name)))
     return rep
 
 
@@ -813,7 +847,33 @@ def format_summary(reports: Sequence[ScriptReport]) -> str:
         f"dtype mismatches: {t.dtype_mismatches}\n"
         f"engine error diagnostics (false alarms): {t.engine_errors}\n"
         f"module-level arrays/tensors: {t.globals_observed} observed, {t.globals_exact} exact "
-        f"({gpct:.1f}%), {t.globals_wrong} wrong"
+        f"({gpct:.1f}%), {t.globals_wrong} wrong\n"
+        + format_model_counts(reports)
+    )
+
+
+def model_count_verdicts(reports: Sequence[ScriptReport]) -> dict[str, list[str]]:
+    """Module-level models by verdict on their parameter counts: exact, wrong, unknown."""
+    out: dict[str, list[str]] = {"exact": [], "wrong": [], "unknown": []}
+    for r in reports:
+        for name, real, engine in r.models:
+            where = f"{r.name}:{name}"
+            if engine is None:
+                out["unknown"].append(where)
+            elif engine == real:
+                out["exact"].append(where)
+            else:
+                out["wrong"].append(f"{where} engine {engine} vs TF {real} (total, trainable)")
+    return out
+
+
+def format_model_counts(reports: Sequence[ScriptReport]) -> str:
+    v = model_count_verdicts(reports)
+    n = sum(len(x) for x in v.values())
+    pct = 100.0 * len(v["exact"]) / n if n else 100.0
+    return (
+        f"model parameter counts: {n} built models, {len(v['exact'])} exact ({pct:.1f}%), "
+        f"{len(v['wrong'])} wrong, {len(v['unknown'])} unknown"
     )
 
 

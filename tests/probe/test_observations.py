@@ -27,8 +27,14 @@ def test_every_tensor_line_of_the_cnn_example(prober: Prober) -> None:
     assert dims(got[(27, "probs")]) == [8, 10] and got[(27, "probs")].device.startswith("CPU")
     assert dims(got[(28, "best")]) == [8]
     model = got[(21, "model")]
-    assert model.kind == "model" and "| dense | Dense | `(None, 10) float32` | 1,290 |" in model.summary
-    assert "parameters" in model.summary
+    assert model.kind == "model" and model.table is not None
+    table = model.table.to_markdown()
+    assert "| dense (Dense) | `(None, 10) float32` | 1,290 |" in table
+    # the static table (no code run) says what the live model says
+    static = next(f for f in analyze_file(ROOT / "examples" / "cnn.py").facts if f.kind == "model" and f.span.line == 21)
+    assert static.table is not None
+    assert (static.table.total, static.table.trainable) == (model.table.total, model.table.trainable) == (94_922, 94_730)
+    assert [(r.class_name, r.params) for r in static.table.rows] == [(r.class_name, r.params) for r in model.table.rows]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from . import ops as _ops  # noqa: F401
 from . import pylib_rules as _pylib  # noqa: F401
 from .facts import Issue, ShapeFact, Span
 from .interpreter import Interpreter
+from .model_summary import summarize
 from .source import UnreadableSource, decode, parse
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -66,6 +67,8 @@ def _analyze(text: str, path: str) -> Analysis:
         )
     finally:
         sys.setrecursionlimit(old_limit)
+    for key, model in interp.models_at.items():
+        interp.facts[key].table = summarize(model, trainable_known=not interp.trainable_unknown)
     facts = sorted(interp.facts.values(), key=lambda f: (f.span, f.kind))
     issues = sorted([*parsed.issues, *interp.issues.values()], key=lambda i: i.span)
     return Analysis(path, facts, apply_ignore_comments(issues, text), text)

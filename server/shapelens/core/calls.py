@@ -170,6 +170,7 @@ def apply_layer(
         out = _finish(result, kind, site, label)
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
+        layer.built_call = (list(args), dict(kwargs))
     if replay:
         if record_at is not None:
             main = tensors_in(out)

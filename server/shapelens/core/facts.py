@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .model_table import ModelTable
 from .shapes import Dim, DType, Shape
 
 Severity = Literal["error", "warning", "information", "hint"]
@@ -61,7 +62,7 @@ class ShapeFact:
     # what only the probe sees: the device a tensor lives on and its NaN/Inf count
     device: str = ""
     nonfinite: int | None = None
-    summary: str = ""  # a model's layer table (markdown), when known
+    table: ModelTable | None = None  # a model's layers, output shapes and parameter counts
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = self.span.to_json()

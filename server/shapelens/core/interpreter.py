@@ -149,6 +149,10 @@ class Interpreter:
 
     def __init__(self, source_lines: list[str] | None = None, path: str | None = None) -> None:
         self.facts: dict[tuple[Span, str], ShapeFact] = {}
+        # the model last seen at each model fact: its layer table is made once the module ran
+        # (a Sequential may only be built by a later fit/predict)
+        self.models_at: dict[tuple[Span, str], ModelVal] = {}
+        self.trainable_unknown = False  # `.trainable` set on something unidentified
         self.issues: dict[tuple[Span, str, str], Issue] = {}
         self.frames: list[_Frame] = []
         self.call_spans: list[Span] = []
@@ -234,6 +238,8 @@ class Interpreter:
         else:
             return
         key = (span, fact.kind)
+        if isinstance(value, ModelVal):
+            self.models_at[key] = value
         old = self.facts.get(key)
         if old is not None:
             if old.kind in ("assign", "layer", "expr"):
@@ -350,6 +356,8 @@ class Interpreter:
                 obj.attrs[target.attr] = value
             elif isinstance(obj, ClassVal):
                 obj.namespace[target.attr] = value
+            if target.attr == "trainable":
+                self._set_trainable(obj, value)
             self.record(target, _target_name(target), value)
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value, env)
@@ -658,7 +666,10 @@ class Interpreter:
         if handler is None:
             return UNKNOWN
         try:
-            return handler(self, node, env)
+            value = handler(self, node, env)
+            if isinstance(value, Tensor) and value.shape.dims is not None and type(node) in _HOVERABLE:
+                self._record_subexpression(node, value)
+            return value
         except (_Terminated, RecursionError):
             raise
         except ShapeError as err:
@@ -666,6 +677,27 @@ class Interpreter:
             return UNKNOWN
         except Unknowable:
             return UNKNOWN
+
+    def _set_trainable(self, obj: Value, value: Value) -> None:
+        """``layer.trainable = False`` moves its weights to non-trainable in the model tables;
+        on something the engine cannot identify, no table can say what is trainable."""
+        if self.uncertain_depth:
+            value = UNKNOWN
+        if isinstance(obj, LayerVal):
+            obj.kwargs["trainable"] = value
+        elif isinstance(obj, ModelVal):
+            obj.trainable = value
+        elif not isinstance(obj, (Instance, ClassVal)):
+            self.trainable_unknown = True
+
+    def _record_subexpression(self, node: ast.expr, value: Tensor) -> None:
+        """Calls, operators, subscripts and attributes inside a statement get their own fact,
+        so hovering ``tf.matmul(x, w)`` in ``tf.matmul(x, w) + b`` shows that part's shape.
+        A layer call already has its (layer) fact at the same place."""
+        span = Span.of(node)
+        if (span, "layer") in self.facts or self.current_file != self.main_file:
+            return
+        self.record_span(span, _expression_name(node), value, "expr")
 
     def _eval_constant(self, node: ast.Constant, env: Env) -> Value:
         return Const(node.value)
@@ -1319,6 +1351,30 @@ def _join_scopes(states: list[dict[str, Value]], keep_new: bool = True) -> dict[
                 v = join(v, other)
         out[name] = v
     return out
+
+
+_HOVERABLE = (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp)
+_OPERATORS = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+    ast.LShift: "<<", ast.RShift: ">>", ast.USub: "-", ast.UAdd: "+", ast.Invert: "~", ast.Not: "not ",
+}
+
+
+def _expression_name(node: ast.expr) -> str:
+    """A short name for a sub-expression (its full text can be long)."""
+    if isinstance(node, ast.Call):
+        return f"{_short(node.func)}(…)"
+    if isinstance(node, ast.BinOp):
+        return f"… {_OPERATORS.get(type(node.op), '?')} …"
+    if isinstance(node, ast.UnaryOp):
+        return f"{_OPERATORS.get(type(node.op), '?')}…"
+    return _short(node)
+
+
+def _short(node: ast.AST) -> str:
+    name = _target_name(node)
+    return name if len(name) <= 60 else name[:59] + "…"
 
 
 def _target_name(node: ast.AST) -> str:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 @function("keras.Sequential")
 def sequential(call: Call) -> Value:
-    model = ModelVal("sequential", origin=call.span)
+    model = ModelVal("sequential", origin=call.span, created_depth=call.interp.uncertain_depth)
     name = call.arg(1, "name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
@@ -153,8 +153,17 @@ def _model_add(call: Call) -> Value:
     model = call.receiver
     item = call.arg(0, "layer")
     if isinstance(model, ModelVal) and item is not None:
+        if call.interp.uncertain_depth > model.created_depth:
+            model.layers_uncertain = True  # in a loop of unknown length or one branch of an if
         _add(call.interp, model, item)
     return Const(None)
+
+
+@method("model", "pop")
+def _model_pop(call: Call) -> Value:
+    if isinstance(call.receiver, ModelVal):
+        call.receiver.layers_uncertain = True
+    return UNKNOWN
 
 
 @method("model", "build")

@@ -156,6 +156,7 @@ class LayerVal(Value):
     kwargs: dict[str, Value]
     origin: Span | None = None
     built_input: Any = None  # input structure (shapes) of the first call
+    built_call: tuple[list[Value], dict[str, Value]] | None = None  # arguments of the first call
     outputs: Any = None  # last output value, for ``layer.output``
     config_cache: dict[str, Any] = field(default_factory=dict)
     file: str | None = None  # the source file of ``origin``
@@ -187,6 +188,9 @@ class ModelVal(Value):
     built_input: Value | None = None
     escaped: bool = False  # passed to code the engine cannot see (it may compile/change it)
     loss_span: Span | None = None  # the loss argument of compile(), for quick fixes
+    trainable: Value | None = None  # ``model.trainable = ...`` when assigned
+    created_depth: int = 0  # the interpreter's uncertainty depth where the model was made
+    layers_uncertain: bool = False  # layers added or removed where the engine cannot tell how often
 
     def describe(self) -> str:
         return f"{self.kind} model"

@@ -224,7 +224,9 @@ def fact_markdown(f: ShapeFact, assigned_at: str | None = None) -> str:
         body = [f"element spec: `{f.detail}`" if f.detail else "element spec unknown"]
     elif f.kind == "model":
         head = f"`{f.name}`: Keras {f.detail} model" if f.detail else f"`{f.name}`: Keras model"
-        body = []
+        if f.origin == "runtime":
+            head += " — runtime (probe)"
+        body = [f.table.to_markdown()] if f.table is not None else []
     elif f.kind == "layer":
         head = f"`{f.name}` → {_shape_dtype(f)} — {origin}"
         body = []
@@ -305,7 +307,7 @@ def layer_label(f: ShapeFact) -> str | None:
     return _truncate(f"→ {_shape_text(f)}{dtype}{_runtime_mark(f)}")
 
 
-def _tooltip(f: ShapeFact) -> lsp.MarkupContent:
+def hint_tooltip(f: ShapeFact) -> lsp.MarkupContent:
     return lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=fact_markdown(f))
 
 
@@ -340,6 +342,26 @@ def _with_runtime(static: Sequence[ShapeFact], runtime: Sequence[ShapeFact]) -> 
     return merged
 
 
+def hint_data(uri: str, f: ShapeFact) -> dict[str, object]:
+    """What inlayHint/resolve needs to find the hint's fact again."""
+    span = [f.span.line, f.span.column, f.span.end_line, f.span.end_column]
+    return {"uri": uri, "span": span, "kind": f.kind, "name": f.name, "origin": f.origin}
+
+
+def fact_for_hint(data: object, facts: Iterable[ShapeFact]) -> ShapeFact | None:
+    """The fact a resolved hint was made from, if the document still has it."""
+    if not isinstance(data, dict) or not isinstance(data.get("span"), list) or len(data["span"]) != 4:
+        return None
+    try:
+        span = Span(*(int(v) for v in data["span"]))
+    except (TypeError, ValueError):
+        return None
+    for f in facts:
+        if f.span == span and f.kind == data.get("kind") and f.name == data.get("name") and f.origin == data.get("origin"):
+            return f
+    return None
+
+
 def to_inlay_hints(
     facts: Sequence[ShapeFact],
     locator: Locator,
@@ -347,8 +369,18 @@ def to_inlay_hints(
     rng: lsp.Range,
     settings: Settings,
     runtime: Sequence[ShapeFact] = (),
+    defer_tooltips: bool = False,
 ) -> list[lsp.InlayHint]:
+    """Hints in ``rng``; with ``defer_tooltips`` the tooltip is left to inlayHint/resolve
+    (the client asks only for the hint under the mouse) and ``data`` says which fact it is."""
     hints: list[lsp.InlayHint] = []
+
+    def tooltip(f: ShapeFact) -> lsp.MarkupContent | None:
+        return None if defer_tooltips else hint_tooltip(f)
+
+    def data(f: ShapeFact) -> dict[str, object] | None:
+        return hint_data(uri, f) if defer_tooltips else None
+
     facts = _with_runtime(facts, runtime if settings.inlay_runtime else ())
     if not (settings.inlay_assignments or settings.inlay_layers):
         return hints
@@ -373,9 +405,10 @@ def to_inlay_hints(
                     position=where[1].start,
                     label=label,
                     kind=lsp.InlayHintKind.Type,
-                    tooltip=_tooltip(f),
+                    tooltip=tooltip(f),
                     padding_left=False,
                     padding_right=True,
+                    data=data(f),
                 )
             )
         elif f.kind == "layer" and settings.inlay_layers and f.span.end_line not in assigned_lines:
@@ -393,8 +426,9 @@ def to_inlay_hints(
                     position=where[1].start,
                     label=label,
                     kind=lsp.InlayHintKind.Type,
-                    tooltip=_tooltip(f),
+                    tooltip=tooltip(f),
                     padding_left=True,
+                    data=data(f),
                 )
             )
     hints.sort(key=lambda h: (h.position.line, h.position.character))

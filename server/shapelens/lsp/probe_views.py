@@ -47,8 +47,6 @@ def runtime_markdown(f: ShapeFact, static: ShapeFact | None) -> str:
         notes.append("shapes seen: " + ", ".join(f"`{format_shape(v)}`" for v in f.variants))
     if notes:
         parts.append("observed at runtime " + "; ".join(notes))
-    if f.summary:
-        parts.append(f.summary)
     if static is not None and static.shape.dims is not None:
         parts.append(f"static analysis: `{format_shape(static.shape)}` {static.dtype or ''}".rstrip())
     return "\n\n".join(parts)

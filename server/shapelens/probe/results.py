@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.facts import Issue, Related, ShapeFact, Span
+from ..core.model_table import ModelTable, TableRow
 from ..core.shapes import Dim, Shape, format_shape, join_shape
 
 RUNTIME_ERROR = "runtime-error"
@@ -100,7 +101,7 @@ def _fact(obs: dict[str, Any]) -> ShapeFact | None:
         return ShapeFact(
             span, name, Shape(None), None, "model", "runtime",
             detail=str(summary.get("class", "")) if isinstance(summary, dict) else "",
-            summary=model_table(summary) if isinstance(summary, dict) else "",
+            table=model_table(summary) if isinstance(summary, dict) else None,
         )
     if not _tensor_like(first):
         return ShapeFact(span, name, Shape(None), None, kind, "runtime", detail=" | ".join(describe_value(v) for v in values))  # type: ignore[arg-type]
@@ -128,23 +129,25 @@ def _fact(obs: dict[str, Any]) -> ShapeFact | None:
     )
 
 
-def model_table(summary: dict[str, Any]) -> str:
-    """A model's layers as a markdown table, like ``model.summary()``."""
-    rows = ["| layer | type | output | params |", "|---|---|---|---:|"]
+def model_table(summary: dict[str, Any]) -> ModelTable:
+    """The live model's layer table, as ``model.summary()`` would print it."""
+    rows = []
     for layer in summary.get("layers", []):
-        output = describe_value(layer.get("output")) if layer.get("output") else "?"
         params = layer.get("params")
         rows.append(
-            f"| {layer.get('name', '')} | {layer.get('class', '')} | `{output}` | "
-            f"{params:,} |" if isinstance(params, int) else
-            f"| {layer.get('name', '')} | {layer.get('class', '')} | `{output}` | ? |"
+            TableRow(
+                str(layer.get("class", "")),
+                describe_value(layer.get("output")) if layer.get("output") else "?",
+                params if isinstance(params, int) else None,
+                str(layer.get("name", "")),
+            )
         )
-    total = summary.get("params")
-    if isinstance(total, int):
-        trainable = summary.get("trainable")
-        extra = f" ({trainable:,} trainable)" if isinstance(trainable, int) else ""
-        rows.append(f"\n**{total:,} parameters**{extra}")
-    return "\n".join(rows)
+    total, trainable = summary.get("params"), summary.get("trainable")
+    return ModelTable(
+        tuple(rows),
+        total if isinstance(total, int) else None,
+        trainable if isinstance(trainable, int) else None,
+    )
 
 
 # ----------------------------------------------------------------------------------------------

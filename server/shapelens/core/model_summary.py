@@ -1,0 +1,169 @@
+"""The static ``model.summary()``: a model's layers in order with their output shapes and
+parameter counts, without running anything.
+
+A Sequential lists its layers; a functional model lists its Input tensors and then every layer
+its outputs depend on, found by walking the recorded call history back from the outputs (a
+layer reused at several places is listed and counted once, as in Keras). A nested model counts
+as one row with its own total. Counts that cannot be known (custom layers, unread config) are
+left unknown and the total becomes a lower bound. No table at all where the layer list itself is
+uncertain: layers added in a loop of unknown length or in one branch of an ``if``, ``pop()``,
+outputs the engine cannot follow back.
+
+``trainable = False`` on a layer or a model moves its weights to the non-trainable count; set on
+something the engine cannot identify, the trainable split is unknown (the total is not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .model_table import ModelTable, TableRow
+from .models import model_layers
+from .params import Weights, frozen, layer_weights
+from .values import (
+    Const,
+    DictVal,
+    Instance,
+    LayerVal,
+    ModelVal,
+    Seq,
+    Tensor,
+    Value,
+    describe_structure,
+    tensors_in,
+)
+
+_MAX_ROWS = 500
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Count:
+    total: int | None
+    trainable: int | None
+
+
+def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> ModelTable | None:
+    """The layer table of a model whose layers are known, else None."""
+    if model.kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
+        return None
+    rows: list[TableRow] = []
+    counts: list[_Count] = []
+    outputs: dict[int, Tensor] = {}
+    if model.kind == "functional":
+        if model.inputs is None or not _only_tensors(model.inputs) or not _only_tensors(model.outputs):
+            return None
+        complete, outputs = _walk_graph(model)
+        if not complete:
+            return None
+        for t in tensors_in(model.inputs):
+            rows.append(TableRow("InputLayer", describe_structure(t), 0, t.name or "", 0))
+            counts.append(_Count(0, 0))
+    model_frozen = frozen(model.trainable)
+    for layer in model_layers(model)[:_MAX_ROWS]:
+        count = _count(layer, trainable_known, depth)
+        if model_frozen is None or not trainable_known:
+            count = _Count(count.total, None)
+        elif model_frozen:
+            count = _Count(count.total, 0 if count.total is not None else None)
+        counts.append(count)
+        rows.append(
+            TableRow(_class_name(layer), _output_of(layer, outputs.get(id(layer))), count.total,
+                     _name_of(layer), count.trainable)
+        )
+    if not rows:
+        return None
+    total = _sum(c.total for c in counts)
+    trainable = _sum(c.trainable for c in counts) if total is not None else None
+    return ModelTable(tuple(rows), total, trainable)
+
+
+def _sum(values: Iterable[int | None]) -> int | None:
+    out = 0
+    for v in values:
+        if v is None:
+            return None
+        out += v
+    return out
+
+
+def _only_tensors(v: Value | None) -> bool:
+    """A structure of tensors only (an unknown element may hide anything)."""
+    if isinstance(v, Tensor):
+        return True
+    if isinstance(v, Seq):
+        return v.items is not None and bool(v.items) and all(_only_tensors(i) for i in v.items)
+    if isinstance(v, DictVal):
+        return bool(v.items) and all(_only_tensors(i) for i in v.items.values())
+    return False
+
+
+def _walk_graph(model: ModelVal) -> tuple[bool, dict[int, Tensor]]:
+    """The output each layer of a functional model gave, and whether every tensor on the way
+    back from the outputs either came from a layer call or is one of the model's inputs (an
+    untracked step would hide the layers before it)."""
+    inputs = {id(t) for t in tensors_in(model.inputs)} if model.inputs is not None else set()
+    outputs: dict[int, Tensor] = {}
+    seen: set[int] = set()
+    stack = list(tensors_in(model.outputs)) if model.outputs is not None else []
+    complete = True
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in inputs:
+            continue
+        seen.add(id(t))
+        if t.history is None:
+            complete = False
+            continue
+        callee, args, kwargs, pos, _site = t.history
+        if pos == 0:
+            outputs.setdefault(id(callee), t)
+        for a in (*args, *kwargs.values()):
+            stack.extend(tensors_in(a))
+    return complete, outputs
+
+
+def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
+    if isinstance(layer, ModelVal):
+        table = summarize(layer, trainable_known, depth + 1)
+        if table is None:
+            return _Count(None, None)
+        return _Count(table.total, table.trainable)
+    weights: Weights | None = layer_weights(layer)
+    if weights is None:
+        return _Count(None, None)
+    state = frozen(layer.kwargs.get("trainable")) if isinstance(layer, LayerVal) else False
+    if state is None or not trainable_known:
+        return _Count(weights.total, None)
+    return _Count(weights.total, 0 if state else weights.trainable)
+
+
+def _class_name(layer: Value) -> str:
+    if isinstance(layer, LayerVal):
+        return layer.spec.name
+    if isinstance(layer, ModelVal):
+        return {"sequential": "Sequential", "functional": "Functional"}.get(layer.kind, "Model")
+    if isinstance(layer, Instance):
+        return layer.cls.name
+    return "?"
+
+
+def _name_of(layer: Value) -> str:
+    if isinstance(layer, LayerVal):
+        name = layer.kwargs.get("name")
+        return name.value if isinstance(name, Const) and isinstance(name.value, str) else ""
+    if isinstance(layer, ModelVal):
+        return layer.name or ""
+    return ""
+
+
+def _output_of(layer: Value, seen: Tensor | None) -> str:
+    out: Value | None = seen
+    if out is None and isinstance(layer, (LayerVal, ModelVal)):
+        out = layer.outputs
+    if out is None:
+        return "?"
+    if isinstance(out, Tensor) and out.shape.dims is None:
+        return "?"
+    return describe_structure(out)

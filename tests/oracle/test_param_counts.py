@@ -1,0 +1,246 @@
+"""Differential tests for the static parameter counts (core/params.py, core/model_summary.py)
+against real Keras: every layer is built on a ``keras.Input`` inside a functional model, and the
+engine's model table must give exactly the ``count_params()`` and trainable count Keras does."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import numpy as np
+import pytest
+
+from oracle.harness import PREAMBLE
+from shapelens.core.analysis import analyze_source
+from shapelens.core.model_table import ModelTable
+
+pytestmark = pytest.mark.tf
+
+# (layer expression, input shapes without batch, how the layer is called)
+#   "one": layer(a)   "list": layer([a, b, ...])   "args": layer(a, b, ...)
+CASES: list[tuple[str, list[tuple[int, ...]], str]] = [
+    ("layers.Dense(7)", [(5,)], "one"),
+    ("layers.Dense(3, use_bias=False)", [(4, 6)], "one"),
+    ("layers.Dense(units=2, trainable=False)", [(9,)], "one"),
+    ("layers.EinsumDense('ab,bc->ac', output_shape=4, bias_axes='c')", [(6,)], "one"),
+    ("layers.EinsumDense('abc,cd->abd', output_shape=(None, 8))", [(5, 3)], "one"),
+    ("layers.EinsumDense('abc,cde->abde', output_shape=(None, 2, 4), bias_axes='de')", [(5, 3)], "one"),
+    ("layers.Embedding(100, 16)", [(12,)], "one"),
+    ("layers.Embedding(input_dim=50, output_dim=4, mask_zero=True)", [(3,)], "one"),
+    ("layers.Conv1D(8, 3)", [(20, 4)], "one"),
+    ("layers.Conv2D(16, (3, 5), use_bias=False)", [(12, 12, 3)], "one"),
+    ("layers.Conv2D(6, 3, groups=3)", [(8, 8, 9)], "one"),
+    ("layers.Conv2D(4, 1, data_format='channels_first')", [(5, 8, 8)], "one"),
+    ("layers.Conv3D(2, 2)", [(4, 4, 4, 3)], "one"),
+    ("layers.Conv1DTranspose(5, 4)", [(10, 3)], "one"),
+    ("layers.Conv2DTranspose(8, 3, strides=2)", [(6, 6, 4)], "one"),
+    ("layers.Conv3DTranspose(2, (1, 2, 3))", [(3, 3, 3, 5)], "one"),
+    ("layers.DepthwiseConv1D(3, depth_multiplier=2)", [(10, 4)], "one"),
+    ("layers.DepthwiseConv2D(3)", [(8, 8, 6)], "one"),
+    ("layers.SeparableConv1D(7, 5)", [(12, 3)], "one"),
+    ("layers.SeparableConv2D(4, 3, depth_multiplier=3, use_bias=False)", [(9, 9, 2)], "one"),
+    ("layers.BatchNormalization()", [(10,)], "one"),
+    ("layers.BatchNormalization(axis=1, scale=False)", [(6, 4, 4)], "one"),
+    ("layers.LayerNormalization()", [(7, 5)], "one"),
+    ("layers.LayerNormalization(axis=[1, 2], center=False)", [(3, 5)], "one"),
+    ("layers.GroupNormalization(groups=2)", [(8, 8, 6)], "one"),
+    ("layers.RMSNormalization()", [(4, 6)], "one"),
+    ("layers.UnitNormalization()", [(4,)], "one"),
+    ("layers.Normalization()", [(5,)], "one"),
+    ("layers.Normalization(axis=None)", [(5,)], "one"),
+    ("layers.Normalization(mean=2.0, variance=3.0)", [(5,)], "one"),
+    ("layers.PReLU()", [(3, 5)], "one"),
+    ("layers.PReLU(shared_axes=[1, 2])", [(4, 4, 3)], "one"),
+    ("layers.SimpleRNN(6)", [(5, 3)], "one"),
+    ("layers.LSTM(8, return_sequences=True)", [(7, 4)], "one"),
+    ("layers.LSTM(3, use_bias=False)", [(7, 4)], "one"),
+    ("layers.GRU(5)", [(6, 2)], "one"),
+    ("layers.GRU(5, reset_after=False)", [(6, 2)], "one"),
+    ("layers.RNN(layers.LSTMCell(4))", [(3, 5)], "one"),
+    ("layers.RNN([layers.GRUCell(4), layers.SimpleRNNCell(2)])", [(3, 5)], "one"),
+    ("layers.RNN(layers.StackedRNNCells([layers.LSTMCell(3), layers.LSTMCell(2)]))", [(3, 5)], "one"),
+    ("layers.Bidirectional(layers.LSTM(4))", [(3, 5)], "one"),
+    ("layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode='sum')", [(4, 2)], "one"),
+    ("layers.TimeDistributed(layers.Dense(4))", [(3, 5)], "one"),
+    ("layers.TimeDistributed(layers.Conv2D(2, 3))", [(3, 6, 6, 1)], "one"),
+    ("layers.ConvLSTM1D(3, 2)", [(4, 8, 2)], "one"),
+    ("layers.ConvLSTM2D(4, 3)", [(2, 8, 8, 3)], "one"),
+    ("layers.MultiHeadAttention(2, 3)", [(4, 6), (5, 7)], "args"),
+    ("layers.MultiHeadAttention(num_heads=4, key_dim=2, value_dim=5, output_shape=3)", [(4, 6), (5, 7)], "args"),
+    ("layers.MultiHeadAttention(2, 4, use_bias=False)", [(4, 6), (4, 6), (4, 8)], "args"),
+    ("layers.Attention()", [(3, 4), (3, 4)], "list"),
+    ("layers.Attention(use_scale=True, score_mode='concat')", [(3, 4), (5, 4)], "list"),
+    ("layers.AdditiveAttention()", [(3, 4), (5, 4)], "list"),
+    ("layers.AdditiveAttention(use_scale=False)", [(3, 4), (5, 4)], "list"),
+    # layers without weights
+    ("layers.Dropout(0.5)", [(4,)], "one"),
+    ("layers.SpatialDropout2D(0.1)", [(4, 4, 2)], "one"),
+    ("layers.GaussianNoise(0.1)", [(4,)], "one"),
+    ("layers.Flatten()", [(3, 4)], "one"),
+    ("layers.Reshape((2, 6))", [(3, 4)], "one"),
+    ("layers.Permute((2, 1))", [(3, 4)], "one"),
+    ("layers.RepeatVector(3)", [(4,)], "one"),
+    ("layers.MaxPooling2D()", [(8, 8, 3)], "one"),
+    ("layers.GlobalAveragePooling1D()", [(8, 3)], "one"),
+    ("layers.UpSampling2D()", [(4, 4, 2)], "one"),
+    ("layers.ZeroPadding1D(2)", [(4, 2)], "one"),
+    ("layers.Cropping2D(1)", [(6, 6, 2)], "one"),
+    ("layers.Activation('relu')", [(4,)], "one"),
+    ("layers.LeakyReLU()", [(4,)], "one"),
+    ("layers.Softmax()", [(4,)], "one"),
+    ("layers.Masking()", [(3, 4)], "one"),
+    ("layers.Rescaling(1 / 255)", [(8, 8, 3)], "one"),
+    ("layers.Resizing(4, 4)", [(8, 8, 3)], "one"),
+    ("layers.RandomFlip()", [(8, 8, 3)], "one"),
+    ("layers.RandomRotation(0.1)", [(8, 8, 3)], "one"),
+    ("layers.CenterCrop(4, 4)", [(8, 8, 3)], "one"),
+    ("layers.Concatenate()", [(3,), (4,)], "list"),
+    ("layers.Add()", [(3,), (3,)], "list"),
+    ("layers.Dot(axes=1)", [(3,), (3,)], "list"),
+    ("layers.Lambda(lambda t: t * 2)", [(3,)], "one"),
+]
+
+
+def _call(shapes: list[tuple[int, ...]], how: str) -> tuple[str, str]:
+    inputs = [f"i{n} = keras.Input(shape={shape!r})" for n, shape in enumerate(shapes)]
+    names = [f"i{n}" for n in range(len(shapes))]
+    args = f"[{', '.join(names)}]" if how == "list" else ", ".join(names)
+    model_inputs = names[0] if len(names) == 1 else f"[{', '.join(names)}]"
+    return "\n".join(inputs), f"out = lay({args})\nmodel = keras.Model({model_inputs}, out)\n"
+
+
+def _snippet(expr: str, shapes: list[tuple[int, ...]], how: str) -> str:
+    inputs, call = _call(shapes, how)
+    return f"{inputs}\nlay = {expr}\n{call}"
+
+
+def _real_counts(source: str) -> tuple[int, int]:
+    ns: dict[str, Any] = {}
+    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
+    layer = ns["lay"]
+    trainable = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+    return int(layer.count_params()), trainable
+
+
+def _engine_table(source: str) -> ModelTable | None:
+    analysis = analyze_source(PREAMBLE + source)
+    models = [f for f in analysis.facts if f.kind == "model" and f.name == "model"]
+    assert models, "the engine records the model"
+    return models[-1].table
+
+
+@pytest.mark.parametrize(("expr", "shapes", "how"), CASES, ids=[c[0] for c in CASES])
+def test_layer_parameter_count_matches_keras(expr: str, shapes: list[tuple[int, ...]], how: str) -> None:
+    source = _snippet(expr, shapes, how)
+    total, trainable = _real_counts(source)
+    table = _engine_table(source)
+    assert table is not None, f"no model table for\n{source}"
+    assert (table.total, table.trainable) == (total, trainable), (
+        f"engine {table.total} ({table.trainable} trainable) vs Keras {total} ({trainable} trainable)"
+        f"\n{table.to_markdown()}\n--- snippet ---\n{source}"
+    )
+
+
+def test_unreadable_config_leaves_the_count_unknown() -> None:
+    source = textwrap.dedent(
+        """
+        import sys
+        units = int(sys.argv[0] != "")  # not a constant
+        i0 = keras.Input(shape=(5,))
+        lay = layers.Dense(units)
+        out = lay(i0)
+        model = keras.Model(i0, out)
+        """
+    )
+    table = _engine_table(source)
+    assert table is None or table.total is None
+
+
+SEQUENTIAL = """
+model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.BatchNormalization(),
+    layers.MaxPooling2D(),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.GlobalAveragePooling2D(),
+    layers.Dropout(0.3),
+    layers.Dense(10, activation="softmax"),
+])
+"""
+
+NESTED = """
+encoder = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(4)], name="encoder")
+inp = keras.Input(shape=(12,))
+shared = layers.Dense(12)
+a = shared(inp)
+b = shared(layers.Dense(12)(inp))
+code = encoder(layers.Add()([a, b]))
+model = keras.Model(inp, layers.Dense(1)(code))
+"""
+
+
+@pytest.mark.parametrize("source", [SEQUENTIAL, NESTED], ids=["sequential", "nested-and-shared"])
+def test_model_totals_match_keras(source: str) -> None:
+    ns: dict[str, Any] = {}
+    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
+    model = ns["model"]
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    table = _engine_table(source)
+    assert table is not None
+    assert (table.total, table.trainable) == (model.count_params(), trainable), table.to_markdown()
+    # the same layers (a functional model lists its InputLayer, a Sequential does not)
+    names = sorted(type(layer).__name__ for layer in model.layers)
+    assert sorted(r.class_name for r in table.rows) == names, table.to_markdown()
+
+
+FROZEN = """
+base = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(3), layers.BatchNormalization()])
+base.trainable = False
+inp = keras.Input(shape=(8,))
+dense = layers.Dense(4)
+dense.trainable = False
+model = keras.Model(inp, layers.Concatenate()([base(inp), dense(inp), layers.Dense(2, trainable=False)(inp)]))
+"""
+
+UNROLLED = """
+x = inp = keras.Input(shape=(6,))
+for width in (8, 4, 2):
+    x = layers.Dense(width)(x)
+model = keras.Sequential([keras.Input(shape=(6,))])
+for width in [5, 3]:
+    model.add(layers.Dense(width))
+"""
+
+
+@pytest.mark.parametrize("source", [FROZEN, UNROLLED], ids=["frozen", "unrolled-loops"])
+def test_trainable_split_and_loops_match_keras(source: str) -> None:
+    ns: dict[str, Any] = {}
+    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
+    model = ns["model"]
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    table = _engine_table(source)
+    assert table is not None
+    assert (table.total, table.trainable) == (model.count_params(), trainable), table.to_markdown()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # layers added in a loop whose length the engine does not know
+        "import sys\nmodel = keras.Sequential([keras.Input(shape=(4,))])\n"
+        "for _ in range(len(sys.argv)):\n    model.add(layers.Dense(4))\n",
+        # a layer added in one branch only
+        "import sys\nmodel = keras.Sequential([keras.Input(shape=(4,))])\n"
+        "if sys.argv:\n    model.add(layers.Dense(4))\nmodel.add(layers.Dense(1))\n",
+        # pop() removes a layer
+        "model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(4), layers.Dense(1)])\nmodel.pop()\n",
+        # outputs picked by names the engine cannot read
+        "import sys\nbase = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, name='d')])\n"
+        "model = keras.Model(base.inputs, [base.get_layer(n).output for n in sys.argv[:0] + ['d']])\n",
+    ],
+    ids=["unknown-loop", "one-branch", "pop", "unreadable-outputs"],
+)
+def test_no_total_where_the_layers_are_uncertain(source: str) -> None:
+    table = _engine_table(source)
+    assert table is None or table.total is None, table.to_markdown()
