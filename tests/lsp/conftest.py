@@ -27,10 +27,16 @@ def uri_for(name: str) -> str:
 
 def vscode_capabilities() -> lsp.ClientCapabilities:
     """VS Code's capabilities as pytest-lsp records them (1.65), plus what later VS Code added:
-    inlay hints (1.67), notebook document sync (1.74) and versioned diagnostics."""
+    inlay hints with lazily resolved tooltips (1.67), notebook document sync (1.74) and
+    versioned diagnostics."""
     caps = client_capabilities("visual-studio-code")
     assert caps.text_document is not None and caps.workspace is not None
-    caps.text_document.inlay_hint = lsp.InlayHintClientCapabilities(dynamic_registration=True)
+    caps.text_document.inlay_hint = lsp.InlayHintClientCapabilities(
+        dynamic_registration=True,
+        resolve_support=lsp.ClientInlayHintResolveOptions(
+            properties=["tooltip", "textEdits", "label.tooltip", "label.location", "label.command"]
+        ),
+    )
     caps.workspace.inlay_hint = lsp.InlayHintWorkspaceClientCapabilities(refresh_support=True)
     caps.notebook_document = lsp.NotebookDocumentClientCapabilities(
         synchronization=lsp.NotebookDocumentSyncClientCapabilities(
@@ -135,6 +141,13 @@ class ShapelensClient(LanguageClient):
             )
         )
         return list(result or [])
+
+    async def tooltip(self, hint: lsp.InlayHint) -> str:
+        """The hint's tooltip as VS Code gets it: resolved when the mouse rests on the hint."""
+        assert hint.tooltip is None and hint.data is not None, "tooltips are left to inlayHint/resolve"
+        resolved = await self.inlay_hint_resolve_async(hint)
+        assert isinstance(resolved.tooltip, lsp.MarkupContent)
+        return resolved.tooltip.value
 
 
 def _record_diagnostics(client: ShapelensClient, params: lsp.PublishDiagnosticsParams) -> None:

@@ -1,13 +1,24 @@
 """Inlay hints: after assignment targets and at the end of layer lines inside a Sequential,
-only within the requested range, each with a tooltip."""
+only within the requested range, each with a tooltip (resolved through inlayHint/resolve when
+the client can, as VS Code does)."""
 
 from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+import pytest_lsp
 from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig
 
-from .conftest import ShapelensClient, uri_for
+from .conftest import (
+    DEFAULT_SETTINGS,
+    ROOT,
+    SERVER_COMMAND,
+    ShapelensClient,
+    make_client,
+    uri_for,
+    vscode_capabilities,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -58,8 +69,7 @@ async def test_assignment_hints_follow_the_target(client: ShapelensClient, doc: 
     [x_hint] = [h for h in hints if h.position.line == 11]
     assert x_hint.position == lsp.Position(11, 1)  # right after `x`
     assert x_hint.kind == lsp.InlayHintKind.Type
-    assert isinstance(x_hint.tooltip, lsp.MarkupContent)
-    assert "`x`: `(4, 32, 32, 3)` float32 — static" in x_hint.tooltip.value
+    assert "`x`: `(4, 32, 32, 3)` float32 — static" in await client.tooltip(x_hint)
 
 
 async def test_layer_hints_at_the_end_of_sequential_lines(client: ShapelensClient, doc: str):
@@ -76,8 +86,7 @@ async def test_layer_hints_at_the_end_of_sequential_lines(client: ShapelensClien
     first_on_7 = min((h for h in hints if h.position.line == 7), key=lambda h: h.position.character)
     assert first_on_7.position.character == LINES[7].index(", layers.Flatten") + 1
     assert all(h.padding_left for h in hints)
-    tooltip = positions[8].tooltip
-    assert isinstance(tooltip, lsp.MarkupContent) and "`Dense` → `(None, 10)` float16" in tooltip.value
+    assert "`Dense` → `(None, 10)` float16" in await client.tooltip(positions[8])
 
 
 async def test_only_the_requested_range(client: ShapelensClient, doc: str):
@@ -98,3 +107,54 @@ async def test_hints_follow_edits(client: ShapelensClient):
 
 async def test_no_hints_for_unknown_documents(client: ShapelensClient):
     assert await client.hints(uri_for("never-opened-hints.py")) == []
+
+
+async def test_a_tooltip_for_text_that_changed_since_is_left_out(client: ShapelensClient):
+    uri = uri_for("hints_stale.py")
+    mark = client.open(uri, "import tensorflow as tf\nx = tf.zeros((2, 3))\n")
+    await client.wait_for_published(uri, version=1, after=mark)
+    [hint] = await client.hints(uri)
+    version = client.edit(uri, (1, 0), (2, 0), "")
+    await client.wait_for_published(uri, version=version)
+    resolved = await client.inlay_hint_resolve_async(hint)
+    assert resolved.label == hint.label and resolved.tooltip is None
+    client.close(uri)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
+    scope="module",
+)
+async def plain_client(lsp_client: ShapelensClient):  # type: ignore[no-untyped-def]
+    """A client that cannot resolve inlay hints (no resolveSupport) gets tooltips inline."""
+    caps = vscode_capabilities()
+    assert caps.text_document is not None
+    caps.text_document.inlay_hint = lsp.InlayHintClientCapabilities()
+    lsp_client.set_configuration(dict(DEFAULT_SETTINGS), section="shapelens")
+    await lsp_client.initialize_session(lsp.InitializeParams(capabilities=caps, root_uri=ROOT))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_clients_without_resolve_get_tooltips_inline(plain_client: ShapelensClient):
+    uri = uri_for("hints_plain.py")
+    mark = plain_client.open(uri, SOURCE)
+    await plain_client.wait_for_published(uri, version=1, after=mark)
+    hints = await plain_client.hints(uri)
+    assert hints and all(isinstance(h.tooltip, lsp.MarkupContent) and h.data is None for h in hints)
+
+
+async def test_first_layer_with_input_shape_gets_its_hint(client: ShapelensClient):
+    uri = uri_for("hints_input_shape.py")
+    text = (
+        "from tensorflow import keras\n"
+        "from tensorflow.keras import layers\n"
+        "model = keras.Sequential([\n"
+        "    layers.Dense(32, activation='relu', input_shape=(10,)),\n"
+        "    layers.Dense(1),\n"
+        "])\n"
+    )
+    mark = client.open(uri, text)
+    await client.wait_for_published(uri, version=1, after=mark)
+    assert by_line(await client.hints(uri)) == {3: ["→ (None, 32)"], 4: ["→ (None, 1)"]}
+    client.close(uri)

@@ -229,3 +229,19 @@ async def test_exit_does_not_wait_for_a_running_analysis():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert time.perf_counter() - started < 20
+
+
+async def test_only_cr_and_lf_end_lines_when_edits_are_applied(client: ShapelensClient):
+    """Form feeds (common in older Python sources), \\x1c and U+2028 are not line breaks for VS
+    Code, Python or LSP; an edit after them must land where the client put it."""
+    uri = uri_for("formfeed.py")
+    text = "import tensorflow as tf\n\x0c\na = 1  # \u2028 \x1c\nx = tf.zeros((2, 3))\n"
+    mark = client.open(uri, text)
+    await client.wait_for_published(uri, version=1, after=mark)
+    version = client.edit(uri, (3, 0), (3, 1), "y")  # rename x -> y on line 3
+    published = await client.wait_for_published(uri, version=version)
+    assert list(published.diagnostics) == []
+    hover = await client.hover_at(uri, 3, 0)
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert hover.contents.value.startswith("`y`: `(2, 3)` float32")
+    client.close(uri)

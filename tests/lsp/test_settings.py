@@ -134,3 +134,42 @@ async def test_parse_settings_accepts_nested_and_dotted_keys():
     assert dotted == nested
     assert parse_settings(None) == (Settings(), [])
     assert parse_settings([1, 2])[1]
+
+
+async def test_folder_settings_apply_to_that_folders_documents_only(client: ShapelensClient):
+    """VS Code answers workspace/configuration per scopeUri with the folder's own
+    .vscode/settings.json merged in; a document in that folder follows its folder."""
+    quiet_dir, strict_dir = uri_for("quiet-folder"), uri_for("strict-folder")
+    client.set_configuration(with_(diagnostics__enable=False), section="shapelens", scope_uri=quiet_dir)
+    client.set_configuration(
+        with_(severityOverrides={"broadcast": "warning"}, inlayHints__assignments=False),
+        section="shapelens",
+        scope_uri=strict_dir,
+    )
+    try:
+        quiet, strict, plain = f"{quiet_dir}/a.py", f"{strict_dir}/b.py", uri_for("c.py")
+        published = {}
+        for uri in (quiet, strict, plain):
+            mark = client.open(uri, SOURCE)
+            published[uri] = await client.wait_for_published(uri, version=1, after=mark)
+        assert list(published[quiet].diagnostics) == []  # never flashed: the first publication is empty
+        assert [(d.code, d.severity) for d in published[strict].diagnostics] == [
+            ("broadcast", lsp.DiagnosticSeverity.Warning)
+        ]
+        assert [(d.code, d.severity) for d in published[plain].diagnostics] == [
+            ("broadcast", lsp.DiagnosticSeverity.Error)
+        ]
+        assert [h.label for h in await client.hints(strict)] == ["→ (None, 2)"]  # no assignment hints
+        assert len(await client.hints(plain)) > 1
+
+        # the folder's setting changes: only that folder's documents follow
+        mark = len(client.published)
+        client.set_configuration(with_(diagnostics__enable=True), section="shapelens", scope_uri=quiet_dir)
+        client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
+        now = await client.wait_for_published(quiet, after=mark)
+        assert [d.code for d in now.diagnostics] == ["broadcast"]
+        for uri in (quiet, strict, plain):
+            client.close(uri)
+    finally:
+        for scope in (quiet_dir, strict_dir):
+            client._configuration.pop(scope, None)  # pytest-lsp has no public way to drop a scope

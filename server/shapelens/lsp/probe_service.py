@@ -167,7 +167,7 @@ class ProbeService:
                                                           percentage=int(100 * (n - 1) / len(blocks)))
                     )
                 cell = Cell(n, block.first_line, block.text)
-                timeout = self.server.settings.probe_timeout
+                timeout = self.server.settings_for(key).probe_timeout
                 outcome = await asyncio.to_thread(prober.probe, key, cell, timeout)
                 outcomes.append(outcome)
                 if outcome.status in ("ok", "timeout", "interrupted", "error"):

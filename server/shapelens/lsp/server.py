@@ -12,7 +12,7 @@ import functools
 import inspect
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -22,7 +22,15 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from .code_actions import to_code_actions
-from .convert import TextLocator, fact_at, to_diagnostics, to_hover, to_inlay_hints
+from .convert import (
+    TextLocator,
+    fact_at,
+    fact_for_hint,
+    hint_tooltip,
+    to_diagnostics,
+    to_hover,
+    to_inlay_hints,
+)
 from .documents import DocumentStore, Snapshot, Source
 from .model_graph import MODEL_GRAPH, model_graph
 from .notebooks import CellText, NotebookLocator, build_program, is_python_cell
@@ -35,7 +43,9 @@ from .probe_service import (
     ProbeService,
 )
 from .probe_views import code_lenses, runtime_hover, with_runtime_issues
+from .scoped_settings import ScopedSettings
 from .settings import SECTION, Settings, parse_settings
+from .text_documents import use_lsp_lines
 
 log = logging.getLogger("shapelens.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,10 +65,24 @@ class ShapelensServer(LanguageServer):
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
             notebook_document_sync=NOTEBOOK_SYNC,
         )
-        self.settings = Settings()
+        self.scoped = ScopedSettings(self._fetch_settings, self._warn)
         self.store = DocumentStore(publish=self.publish, log_error=self.log_error)
         self._refresh_hints_after: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.probes = ProbeService(self)
+
+    @property
+    def settings(self) -> Settings:
+        """The global (window-level) settings."""
+        return self.scoped.global_settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.scoped.global_settings = value
+
+    def settings_for(self, key: str | None) -> Settings:
+        """The settings of one document or notebook (its folder's, where it has its own)."""
+        return self.scoped.for_key(key)
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -67,6 +91,9 @@ class ShapelensServer(LanguageServer):
             self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
         except Exception:
             log.exception("cannot send a log message")
+
+    def _warn(self, message: str) -> None:
+        self.log_message(message, lsp.MessageType.Warning)
 
     def log_error(self, message: str) -> None:
         log.error("%s", message)
@@ -86,6 +113,11 @@ class ShapelensServer(LanguageServer):
         except Exception:
             log.exception("cannot show a message")
         self.log_message(message, kind)
+
+    def client_resolves_tooltips(self) -> bool:
+        caps = self.client_capabilities.text_document
+        resolve = caps.inlay_hint.resolve_support if caps is not None and caps.inlay_hint is not None else None
+        return resolve is not None and "tooltip" in resolve.properties
 
     def client_can(self, path: str) -> bool:
         return self._client_can(path)
@@ -113,7 +145,7 @@ class ShapelensServer(LanguageServer):
             text=text,
             version=doc.version,
             make_locator=lambda: TextLocator(uri, text, encoding),
-            max_bytes=self.settings.max_file_kb * 1024,
+            max_bytes=self.settings_for(uri).max_file_kb * 1024,
             versions={uri: doc.version},
         )
 
@@ -136,7 +168,7 @@ class ShapelensServer(LanguageServer):
             text=engine_text,
             version=notebook.version if notebook is not None else None,
             make_locator=lambda: NotebookLocator(display_text, layout, encoding),
-            max_bytes=self.settings.max_file_kb * 1024,
+            max_bytes=self.settings_for(notebook_uri).max_file_kb * 1024,
             versions={c.uri: c.version for c in layout},
             display_text=display_text,
             layout=layout,
@@ -157,8 +189,10 @@ class ShapelensServer(LanguageServer):
             self.publish(snapshot)
 
     def publish(self, snapshot: Snapshot) -> None:
+        if self.scoped.is_pending(snapshot.key):
+            return  # published once the document's own settings are known
         issues = with_runtime_issues(snapshot, self.probes.store)
-        per_uri = to_diagnostics(issues, snapshot.locator, self.settings)
+        per_uri = to_diagnostics(issues, snapshot.locator, self.settings_for(snapshot.key))
         for uri, diagnostics in per_uri.items():
             self.text_document_publish_diagnostics(
                 lsp.PublishDiagnosticsParams(
@@ -187,34 +221,60 @@ class ShapelensServer(LanguageServer):
 
     # -- settings --------------------------------------------------------------------------
 
+    async def _fetch_settings(self, scopes: Sequence[str | None]) -> list[Any]:
+        items = [lsp.ConfigurationItem(scope_uri=scope, section=SECTION) for scope in scopes]
+        return list(await self.workspace_configuration_async(lsp.ConfigurationParams(items=items)))
+
     async def load_settings(self, pushed: Any = None) -> None:
-        raw = pushed
-        if self._client_can("workspace.configuration"):
-            try:
-                result = await self.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
-                )
-                raw = result[0] if result else None
-            except Exception as err:
-                self.log_message(f"shapelens: cannot read settings ({err}); keeping defaults")
-        settings, problems = parse_settings(raw)
-        for problem in problems:
-            self.log_message(problem, lsp.MessageType.Warning)
-        old, self.settings = self.settings, settings
-        if old.max_file_kb != settings.max_file_kb:
-            self.reanalyse_all()
+        """The global settings and every open document's, after start and on each change."""
+        if not self._client_can("workspace.configuration"):
+            settings, problems = parse_settings(pushed)
+            for problem in problems:
+                self._warn(problem)
+            old, self.settings = self.settings, settings
+            self.apply_settings(self.store.open_keys(), {None: (old, settings)} if old != settings else {})
             return
-        self.republish_all()  # cheap (cached analyses), and the client sees the settings applied
-        if old != settings:
+        keys = self.store.open_keys()
+        self.apply_settings(keys, await self.scoped.load(keys, with_global=True))
+
+    async def load_scope(self, key: str) -> None:
+        """One newly opened document's settings (its diagnostics wait for them)."""
+        changed = await self.scoped.load([key], with_global=False)
+        self.apply_settings([key], changed)
+
+    def watch_settings_of(self, key: str) -> None:
+        if not self._client_can("workspace.configuration"):
+            return
+        self.scoped.mark_pending(key)
+        task = asyncio.ensure_future(self.load_scope(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def apply_settings(self, keys: Sequence[str], changed: dict[str | None, tuple[Settings, Settings]]) -> None:
+        """Re-analyse documents whose size limit changed, republish the others (cheap: cached
+        analyses; the client sees the settings applied) and refresh hints if anything changed."""
+        global_change = changed.get(None)
+        for key in keys:
+            old, new = changed.get(key) or global_change or (None, None)
+            if old is not None and new is not None and old.max_file_kb != new.max_file_kb:
+                self.reanalyse(key)
+            else:
+                self.republish(key)
+        if changed:
             self.refresh_inlay_hints()
+
+    def reanalyse(self, key: str) -> None:
+        if not self.store.is_open(key):
+            return
+        notebook = self.workspace.get_notebook_document(notebook_uri=key)
+        if notebook is not None:
+            self.store.update(key, functools.partial(self.notebook_source, key), immediate=True)
+        else:
+            self.store.update(key, functools.partial(self.text_source, key), immediate=True)
 
     def reanalyse_all(self) -> None:
         for key in self.store.open_keys():
-            notebook = self.workspace.get_notebook_document(notebook_uri=key)
-            if notebook is not None:
-                self.store.update(key, functools.partial(self.notebook_source, key), immediate=True)
-            else:
-                self.store.update(key, functools.partial(self.text_source, key), immediate=True)
+            self.reanalyse(key)
         self.refresh_inlay_hints()
 
 
@@ -287,6 +347,7 @@ def guarded_command(fn: F) -> F:
 
 
 def initialize(ls: ShapelensServer, params: lsp.InitializeParams) -> None:
+    use_lsp_lines(ls.workspace)
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get("probe"), dict):
         # the client says whether the workspace is trusted: untrusted means static analysis only
@@ -307,6 +368,7 @@ async def did_change_configuration(ls: ShapelensServer, params: lsp.DidChangeCon
 
 def did_open(ls: ShapelensServer, params: lsp.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
+    ls.watch_settings_of(uri)
     ls.store.update(uri, functools.partial(ls.text_source, uri), immediate=True)
 
 
@@ -317,12 +379,14 @@ def did_change(ls: ShapelensServer, params: lsp.DidChangeTextDocumentParams) -> 
 
 def did_close(ls: ShapelensServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.store.close(params.text_document.uri)
+    ls.scoped.forget(params.text_document.uri)
     ls.probes.store.clear(params.text_document.uri)
     ls.clear([params.text_document.uri])
 
 
 def notebook_did_open(ls: ShapelensServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
     uri = params.notebook_document.uri
+    ls.watch_settings_of(uri)
     ls.store.update(uri, functools.partial(ls.notebook_source, uri), immediate=True)
 
 
@@ -336,6 +400,7 @@ def notebook_did_change(ls: ShapelensServer, params: lsp.DidChangeNotebookDocume
 
 def notebook_did_close(ls: ShapelensServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
     ls.store.close(params.notebook_document.uri)
+    ls.scoped.forget(params.notebook_document.uri)
     ls.probes.store.clear(params.notebook_document.uri)
     ls.clear([c.uri for c in params.cell_text_documents])
 
@@ -378,9 +443,23 @@ async def inlay_hints(ls: ShapelensServer, params: lsp.InlayHintParams) -> list[
     if not ls.store.is_current(snapshot):
         ls._refresh_hints_after.add(snapshot.key)  # ask again once the current text is analysed
     return to_inlay_hints(
-        snapshot.analysis.facts, snapshot.locator, uri, params.range, ls.settings,
+        snapshot.analysis.facts, snapshot.locator, uri, params.range, ls.settings_for(snapshot.key),
         runtime=ls.probes.store.facts(snapshot.key),
+        defer_tooltips=ls.client_resolves_tooltips(),
     )
+
+
+def resolve_inlay_hint(ls: ShapelensServer, hint: lsp.InlayHint) -> lsp.InlayHint:
+    data = hint.data if isinstance(hint.data, dict) else {}
+    key = ls.unit_key(str(data.get("uri", "")))
+    snapshot = ls.store.latest(key) if key is not None else None
+    if snapshot is None:
+        return hint
+    runtime = ls.probes.store.facts(snapshot.key)
+    fact = fact_for_hint(data, [*snapshot.analysis.facts, *runtime])
+    if fact is not None:
+        hint.tooltip = hint_tooltip(fact)
+    return hint
 
 
 async def code_action(ls: ShapelensServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
@@ -439,7 +518,8 @@ HANDLERS: list[tuple[str, Callable[..., Any], Any, Any]] = [
     (lsp.NOTEBOOK_DOCUMENT_DID_CHANGE, notebook_did_change, None, None),
     (lsp.NOTEBOOK_DOCUMENT_DID_CLOSE, notebook_did_close, None, None),
     (lsp.TEXT_DOCUMENT_HOVER, hover, None, None),
-    (lsp.TEXT_DOCUMENT_INLAY_HINT, inlay_hints, lsp.InlayHintOptions(resolve_provider=False), list),
+    (lsp.TEXT_DOCUMENT_INLAY_HINT, inlay_hints, lsp.InlayHintOptions(resolve_provider=True), list),
+    (lsp.INLAY_HINT_RESOLVE, resolve_inlay_hint, None, None),
     (
         lsp.TEXT_DOCUMENT_CODE_ACTION,
         code_action,
