@@ -172,6 +172,8 @@ test('shapelens in real VS Code: diagnostics, hover, inlay hints, model graph', 
     const assigned = await waitForLine(page, "(t) => t.startsWith('x: (32, 10) float32') && t.includes('tf.random.normal')", SLOW_MS);
     assert.equal(assigned.replace(/\s+/g, ' '), 'x: (32, 10) float32 = tf.random.normal((32, 10))');
     const layerLine = await waitForLine(page, "(t) => t.includes('layers.Dense(1),') && t.includes('→ (None, 1)')", 30000);
+    // the first layer keeps its hint although predict() below feeds the model the wrong width
+    await waitForLine(page, "(t) => t.includes('input_shape=(10,)),') && t.includes('→ (None, 32)')", 30000);
     stamp(`inlay hints: "${assigned}" / "${layerLine.trim()}"`);
     await shot('01-diagnostics-inlay-hints.png');
 
@@ -193,6 +195,30 @@ test('shapelens in real VS Code: diagnostics, hover, inlay hints, model graph', 
     assert.match(hoverText, /^subset: \(16, 5\) float32/);
     stamp(`hover: ${hoverText.replace(/\s+/g, ' ')}`);
     await shot('02-hover.png');
+    await page.mouse.move(1300, 880);
+    await page.keyboard.press('Escape');
+
+    // 5b. hover on the model: its layers, output shapes and parameter counts, nothing run
+    // (the first characters of the line: `model` is not always a token span of its own)
+    const modelLine = page.locator('.monaco-editor .view-lines .view-line', { hasText: 'keras.Sequential' }).first();
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(1300, 880);
+      const box = await modelLine.boundingBox();
+      assert.ok(box, 'the model line is on screen');
+      await page.mouse.move(box.x + 12, box.y + box.height / 2);
+      try {
+        await hover.filter({ hasText: 'parameters' }).first().waitFor({ state: 'visible', timeout: 10000 });
+        break;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+      }
+    }
+    const tableText = clean(await hover.filter({ hasText: 'parameters' }).first().innerText()).replace(/\s+/g, ' ');
+    assert.match(tableText, /Keras sequential model/);
+    assert.match(tableText, /Dense \(None, 32\) float32 352/);
+    assert.match(tableText, /385 parameters \(385 trainable, 0 non-trainable\)/);
+    stamp(`model hover: ${tableText}`);
+    await shot('02b-model-hover.png');
     await page.mouse.move(1300, 880);
     await page.keyboard.press('Escape');
 

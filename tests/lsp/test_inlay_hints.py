@@ -144,17 +144,22 @@ async def test_clients_without_resolve_get_tooltips_inline(plain_client: Shapele
     assert hints and all(isinstance(h.tooltip, lsp.MarkupContent) and h.data is None for h in hints)
 
 
-async def test_first_layer_with_input_shape_gets_its_hint(client: ShapelensClient):
+async def test_a_rejected_call_does_not_blur_the_layer_hints(client: ShapelensClient):
+    """predict() on data of the wrong width is flagged; the layers still show the shapes the
+    model was built for (the failing replay used to turn the first layer's hint unknown)."""
     uri = uri_for("hints_input_shape.py")
     text = (
+        "import numpy as np\n"
         "from tensorflow import keras\n"
         "from tensorflow.keras import layers\n"
         "model = keras.Sequential([\n"
         "    layers.Dense(32, activation='relu', input_shape=(10,)),\n"
         "    layers.Dense(1),\n"
         "])\n"
+        "model.predict(np.zeros((16, 5), dtype='float32'))\n"
     )
     mark = client.open(uri, text)
-    await client.wait_for_published(uri, version=1, after=mark)
-    assert by_line(await client.hints(uri)) == {3: ["→ (None, 32)"], 4: ["→ (None, 1)"]}
+    published = await client.wait_for_published(uri, version=1, after=mark)
+    assert [d.code for d in published.diagnostics] == ["layer-input-mismatch"]
+    assert by_line(await client.hints(uri)) == {4: ["→ (None, 32)"], 5: ["→ (None, 1)"]}
     client.close(uri)

@@ -146,6 +146,7 @@ def apply_layer(
     # A built model called on a symbolic tensor computes its layers' output specs without
     # re-checking them (Keras 3): nothing certain to report there.
     quiet = replay and kind == "keras"
+    failed = False
     try:
         if not quiet:
             check_against_build(call, layer, first)
@@ -153,6 +154,7 @@ def apply_layer(
     except Unknowable:
         result = UNKNOWN_SHAPE
     except ShapeError as err:
+        failed = True
         related = [r for r in err.related if isinstance(r, Related)]
         for t in tensors_in(Seq(inputs, "list")):
             if t.origin is not None and t.origin != site:
@@ -171,14 +173,16 @@ def apply_layer(
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
         layer.built_call = (list(args), dict(kwargs))
+    # A call Keras rejects is reported; it must not blur the shape the layer's line shows for
+    # the calls that work (a failing predict() replaying a Sequential, say).
     if replay:
-        if record_at is not None:
+        if record_at is not None and not failed:
             main = tensors_in(out)
             if main:
                 interp.record_span(record_at, spec.name, main[0], "layer", file=layer.file)
         return out
     layer.outputs = out
-    if record:
+    if record and not failed:
         main = tensors_in(out)
         if main:
             interp.record_span(site, spec.name, main[0], "layer")
