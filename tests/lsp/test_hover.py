@@ -76,6 +76,36 @@ async def test_hover_on_functional_layer_call(client: ShapelensClient, doc: str)
     assert text.startswith("`Dense` → `(None, 10)` float32")
 
 
+async def test_hover_names_the_chain_of_layers_as_links(client: ShapelensClient, doc: str):
+    text = markdown(await client.hover_at(doc, *pos(8, "outputs")))
+    assert text.splitlines()[-1] == (
+        f"from [Dense at line 9]({doc}#L9) ← [Flatten at line 8]({doc}#L8) ← "
+        f"[Conv2D at line 7]({doc}#L7) ← [Input at line 6]({doc}#L6)"
+    )
+    text = markdown(await client.hover_at(doc, *pos(8, "Dense")))
+    assert text.splitlines()[-1].startswith(f"input from [Flatten at line 8]({doc}#L8) ← ")
+
+
+async def test_hover_on_part_of_a_line(client: ShapelensClient):
+    uri = uri_for("hover_parts.py")
+    text = (
+        "import tensorflow as tf\n"
+        "x = tf.zeros((32, 10))\n"
+        "w = tf.zeros((10, 5))\n"
+        "y = tf.nn.relu(tf.matmul(x, w) * 2.0) + x[:, :5]\n"
+    )
+    mark = client.open(uri, text)
+    await client.wait_for_published(uri, version=1, after=mark)
+    line = text.splitlines()[3]
+    assert markdown(await client.hover_at(uri, 3, line.index("matmul"))).startswith("`tf.matmul(…)`: `(32, 5)` float32")
+    assert markdown(await client.hover_at(uri, 3, line.index("relu"))).startswith("`tf.nn.relu(…)`: `(32, 5)` float32")
+    assert markdown(await client.hover_at(uri, 3, line.index(":5"))).startswith("`x[:, :5]`: `(32, 5)` float32")
+    assert markdown(await client.hover_at(uri, 3, line.index("*"))).startswith("`… * …`: `(32, 5)` float32")
+    # a name inside the expression is still about the name
+    assert markdown(await client.hover_at(uri, 3, line.index("w)"))).startswith("`w`: `(10, 5)` float32")
+    client.close(uri)
+
+
 async def test_hover_on_layer_inside_sequential(client: ShapelensClient, doc: str):
     text = markdown(await client.hover_at(doc, *pos(11, "Dense")))
     assert text.startswith("`Dense` → `(None, 64)` float32 — static")

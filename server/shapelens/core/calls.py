@@ -182,13 +182,13 @@ def apply_layer(
                 interp.record_span(record_at, spec.name, main[0], "layer", file=layer.file)
         return out
     layer.outputs = out
+    if kind == "keras":
+        for i, t in enumerate(tensors_in(out)):
+            t.history = (layer, args, kwargs, i, site if record else None)
     if record and not failed:
         main = tensors_in(out)
         if main:
             interp.record_span(site, spec.name, main[0], "layer")
-    if kind == "keras":
-        for i, t in enumerate(tensors_in(out)):
-            t.history = (layer, args, kwargs, i, site if record else None)
     return out
 
 

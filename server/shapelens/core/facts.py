@@ -56,6 +56,8 @@ class ShapeFact:
     origin: Origin = "static"
     detail: str = ""  # e.g. a dataset's element spec or a model's summary line
     provenance: str = ""  # where the value came from, in words ("Dense(64) at line 12")
+    # the steps that made it, latest first: (what, where), e.g. the layers back to its Input
+    chain: tuple[tuple[str, Span], ...] = ()
     # distinct shapes seen here when the line ran several times (loop iterations, call sites);
     # ``shape`` is their join
     variants: list[Shape] = field(default_factory=list)

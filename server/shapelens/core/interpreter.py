@@ -43,6 +43,7 @@ from .values import (
     Value,
     describe_structure,
     join,
+    tensors_in,
 )
 
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
@@ -228,6 +229,8 @@ class Interpreter:
             return
         if isinstance(value, Tensor):
             fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
+            if (span, kind) not in self.facts:
+                fact.chain = provenance_chain(value)
         elif isinstance(value, DatasetVal):
             fact = ShapeFact(
                 span, name, UNKNOWN_SHAPE, None, "dataset",
@@ -253,6 +256,7 @@ class Interpreter:
                     old.shape, old.dtype = joined.shape, joined.dtype
                     if old.provenance != fact.provenance:
                         old.provenance = ""
+                        old.chain = ()
             elif old.detail != fact.detail:
                 old.detail = "varies"
             return
@@ -1351,6 +1355,27 @@ def _join_scopes(states: list[dict[str, Value]], keep_new: bool = True) -> dict[
                 v = join(v, other)
         out[name] = v
     return out
+
+
+CHAIN_STEPS = 8
+
+
+def provenance_chain(t: Tensor) -> tuple[tuple[str, Span], ...]:
+    """Where a tensor came from, step by step back through the layer calls that made it
+    (following each call's first input), latest first."""
+    steps: list[tuple[str, Span]] = []
+    cur: Tensor | None = t
+    seen: set[int] = set()
+    while cur is not None and len(steps) < CHAIN_STEPS and id(cur) not in seen:
+        seen.add(id(cur))
+        if cur.origin is not None and cur.label and (not steps or steps[-1] != (cur.label, cur.origin)):
+            steps.append((cur.label, cur.origin))
+        if cur.history is None:
+            break
+        _callee, args, kwargs, _pos, _site = cur.history
+        inputs = [x for a in (*args, *kwargs.values()) for x in tensors_in(a)]
+        cur = inputs[0] if inputs else None
+    return tuple(steps)
 
 
 _HOVERABLE = (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp)

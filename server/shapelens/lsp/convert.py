@@ -9,7 +9,7 @@ maps between the two and, for notebooks, between the concatenated program and it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from lsprotocol import types as lsp
@@ -217,7 +217,24 @@ def _shape_dtype(f: ShapeFact) -> str:
     return f"`{format_shape(f.shape)}` {dtype}"
 
 
-def fact_markdown(f: ShapeFact, assigned_at: str | None = None) -> str:
+Linker = Callable[[Span], "str | None"]
+
+
+def _no_links(span: Span) -> str | None:
+    return None
+
+
+def _chain_text(steps: Sequence[tuple[str, Span]], link: Linker) -> str:
+    """``[Dense at line 7](…#L7) ← [Flatten at line 6](…#L6) ← …``: each step links to its line."""
+    parts = []
+    for label, span in steps:
+        text = label.replace("[", "\\[").replace("]", "\\]")
+        target = link(span)
+        parts.append(f"[{text}]({target})" if target else text)
+    return " ← ".join(parts)
+
+
+def fact_markdown(f: ShapeFact, assigned_at: str | None = None, link: Linker = _no_links) -> str:
     origin = "runtime (probe)" if f.origin == "runtime" else "static"
     if f.kind == "dataset":
         head = f"`{f.name}`: tf.data.Dataset"
@@ -230,11 +247,16 @@ def fact_markdown(f: ShapeFact, assigned_at: str | None = None) -> str:
     elif f.kind == "layer":
         head = f"`{f.name}` → {_shape_dtype(f)} — {origin}"
         body = []
-        if f.provenance and f.provenance != f"{f.name} at line {f.span.line}":
+        if len(f.chain) > 1:
+            body.append(f"input from {_chain_text(f.chain[1:], link)}")
+        elif f.provenance and f.provenance != f"{f.name} at line {f.span.line}":
             body.append(f"output of {f.provenance}")
     else:
         head = f"`{f.name}`: {_shape_dtype(f)} — {origin}"
-        body = [f"from {f.provenance}"] if f.provenance else []
+        if f.chain:
+            body = [f"from {_chain_text(f.chain, link)}"]
+        else:
+            body = [f"from {f.provenance}"] if f.provenance else []
     if assigned_at is not None:
         body.append(f"as assigned at {assigned_at}")
     return "\n\n".join([head, *body])
@@ -264,10 +286,17 @@ def to_hover(
     where_assigned = locator.describe_line(assigned_at) if assigned_at is not None else None
     where = locator.range_of(at or fact.span)
     rng = where[1] if where is not None and where[0] == uri else None
-    return lsp.Hover(
-        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=fact_markdown(fact, where_assigned)),
-        range=rng,
-    )
+    value = fact_markdown(fact, where_assigned, link=lambda span: line_link(locator, span))
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=rng)
+
+
+def line_link(locator: Locator, span: Span) -> str | None:
+    """A link that opens a file at a line (VS Code reads ``#L<line>``); none into notebook
+    cells, whose URIs already carry a fragment."""
+    where = locator.range_of(span)
+    if where is None or not where[0].startswith("file:"):
+        return None
+    return f"{where[0]}#L{where[1].start.line + 1}"
 
 
 # ----------------------------------------------------------------------------------------------
