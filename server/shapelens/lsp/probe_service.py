@@ -57,8 +57,10 @@ class ProbeService:
 
     # -- kernel ------------------------------------------------------------------------------
 
-    def python(self) -> str:
-        return self.server.settings.probe_interpreter or sys.executable
+    def python(self, key: str | None = None) -> str:
+        """The interpreter for a document's kernel: its folder's ``shapelens.interpreter``,
+        else the one the server runs in (the extension's choice)."""
+        return self.server.settings_for(key).probe_interpreter or sys.executable
 
     def folder_of(self, path: str) -> str:
         """The workspace folder holding ``path`` (one kernel per folder), else its directory."""
@@ -72,8 +74,8 @@ class ProbeService:
                 return candidate
         return os.getcwd()
 
-    def prober_for(self, path: str) -> Prober:
-        key = (self.python(), self.folder_of(path))
+    def prober_for(self, path: str, unit: str | None = None) -> Prober:
+        key = (self.python(unit), self.folder_of(path))
         prober = self._probers.get(key)
         if prober is None:
             events = SessionEvents(on_state=self._on_state, on_output=self._on_output)
@@ -154,7 +156,7 @@ class ProbeService:
 
     async def _run_blocks(self, key: str, blocks: list[Block]) -> dict[str, Any]:
         path = self.server.path_of(key)
-        prober = self.prober_for(path)
+        prober = self.prober_for(path, key)
         token = f"shapelens-probe-{next(self._tokens)}"
         progress = await self._begin_progress(token, prober, len(blocks))
         self._running = prober
