@@ -28,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy server/shapelens
 
-pytest: $(STAMP)
+pytest: $(STAMP) node_modules/.installed
 	$(BIN)/pytest -q -p no:cacheprovider
 
 node_modules/.installed: package-lock.json

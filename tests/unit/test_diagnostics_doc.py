@@ -34,3 +34,12 @@ def test_every_emitted_code_is_documented() -> None:
     documented = set(re.findall(r"`([a-z0-9-]+)`", DOC))
     emitted -= {"error", "warning", "information", "hint"}  # severities, not codes
     assert emitted - documented == set()
+
+
+def test_the_code_catalog_matches_the_doc() -> None:
+    """shapelens.codes (SARIF rule descriptions) lists exactly the documented codes."""
+    from shapelens.codes import CODES
+
+    headed = set(re.findall(r"^### `([a-z0-9-]+)`", DOC, re.M))
+    tabled = set(re.findall(r"^\| `([a-z0-9-]+)` \|", DOC, re.M))
+    assert set(CODES) == headed | tabled
