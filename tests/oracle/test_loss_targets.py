@@ -55,3 +55,66 @@ def test_sample_counts_must_agree(n_y: int) -> None:
     real = run_real(src)
     engine = run_engine(src)
     assert bool(engine.errors) == (real.error is not None), (engine.errors, real.error)
+
+
+# Several outputs: targets by position (list) or by output name (dict), losses shared, listed or
+# keyed; a mismatch on one output is flagged, the matching combinations stay quiet.
+MULTI = [
+    # (targets, loss)
+    ("[y_cls, y_reg]", '"mse"'),
+    ("[y_cls, y_reg]", '["sparse_categorical_crossentropy", "mse"]'),
+    ("[y_onehot, y_reg]", '["sparse_categorical_crossentropy", "mse"]'),
+    ("[y_cls, y_cls]", '["sparse_categorical_crossentropy", "mse"]'),
+    ("[y_onehot, y_reg]", '["categorical_crossentropy", "mse"]'),
+    ("[y_cls, y_reg]", '["categorical_crossentropy", "mse"]'),
+    ("{'cls': y_cls, 'reg': y_reg}", '{"cls": "sparse_categorical_crossentropy", "reg": "mse"}'),
+    ("{'cls': y_cls, 'reg': y_onehot}", '{"cls": "sparse_categorical_crossentropy", "reg": "mse"}'),
+    ("{'cls': y_onehot, 'reg': y_reg}", '{"cls": "categorical_crossentropy", "reg": "mse"}'),
+    ("{'cls': y_cls, 'reg': y_reg}", '{"cls": "categorical_crossentropy", "reg": "mse"}'),
+    ("{'reg': y_reg, 'cls': y_cls}", '["sparse_categorical_crossentropy", "mse"]'),
+]
+
+
+@pytest.mark.parametrize(("targets", "loss"), MULTI)
+def test_targets_of_several_outputs(targets: str, loss: str) -> None:
+    src = f"""
+    inp = keras.Input(shape=(4,))
+    h = layers.Dense(8)(inp)
+    model = keras.Model(inp, [layers.Dense(5, name="cls")(h), layers.Dense(2, name="reg")(h)])
+    model.compile(optimizer="sgd", loss={loss})
+    y_cls = np.random.randint(0, 5, size=(16,))
+    y_onehot = np.eye(5)[y_cls].astype("float32")
+    y_reg = np.zeros((16, 2), dtype="float32")
+    model.fit(np.zeros((16, 4), dtype="float32"), {targets}, epochs=1, verbose=0)
+    """
+    real = run_real(src)
+    engine = run_engine(src)
+    if real.error is None:
+        assert not engine.errors, engine.errors
+    else:
+        assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+
+
+@pytest.mark.parametrize(
+    ("n", "batch", "units"),
+    [(16, None, 5), (16, None, 16), (64, 32, 5), (40, 32, 8), (33, 32, 5), (10, 5, 5), (8, None, 1),
+     (40, "int(os.environ.get('BATCH', '10'))", 5)],
+)
+def test_one_dimensional_targets_under_mse(n: int, batch: int | str | None, units: int) -> None:
+    """(samples,) targets against (batch, units) outputs: Keras broadcasts the batch axis
+    against the last one, which fails unless every batch has 1 or `units` rows."""
+    batch_arg = "" if batch is None else f", batch_size={batch}"
+    src = f"""
+    import os
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense({units})])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros(({n}, 4), dtype="float32"), np.zeros(({n},), dtype="float32"), epochs=1, verbose=0{batch_arg})
+    """
+    real = run_real(src)
+    engine = run_engine(src)
+    if real.error is None:
+        assert not engine.errors, engine.errors
+    elif isinstance(batch, str):
+        assert not engine.errors  # a batch size the engine cannot read: silent
+    else:
+        assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"

@@ -17,6 +17,7 @@ from .values import (
     Const,
     DatasetVal,
     DictVal,
+    LayerVal,
     LibRef,
     ModelVal,
     Seq,
@@ -125,24 +126,124 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
 
 def check_targets(call: Call, model: ModelVal, y: Value | None, output: Value) -> None:
     """Targets against the compiled loss, with ``output`` = what the model gives for the
-    actual training inputs (Keras computes the loss on that, not on the declared output)."""
-    if model.compiled is None or _custom_training(model) or not isinstance(y, Tensor):
+    actual training inputs (Keras computes the loss on that, not on the declared output).
+    Several outputs are paired with their targets (a list by position, a dict by output name)
+    and with their losses (one for all, a list, or a dict)."""
+    if model.compiled is None or _custom_training(model) or y is None:
         return
-    name = loss_name(model.compiled.get("loss"))
-    out = output
-    if isinstance(out, Seq) and out.items is not None and len(out.items) == 1:
-        out = out.items[0]
-    if name is None or not isinstance(out, Tensor):
-        return
-    # the loss sees one batch at a time, as Keras' message says: batch size unknown
-    y, out = _per_batch(y), _per_batch(out)
-    try:
-        _check_targets(name, y, out, model, call.name)
-    except ShapeError as err:
-        fix = _loss_twin_fix(call, model, name, y, out)
-        if fix is not None:
-            err.fixes.append(fix)
-        raise
+    loss = model.compiled.get("loss")
+    pairs = _target_pairs(y, output, loss, model.outputs)
+    for target, out, its_loss, which in pairs:
+        name = loss_name(its_loss)
+        if name is None:
+            continue
+        batches = _batch_sizes(call, target)
+        # the loss sees one batch at a time, as Keras' message says: batch size unknown
+        target, out = _per_batch(target), _per_batch(out)
+        try:
+            _check_targets(name, target, out, model, call.name, which, batches)
+        except ShapeError as err:
+            # renaming the one loss is the fix only when that loss serves this output alone
+            fix = _loss_twin_fix(call, model, name, target, out) if len(pairs) == 1 else None
+            if fix is not None:
+                err.fixes.append(fix)
+            raise
+
+
+def _batch_sizes(call: Call, y: Tensor) -> set[int] | None:
+    """The sizes of the batches the loss will see, when array data and the call fix them:
+    ``batch_size`` (32 by default) and the smaller last batch; the whole array for
+    ``*_on_batch``. None when a dataset, a validation split or a step count decides."""
+    n = y.shape.dims[0] if y.shape.dims else None
+    if not isinstance(n, int) or n < 1 or y.kind not in ("np", "tf"):
+        return None
+    if call.arg(1, "y") is None:  # targets from a dataset or generator: it makes the batches
+        return None
+    if call.name in ("train_on_batch", "test_on_batch"):
+        return {n}
+    if any(k in call.kwargs for k in ("validation_split", "steps_per_epoch", "steps")):
+        return None
+    given = call.kwargs.get("batch_size")
+    if given is None or (isinstance(given, Const) and given.value is None):
+        size = 32
+    elif isinstance(given, Const) and isinstance(given.value, int) and given.value > 0:
+        size = given.value
+    else:
+        return None
+    if n <= size:
+        return {n}
+    return {size} | ({n % size} if n % size else set())
+
+
+def _target_pairs(
+    y: Value, output: Value, loss: Value | None, declared: Value | None
+) -> list[tuple[Tensor, Tensor, Value | None, str]]:
+    """(target, output, loss, which output in words) for each model output whose target and
+    loss can be told. ``declared`` (the model's own outputs) gives the output names: the
+    outputs computed for the training data do not carry them."""
+    if isinstance(output, Seq) and output.items is not None and len(output.items) == 1:
+        output = output.items[0]
+    if isinstance(y, Seq) and y.items is not None and len(y.items) == 1 and isinstance(output, Tensor):
+        y = y.items[0]
+    if isinstance(y, Tensor) and isinstance(output, Tensor):
+        return [(y, output, loss, "")]
+    outputs = _named_outputs(output, declared)
+    if outputs is None:
+        return []
+    names = list(outputs)
+    if isinstance(y, Seq) and y.items is not None and isinstance(output, Seq):
+        if len(y.items) != len(names):
+            return []
+        targets = dict(zip(names, y.items, strict=True))
+    elif isinstance(y, DictVal):
+        if not set(y.items) <= set(outputs) or not all(isinstance(k, str) for k in y.items):
+            return []
+        targets = {str(k): v for k, v in y.items.items()}
+    else:
+        return []
+    pairs: list[tuple[Tensor, Tensor, Value | None, str]] = []
+    for n, key in enumerate(names):
+        target, out = targets.get(key), outputs[key]
+        its_loss = _loss_for(loss, key, n, len(names))
+        if isinstance(target, Tensor) and isinstance(out, Tensor) and its_loss is not None:
+            which = f" for output {n + 1}" if key.startswith("#") else f" for output '{key}'"
+            pairs.append((target, out, its_loss, which))
+    return pairs
+
+
+def _named_outputs(output: Value, declared: Value | None) -> dict[str, Value] | None:
+    """A model's outputs by the names Keras gives them: a dict's keys, or for a list the names
+    of the layers that produced the declared outputs ("#n" where a name is not known)."""
+    if isinstance(output, DictVal):
+        if not all(isinstance(k, str) for k in output.items):
+            return None
+        return {str(k): v for k, v in output.items.items()}
+    if not isinstance(output, Seq) or output.items is None:
+        return None
+    sources = declared.items if isinstance(declared, Seq) and declared.items is not None else None
+    if sources is None or len(sources) != len(output.items):
+        sources = output.items
+    named: dict[str, Value] = {}
+    for n, (item, source) in enumerate(zip(output.items, sources, strict=True)):
+        name = _producer_name(source)
+        named[name if name is not None else f"#{n}"] = item
+    return named if len(named) == len(output.items) else None
+
+
+def _producer_name(t: Value) -> str | None:
+    if not isinstance(t, Tensor) or t.history is None:
+        return None
+    callee = t.history[0]
+    given = callee.kwargs.get("name") if isinstance(callee, LayerVal) else None
+    return given.value if isinstance(given, Const) and isinstance(given.value, str) else None
+
+
+def _loss_for(loss: Value | None, key: str, index: int, count: int) -> Value | None:
+    if isinstance(loss, Seq) and loss.items is not None:
+        return loss.items[index] if len(loss.items) == count else None
+    if isinstance(loss, DictVal):
+        return loss.items.get(key)
+    return loss
 
 
 _DENSE_TO_SPARSE = (
@@ -188,7 +289,10 @@ def _loss_text(loss: Value, name: str | None) -> str:
     return "a loss"
 
 
-def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: str) -> None:
+def _check_targets(
+    name: str, y: Tensor, out: Tensor, model: ModelVal, method: str, which: str = "",
+    batches: set[int] | None = None,
+) -> None:
     yd, od = y.shape.dims, out.shape.dims
     if yd is None or od is None or not od:
         return
@@ -197,7 +301,7 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
         related.append(Related(out.origin, f"model output {format_shape(out.shape)} comes from here"))
     if model.compile_span is not None:
         related.append(Related(model.compile_span, "loss set here"))
-    where = f"`{method}`: targets {format_shape(y.shape)} do not fit the model output {format_shape(out.shape)}"
+    where = f"`{method}`: targets{which} {format_shape(y.shape)} do not fit the model output {format_shape(out.shape)}"
     if name in ("categorical_crossentropy", "binary_crossentropy") and abs(len(yd) - len(od)) >= 2:
         raise ShapeError(
             f"{where} under '{name}': their ranks differ by {abs(len(yd) - len(od))}",
@@ -257,6 +361,19 @@ def _check_targets(name: str, y: Tensor, out: Tensor, model: ModelVal, method: s
             )
         _same_shape(name, yd, od, where, related)
     elif name in ("mean_squared_error", "mean_absolute_error"):
+        k = od[-1]
+        failing = sorted(size for size in batches or () if size not in (1, k))
+        if len(yd) == 1 and len(od) == 2 and isinstance(k, int) and k != 1 and failing:
+            # Keras leaves (batch,) targets as they are and broadcasts them against
+            # (batch, k): the batch axis meets the output's last axis
+            sizes = " and ".join(str(size) for size in failing)
+            raise ShapeError(
+                f"{where} under '{name}': one-dimensional targets are broadcast against the "
+                f"output's last axis, so each batch of {sizes} meets {k}; targets need shape "
+                f"(samples, {k}), or the output a last axis of 1",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
         a, b = yd[-1], od[-1]
         if (
             len(yd) == len(od)
