@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .facts import Related
+from .layout_hints import channel_order_hint
 from .layers.base import LayerCall
 from .shapes import ShapeError, format_shape, normalize_axis
 from .values import LayerVal, Tensor, Value
@@ -85,7 +86,7 @@ def check_against_build(call: LayerCall, layer: LayerVal, current: Value | None)
             raise ShapeError(
                 f"{layer.spec.name} expects axis {axis} of its input to have value {want} "
                 f"(it was built for input shape {format_shape(built.shape)}), but received "
-                f"input with shape {format_shape(current.shape)}",
+                f"input with shape {format_shape(current.shape)}{channel_order_hint(bdims, cdims)}",
                 code="layer-input-mismatch",
                 related=list(related),
             )

@@ -8,6 +8,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from .calls import apply_layer, call_custom_layer, result_kind
+from .layout_hints import channel_order_hint
 from .facts import Fix, Span
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
@@ -244,7 +245,7 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
         return given
     what = f"input {index}" + (f" '{expected.name}'" if expected.name else "")
     single = _single_sample(expected, given)
-    hint = SINGLE_SAMPLE_HINT if single else ""
+    hint = SINGLE_SAMPLE_HINT if single else channel_order_hint(e, g)
     code = "missing-batch-axis" if single else "model-input-mismatch"
     # 1. spec check (needs the last dims known to know whether they are squeezed)
     if not (_known(e[-1]) and (not g or _known(g[-1]))):
