@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .facts import Related
-from .layout_hints import channel_order_hint
 from .layers.base import LayerCall
+from .layout_hints import channel_order_hint
 from .shapes import ShapeError, format_shape, normalize_axis
 from .values import LayerVal, Tensor, Value
 

@@ -8,8 +8,8 @@ import ast
 from typing import TYPE_CHECKING
 
 from .calls import apply_layer, call_custom_layer, result_kind
-from .layout_hints import channel_order_hint
 from .facts import Fix, Span
+from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
 from .values import (
