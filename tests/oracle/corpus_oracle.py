@@ -629,7 +629,7 @@ def run_engine(path: Path) -> EngineView:
     model_facts: dict[tuple[int, int, str], tuple[int, int] | None] = {}
     for f in sorted(analysis.facts, key=lambda f: f.span):
         if f.kind == "model":
-            t = f.table
+            t = f.model_table()
             known = t is not None and t.total is not None and t.trainable is not None
             model_facts[(f.span.line, f.span.column, f.name)] = (t.total, t.trainable) if known else None  # type: ignore[union-attr]
             continue

@@ -126,7 +126,7 @@ def _engine_table(source: str) -> ModelTable | None:
     analysis = analyze_source(PREAMBLE + source)
     models = [f for f in analysis.facts if f.kind == "model" and f.name == "model"]
     assert models, "the engine records the model"
-    return models[-1].table
+    return models[-1].model_table()
 
 
 @pytest.mark.parametrize(("expr", "shapes", "how"), CASES, ids=[c[0] for c in CASES])

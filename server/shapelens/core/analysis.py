@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import re
 import sys
@@ -68,7 +69,9 @@ def _analyze(text: str, path: str) -> Analysis:
     finally:
         sys.setrecursionlimit(old_limit)
     for key, model in interp.models_at.items():
-        interp.facts[key].table = summarize(model, trainable_known=not interp.trainable_unknown)
+        interp.facts[key].table_maker = functools.partial(
+            summarize, model, trainable_known=not interp.trainable_unknown
+        )
     facts = sorted(interp.facts.values(), key=lambda f: (f.span, f.kind))
     issues = sorted([*parsed.issues, *interp.issues.values()], key=lambda i: i.span)
     return Analysis(path, facts, apply_ignore_comments(issues, text), text)

@@ -7,6 +7,7 @@ Lines are 1-based and columns 0-based, as in Python's ``ast``.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -65,6 +66,14 @@ class ShapeFact:
     device: str = ""
     nonfinite: int | None = None
     table: ModelTable | None = None  # a model's layers, output shapes and parameter counts
+    # makes `table` on first use: most model facts are never hovered, and a table costs
+    # tens of microseconds per model
+    table_maker: Callable[[], ModelTable | None] | None = field(default=None, repr=False, compare=False)
+
+    def model_table(self) -> ModelTable | None:
+        if self.table is None and self.table_maker is not None:
+            self.table, self.table_maker = self.table_maker(), None
+        return self.table
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = self.span.to_json()

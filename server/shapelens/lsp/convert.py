@@ -243,7 +243,8 @@ def fact_markdown(f: ShapeFact, assigned_at: str | None = None, link: Linker = _
         head = f"`{f.name}`: Keras {f.detail} model" if f.detail else f"`{f.name}`: Keras model"
         if f.origin == "runtime":
             head += " — runtime (probe)"
-        body = [f.table.to_markdown()] if f.table is not None else []
+        table = f.model_table()
+        body = [table.to_markdown()] if table is not None else []
     elif f.kind == "layer":
         head = f"`{f.name}` → {_shape_dtype(f)} — {origin}"
         body = []
