@@ -159,3 +159,19 @@ def test_get_layer_output_and_reduce_composition() -> None:
         """,
         ["feat", "extra", "y"],
     )
+
+
+def test_vocabulary_sizes_from_literal_text() -> None:
+    """Character and word vocabularies built from literal text keep their sizes known."""
+    assert_agrees(
+        """
+        texts = ["go.", "hi.", "run!", "hello there"] * 3
+        chars = sorted(set("".join(texts)))
+        words = sorted(set(" ".join(texts).lower().replace("!", "").split()))
+        index = {c: i for i, c in enumerate(chars)}
+        onehot = np.zeros((len(texts), max(len(t) for t in texts), len(chars)), dtype="float32")
+        emb = layers.Embedding(len(words) + 1, 4)(keras.Input(shape=(5,)))
+        dup = np.zeros((len({1, 2, 2, 3}), len(list("abc")), len(frozenset(["a", "a"]))))
+        """,
+        ["onehot", "emb", "dup"],
+    )

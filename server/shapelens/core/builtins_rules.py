@@ -106,6 +106,8 @@ def _list(call: Call) -> Value:
     v = call.arg(0)
     if v is None:
         return Seq([], kind)
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return constant_items(list(v.value), kind)
     if isinstance(v, Seq):
         return Seq(list(v.items) if v.items is not None else None, kind, v.elem, v.length)
     if isinstance(v, DictVal):
@@ -370,3 +372,71 @@ def _dict_mutate(call: Call) -> Value:
 
 
 __all__ = ["BUILTIN_NAMES", "LibRef"]
+
+
+# ----------------------------------------------------------------------------------------------
+# strings and sets of constants: vocabularies built from literal text (``sorted(set(text))``)
+# keep their sizes known
+
+CONST_ITEMS_LIMIT = 4096  # larger results are kept with their length only
+_STR_METHODS = ("join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "replace", "title", "capitalize")
+
+
+def constant_items(values: list[object], kind: Literal["list", "tuple"]) -> Seq:
+    if len(values) > CONST_ITEMS_LIMIT:
+        return Seq(None, kind, Unknown(), len(values))
+    return Seq([Const(v) for v in values], kind)
+
+
+def _constants(v: Value | None) -> list[object] | None:
+    """The values of a string (its characters) or of a collection of constants."""
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return list(v.value)
+    if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
+        return [i.value for i in v.items if isinstance(i, Const)]
+    if isinstance(v, DictVal) and v.complete:
+        return list(v.items)
+    return None
+
+
+def unique_constants(v: Value | None) -> Value:
+    """``set(x)`` of known constants, in first-seen order (only its size and sorted order are
+    meaningful); an unknown-length collection otherwise."""
+    values = _constants(v)
+    if values is None:
+        elem = v.element_join() if isinstance(v, Seq) else Unknown()
+        return Seq(None, "tuple", elem)
+    try:
+        return constant_items(list(dict.fromkeys(values)), "tuple")
+    except TypeError:  # unhashable
+        return Seq(None, "tuple")
+
+
+@function("builtins.set", "builtins.frozenset")
+def _set(call: Call) -> Value:
+    v = call.arg(0)
+    return Seq([], "tuple") if v is None else unique_constants(v)
+
+
+@method("str", *_STR_METHODS)
+def _str_method(call: Call) -> Value:
+    receiver = call.receiver
+    if not isinstance(receiver, Const) or not isinstance(receiver.value, str) or call.kwargs:
+        return UNKNOWN
+    name = call.name.rsplit(".", 1)[-1]
+    if name == "join":
+        parts = _constants(call.arg(0))
+        if parts is None or not all(isinstance(p, str) for p in parts):
+            return UNKNOWN
+        text = receiver.value.join(str(p) for p in parts)
+        return Const(text) if len(text) <= 1_000_000 else UNKNOWN
+    args = [a.value if isinstance(a, Const) else UNKNOWN for a in call.args]
+    if any(a is UNKNOWN or (a is not None and not isinstance(a, (str, int))) for a in args):
+        return UNKNOWN
+    try:
+        result = getattr(receiver.value, name)(*args)
+    except (TypeError, ValueError):
+        return UNKNOWN
+    if isinstance(result, list):
+        return constant_items(result, "list")
+    return Const(result) if len(result) <= 1_000_000 else UNKNOWN

@@ -1025,6 +1025,8 @@ class Interpreter:
                     continue
                 return Seq(None, kind)
             items.append(self.eval(e, env))
+        if isinstance(node, ast.Set):  # duplicates collapse
+            return builtins_rules.unique_constants(Seq(items, "tuple"))
         if len(items) > MAX_SEQ_ITEMS:
             elem = items[0]
             for it in items[1:]:
