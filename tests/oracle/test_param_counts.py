@@ -244,3 +244,13 @@ def test_trainable_split_and_loops_match_keras(source: str) -> None:
 def test_no_total_where_the_layers_are_uncertain(source: str) -> None:
     table = _engine_table(source)
     assert table is None or table.total is None, table.to_markdown()
+
+
+def test_a_sequential_handed_to_unseen_code_has_no_table() -> None:
+    source = (
+        "import some_unseen_library\n"
+        "model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])\n"
+        "some_unseen_library.add_head(model)\n"
+    )
+    table = _engine_table(source)
+    assert table is None or table.total is None

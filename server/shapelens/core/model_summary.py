@@ -10,7 +10,8 @@ uncertain: layers added in a loop of unknown length or in one branch of an ``if`
 outputs the engine cannot follow back.
 
 ``trainable = False`` on a layer or a model moves its weights to the non-trainable count; set on
-something the engine cannot identify, the trainable split is unknown (the total is not).
+something the engine cannot identify, or on a model handed to code it cannot see, the trainable
+split is unknown (the total is not).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
     """The layer table of a model whose layers are known, else None."""
     if model.kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
         return None
+    if model.escaped:
+        # handed to code the engine cannot see: a Sequential may get layers there, any model
+        # may have layers frozen there
+        if model.kind == "sequential":
+            return None
+        trainable_known = False
     rows: list[TableRow] = []
     counts: list[_Count] = []
     outputs: dict[int, Tensor] = {}
