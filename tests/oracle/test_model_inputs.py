@@ -2,9 +2,12 @@
 adjustment), and that symbolic calls of built models do not re-check inner layers: the engine
 must report exactly where TF raises and stay quiet everywhere else."""
 
+import textwrap
+
 import pytest
 
-from oracle.harness import compare, run_engine, run_real
+from oracle.harness import PREAMBLE, assert_agrees, compare, run_engine, run_real
+from shapelens.core.analysis import analyze_source
 
 CASES = [
     ((28, 28, 1), (28, 28, 1)),
@@ -59,3 +62,24 @@ def test_reused_layer_is_checked_symbolically() -> None:
     """
     assert run_real(src).error is not None
     assert run_engine(src).errors
+
+
+def test_a_fixed_batch_size_survives_fit_and_predict() -> None:
+    """A stateful model built for batches of 4, trained and run on 8 rows in steps of 4: its
+    layers keep batch 4 (the engine used to blur it with the array's 8), predict returns 8."""
+    src = """
+    model = keras.Sequential([
+        keras.Input(batch_shape=(4, 6, 3)),
+        layers.LSTM(16, stateful=True, return_sequences=True),
+        layers.Dense(1),
+    ])
+    model.compile(loss="mse", optimizer="adam")
+    xs = np.zeros((8, 6, 3), dtype="float32")
+    model.fit(xs, np.zeros((8, 6, 1), dtype="float32"), batch_size=4, epochs=1, shuffle=False, verbose=0)
+    out = model.predict(xs, batch_size=4, verbose=0)
+    """
+    assert_agrees(src, ["xs", "out"])
+    facts = analyze_source(PREAMBLE + textwrap.dedent(src)).facts
+    layer_dims = {f.name: f.shape.dims for f in facts if f.kind == "layer"}
+    assert layer_dims == {"LSTM": (4, 6, 16), "Dense": (4, 6, 1)}
+    assert not run_engine(src).errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .batching import step_batch_sizes
 from .facts import Fix, Related, Span, TextEdit
 from .registry import Call, function
 from .shapes import ShapeError, format_shape
@@ -151,28 +152,11 @@ def check_targets(call: Call, model: ModelVal, y: Value | None, output: Value) -
 
 
 def _batch_sizes(call: Call, y: Tensor) -> set[int] | None:
-    """The sizes of the batches the loss will see, when array data and the call fix them:
-    ``batch_size`` (32 by default) and the smaller last batch; the whole array for
-    ``*_on_batch``. None when a dataset, a validation split or a step count decides."""
-    n = y.shape.dims[0] if y.shape.dims else None
-    if not isinstance(n, int) or n < 1 or y.kind not in ("np", "tf"):
+    """The sizes of the batches the loss will see, when targets are arrays (not from a
+    dataset or generator, which makes its own batches)."""
+    if y.kind not in ("np", "tf") or not y.shape.dims or call.arg(1, "y") is None:
         return None
-    if call.arg(1, "y") is None:  # targets from a dataset or generator: it makes the batches
-        return None
-    if call.name in ("train_on_batch", "test_on_batch"):
-        return {n}
-    if any(k in call.kwargs for k in ("validation_split", "steps_per_epoch", "steps")):
-        return None
-    given = call.kwargs.get("batch_size")
-    if given is None or (isinstance(given, Const) and given.value is None):
-        size = 32
-    elif isinstance(given, Const) and isinstance(given.value, int) and given.value > 0:
-        size = given.value
-    else:
-        return None
-    if n <= size:
-        return {n}
-    return {size} | ({n % size} if n % size else set())
+    return step_batch_sizes(call, y.shape.dims[0])
 
 
 def _target_pairs(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from .batching import step_batch_sizes
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Fix, Span
 from .layout_hints import channel_order_hint
@@ -218,6 +219,22 @@ def _rebatch(v: Value, batch: Dim, kind: str, site: Span) -> Value:
     if isinstance(v, DictVal):
         return DictVal({k: _rebatch(i, batch, kind, site) for k, i in v.items.items()})
     return UNKNOWN
+
+
+def _fixed_batch_steps(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
+    """A model whose input fixes the batch size (``batch_shape``, stateful RNNs) runs each
+    step of fit/evaluate/predict on batches of that size: its layers see that many rows, not
+    the whole array. ``x`` as one step sees it, and the row count to give back."""
+    expected = tensors_in(model.inputs) if model.inputs is not None else []
+    given = tensors_in(x)
+    if not expected or not given or not expected[0].shape.dims or not given[0].shape.dims:
+        return x, None
+    fixed, rows = expected[0].shape.dims[0], given[0].shape.dims[0]
+    if not isinstance(fixed, int) or not isinstance(rows, int) or rows == fixed:
+        return x, None
+    if step_batch_sizes(call, rows) != {fixed}:
+        return x, None
+    return _rebatch(x, fixed, result_kind([x]), call.span), rows
 
 
 class _NoReplay(Exception):
@@ -595,12 +612,15 @@ def _model_predict(call: Call) -> Value:
             elem = elem.items[0]
         x = elem
     note_input_dtypes(call.interp, model, x, call.span)
+    step, rows = _fixed_batch_steps(call, model, x) if call.name == "predict" else (x, None)
     try:
-        out = model_output_for(call.interp, model, x, call.span, call.node, training=False)
+        out = model_output_for(call.interp, model, step, call.span, call.node, training=False)
     except ShapeError as err:
         add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
         input_shape_fix(err, model, x)
         raise
+    if rows is not None:  # the steps' outputs, concatenated
+        out = _rebatch(out, rows, "np", call.span)
     # predict returns numpy arrays
     for t in tensors_in(out):
         t.kind = "np"
@@ -647,8 +667,9 @@ def _model_fit(call: Call) -> Value:
     if isinstance(x, (Tensor, Seq, DictVal)):
         note_input_dtypes(call.interp, model, x, call.span)
         training = call.name in ("fit", "train_on_batch")
+        step, _rows = _fixed_batch_steps(call, model, x)
         try:
-            output = model_output_for(call.interp, model, x, call.span, call.node, training=training)
+            output = model_output_for(call.interp, model, step, call.span, call.node, training=training)
         except ShapeError as err:
             add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
             input_shape_fix(err, model, x)
