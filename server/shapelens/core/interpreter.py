@@ -154,6 +154,7 @@ class Interpreter:
         # (a Sequential may only be built by a later fit/predict)
         self.models_at: dict[tuple[Span, str], ModelVal] = {}
         self.trainable_unknown = False  # `.trainable` set on something unidentified
+        self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor
         self.issues: dict[tuple[Span, str, str], Issue] = {}
         self.frames: list[_Frame] = []
         self.call_spans: list[Span] = []
@@ -230,7 +231,7 @@ class Interpreter:
         if isinstance(value, Tensor):
             fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
             if (span, kind) not in self.facts:
-                fact.chain = provenance_chain(value)
+                fact.chain = provenance_chain(value, self._chains)
         elif isinstance(value, DatasetVal):
             fact = ShapeFact(
                 span, name, UNKNOWN_SHAPE, None, "dataset",
@@ -1362,22 +1363,40 @@ def _join_scopes(states: list[dict[str, Value]], keep_new: bool = True) -> dict[
 CHAIN_STEPS = 8
 
 
-def provenance_chain(t: Tensor) -> tuple[tuple[str, Span], ...]:
+Chain = tuple[tuple[str, Span], ...]
+
+
+def provenance_chain(t: Tensor, memo: dict[int, tuple[Tensor, Chain]] | None = None) -> Chain:
     """Where a tensor came from, step by step back through the layer calls that made it
-    (following each call's first input), latest first."""
-    steps: list[tuple[str, Span]] = []
+    (following each call's first input), latest first. ``memo`` (by tensor identity, holding
+    the tensor so that its id is not reused) shares the tails between facts."""
+    memo = {} if memo is None else memo
+    pending: list[Tensor] = []
     cur: Tensor | None = t
-    seen: set[int] = set()
-    while cur is not None and len(steps) < CHAIN_STEPS and id(cur) not in seen:
-        seen.add(id(cur))
-        if cur.origin is not None and cur.label and (not steps or steps[-1] != (cur.label, cur.origin)):
-            steps.append((cur.label, cur.origin))
+    tail: Chain = ()
+    truncated = False
+    while cur is not None:
+        if len(pending) >= CHAIN_STEPS:
+            truncated = True  # the steps kept are right, but shorter than the nodes' own
+            break
+        known = memo.get(id(cur))
+        if known is not None:
+            tail = known[1]
+            break
+        if any(p is cur for p in pending):  # a cycle: stop here
+            break
+        pending.append(cur)
         if cur.history is None:
             break
         _callee, args, kwargs, _pos, _site = cur.history
-        inputs = [x for a in (*args, *kwargs.values()) for x in tensors_in(a)]
-        cur = inputs[0] if inputs else None
-    return tuple(steps)
+        cur = next((x for a in (*args, *kwargs.values()) for x in tensors_in(a)), None)
+    for node in reversed(pending):
+        step = (node.label, node.origin) if node.origin is not None and node.label else None
+        if step is not None and (not tail or tail[0] != step):
+            tail = (step, *tail)[:CHAIN_STEPS]
+        if not truncated:
+            memo[id(node)] = (node, tail)
+    return tail
 
 
 _HOVERABLE = (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp)
