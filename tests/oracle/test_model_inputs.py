@@ -83,3 +83,27 @@ def test_a_fixed_batch_size_survives_fit_and_predict() -> None:
     layer_dims = {f.name: f.shape.dims for f in facts if f.kind == "layer"}
     assert layer_dims == {"LSTM": (4, 6, 16), "Dense": (4, 6, 1)}
     assert not run_engine(src).errors
+
+
+SEQUENTIALS = {
+    "input": "keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(3)])",
+    "input_shape": "keras.Sequential([layers.Conv2D(4, 3, input_shape=(28, 28, 1)), layers.Flatten(), layers.Dense(3)])",
+    "lazy": "keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(3)])",
+    "dense": "keras.Sequential([keras.Input(shape=(10,)), layers.Dense(3)])",
+}
+
+
+@pytest.mark.parametrize("how", ["predict", "call"])
+@pytest.mark.parametrize("data", ["(8, 28, 28)", "(8, 28, 28, 1)", "(8, 28, 28, 1, 1)", "(8, 784)", "(28, 28, 1)", "(8, 10, 1)", "(8, 5)"])
+@pytest.mark.parametrize("model", list(SEQUENTIALS))
+def test_sequential_input_rank_adjustment(model: str, data: str, how: str) -> None:
+    """Keras 3 runs a Sequential with a known input through a functional model: a trailing
+    axis of size 1 is added or dropped to fit; the engine must agree both ways."""
+    call = "model.predict(x, verbose=0)" if how == "predict" else "model(x)"
+    src = f"""
+    model = {SEQUENTIALS[model]}
+    x = np.zeros({data}, dtype="float32")
+    out = {call}
+    """
+    verdict = compare(src, ["out"])
+    assert verdict.ok, verdict.detail

@@ -245,6 +245,26 @@ def _model_label(model: ModelVal) -> str:
     return f"model '{model.name}'" if model.name else "the model"
 
 
+def _adjust_rank(model: ModelVal, expected: Tensor, given: Tensor) -> Tensor:
+    """Keras 3's rank adjustment alone: one trailing axis of size 1 more is squeezed, one
+    less is added when the declared last axis is 1, any other rank difference is an error."""
+    e, g = expected.shape.dims, given.shape.dims
+    if e is None or g is None or not e or len(g) == len(e):
+        return given
+    if len(g) == len(e) + 1 and g[-1] == 1:
+        return Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
+    if len(g) + 1 == len(e) and e[-1] == 1:
+        return Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
+    single = _single_sample(expected, given)
+    raise ShapeError(
+        f"{_model_label(model)} expects input with shape {format_shape(expected.shape)}, but "
+        f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
+        f"{len(e)}){SINGLE_SAMPLE_HINT if single else channel_order_hint(e, g)}",
+        code="missing-batch-axis" if single else "model-input-mismatch",
+        related=_input_related(expected),
+    )
+
+
 def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -> Value:
     """Keras 3's functional input handling, step by step (checked against TF in
     tests/oracle/test_model_inputs.py):
@@ -502,6 +522,11 @@ def model_output_for(
                 build_sequential(interp, model, ts[0].shape, ts[0].shape[0])
         if model.outputs is None:
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
+        if isinstance(x, Tensor) and isinstance(model.inputs, Tensor) and x is not model.inputs:
+            # Keras 3 runs a Sequential with a known input through a functional model, which
+            # adds or drops a trailing axis of size 1 to fit (no input spec check of its own:
+            # the first layer checks)
+            x = _adjust_rank(model, model.inputs, x)
         if isinstance(x, Tensor) and x.shape.dims is not None:
             out: Value = x
             issues_before = len(interp.issues)
