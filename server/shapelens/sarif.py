@@ -42,17 +42,19 @@ def _rule(code: str) -> dict[str, Any]:
 
 def to_sarif(analyses: list[Analysis]) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
+    rule_index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
     for a in analyses:
         uri = _artifact(a.path)
         lines = a.text.splitlines()
         for issue in a.issues:
             if issue.code not in rules:
+                rule_index[issue.code] = len(rules)
                 rules[issue.code] = _rule(issue.code)
             results.append(
                 {
                     "ruleId": issue.code,
-                    "ruleIndex": list(rules).index(issue.code),
+                    "ruleIndex": rule_index[issue.code],
                     "level": _LEVELS[issue.severity],
                     "message": {"text": issue.message},
                     "locations": [_location(uri, issue.span, lines)],

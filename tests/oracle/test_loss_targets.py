@@ -5,6 +5,15 @@ import pytest
 
 from oracle.harness import run_engine, run_real
 
+
+def assert_flagged_iff_keras_rejects(src: str) -> None:
+    real = run_real(src)
+    engine = run_engine(src)
+    if real.error is None:
+        assert not engine.errors, engine.errors
+    else:
+        assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+
 CASES = [
     ("sparse_categorical_crossentropy", "layers.Dense(5)", "(16,)"),
     ("sparse_categorical_crossentropy", "layers.Dense(5)", "(16, 1)"),
@@ -37,12 +46,7 @@ def test_targets_under_loss(loss: str, head: str, target: str) -> None:
     y = np.random.randint(0, 2, size={target}).astype("float32")
     model.fit(np.zeros((16, 4), dtype="float32"), y, epochs=1, verbose=0)
     """
-    real = run_real(src)
-    engine = run_engine(src)
-    if real.error is None:
-        assert not engine.errors, engine.errors
-    else:
-        assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+    assert_flagged_iff_keras_rejects(src)
 
 
 @pytest.mark.parametrize("n_y", [16, 12])
@@ -87,12 +91,7 @@ def test_targets_of_several_outputs(targets: str, loss: str) -> None:
     y_reg = np.zeros((16, 2), dtype="float32")
     model.fit(np.zeros((16, 4), dtype="float32"), {targets}, epochs=1, verbose=0)
     """
-    real = run_real(src)
-    engine = run_engine(src)
-    if real.error is None:
-        assert not engine.errors, engine.errors
-    else:
-        assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+    assert_flagged_iff_keras_rejects(src)
 
 
 @pytest.mark.parametrize(

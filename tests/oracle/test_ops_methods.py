@@ -6,34 +6,11 @@ into ``tf.cast``/``np.zeros(dtype=...)``), ``.ndim``, ``.T``, ``.size``, ndarray
 from __future__ import annotations
 
 import random
-import textwrap
 from collections.abc import Callable
 
 import pytest
 
-from oracle.harness import compare, run_engine, run_real
-
-
-def agree(src: str, names: list[str], exact: bool = True, catch: bool = True) -> None:
-    src = textwrap.dedent(src)
-    real = run_real(src, names)
-    v = compare(src, names, real)
-    assert v.ok, f"{v.detail}\n--- snippet ---\n{src}"
-    if real.error is not None:
-        if catch:
-            eng = run_engine(src)
-            assert eng.errors, (
-                f"raised {type(real.error).__name__}: {str(real.error)[:300]}\n"
-                f"but the engine reported no error\n--- snippet ---\n{src}"
-            )
-    elif exact:
-        assert v.exact, f"engine not exact for {names}: {run_engine(src).values}\n--- snippet ---\n{src}"
-
-
-def cases(seed: int, n: int, gen) -> list:  # type: ignore[no-untyped-def]
-    rng = random.Random(seed)
-    return [pytest.param(*gen(rng, i), id=f"{seed}-{i}") for i in range(n)]
-
+from oracle.op_cases import agree, cases
 
 MAKERS = {
     "np": "np.ones({s}, dtype=np.{d})",

@@ -122,6 +122,18 @@ def _real_counts(source: str) -> tuple[int, int]:
     return int(layer.count_params()), trainable
 
 
+def _model_and_table(source: str) -> tuple[Any, ModelTable]:
+    """The real ``model`` of the snippet and the engine's table, whose totals must agree."""
+    ns: dict[str, Any] = {}
+    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
+    model = ns["model"]
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    table = _engine_table(source)
+    assert table is not None
+    assert (table.total, table.trainable) == (model.count_params(), trainable), table.to_markdown()
+    return model, table
+
+
 def _engine_table(source: str) -> ModelTable | None:
     analysis = analyze_source(PREAMBLE + source)
     models = [f for f in analysis.facts if f.kind == "model" and f.name == "model"]
@@ -182,13 +194,7 @@ model = keras.Model(inp, layers.Dense(1)(code))
 
 @pytest.mark.parametrize("source", [SEQUENTIAL, NESTED], ids=["sequential", "nested-and-shared"])
 def test_model_totals_match_keras(source: str) -> None:
-    ns: dict[str, Any] = {}
-    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
-    model = ns["model"]
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    table = _engine_table(source)
-    assert table is not None
-    assert (table.total, table.trainable) == (model.count_params(), trainable), table.to_markdown()
+    model, table = _model_and_table(source)
     # the same layers (a functional model lists its InputLayer, a Sequential does not)
     names = sorted(type(layer).__name__ for layer in model.layers)
     assert sorted(r.class_name for r in table.rows) == names, table.to_markdown()
@@ -215,13 +221,7 @@ for width in [5, 3]:
 
 @pytest.mark.parametrize("source", [FROZEN, UNROLLED], ids=["frozen", "unrolled-loops"])
 def test_trainable_split_and_loops_match_keras(source: str) -> None:
-    ns: dict[str, Any] = {}
-    exec(compile(PREAMBLE + source, "<snippet>", "exec"), ns)
-    model = ns["model"]
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    table = _engine_table(source)
-    assert table is not None
-    assert (table.total, table.trainable) == (model.count_params(), trainable), table.to_markdown()
+    _model_and_table(source)
 
 
 @pytest.mark.parametrize(

@@ -699,10 +699,11 @@ class Interpreter:
         """Calls, operators, subscripts and attributes inside a statement get their own fact,
         so hovering ``tf.matmul(x, w)`` in ``tf.matmul(x, w) + b`` shows that part's shape.
         A layer call already has its (layer) fact at the same place."""
-        span = Span.of(node)
-        if (span, "layer") in self.facts or self.current_file != self.main_file:
+        if self.current_file != self.main_file:  # other modules' facts are not kept
             return
-        self.record_span(span, _expression_name(node), value, "expr")
+        span = Span.of(node)
+        if (span, "layer") not in self.facts:
+            self.record_span(span, _expression_name(node), value, "expr")
 
     def _eval_constant(self, node: ast.Constant, env: Env) -> Value:
         return Const(node.value)

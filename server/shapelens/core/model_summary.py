@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .model_table import ModelTable, TableRow
-from .models import model_layers
+from .models import functional_graph
 from .params import Weights, frozen, layer_weights
 from .values import (
     Const,
@@ -58,17 +58,19 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
     rows: list[TableRow] = []
     counts: list[_Count] = []
     outputs: dict[int, Tensor] = {}
+    layers: list[Value] = list(model.layers)
     if model.kind == "functional":
         if model.inputs is None or not _only_tensors(model.inputs) or not _only_tensors(model.outputs):
             return None
-        complete, outputs = _walk_graph(model)
-        if not complete:
+        graph = functional_graph(model)
+        if not graph.complete:
             return None
+        layers, outputs = graph.layers, graph.outputs
         for t in tensors_in(model.inputs):
             rows.append(TableRow("InputLayer", describe_structure(t), 0, t.name or "", 0))
             counts.append(_Count(0, 0))
     model_frozen = frozen(model.trainable)
-    for layer in model_layers(model)[:_MAX_ROWS]:
+    for layer in layers[:_MAX_ROWS]:
         count = _count(layer, trainable_known, depth)
         if model_frozen is None or not trainable_known:
             count = _Count(count.total, None)
@@ -104,31 +106,6 @@ def _only_tensors(v: Value | None) -> bool:
     if isinstance(v, DictVal):
         return bool(v.items) and all(_only_tensors(i) for i in v.items.values())
     return False
-
-
-def _walk_graph(model: ModelVal) -> tuple[bool, dict[int, Tensor]]:
-    """The output each layer of a functional model gave, and whether every tensor on the way
-    back from the outputs either came from a layer call or is one of the model's inputs (an
-    untracked step would hide the layers before it)."""
-    inputs = {id(t) for t in tensors_in(model.inputs)} if model.inputs is not None else set()
-    outputs: dict[int, Tensor] = {}
-    seen: set[int] = set()
-    stack = list(tensors_in(model.outputs)) if model.outputs is not None else []
-    complete = True
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or id(t) in inputs:
-            continue
-        seen.add(id(t))
-        if t.history is None:
-            complete = False
-            continue
-        callee, args, kwargs, pos, _site = t.history
-        if pos == 0:
-            outputs.setdefault(id(callee), t)
-        for a in (*args, *kwargs.values()):
-            stack.extend(tensors_in(a))
-    return complete, outputs
 
 
 def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:

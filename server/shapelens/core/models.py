@@ -5,6 +5,7 @@ them. Every layer inside a Sequential gets its output recorded at its constructo
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .batching import step_batch_sizes
@@ -245,9 +246,9 @@ def _model_label(model: ModelVal) -> str:
     return f"model '{model.name}'" if model.name else "the model"
 
 
-def _adjust_rank(model: ModelVal, expected: Tensor, given: Tensor) -> Tensor:
-    """Keras 3's rank adjustment alone: one trailing axis of size 1 more is squeezed, one
-    less is added when the declared last axis is 1, any other rank difference is an error."""
+def _adjust_rank(model: ModelVal, expected: Tensor, given: Tensor, what: str = "input") -> Tensor:
+    """Keras 3's rank adjustment: one trailing axis of size 1 more is squeezed, one less is
+    added when the declared last axis is 1, any other rank difference is an error."""
     e, g = expected.shape.dims, given.shape.dims
     if e is None or g is None or not e or len(g) == len(e):
         return given
@@ -257,7 +258,7 @@ def _adjust_rank(model: ModelVal, expected: Tensor, given: Tensor) -> Tensor:
         return Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
     single = _single_sample(expected, given)
     raise ShapeError(
-        f"{_model_label(model)} expects input with shape {format_shape(expected.shape)}, but "
+        f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
         f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
         f"{len(e)}){SINGLE_SAMPLE_HINT if single else channel_order_hint(e, g)}",
         code="missing-batch-axis" if single else "model-input-mismatch",
@@ -299,19 +300,7 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
                 related=_input_related(expected),
             )
     # 2. rank adjustment
-    if len(g) == len(e):
-        return given
-    if len(g) == len(e) + 1 and g[-1] == 1:
-        return Tensor(Shape(g[:-1]), given.dtype, given.kind, given.origin, given.label)
-    if len(g) + 1 == len(e) and e[-1] == 1:
-        return Tensor(Shape((*g, 1)), given.dtype, given.kind, given.origin, given.label)
-    raise ShapeError(
-        f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, but "
-        f"received input with shape {format_shape(given.shape)} (rank {len(g)} instead of "
-        f"{len(e)}){hint}",
-        code=code,
-        related=_input_related(expected),
-    )
+    return _adjust_rank(model, expected, given, what)
 
 
 def _known(d: Dim) -> bool:
@@ -636,20 +625,26 @@ def _model_predict(call: Call) -> Value:
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem
-    note_input_dtypes(call.interp, model, x, call.span)
-    step, rows = _fixed_batch_steps(call, model, x) if call.name == "predict" else (x, None)
-    try:
-        out = model_output_for(call.interp, model, step, call.span, call.node, training=False)
-    except ShapeError as err:
-        add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
-        input_shape_fix(err, model, x)
-        raise
+    out, rows = _run_on_data(call, model, x, training=False)
     if rows is not None:  # the steps' outputs, concatenated
         out = _rebatch(out, rows, "np", call.span)
     # predict returns numpy arrays
     for t in tensors_in(out):
         t.kind = "np"
     return out
+
+
+def _run_on_data(call: Call, model: ModelVal, x: Value, training: bool) -> tuple[Value, Dim]:
+    """What one step of predict/fit/evaluate gives for the data ``x`` (with the quick fixes
+    an error can offer), and the row count of the whole data when a step sees fewer."""
+    note_input_dtypes(call.interp, model, x, call.span)
+    step, rows = _fixed_batch_steps(call, model, x)
+    try:
+        return model_output_for(call.interp, model, step, call.span, call.node, training=training), rows
+    except ShapeError as err:
+        add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
+        input_shape_fix(err, model, x)
+        raise
 
 
 def _arg_node(call: Call, index: int, name: str) -> ast.AST | None:
@@ -690,15 +685,7 @@ def _model_fit(call: Call) -> Value:
         if ts:
             build_sequential(call.interp, model, ts[0].shape)
     if isinstance(x, (Tensor, Seq, DictVal)):
-        note_input_dtypes(call.interp, model, x, call.span)
-        training = call.name in ("fit", "train_on_batch")
-        step, _rows = _fixed_batch_steps(call, model, x)
-        try:
-            output = model_output_for(call.interp, model, step, call.span, call.node, training=training)
-        except ShapeError as err:
-            add_batch_axis_fix(err, x, _arg_node(call, 0, "x"))
-            input_shape_fix(err, model, x)
-            raise
+        output, _rows = _run_on_data(call, model, x, training=call.name in ("fit", "train_on_batch"))
         check_targets(call, model, y, output)
     return UNKNOWN
 
@@ -733,27 +720,46 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     return True
 
 
-def model_layers(model: ModelVal) -> list[Value]:
-    """The layers of a model in definition order (a functional model's, from its graph)."""
-    if model.kind == "sequential":
-        return list(model.layers)
-    found: list[Value] = []
+@dataclass
+class FunctionalGraph:
+    """A functional model's graph, walked back from its outputs to its inputs."""
+
+    layers: list[Value]  # in definition order, each once (a shared layer too)
+    outputs: dict[int, Tensor]  # the first output each layer gave, by id(layer)
+    complete: bool  # every tensor on the way came from a layer call or is a model input
+
+
+def functional_graph(model: ModelVal) -> FunctionalGraph:
+    inputs = {id(t) for t in tensors_in(model.inputs)} if model.inputs is not None else set()
+    graph = FunctionalGraph([], {}, True)
     seen: set[int] = set()
 
     def walk(v: Value) -> None:
         for t in tensors_in(v):
-            if id(t) in seen or t.history is None:
+            if id(t) in seen or id(t) in inputs:
                 continue
             seen.add(id(t))
-            callee, args, kwargs, _pos, _site = t.history
+            if t.history is None:
+                graph.complete = False  # an untracked step hides the layers before it
+                continue
+            callee, args, kwargs, pos, _site = t.history
             for a in (*args, *kwargs.values()):
                 walk(a)
-            if callee not in found:
-                found.append(callee)
+            if pos == 0:
+                graph.outputs.setdefault(id(callee), t)
+            if callee not in graph.layers:
+                graph.layers.append(callee)
 
     if model.outputs is not None:
         walk(model.outputs)
-    return found
+    return graph
+
+
+def model_layers(model: ModelVal) -> list[Value]:
+    """The layers of a model in definition order (a functional model's, from its graph)."""
+    if model.kind == "sequential":
+        return list(model.layers)
+    return functional_graph(model).layers
 
 
 @method("model", "get_layer")
