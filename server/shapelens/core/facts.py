@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .model_table import ModelTable
 from .shapes import Dim, DType, Shape
@@ -19,8 +19,10 @@ FactKind = Literal["assign", "layer", "expr", "dataset", "model"]
 Origin = Literal["static", "runtime"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+class Span(NamedTuple):
+    """A source range. A named tuple rather than a frozen dataclass: the engine makes one per
+    visited node, and a tuple is several times cheaper to build, hash and compare."""
+
     line: int
     column: int
     end_line: int
@@ -28,13 +30,17 @@ class Span:
 
     @staticmethod
     def of(node: ast.AST) -> Span:
-        line = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 0)
-        end_line = getattr(node, "end_lineno", None) or line
-        end_col = getattr(node, "end_col_offset", None)
-        if end_col is None:
-            end_col = col
-        return Span(line, col, end_line, end_col)
+        try:  # the fast path: a located node from ast.parse
+            line: int = node.lineno  # type: ignore[attr-defined]
+            col: int = node.col_offset  # type: ignore[attr-defined]
+            end_line: int | None = node.end_lineno  # type: ignore[attr-defined]
+            end_col: int | None = node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            line = getattr(node, "lineno", 1)
+            col = getattr(node, "col_offset", 0)
+            end_line = getattr(node, "end_lineno", None)
+            end_col = getattr(node, "end_col_offset", None)
+        return Span(line, col, end_line or line, col if end_col is None else end_col)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -57,7 +63,8 @@ class ShapeFact:
     origin: Origin = "static"
     detail: str = ""  # e.g. a dataset's element spec or a model's summary line
     provenance: str = ""  # where the value came from, in words ("Dense(64) at line 12")
-    # the steps that made it, latest first: (what, where), e.g. the layers back to its Input
+    # the steps that made it, latest first: (what, where), e.g. the layers back to its Input;
+    # read it through ``steps()``
     chain: tuple[tuple[str, Span], ...] = ()
     # distinct shapes seen here when the line ran several times (loop iterations, call sites);
     # ``shape`` is their join
@@ -69,6 +76,17 @@ class ShapeFact:
     # makes `table` on first use: most model facts are never hovered, and a table costs
     # tens of microseconds per model
     table_maker: Callable[[], ModelTable | None] | None = field(default=None, repr=False, compare=False)
+
+    # makes `chain` on first use (hover): walking every fact's history costs a tenth of an
+    # analysis, and only hovered facts need it
+    chain_maker: Callable[[], tuple[tuple[str, Span], ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def steps(self) -> tuple[tuple[str, Span], ...]:
+        if self.chain_maker is not None:
+            self.chain, self.chain_maker = self.chain_maker(), None
+        return self.chain
 
     def model_table(self) -> ModelTable | None:
         if self.table is None and self.table_maker is not None:

@@ -10,6 +10,7 @@ unrolled, other loops and unknown branches are joined conservatively. Along the 
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -231,7 +232,7 @@ class Interpreter:
         if isinstance(value, Tensor):
             fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
             if (span, kind) not in self.facts:
-                fact.chain = provenance_chain(value, self._chains)
+                fact.chain_maker = functools.partial(provenance_chain, value, self._chains)
         elif isinstance(value, DatasetVal):
             fact = ShapeFact(
                 span, name, UNKNOWN_SHAPE, None, "dataset",
@@ -257,7 +258,7 @@ class Interpreter:
                     old.shape, old.dtype = joined.shape, joined.dtype
                     if old.provenance != fact.provenance:
                         old.provenance = ""
-                        old.chain = ()
+                        old.chain, old.chain_maker = (), None
             elif old.detail != fact.detail:
                 old.detail = "varies"
             return

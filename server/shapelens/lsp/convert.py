@@ -248,14 +248,16 @@ def fact_markdown(f: ShapeFact, assigned_at: str | None = None, link: Linker = _
     elif f.kind == "layer":
         head = f"`{f.name}` → {_shape_dtype(f)} — {origin}"
         body = []
-        if len(f.chain) > 1:
-            body.append(f"input from {_chain_text(f.chain[1:], link)}")
+        steps = f.steps()
+        if len(steps) > 1:
+            body.append(f"input from {_chain_text(steps[1:], link)}")
         elif f.provenance and f.provenance != f"{f.name} at line {f.span.line}":
             body.append(f"output of {f.provenance}")
     else:
         head = f"`{f.name}`: {_shape_dtype(f)} — {origin}"
-        if f.chain:
-            body = [f"from {_chain_text(f.chain, link)}"]
+        steps = f.steps()
+        if steps:
+            body = [f"from {_chain_text(steps, link)}"]
         else:
             body = [f"from {f.provenance}"] if f.provenance else []
     if assigned_at is not None:
