@@ -49,7 +49,10 @@ def _dtype_name(v: Any) -> str | None:
         return None
     name = getattr(dt, "name", None)
     if isinstance(name, str):
-        return "string" if name == "string" else name
+        # numpy's unicode/bytes arrays (str96, bytes8...) are what the engine calls "string"
+        if name == "string" or (getattr(dt, "kind", None) in ("U", "S") and name.startswith(("str", "bytes"))):
+            return "string"
+        return name
     s = str(dt)
     return s.replace("tf.", "").replace("<dtype: '", "").replace("'>", "")
 

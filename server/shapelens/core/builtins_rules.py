@@ -44,21 +44,21 @@ def _len(call: Call) -> Value:
             return Unknown(d)
     if isinstance(v, DatasetVal) and v.cardinality is not None:
         return Const(v.cardinality)
-    return UNKNOWN
+    return Unknown(None, int) if v is not None else UNKNOWN
 
 
 @function("builtins.range")
 def _range(call: Call) -> Value:
     ints = [as_int(a) for a in call.args]
     if not ints or any(i is None for i in ints) or len(ints) > 3:
-        return Seq(None, "list", Unknown())
+        return Seq(None, "list", Unknown(None, int))
     try:
         r = builtins.range(*ints)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return UNKNOWN
     if len(r) <= RANGE_ITEMS_LIMIT:
         return Seq([Const(i) for i in r], "list")
-    return Seq(None, "list", Unknown(), len(r))
+    return Seq(None, "list", Unknown(None, int), len(r))
 
 
 @function("builtins.enumerate")
@@ -69,7 +69,7 @@ def _enumerate(call: Call) -> Value:
         return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(v.items)], "list")
     if v is None:
         return UNKNOWN
-    return Seq(None, "list", Seq([Unknown(), _element(v)], "tuple"), _size(v))
+    return Seq(None, "list", Seq([Unknown(None, int), _element(v)], "tuple"), _size(v))
 
 
 @function("builtins.zip")
@@ -111,7 +111,9 @@ def _list(call: Call) -> Value:
     if isinstance(v, Seq):
         return Seq(list(v.items) if v.items is not None else None, kind, v.elem, v.length)
     if isinstance(v, DictVal):
-        return Seq([Const(k) for k in v.items], kind)
+        return Seq([Const(k) for k in v.items], kind) if v.complete else Seq(None, kind)
+    if isinstance(v, DatasetVal):
+        return Seq(None, kind, _element(v), v.cardinality)
     if isinstance(v, Tensor) and v.shape.dims:
         elem = _element(v)
         d0 = v.shape.dims[0]
@@ -135,6 +137,8 @@ def _scalar(call: Call) -> Value:
             return UNKNOWN
     if v is None and call.name in ("builtins.int", "builtins.float", "builtins.bool", "builtins.str"):
         return Const(fn())
+    if call.name in ("builtins.int", "builtins.float", "builtins.bool", "builtins.str") and not call.kwargs:
+        return Unknown(None, fn)  # whatever went in, what comes out is of that type
     return UNKNOWN
 
 
@@ -185,7 +189,53 @@ def _dict(call: Call) -> Value:
     return UNKNOWN
 
 
-@function("builtins.isinstance", "builtins.hasattr", "builtins.callable")
+_PY_TYPES: dict[str, type] = {
+    f"builtins.{t.__name__}": t
+    for t in (tuple, list, dict, int, float, str, bool, bytes, set, frozenset, complex)
+}
+
+
+def _python_type(v: Value) -> type | None:
+    """The Python type of a value the engine knows exactly, or None."""
+    if isinstance(v, Const):
+        return type(v.value)
+    if isinstance(v, Seq):
+        return tuple if v.kind == "tuple" else list
+    if isinstance(v, DictVal):
+        return dict
+    return None
+
+
+def _isinstance(v: Value, cls: Value) -> bool | None:
+    """``isinstance`` where both sides are certain: a built-in type (or a tuple of them)
+    against a Python value of known type, or against a tensor, which is none of them."""
+    if isinstance(cls, Seq):
+        if cls.items is None:
+            return None
+        answers = [_isinstance(v, c) for c in cls.items]
+        if True in answers:
+            return True
+        return False if all(a is False for a in answers) else None
+    if not isinstance(cls, LibRef) or cls.name not in _PY_TYPES:
+        return None
+    if isinstance(v, Tensor):
+        # numpy's float64/complex128 scalars subclass float/complex, and the engine does not
+        # tell a numpy scalar from a 0-d array
+        if v.kind == "np" and (v.shape.dims is None or len(v.shape.dims) == 0):
+            return None
+        return False
+    known = _python_type(v)
+    return None if known is None else issubclass(known, _PY_TYPES[cls.name])
+
+
+@function("builtins.isinstance")
+def _isinstance_call(call: Call) -> Value:
+    v, cls = call.arg(0), call.arg(1)
+    answer = _isinstance(v, cls) if v is not None and cls is not None else None
+    return UNKNOWN if answer is None else Const(answer)
+
+
+@function("builtins.hasattr", "builtins.callable")
 def _predicate(call: Call) -> Value:
     return UNKNOWN
 
@@ -341,16 +391,19 @@ def _dict_mutate(call: Call) -> Value:
                 d.items.update(other.items)
             d.items.update(call.kwargs)
         else:
-            d.complete = False
+            d.lose_keys()
         return Const(None)
     if call.name == "clear":
         if certain:
             d.items.clear()
-            d.complete = True
+            d.complete, d.others = True, None
         return Const(None)
     key = call.arg(0)
     if not isinstance(key, Const):
-        d.complete = False
+        if call.name == "setdefault":
+            d.store_unknown_key(call.arg(1) or Const(None))
+        else:
+            d.complete = False
         return UNKNOWN
     try:
         present = d.items.get(key.value)
@@ -361,7 +414,7 @@ def _dict_mutate(call: Call) -> Value:
             return present
         if certain and d.complete:
             return d.items.setdefault(key.value, call.arg(1) or Const(None))
-        d.complete = False
+        d.store_unknown_key(call.arg(1) or Const(None))
         return UNKNOWN
     # pop
     if certain and present is not None:
@@ -421,18 +474,20 @@ def _set(call: Call) -> Value:
 @method("str", *_STR_METHODS)
 def _str_method(call: Call) -> Value:
     receiver = call.receiver
+    if isinstance(receiver, Unknown):  # a str the engine cannot read: the result's type is known
+        return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
     if not isinstance(receiver, Const) or not isinstance(receiver.value, str) or call.kwargs:
-        return UNKNOWN
+        return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
     name = call.name.rsplit(".", 1)[-1]
     if name == "join":
         parts = _constants(call.arg(0))
         if parts is None or not all(isinstance(p, str) for p in parts):
-            return UNKNOWN
+            return Unknown(None, str)
         text = receiver.value.join(str(p) for p in parts)
         return Const(text) if len(text) <= 1_000_000 else UNKNOWN
     args = [a.value if isinstance(a, Const) else UNKNOWN for a in call.args]
     if any(a is UNKNOWN or (a is not None and not isinstance(a, (str, int))) for a in args):
-        return UNKNOWN
+        return Seq(None, "list", Unknown(None, str)) if name == "split" else Unknown(None, str)
     try:
         result = getattr(receiver.value, name)(*args)
     except (TypeError, ValueError):

@@ -147,12 +147,14 @@ def apply_layer(
     # re-checking them (Keras 3): nothing certain to report there.
     quiet = replay and kind == "keras"
     failed = False
+    dtype_known = True
     try:
         if not quiet:
             check_against_build(call, layer, first)
         result = spec.rule(call)
     except Unknowable:
         result = UNKNOWN_SHAPE
+        dtype_known = not spec.dtype_by_rule
     except ShapeError as err:
         failed = True
         related = [r for r in err.related if isinstance(r, Related)]
@@ -167,7 +169,7 @@ def apply_layer(
         result = UNKNOWN_SHAPE
     label = f"{spec.name} at line {site.line}"
     if isinstance(result, Shape):
-        out: Value = Tensor(result, _output_dtype(call, first), kind, site, label)
+        out: Value = Tensor(result, _output_dtype(call, first) if dtype_known else None, kind, site, label)
     else:
         out = _finish(result, kind, site, label)
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
@@ -178,7 +180,8 @@ def apply_layer(
     if replay:
         if record_at is not None and not failed:
             main = tensors_in(out)
-            if main:
+            # a replay on data of unknown shape tells nothing about the layer's line
+            if main and main[0].shape.dims is not None:
                 interp.record_span(record_at, spec.name, main[0], "layer", file=layer.file)
         return out
     layer.outputs = out
@@ -423,6 +426,9 @@ def _call_super(
             return _keras_layer_method(interp, inst, name, args, kwargs, node)
         if name == "call" and inst.model is None:
             return args[0] if args else UNKNOWN
+        if inst.model is not None and name != "__init__" and ("model", name) in registry.METHODS:
+            # keras.Model's own method under a user override: `super().compile()` compiles
+            return call_method(interp, BoundMethod(inst.model, name), args, kwargs, node, [], {})
     return Const(None) if name == "__init__" else UNKNOWN
 
 

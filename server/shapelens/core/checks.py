@@ -112,7 +112,11 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
         return x, y
     if not from_dataset:
         _check_cardinality(method, x, y)
-    inputs_only = from_dataset or (call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal)))
+    if from_dataset:
+        # Keras splits only a tuple element into (x, y); an element of unknown structure may be one
+        inputs_only = isinstance(x, (Tensor, DictVal))
+    else:
+        inputs_only = call.arg(1, "y") is None and isinstance(x, (Tensor, Seq, DictVal))
     if y is None and x is not None and inputs_only:
         source = "the dataset yields inputs only" if from_dataset else "no targets (y) are passed"
         raise ShapeError(

@@ -4,7 +4,7 @@ default dtypes (numpy: int64/float64; TensorFlow: int32/float32)."""
 from __future__ import annotations
 
 from .shapes import UNKNOWN_SHAPE, DType, Shape
-from .values import Const, Seq, Tensor, TensorKind, Value, join
+from .values import Const, Seq, Tensor, TensorKind, Unknown, Value, join
 
 
 def literal_shape_dtype(v: Value) -> tuple[Shape, str | None] | None:
@@ -25,6 +25,9 @@ def literal_shape_dtype(v: Value) -> tuple[Shape, str | None] | None:
         return None
     if isinstance(v, Tensor):
         return v.shape, v.dtype
+    if isinstance(v, Unknown) and v.pytype is not None:
+        kind = _PY_KINDS.get(v.pytype)
+        return (Shape(()), kind) if kind is not None else None
     if isinstance(v, Seq):
         n = v.size()
         if v.items is not None:
@@ -63,6 +66,7 @@ def literal_shape_dtype(v: Value) -> tuple[Shape, str | None] | None:
 
 
 _KIND_ORDER = ("bool", "int", "float", "complex")
+_PY_KINDS: dict[type, str] = {bool: "bool", int: "int", float: "float", complex: "complex", str: "str"}
 
 
 def _widest(kinds: list[str | None]) -> str | None:

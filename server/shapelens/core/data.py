@@ -190,17 +190,50 @@ def _with_kind(kind: TensorKind) -> Any:
 
 def iterated_element(ds: DatasetVal) -> Value:
     """What iterating the dataset gives (``for x, y in ds``, ``next(iter(ds))``): the element
-    structure with eager tensors (kind ``tf``) instead of specs."""
+    structure with eager tensors (kind ``tf``) instead of specs, with the batch size every
+    batch really has where the spec leaves it unknown."""
+    rows = iterated_rows(ds)
+    return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+
+
+def traced_element(ds: DatasetVal) -> Value:
+    """What a function traced on the dataset sees (``map``, ``fit``/``predict`` steps): tensors
+    shaped as the element spec says (an unknown batch size stays unknown)."""
     return map_leaves(ds.element, _with_kind("tf"))
+
+
+def iterated_rows(ds: DatasetVal) -> int | None:
+    """The rows of every batch iterating a batched dataset gives, when they are all the same."""
+    if ds.batch_rows is None:
+        return None
+    size, full, rest = ds.batch_rows
+    sizes = ({size} if full else set()) | ({rest} if rest else set())
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _rows_shape(shape: Shape, rows: int | None) -> Shape:
+    dims = shape.dims
+    if rows is None or not dims or dims[0] is not None:
+        return shape
+    return Shape((rows, *dims[1:]))
+
+
+def _batch_rows(ds: DatasetVal, size: int | None, drop: bool | None) -> tuple[int, int, int] | None:
+    """How ``batch(size)`` cuts the dataset's elements (its cardinality) into batches."""
+    n = ds.cardinality
+    if n is None or size is None or size <= 0 or drop is None or n < 0:
+        return None
+    return (size, n // size, 0 if drop else n % size)
 
 
 def numpy_element(ds: DatasetVal) -> Value:
     """What ``as_numpy_iterator`` yields: numpy arrays (strings become bytes: unknown here)."""
+    rows = iterated_rows(ds)
 
     def convert(t: Tensor) -> Value:
         if t.dtype == "string" or t.dtype is None:
             return UNKNOWN
-        return Tensor(t.shape, t.dtype, "np", t.origin, t.label)
+        return Tensor(_rows_shape(t.shape, rows), t.dtype, "np", t.origin, t.label)
 
     return map_leaves(ds.element, convert)
 
@@ -665,7 +698,7 @@ def _function_arity(fn: Value) -> tuple[int, int | None] | None:
 
 def _element_args(ds: DatasetVal) -> list[Value] | None:
     """How TF calls a ``map`` function: tuple elements are spread into arguments."""
-    element = iterated_element(ds)
+    element = traced_element(ds)
     if isinstance(element, Unknown):
         return None
     if isinstance(element, Seq) and element.kind == "tuple":
@@ -681,9 +714,13 @@ def _call_user(call: Call, fn: Value | None, ds: DatasetVal) -> Value:
     if fn is None:
         return UNKNOWN
     args = _element_args(ds)
-    if args is None:
-        return UNKNOWN
     arity = _function_arity(fn)
+    if args is None:
+        # An unknown element still goes in as the function's fixed number of arguments (a
+        # program that runs matches them); what it returns keeps its structure.
+        if arity is None or arity[0] != arity[1] or arity[0] == 0:
+            return UNKNOWN
+        return call.interp.call_value(fn, [Unknown("element")] * arity[0], {}, call.node)
     if arity is not None:
         required, most = arity
         n = len(args)
@@ -724,8 +761,11 @@ def _batch(call: Call) -> Value:
     ds = _receiver(call)
     dim, drop = _batch_dim(call, 0, "batch_size", 1)
     element = map_leaves(ds.element, lambda t: Tensor(t.shape.with_batch(dim), t.dtype, "spec"))
-    card = _batched_cardinality(ds.cardinality, call.int(0, "batch_size"), drop)
-    return _dataset(element, card, call)
+    size = call.int(0, "batch_size")
+    card = _batched_cardinality(ds.cardinality, size, drop)
+    out = _dataset(element, card, call)
+    out.batch_rows = _batch_rows(ds, size, drop)
+    return out
 
 
 @method("dataset", "padded_batch")
@@ -774,8 +814,11 @@ def _padded_batch(call: Call) -> Value:
         return pad(e, p)
 
     element = walk(ds.element, padded)
-    card = _batched_cardinality(ds.cardinality, call.int(0, "batch_size"), drop)
-    return _dataset(element, card, call)
+    size = call.int(0, "batch_size")
+    card = _batched_cardinality(ds.cardinality, size, drop)
+    out = _dataset(element, card, call)
+    out.batch_rows = _batch_rows(ds, size, drop)
+    return out
 
 
 @method("dataset", "unbatch")
@@ -858,7 +901,7 @@ def _apply(call: Call) -> Value:
 )
 def _same(call: Call) -> Value:
     ds = _receiver(call)
-    return DatasetVal(ds.element, ds.cardinality, call.span)
+    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows)
 
 
 @method("dataset", "ignore_errors")
@@ -928,7 +971,8 @@ def _repeat(call: Call) -> Value:
     c = as_int(count) if count is not None else -1
     if c is not None and c >= 0 and ds.cardinality is not None:
         card = ds.cardinality * c
-    return DatasetVal(ds.element, card, call.span)
+    # each pass gives the same batches again
+    return DatasetVal(ds.element, card, call.span, ds.batch_rows)
 
 
 @method("dataset", "take")
@@ -939,7 +983,10 @@ def _take(call: Call) -> Value:
     card: int | None = None
     if c is not None and n is not None:
         card = n if c < 0 else min(n, c)
-    return DatasetVal(ds.element, card, call.span)
+    rows = ds.batch_rows
+    if rows is not None and c is not None and 0 <= c <= rows[1]:
+        rows = (rows[0], c, 0)  # only full batches
+    return DatasetVal(ds.element, card, call.span, rows)
 
 
 @method("dataset", "skip")
@@ -950,7 +997,10 @@ def _skip(call: Call) -> Value:
     card: int | None = None
     if c is not None and n is not None:
         card = 0 if c < 0 else max(n - c, 0)
-    return DatasetVal(ds.element, card, call.span)
+    rows = ds.batch_rows
+    if rows is not None:
+        rows = (rows[0], rows[1] - c, rows[2]) if c is not None and 0 <= c <= rows[1] else None
+    return DatasetVal(ds.element, card, call.span, rows)
 
 
 @method("dataset", "shard")
@@ -967,7 +1017,7 @@ def _shard(call: Call) -> Value:
 def _enumerate(call: Call) -> Value:
     ds = _receiver(call)
     index = Tensor(Shape(()), "int64", "spec", call.span, f"dataset index (line {call.span.line})")
-    return DatasetVal(Seq([index, ds.element], "tuple"), ds.cardinality, call.span)
+    return DatasetVal(Seq([index, ds.element], "tuple"), ds.cardinality, call.span, ds.batch_rows)
 
 
 @method("dataset", "concatenate")
@@ -1011,4 +1061,5 @@ __all__ = [
     "numpy_element",
     "spec_structure",
     "to_element",
+    "traced_element",
 ]

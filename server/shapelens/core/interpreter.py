@@ -23,6 +23,7 @@ from .layers.base import LAYERS
 from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
 from .user_modules import UserModules
 from .values import (
+    SCALAR_TYPES,
     UNKNOWN,
     BoundMethod,
     ClassVal,
@@ -44,6 +45,7 @@ from .values import (
     Value,
     describe_structure,
     join,
+    scalar_type,
     tensors_in,
 )
 
@@ -351,7 +353,7 @@ class Interpreter:
     def assign(self, target: ast.expr, value: Value, env: Env) -> None:
         if isinstance(target, ast.Name):
             if isinstance(value, Unknown) and value.name is None:
-                value = Unknown(target.id)
+                value = Unknown(target.id, value.pytype)
             env.set(target.id, value)
             self.record(target, target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -375,10 +377,10 @@ class Interpreter:
                             value if not self.uncertain_depth else join(obj.items[key.value], value)
                         )
                     except (TypeError, KeyError):
-                        obj.complete = False
+                        obj.lose_keys()
                 else:
                     # which key (or whether it is added at all) is not certain
-                    obj.complete = False
+                    obj.store_unknown_key(value)
                     if not isinstance(key, Const):
                         for k in list(obj.items):
                             obj.items[k] = join(obj.items[k], value)
@@ -937,7 +939,7 @@ class Interpreter:
             return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
         if isinstance(right, Seq) and isinstance(left, Const) and op is ast.Mult:
             return self.binop(op, right, left, node)
-        return UNKNOWN
+        return _scalar_binop(op, left, right)
 
     def _eval_unaryop(self, node: ast.UnaryOp, env: Env) -> Value:
         operand = self.eval(node.operand, env)
@@ -1118,7 +1120,13 @@ class Interpreter:
             node.generators, 0, local,
             lambda e: Seq([self.eval(node.key, e), self.eval(node.value, e)], "tuple"),
         )
-        if pairs is None or pairs[0] is None:
+        if pairs is None:
+            return UNKNOWN
+        if pairs[0] is None:
+            # one abstract pass: the keys are not known, what the values have in common is
+            pair = self._last_elem
+            if isinstance(pair, Seq) and pair.items is not None and len(pair.items) == 2:
+                return DictVal({}, False, pair.items[1])
             return UNKNOWN
         items: dict[Any, Value] = {}
         for pair in pairs[0]:
@@ -1153,7 +1161,7 @@ class Interpreter:
         for v in node.values:
             if isinstance(v, ast.FormattedValue):
                 self.eval(v.value, env)
-        return UNKNOWN
+        return Unknown(None, str)
 
     def _eval_starred(self, node: ast.Starred, env: Env) -> Value:
         return self.eval(node.value, env)
@@ -1310,6 +1318,28 @@ def _subscripts() -> Any:
 
         _LATE["subscripts"] = mod
     return mod
+
+
+# a representative value of each scalar type, to learn the type of an operation's result
+_SAMPLES: dict[type, Any] = {bool: True, int: 3, float: 2.5, complex: 1j, str: "s", bytes: b"b"}
+
+
+def _scalar_binop(op: type, left: Value, right: Value) -> Value:
+    """An operation on scalars whose values are not both known: its result type, when Python
+    fixes it (``i * 2`` is an int, ``i / 2`` a float, ``"a" + name`` a str)."""
+    lt, rt = scalar_type(left), scalar_type(right)
+    fn = _BINOPS.get(op)
+    if lt is None or rt is None or fn is None:
+        return UNKNOWN
+    if op is ast.Pow and not isinstance(right, Const):  # 3 ** -1 is a float
+        return UNKNOWN
+    lv = left.value if isinstance(left, Const) else _SAMPLES[lt]
+    rv = right.value if isinstance(right, Const) else _SAMPLES[rt]
+    try:
+        t = type(fn(lv, rv))
+    except Exception:
+        return UNKNOWN
+    return Unknown(None, t) if t in SCALAR_TYPES else UNKNOWN
 
 
 def _py(v: Value) -> Any:

@@ -24,6 +24,7 @@ from .values import (
     ModelVal,
     Seq,
     Tensor,
+    Unknown,
     Value,
     as_shape,
     tensors_in,
@@ -222,20 +223,33 @@ def _rebatch(v: Value, batch: Dim, kind: str, site: Span) -> Value:
     return UNKNOWN
 
 
-def _fixed_batch_steps(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
-    """A model whose input fixes the batch size (``batch_shape``, stateful RNNs) runs each
-    step of fit/evaluate/predict on batches of that size: its layers see that many rows, not
-    the whole array. ``x`` as one step sees it, and the row count to give back."""
-    expected = tensors_in(model.inputs) if model.inputs is not None else []
+def _step_input(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
+    """What the model's layers see at each step of fit/evaluate/predict on array data: batches
+    of ``batch_size`` rows (tf.function traces the step with that size when every batch has it,
+    with an unknown one when the last batch is smaller), or of the size a model's input fixes
+    (``batch_shape``, stateful RNNs). ``x`` as one step sees it, and the row count of the whole
+    data to give back (None when the step sees all of it)."""
     given = tensors_in(x)
-    if not expected or not given or not expected[0].shape.dims or not given[0].shape.dims:
+    if not given or not given[0].shape.dims:
         return x, None
-    fixed, rows = expected[0].shape.dims[0], given[0].shape.dims[0]
-    if not isinstance(fixed, int) or not isinstance(rows, int) or rows == fixed:
+    rows = given[0].shape.dims[0]
+    if not isinstance(rows, int):
         return x, None
-    if step_batch_sizes(call, rows) != {fixed}:
+    expected = tensors_in(model.inputs) if model.inputs is not None else []
+    fixed = expected[0].shape.dims[0] if expected and expected[0].shape.dims else None
+    if isinstance(fixed, int):
+        if rows == fixed or step_batch_sizes(call, rows) != {fixed}:
+            return x, None
+        return _rebatch(x, fixed, result_kind([x]), call.span), rows
+    if call.name not in ("fit", "evaluate", "predict"):
         return x, None
-    return _rebatch(x, fixed, result_kind([x]), call.span), rows
+    sizes = step_batch_sizes(call, rows)
+    step = next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
+    if step == rows or (step is None and any(len(t.shape.dims or ()) < 2 for t in given)):
+        # one-axis data keeps its length: Keras' rank adjustment of a model input reads the
+        # data's last axis, which is then the batch axis
+        return x, None
+    return _rebatch(x, step, result_kind([x]), call.span), rows
 
 
 class _NoReplay(Exception):
@@ -619,9 +633,9 @@ def _model_predict(call: Call) -> Value:
     if not isinstance(model, ModelVal) or x is None:
         return UNKNOWN
     if isinstance(x, DatasetVal):
-        from .data import iterated_element
+        from .data import traced_element
 
-        elem = iterated_element(x)
+        elem = traced_element(x)
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem
@@ -638,7 +652,7 @@ def _run_on_data(call: Call, model: ModelVal, x: Value, training: bool) -> tuple
     """What one step of predict/fit/evaluate gives for the data ``x`` (with the quick fixes
     an error can offer), and the row count of the whole data when a step sees fewer."""
     note_input_dtypes(call.interp, model, x, call.span)
-    step, rows = _fixed_batch_steps(call, model, x)
+    step, rows = _step_input(call, model, x)
     try:
         return model_output_for(call.interp, model, step, call.span, call.node, training=training), rows
     except ShapeError as err:
@@ -690,18 +704,33 @@ def _model_fit(call: Call) -> Value:
     return UNKNOWN
 
 
-def _unbatched(v: Value) -> Value:
-    """What one training batch looks like: the same structure with an unknown batch size."""
+def _unbatched(v: Value, rows: int | None = None) -> Value:
+    """What one training batch looks like: the same structure with ``rows`` rows (None when
+    the batches differ in size or come from a dataset)."""
     if isinstance(v, Tensor):
         dims = v.shape.dims
-        shape = Shape((None, *dims[1:])) if dims else v.shape
+        shape = Shape((rows, *dims[1:])) if dims else v.shape
         kind = "keras" if v.kind == "keras" else "tf"
         return Tensor(shape, v.dtype, kind, v.origin, v.label)  # type: ignore[arg-type]
     if isinstance(v, Seq) and v.items is not None:
-        return Seq([_unbatched(i) for i in v.items], v.kind)
+        return Seq([_unbatched(i, rows) for i in v.items], v.kind)
     if isinstance(v, DictVal):
-        return DictVal({k: _unbatched(i) for k, i in v.items.items()})
+        return DictVal({k: _unbatched(i, rows) for k, i in v.items.items()})
     return UNKNOWN
+
+
+def _step_rows(call: Call, x: Value) -> int | None:
+    """The rows of every batch a train/test step sees, when they are all the same: tf.function
+    traces the step with that concrete batch size. Array data only (a dataset's steps are traced
+    with its element spec)."""
+    ts = tensors_in(x)
+    if not ts or any(t.kind == "spec" for t in ts):
+        return None
+    dims = ts[0].shape.dims
+    if not dims:
+        return None
+    sizes = step_batch_sizes(call, dims[0])
+    return next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
 
 
 def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> bool:
@@ -715,7 +744,8 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     step = inst.cls.lookup(step_name)
     if not isinstance(step, FunctionVal):
         return False
-    data = _unbatched(x) if y is None else Seq([_unbatched(x), _unbatched(y)], "tuple")
+    rows = _step_rows(call, x)
+    data = _unbatched(x, rows) if y is None else Seq([_unbatched(x, rows), _unbatched(y, rows)], "tuple")
     call.interp.call_function(step, [inst, data], {}, call.node)
     return True
 
@@ -829,7 +859,34 @@ def _model_inputs(v: Value) -> Value:
 def _model_layers(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.kind == "sequential":
         return Seq(list(v.layers), "list")
+    if isinstance(v, ModelVal) and v.kind == "functional":
+        chain = _layer_chain(v)
+        if chain is not None:
+            # Keras lists the InputLayer first; the engine has no value for it
+            return Seq([Unknown("InputLayer"), *chain], "list")
     return UNKNOWN
+
+
+def _layer_chain(model: ModelVal) -> list[Value] | None:
+    """A functional model that is one straight chain (one input, each layer called once on the
+    previous one's output): its layers in order, the order Keras lists them in. Branching graphs
+    are ordered by Keras' depth rules, which the engine does not reproduce."""
+    if not isinstance(model.inputs, Tensor) or not isinstance(model.outputs, Tensor):
+        return None
+    graph = functional_graph(model)
+    if not graph.complete:
+        return None
+    previous: Tensor = model.inputs
+    for layer in graph.layers:
+        out = graph.outputs.get(id(layer))
+        if out is None or out.history is None:
+            return None
+        _callee, args, kwargs, _pos, _site = out.history
+        fed = [t for a in (*args, *kwargs.values()) for t in tensors_in(a)]
+        if len(fed) != 1 or fed[0] is not previous:
+            return None
+        previous = out
+    return list(graph.layers) if previous is model.outputs else None
 
 
 @attribute("model", "output_shape")

@@ -1,6 +1,7 @@
 """Python standard-library pieces that model code leans on: ``functools.partial``,
-``getattr``/``setattr``/``vars``, ``types.SimpleNamespace``, ``dataclasses`` configs and
-``argparse`` (a script run plainly sees the parser's defaults, so those are what shapes use).
+``getattr``/``setattr``/``vars``, ``types.SimpleNamespace``, ``dataclasses`` configs,
+``argparse`` (a script run plainly sees the parser's defaults, so those are what shapes use) and
+``random`` (values unknown, their types known: ``x[random.randrange(n)]`` drops an axis).
 """
 
 from __future__ import annotations
@@ -45,6 +46,36 @@ def _reduce(call: Call) -> Value:
     for item in items:
         acc = call.interp.call_value(fn, [acc, item], {}, call.node)
     return acc
+
+
+@function("random.randrange", "random.randint", "random.getrandbits")
+def _random_int(call: Call) -> Value:
+    return Unknown(None, int)
+
+
+@function("random.random", "random.uniform", "random.gauss", "random.normalvariate",
+          "random.betavariate", "random.expovariate", "random.triangular", "random.lognormvariate")
+def _random_float(call: Call) -> Value:
+    return Unknown(None, float)
+
+
+@function("random.choice")
+def _random_choice(call: Call) -> Value:
+    seq = call.arg(0)
+    return seq.element_join() if isinstance(seq, Seq) else UNKNOWN
+
+
+@function("random.sample", "random.choices")
+def _random_sample(call: Call) -> Value:
+    seq = call.arg(0)
+    k = call.int(1, "k") if call.name == "random.sample" else call.int(-1, "k", 1)
+    elem = seq.element_join() if isinstance(seq, Seq) else UNKNOWN
+    return Seq(None, "list", elem, k)
+
+
+@function("random.seed", "random.shuffle")
+def _random_none(call: Call) -> Value:
+    return Const(None)
 
 
 @function("builtins.getattr")

@@ -172,7 +172,7 @@ def attribute(
 
 def receiver_kind(v: Value) -> str:
     """The method-table key of a value: ``ndarray``, ``tensor``, ``keras``, ``dataset``, ..."""
-    from .values import DatasetVal, DictVal, LayerVal, ModelVal
+    from .values import DatasetVal, DictVal, LayerVal, ModelVal, Unknown
 
     custom = getattr(type(v), "RECEIVER", None)
     if isinstance(custom, str):
@@ -195,6 +195,8 @@ def receiver_kind(v: Value) -> str:
         return "dict"
     if isinstance(v, Const):
         return type(v.value).__name__
+    if isinstance(v, Unknown) and v.pytype is not None:
+        return v.pytype.__name__
     return "?"
 
 

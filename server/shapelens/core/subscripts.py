@@ -22,8 +22,10 @@ from .values import (
     Seq,
     SliceVal,
     Tensor,
+    Unknown,
     Value,
     as_int,
+    join,
 )
 
 if TYPE_CHECKING:
@@ -40,10 +42,32 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
     if isinstance(obj, DictVal):
         if isinstance(index, Const):
             try:
-                return obj.items.get(index.value, UNKNOWN)
+                found = obj.items.get(index.value)
             except TypeError:
                 return UNKNOWN
+            if found is not None:
+                return found
+            return obj.others if obj.others is not None and not obj.items else UNKNOWN
+        return _any_value(obj)
+    return _sequence_item(obj, index)
+
+
+def _any_value(d: DictVal) -> Value:
+    """``d[key]`` with a key the engine does not know: one of the values, so what they all share."""
+    values = list(d.items.values())
+    if not d.complete:
+        if d.others is None:
+            return UNKNOWN
+        values.append(d.others)
+    if not values:
         return UNKNOWN
+    out = values[0]
+    for v in values[1:]:
+        out = join(out, v)
+    return out
+
+
+def _sequence_item(obj: Value, index: Value) -> Value:
     if isinstance(obj, Const) and isinstance(obj.value, (str, bytes, tuple)):
         key = _py_index(index)
         if key is not None:
@@ -230,7 +254,7 @@ def tensor_index(t: Tensor, index: Value, node: ast.AST) -> Value:
                 content = [t.content[p.value]]
             else:
                 content = None
-        elif _is_scalar_int_tensor(p):
+        elif _is_scalar_int_tensor(p) or (isinstance(p, Unknown) and p.pytype is int):
             content = None
         elif isinstance(p, Tensor) and p.dtype == "bool":
             if p.shape.dims is None:

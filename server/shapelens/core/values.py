@@ -38,9 +38,13 @@ class Value:
 
 @dataclass(eq=False, slots=True)
 class Unknown(Value):
-    """Nothing is known. ``name`` is the variable it was bound to, used as a symbolic dim."""
+    """Nothing is known. ``name`` is the variable it was bound to, used as a symbolic dim.
+    ``pytype``: the value is certainly a Python scalar of that type (an ``enumerate`` index,
+    ``len()`` of something of unknown length, an f-string), so ``np.array`` of a list of them
+    still has a known dtype."""
 
     name: str | None = None
+    pytype: type | None = None
 
     def describe(self) -> str:
         return "unknown"
@@ -91,6 +95,21 @@ class DictVal(Value):
 
     items: dict[Any, Value]
     complete: bool = True
+    # what the values under keys the engine could not name (an incomplete dict) have in common
+    others: Value | None = None
+
+    def store_unknown_key(self, value: Value) -> None:
+        """A value goes in under a key the engine cannot name."""
+        if self.complete:
+            self.others = value
+        elif self.others is not None:
+            self.others = join(self.others, value)
+        self.complete = False
+
+    def lose_keys(self) -> None:
+        """Keys and values the engine cannot see may have been added."""
+        self.complete = False
+        self.others = None
 
 
 @dataclass(eq=False, slots=True)
@@ -203,6 +222,10 @@ class DatasetVal(Value):
     element: Value
     cardinality: int | None = None
     origin: Span | None = None
+    # a batched dataset over a known number of rows: (batch size, full batches, rows in the last
+    # smaller batch or 0). The element spec says None for the batch axis; the tensors iterating it
+    # gives have these sizes.
+    batch_rows: tuple[int, int, int] | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -332,14 +355,18 @@ def as_shape(v: Value) -> Shape:
     return UNKNOWN_SHAPE
 
 
-def shape_value(shape: Shape) -> Value:
-    """A tensor's ``.shape`` as a Python value (a tuple of ints/None)."""
+def shape_value(shape: Shape, concrete: bool = False) -> Value:
+    """A tensor's ``.shape`` as a Python value (a tuple of ints/None). ``concrete``: the value
+    exists (a numpy array), so a dim the engine does not know is an int it cannot read, not
+    None as in a symbolic shape."""
     if shape.dims is None:
         return UNKNOWN
     items: list[Value] = []
     for d in shape.dims:
         if isinstance(d, str):
-            items.append(Unknown(d))
+            items.append(Unknown(d, int if concrete else None))
+        elif d is None and concrete:
+            items.append(Unknown(None, int))
         else:
             items.append(Const(d))
     return Seq(items, "tuple")
@@ -359,6 +386,19 @@ def tensors_in(v: Value) -> list[Tensor]:
     return []
 
 
+SCALAR_TYPES: tuple[type, ...] = (bool, int, float, complex, str, bytes)
+
+
+def scalar_type(v: Value) -> type | None:
+    """The Python scalar type a value certainly has (a constant's, or a typed unknown's)."""
+    if isinstance(v, Const):
+        t = type(v.value)
+        return t if t in SCALAR_TYPES else None
+    if isinstance(v, Unknown):
+        return v.pytype
+    return None
+
+
 def join(a: Value, b: Value) -> Value:
     """Least upper bound of two possibilities (branches, loop iterations, call sites)."""
     if a is b:
@@ -366,7 +406,8 @@ def join(a: Value, b: Value) -> Value:
     if isinstance(a, Const) and isinstance(b, Const):
         if type(a.value) is type(b.value) and a.value == b.value:
             return a
-        return UNKNOWN
+        t = scalar_type(a)
+        return Unknown(None, t) if t is not None and t is scalar_type(b) else UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Tensor(
             join_shape(a.shape, b.shape),
@@ -386,17 +427,25 @@ def join(a: Value, b: Value) -> Value:
             la if la == lb else None,
         )
     if isinstance(a, DictVal) and isinstance(b, DictVal):
+        others = (
+            join(a.others, b.others) if a.others is not None and b.others is not None else None
+        )
         if a.items.keys() == b.items.keys():
             return DictVal(
-                {k: join(v, b.items[k]) for k, v in a.items.items()}, a.complete and b.complete
+                {k: join(v, b.items[k]) for k, v in a.items.items()}, a.complete and b.complete,
+                others,
             )
         return DictVal({k: join(v, b.items[k]) for k, v in a.items.items() if k in b.items}, False)
     if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
         return DatasetVal(
-            join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None
+            join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
+            None, a.batch_rows if a.batch_rows == b.batch_rows else None,
         )
-    if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name:
+    if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name and a.pytype is b.pytype:
         return a
+    t = scalar_type(a)
+    if t is not None and t is scalar_type(b):
+        return Unknown(None, t)
     return UNKNOWN
 
 

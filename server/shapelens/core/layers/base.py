@@ -37,6 +37,7 @@ class LayerSpec:
     preserves_dtype: bool = False  # shape-only layers keep int/bool inputs as they are
     output_dtype: DType = None  # fixed output dtype (e.g. "int64" for StringLookup)
     multi_input: bool = False  # first argument is a list of tensors (merge layers)
+    dtype_by_rule: bool = False  # the rule decides the dtype (by output_mode...): unknown without it
 
 
 LAYERS: dict[str, LayerSpec] = {}
@@ -49,13 +50,14 @@ def layer(
     preserves_dtype: bool = False,
     output_dtype: DType = None,
     multi_input: bool = False,
+    dtype_by_rule: bool = False,
 ) -> Callable[[Callable[[LayerCall], RuleResult]], Callable[[LayerCall], RuleResult]]:
     """Register a rule for one or more layer class names sharing a signature."""
 
     def deco(fn: Callable[[LayerCall], RuleResult]) -> Callable[[LayerCall], RuleResult]:
         for n in names:
             LAYERS[n] = LayerSpec(
-                n, params, fn, call_params, preserves_dtype, output_dtype, multi_input
+                n, params, fn, call_params, preserves_dtype, output_dtype, multi_input, dtype_by_rule
             )
         return fn
 

@@ -484,6 +484,7 @@ _LOOKUP_PARAMS = (
 
 @layer(
     "StringLookup",
+    dtype_by_rule=True,
     params=(*_LOOKUP_PARAMS, "idf_weights", "invert", "output_mode", "pad_to_max_tokens", "sparse", "encoding"),
 )
 def string_lookup(call: LayerCall) -> Tensor:
@@ -492,6 +493,7 @@ def string_lookup(call: LayerCall) -> Tensor:
 
 @layer(
     "IntegerLookup",
+    dtype_by_rule=True,
     params=(
         *_LOOKUP_PARAMS, "vocabulary_dtype", "idf_weights", "invert", "output_mode", "sparse",
         "pad_to_max_tokens",
@@ -503,6 +505,7 @@ def integer_lookup(call: LayerCall) -> Tensor:
 
 @layer(
     "TextVectorization",
+    dtype_by_rule=True,
     params=(
         "max_tokens", "standardize", "split", "ngrams", "output_mode", "output_sequence_length",
         "pad_to_max_tokens", "vocabulary", "idf_weights", "sparse", "ragged", "encoding",
@@ -569,7 +572,7 @@ def text_vectorization(call: LayerCall) -> Tensor:
     return out(Shape(None), eager_dtype)
 
 
-@layer("CategoryEncoding", params=("num_tokens", "output_mode", "sparse"), call_params=("inputs", "count_weights"))
+@layer("CategoryEncoding", dtype_by_rule=True, params=("num_tokens", "output_mode", "sparse"), call_params=("inputs", "count_weights"))
 def category_encoding(call: LayerCall) -> Tensor:
     t = call.x()
     mode = _mode(call, "multi_hot", ("one_hot", "multi_hot", "count"))
@@ -596,7 +599,7 @@ def category_encoding(call: LayerCall) -> Tensor:
     return out(Shape(shape) if shape is not None else Shape(None), compute_dtype(call))
 
 
-@layer("Hashing", params=("num_bins", "mask_value", "salt", "output_mode", "sparse"))
+@layer("Hashing", dtype_by_rule=True, params=("num_bins", "mask_value", "salt", "output_mode", "sparse"))
 def hashing(call: LayerCall) -> Tensor:
     t = call.x()
     mode = _mode(call, "int", ("int", "one_hot", "multi_hot", "count"))
@@ -624,6 +627,7 @@ def hashing(call: LayerCall) -> Tensor:
 
 @layer(
     "Discretization",
+    dtype_by_rule=True,
     params=("bin_boundaries", "num_bins", "epsilon", "output_mode", "sparse", "dtype", "name"),
 )
 def discretization(call: LayerCall) -> Tensor:
@@ -676,7 +680,7 @@ def discretization(call: LayerCall) -> Tensor:
     return out(Shape(shape) if shape is not None else Shape(None), dtype)
 
 
-@layer("HashedCrossing", params=("num_bins", "output_mode", "sparse", "name", "dtype"), multi_input=True)
+@layer("HashedCrossing", dtype_by_rule=True, params=("num_bins", "output_mode", "sparse", "name", "dtype"), multi_input=True)
 def hashed_crossing(call: LayerCall) -> Tensor:
     mode = _mode(call, "int", ("int", "one_hot"))
     bins_v = call.cfg_soft("num_bins", None)

@@ -417,7 +417,7 @@ def _shape(call: Call) -> Value:
     t = so.Op(call, "keras", "tf", False).tensor(x) if x is not None else None
     if t is None:
         return UNKNOWN
-    return shape_value(t.shape)
+    return shape_value(t.shape, concrete=isinstance(x, Tensor) and x.kind == "np")
 
 
 @function("keras.ops.ndim")

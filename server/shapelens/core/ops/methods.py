@@ -25,7 +25,7 @@ from .elementwise import convert_to
 def _shape(v: Value) -> Value:
     if not isinstance(v, Tensor):
         return UNKNOWN
-    return shape_value(v.shape)
+    return shape_value(v.shape, concrete=v.kind == "np")
 
 
 @attribute(("tensor", "ndarray", "keras"), "dtype")

@@ -16,7 +16,7 @@ unknown: only arrays and numpy scalars have a shape.
 
 from __future__ import annotations
 
-from ..registry import Call, function
+from ..registry import FUNCTIONS, Call, function
 from ..shapes import UNKNOWN_SHAPE, Shape
 from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, shape_value
 from . import shape_ops as so
@@ -212,6 +212,22 @@ def _default_rng(call: Call) -> Value:
           "np.seterr")
 def _none(call: Call) -> Value:
     return Const(None)
+
+
+@function("np.random.RandomState")
+def _random_state(call: Call) -> Value:
+    return LibRef("np.random.RandomState")
+
+
+# A RandomState's methods are the legacy module-level functions (same signatures and dtypes).
+_LEGACY = [
+    "rand", "randn", "randint", "random_sample", "random", "sample", "ranf", "normal", "uniform",
+    "standard_normal", "choice", "permutation", "shuffle", "seed", "binomial", "poisson", "beta",
+    "gamma", "exponential", "laplace", "lognormal",
+]
+for _name in _LEGACY:
+    if f"np.random.{_name}" in FUNCTIONS:
+        FUNCTIONS[f"np.random.RandomState.{_name}"] = FUNCTIONS[f"np.random.{_name}"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,8 +562,10 @@ def _unique(call: Call) -> Value:
 
 @function("np.shape")
 def _shape(call: Call) -> Value:
-    t = so.Op(call, "np", "np", False).tensor(call.arg(0, "a"))
-    return shape_value(t.shape) if t is not None else UNKNOWN
+    a = call.arg(0, "a")
+    t = so.Op(call, "np", "np", False).tensor(a)
+    concrete = not (isinstance(a, Tensor) and a.kind in ("keras", "spec"))
+    return shape_value(t.shape, concrete=concrete) if t is not None else UNKNOWN
 
 
 @function("np.ndim")

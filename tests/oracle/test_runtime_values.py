@@ -1,0 +1,196 @@
+"""Differential tests, against real TensorFlow/Keras, of what the engine knows about values that
+exist at run time but that no literal spells out:
+
+- the batches iterating a dataset gives (``for x in ds.take(1)``, ``next(iter(ds))``): the
+  element spec says None for the batch axis, the tensors have the real size;
+- Python scalars of known type but unknown value (``enumerate`` indices, dict values,
+  ``random.randrange``, ``len`` of something of unknown length, f-strings), so that
+  ``np.array([lookup[w] for w in words])`` keeps its length and dtype;
+- ``isinstance`` on values whose Python type is certain;
+- a functional model that is one straight chain: ``model.layers[i]`` is the i-th layer;
+- a subclass's ``train_step``/``call`` run by ``fit``: traced on batches of ``batch_size`` when
+  every batch has that size.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oracle.op_cases import agree
+
+DATASETS = [
+    # (source rows, batch call, iteration, whether every batch seen has the same rows)
+    ("64", ".batch(16)", "for x in ds.take(1):\n    pass\n", True),
+    ("64", ".batch(16)", "for x in ds:\n    pass\n", True),
+    ("70", ".batch(16)", "for x in ds:\n    pass\n", False),
+    ("70", ".batch(16)", "for x in ds.take(2):\n    pass\n", True),
+    ("70", ".batch(16)", "for x in ds.skip(4):\n    pass\n", True),
+    ("70", ".batch(16)", "for x in ds.skip(2).take(1):\n    pass\n", True),
+    ("10", ".batch(16)", "x = next(iter(ds))\n", True),
+    ("70", ".batch(16, drop_remainder=True)", "for x in ds:\n    pass\n", True),
+    ("64", ".shuffle(8).batch(16).prefetch(2).repeat()", "for x in ds.take(3):\n    pass\n", True),
+    ("64", ".batch(16).map(lambda t: t * 2.0)", "for x in ds.take(1):\n    pass\n", False),
+    ("64", ".batch(16)", "x = list(ds)[0]\n", True),
+    ("64", ".batch(16)", "x = next(ds.as_numpy_iterator())\n", True),
+    ("64", ".batch(16).enumerate()", "for i, x in ds.take(1):\n    pass\n", True),
+    ("64", ".batch(8).unbatch().batch(32)", "for x in ds.take(1):\n    pass\n", False),
+]
+
+
+@pytest.mark.parametrize(("rows", "chain", "loop", "uniform"), DATASETS)
+def test_iterating_a_batched_dataset(rows: str, chain: str, loop: str, uniform: bool) -> None:
+    src = (
+        f"data = np.zeros(({rows}, 3), dtype=np.float32)\n"
+        f"ds = tf.data.Dataset.from_tensor_slices(data){chain}\n" + loop
+    )
+    # the engine must know the rows where every batch has them (a map may change the rows,
+    # and after unbatch the count is not followed: there it may stay unknown)
+    agree(src, ["x"], exact=uniform)
+
+
+def test_a_dataset_map_function_sees_the_spec_not_the_batches() -> None:
+    src = (
+        "seen = []\n"
+        "def f(t):\n"
+        "    seen.append(t.shape[0])\n"
+        "    return tf.reshape(t, (-1,))\n"
+        "ds = tf.data.Dataset.from_tensor_slices(np.zeros((64, 3), np.float32)).batch(16).map(f)\n"
+        "spec = ds.element_spec\n"
+        "for x in ds.take(1):\n"
+        "    pass\n"
+    )
+    agree(src, ["x"], exact=False)
+
+
+def test_typed_unknown_scalars_keep_array_lengths_and_dtypes() -> None:
+    src = (
+        "import random\n"
+        "ids = np.random.randint(1000, 1020, size=64)\n"
+        "uniq = list(dict.fromkeys(ids.tolist()))\n"
+        "encode = {x: i for i, x in enumerate(uniq)}\n"
+        "col = np.array([encode[u] for u in ids])\n"
+        "n = len(encode)\n"
+        "names = [f'item{i}' for i in range(n)]\n"
+        "labels = np.array([''.join(random.choice('abc') for _ in range(3)) for _ in range(12)])\n"
+        "row = np.zeros((8, 5))[random.randrange(8)]\n"
+        "scaled = np.array([float(v) * 0.5 for v in ids])\n"
+        "counts = np.array([len(w) for w in ['a', 'bb'] * int(np.random.rand() * 3 + 1)])\n"
+        "half = np.zeros((64, 2))[: int(0.5 * col.shape[0])]\n"
+    )
+    agree(src, ["col", "labels", "row", "scaled", "half"])
+    agree(src, ["counts"], exact=False)
+
+
+def test_isinstance_on_certain_types() -> None:
+    src = (
+        "t = tf.zeros((4, 3))\n"
+        "pair = (t, t)\n"
+        "a = t[0] if isinstance(t, tuple) else t\n"
+        "b = pair[0] if isinstance(pair, tuple) else pair\n"
+        "c = t if isinstance(3, (int, float)) else None\n"
+        "d = tf.zeros((2,)) if isinstance(np.float64(1.0), float) else tf.zeros((5,))\n"
+    )
+    agree(src, ["a", "b", "c"])
+    # numpy's float64 scalars are Python floats, which the engine does not tell from 0-d arrays
+    agree(src, ["d"], exact=False)
+
+
+def test_model_layers_of_a_straight_chain() -> None:
+    src = (
+        "inp = keras.Input((12, 12, 3))\n"
+        "h = keras.layers.Conv2D(8, 3)(inp)\n"
+        "h = keras.layers.Conv2D(4, 3, padding='same')(h)\n"
+        "h = keras.layers.Flatten()(h)\n"
+        "out = keras.layers.Dense(2)(h)\n"
+        "model = keras.Model(inp, out)\n"
+        "img = np.zeros((1, 12, 12, 3), np.float32)\n"
+        "first = model.layers[1](img)\n"
+        "second = model.layers[-3](model.layers[-4](img))\n"
+        "count = len(model.layers)\n"
+    )
+    agree(src, ["first", "second"])
+
+
+def test_model_layers_of_a_branching_graph_are_not_guessed() -> None:
+    src = (
+        "inp = keras.Input((6,))\n"
+        "a = keras.layers.Dense(4)(inp)\n"
+        "b = keras.layers.Dense(5)(inp)\n"
+        "out = keras.layers.Concatenate()([a, b])\n"
+        "model = keras.Model(inp, out)\n"
+        "third = model.layers[2](np.zeros((2, 6), np.float32))\n"
+    )
+    agree(src, ["third"], exact=False)
+
+
+@pytest.mark.parametrize(
+    ("rows", "batch", "how"),
+    [(64, 16, "array"), (70, 16, "array"), (12, 32, "array"), (64, 16, "dataset"), (48, None, "array")],
+)
+def test_subclass_call_sees_the_fit_batches(rows: int, batch: int | None, how: str) -> None:
+    size = "" if batch is None else f", batch_size={batch}"
+    data = (
+        f"x = np.zeros(({rows}, 3), np.float32)\ny = np.zeros(({rows}, 1), np.float32)\n"
+        if how == "array"
+        else f"ds = tf.data.Dataset.from_tensor_slices((np.zeros(({rows}, 3), np.float32), "
+        f"np.zeros(({rows}, 1), np.float32))).batch({batch})\n"
+    )
+    fit = f"net.fit(x, y, epochs=1, verbose=0{size})\n" if how == "array" else "net.fit(ds, epochs=1, verbose=0)\n"
+    src = (
+        "seen = {}\n"
+        "class Net(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.body = keras.layers.Dense(1)\n"
+        "    def call(self, inputs):\n"
+        "        return self.body(inputs)\n"
+        "    def train_step(self, data):\n"
+        "        if isinstance(data, tuple):\n"
+        "            data = data[0]\n"
+        "        global stepped\n"
+        "        stepped = self(data, training=True)\n"
+        "        return {'out': tf.reduce_mean(stepped)}\n"
+        "net = Net()\n"
+        "net.compile(optimizer='adam', loss='mse')\n" + data + fit
+    )
+    agree(src, ["stepped"], exact=False)
+
+
+def test_super_compile_in_an_overridden_compile_is_a_compile() -> None:
+    src = (
+        "class GAN(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.d = keras.layers.Dense(1)\n"
+        "    def call(self, x):\n"
+        "        return self.d(x)\n"
+        "    def compile(self, d_optimizer):\n"
+        "        super().compile()\n"
+        "        self.d_optimizer = d_optimizer\n"
+        "    def train_step(self, data):\n"
+        "        return {'out': tf.reduce_mean(self(data))}\n"
+        "gan = GAN()\n"
+        "gan.compile(d_optimizer=keras.optimizers.Adam())\n"
+        "gan.fit(np.zeros((8, 3), np.float32), epochs=1, verbose=0)\n"
+        "done = tf.zeros((1,))\n"
+    )
+    agree(src, ["done"])
+
+
+def test_an_overridden_compile_without_super_compile_is_caught() -> None:
+    src = (
+        "class GAN(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.d = keras.layers.Dense(1)\n"
+        "    def call(self, x):\n"
+        "        return self.d(x)\n"
+        "    def compile(self, d_optimizer):\n"
+        "        self.d_optimizer = d_optimizer\n"
+        "    def train_step(self, data):\n"
+        "        return {'out': tf.reduce_mean(self(data))}\n"
+        "gan = GAN()\n"
+        "gan.compile(d_optimizer=keras.optimizers.Adam())\n"
+        "gan.fit(np.zeros((8, 3), np.float32), epochs=1, verbose=0)\n"
+    )
+    agree(src, [])
