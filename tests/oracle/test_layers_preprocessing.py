@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from oracle.harness import PREAMBLE, assert_agrees, compare, run_engine
+from oracle.op_cases import agree
 from shapelens.core.analysis import analyze_source
 
 
@@ -538,3 +539,23 @@ def test_hashed_crossing(src: str, names: list[str]) -> None:
 )
 def test_categorical_mistakes_flagged(src: str) -> None:
     _flagged(src, ["y"])
+
+
+def test_lookup_vocabulary_sizes() -> None:
+    """get_vocabulary()/vocabulary_size() of lookups given a literal vocabulary: mask (int
+    mode), OOV tokens, then the tokens; a vocabulary that already starts with them is kept."""
+    src = (
+        "chars = sorted(set('2345678bcdefgmnpwxy'))\n"
+        "a = layers.StringLookup(vocabulary=list(chars), mask_token=None)\n"
+        "b = layers.StringLookup(vocabulary=a.get_vocabulary(), mask_token=None, invert=True)\n"
+        "c = layers.StringLookup(vocabulary=['a', 'b'], mask_token='')\n"
+        "d = layers.IntegerLookup(vocabulary=[3, 5, 7])\n"
+        "e = layers.TextVectorization(vocabulary=['x', 'y'])\n"
+        "f = layers.StringLookup(vocabulary=['a', 'b'], mask_token='', output_mode='multi_hot')\n"
+        "g = layers.StringLookup(vocabulary=['a', 'b'], num_oov_indices=2)\n"
+        "sizes = tf.zeros((len(a.get_vocabulary()), b.vocabulary_size(), len(c.get_vocabulary()),\n"
+        "                  d.vocabulary_size(), len(e.get_vocabulary()), f.vocabulary_size(),\n"
+        "                  len(g.get_vocabulary())))\n"
+        "head = layers.Dense(len(a.get_vocabulary()) + 1)(keras.Input((4,)))\n"
+    )
+    agree(src, ["sizes", "head"])

@@ -175,3 +175,56 @@ def test_vocabulary_sizes_from_literal_text() -> None:
         """,
         ["onehot", "emb", "dup"],
     )
+
+
+def test_loops_that_continue_or_break_on_data() -> None:
+    """A `continue` or `break` whose condition depends on data makes the list's length unknown
+    (it was once counted as if every iteration appended); known conditions still unroll."""
+    src = """
+        words = ["a", "the", "b", "c", "the"]
+        stop = set(np.random.choice(["the", "x"], size=1).tolist())
+        kept = []
+        for w in words:
+            if w in stop:
+                continue
+            kept.append(w)
+        k = np.zeros((len(kept), 2))
+        firsts = []
+        for w in words:
+            if w == "b":
+                break
+            firsts.append(w)
+        f = np.zeros((len(firsts), 2))
+        skipped = []
+        for w in words:
+            if w == "the":
+                continue
+            skipped.append(w)
+        s = np.zeros((len(skipped), 2))
+        nested = []
+        for w in words:
+            for c in "xyz":
+                if w in stop:
+                    break
+                nested.append(c)
+        n = np.zeros((len(nested), 2))
+        """
+    assert_agrees(src, ["f", "s"])
+    assert_agrees(src, ["k", "n"], require_exact=False)
+
+
+def test_long_windowing_loop_is_unrolled() -> None:
+    assert_agrees(
+        """
+        series = np.sin(np.arange(240) * 0.2).reshape(-1, 1)
+        def create_sequences(values, time_steps=24):
+            output = []
+            for i in range(len(values) - time_steps + 1):
+                output.append(values[i : (i + time_steps)])
+            return np.stack(output)
+        x_train = create_sequences(series)
+        flat = x_train.reshape(x_train.shape[0], -1)
+        inp = keras.Input((x_train.shape[1], x_train.shape[2]))
+        """,
+        ["x_train", "flat", "inp"],
+    )

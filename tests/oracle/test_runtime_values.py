@@ -194,3 +194,19 @@ def test_an_overridden_compile_without_super_compile_is_caught() -> None:
         "gan.fit(np.zeros((8, 3), np.float32), epochs=1, verbose=0)\n"
     )
     agree(src, [])
+
+
+def test_single_element_input_and_output_lists() -> None:
+    """`Model(inputs=[x], outputs=[y])`, the U-Net tutorials' spelling: calls and predict take a
+    bare array and give a single tensor (Keras 3)."""
+    src = (
+        "inputs = keras.Input((4,))\n"
+        "outputs = layers.Dense(2)(inputs)\n"
+        "model = keras.Model(inputs=[inputs], outputs=[outputs])\n"
+        "p = model.predict(np.zeros((3, 4)), verbose=0)\n"
+        "q = model(np.zeros((5, 4)))\n"
+        "r = model([np.zeros((2, 4))])\n"
+        "model.compile(optimizer='adam', loss='mse')\n"
+        "model.fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=1, verbose=0)\n"
+    )
+    agree(src, ["p", "q", "r"])

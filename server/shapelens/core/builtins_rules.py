@@ -340,6 +340,34 @@ def _reorder(call: Call) -> Value:
     return Const(None)
 
 
+@method("tuple", "add")
+def _set_add(call: Call) -> Value:
+    """``s.add(x)``: the engine keeps a set as a tuple of its distinct items."""
+    seq, item = call.receiver, call.arg(0)
+    if not isinstance(seq, Seq) or item is None:
+        return Const(None)
+    if seq.items is not None and not call.interp.uncertain_depth and isinstance(item, Const):
+        known = [i.value for i in seq.items if isinstance(i, Const)]
+        if len(known) == len(seq.items):
+            try:
+                if item.value not in known:
+                    seq.items.append(item)
+                return Const(None)
+            except TypeError:
+                pass
+    # whether it was already there (or added at all) is not known: the size is not either
+    _blur(seq, item)
+    return Const(None)
+
+
+def blur_receiver(v: Value) -> None:
+    """A method the engine does not model was called on a container: it may have changed it."""
+    if isinstance(v, Seq):
+        v.items, v.elem, v.length = None, Unknown(), None
+    elif isinstance(v, DictVal):
+        v.lose_keys()
+
+
 @method(("list", "tuple"), "index", "count", "copy")
 def _query(call: Call) -> Value:
     seq = call.receiver
@@ -432,7 +460,10 @@ __all__ = ["BUILTIN_NAMES", "LibRef"]
 # keep their sizes known
 
 CONST_ITEMS_LIMIT = 4096  # larger results are kept with their length only
-_STR_METHODS = ("join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "replace", "title", "capitalize")
+_STR_METHODS = (
+    "join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "replace", "title", "capitalize",
+    "format",
+)
 
 
 def constant_items(values: list[object], kind: Literal["list", "tuple"]) -> Seq:
@@ -476,6 +507,16 @@ def _str_method(call: Call) -> Value:
     receiver = call.receiver
     if isinstance(receiver, Unknown):  # a str the engine cannot read: the result's type is known
         return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
+    if call.name.rsplit(".", 1)[-1] == "format" and isinstance(receiver, Const) and isinstance(receiver.value, str):
+        args = [a.value for a in call.args if isinstance(a, Const)]
+        kwargs = {k: v.value for k, v in call.kwargs.items() if isinstance(v, Const)}
+        if len(args) != len(call.args) or len(kwargs) != len(call.kwargs):
+            return Unknown(None, str)
+        try:
+            text = receiver.value.format(*args, **kwargs)
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+            return UNKNOWN
+        return Const(text) if len(text) <= 1_000_000 else Unknown(None, str)
     if not isinstance(receiver, Const) or not isinstance(receiver.value, str) or call.kwargs:
         return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
     name = call.name.rsplit(".", 1)[-1]

@@ -29,6 +29,7 @@ from .values import (
     TensorKind,
     Unknown,
     Value,
+    first_output,
     shape_value,
     tensors_in,
 )
@@ -179,19 +180,19 @@ def apply_layer(
     # the calls that work (a failing predict() replaying a Sequential, say).
     if replay:
         if record_at is not None and not failed:
-            main = tensors_in(out)
+            main = first_output(out)
             # a replay on data of unknown shape tells nothing about the layer's line
-            if main and main[0].shape.dims is not None:
-                interp.record_span(record_at, spec.name, main[0], "layer", file=layer.file)
+            if main is not None and main.shape.dims is not None:
+                interp.record_span(record_at, spec.name, main, "layer", file=layer.file)
         return out
     layer.outputs = out
     if kind == "keras":
         for i, t in enumerate(tensors_in(out)):
             t.history = (layer, args, kwargs, i, site if record else None)
     if record and not failed:
-        main = tensors_in(out)
-        if main:
-            interp.record_span(site, spec.name, main[0], "layer")
+        main = first_output(out)
+        if main is not None:
+            interp.record_span(site, spec.name, main, "layer")
     return out
 
 
@@ -297,10 +298,21 @@ def call_custom_layer(
             shp = interp.call_function(cos, [inst, _input_shape_value(first)], {}, node)
             from .values import as_shape
 
-            shape = as_shape(shp) if _flat_shape(shp) else UNKNOWN_SHAPE
-            if shape.dims is not None:
-                dtype = out.dtype if isinstance(out, Tensor) else "float32"
-                out = Tensor(shape, dtype, kind)
+            if _flat_shape(shp):
+                shape = as_shape(shp)
+                if shape.dims is not None:
+                    dtype = out.dtype if isinstance(out, Tensor) else "float32"
+                    out = Tensor(shape, dtype, kind)
+            elif isinstance(shp, Seq) and shp.items and all(_flat_shape(i) for i in shp.items):
+                # several outputs: one shape each (dtypes from what `call` gave, if it says)
+                given = out.items if isinstance(out, Seq) and out.items is not None else []
+                dtypes = [g.dtype if isinstance(g, Tensor) else "float32" for g in given]
+                if len(dtypes) != len(shp.items):
+                    dtypes = ["float32"] * len(shp.items)
+                out = Seq(
+                    [Tensor(as_shape(i), d, kind) for i, d in zip(shp.items, dtypes, strict=True)],
+                    "list",
+                )
     _report_at_call_site(interp, cls.name, first, site, issues_before)
     if not tensors_in(out) and isinstance(first, Tensor):
         out = Tensor(UNKNOWN_SHAPE, None, kind, site)
@@ -316,9 +328,9 @@ def call_custom_layer(
         for i, t in enumerate(tensors_in(out)):
             t.history = (inst, args, kwargs, i, None)
     if record:
-        main = tensors_in(out)
-        if main:
-            interp.record_span(site, cls.name, main[0], "layer")
+        main = first_output(out)
+        if main is not None:
+            interp.record_span(site, cls.name, main, "layer")
     return out
 
 
@@ -385,6 +397,10 @@ def call_method(
         handler = registry.METHODS.get(("tensor", bm.name))
     if handler is None:
         _escape(args, kwargs)
+        if kind in ("list", "tuple", "dict"):
+            from .builtins_rules import blur_receiver
+
+            blur_receiver(recv)
         return UNKNOWN
     call = registry.Call(args, kwargs, node, interp, recv, bm.name, arg_nodes, kwarg_nodes)
     return handler(call)

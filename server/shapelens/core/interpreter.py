@@ -49,7 +49,11 @@ from .values import (
     tensors_in,
 )
 
+_LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
+# a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
+# stay within this many executed statements (windowing loops: a line or two per iteration)
+LONG_LOOP_STATEMENTS = 3000
 UNROLL_BUDGET = 4000  # total unrolled iterations per analysis (nested loops multiply)
 MAX_CALL_DEPTH = 12
 MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
@@ -145,7 +149,12 @@ BINOP_SYMBOLS: dict[type, str] = {
 
 
 class _Terminated(Exception):
-    """Internal: a `return`, `break` or `continue` ended the current block unconditionally."""
+    """Internal: a `return`, `break`, `continue` or `raise` ended the current block
+    unconditionally. ``kind`` says which ("mixed" when branches ended it differently)."""
+
+    def __init__(self, kind: str = "return") -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 class Interpreter:
@@ -174,6 +183,10 @@ class Interpreter:
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
+        self.statements_run = 0
+        # set when a block just run may have been left on some paths only (a `continue`,
+        # `break` or `return` in one branch); the rest of the enclosing blocks is then uncertain
+        self.partial_exit = False
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
         self.module_env = Env()
@@ -303,13 +316,20 @@ class Interpreter:
     # statements
 
     def exec_block(self, body: list[ast.stmt], env: Env) -> None:
-        for stmt in body:
+        for i, stmt in enumerate(body):
             self.exec_stmt(stmt, env)
+            if self.partial_exit and i + 1 < len(body):
+                # a branch above may have left the loop iteration (continue, break): what
+                # follows runs only on the other paths, and so does the rest of the iteration
+                self.exec_branches([body[i + 1 :], []], env)
+                self.partial_exit = True
+                return
 
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
         handler = self._stmt_handlers.get(type(stmt))
         if handler is None:
             return
+        self.statements_run += 1
         prev = self.current_stmt
         self.current_stmt = stmt
         try:
@@ -447,40 +467,69 @@ class Interpreter:
         A branch that certainly returns (or breaks) does not flow into the join."""
         results: list[dict[str, Value]] = []
         start = dict(env.vars)
-        terminated_all = True
+        exits: set[str] = set()
+        partial = self.partial_exit
         self.uncertain_depth += 1
         try:
             for body in bodies:
                 env.vars = dict(start)
+                self.partial_exit = False
                 try:
                     self.exec_block(body, env)
-                except _Terminated:
+                except _Terminated as t:
+                    exits.add(t.kind)
                     continue
-                terminated_all = False
+                partial = partial or self.partial_exit
                 results.append(env.vars)
         finally:
             self.uncertain_depth -= 1
-        if terminated_all:
+        if not results:
             env.vars = start
-            raise _Terminated()
+            raise _Terminated(exits.pop() if len(exits) == 1 else "mixed")
+        # a path that returned or raised has no "after" (the program is assumed to run);
+        # one that continued or broke out of the loop goes on to the next iteration or past it
+        self.partial_exit = partial or bool(exits & {"continue", "break", "mixed"})
         env.vars = _join_scopes(results)
 
     def _exec_for(self, stmt: ast.For | ast.AsyncFor, env: Env) -> None:
         iterable = self.eval(stmt.iter, env)
         items = self.iteration_items(iterable)
-        if items is not None and len(items) <= min(UNROLL_LIMIT, self.unroll_budget):
-            self.unroll_budget -= len(items)
-            for item in items:
-                self.assign(stmt.target, item, env)
-                try:
-                    self.exec_block(stmt.body, env)
-                except _Terminated:
-                    break
-            self.exec_block(stmt.orelse, env)
-            return
+        if items is not None and len(items) <= min(MAX_SEQ_ITEMS, self.unroll_budget):
+            done = self._unroll(stmt, items, env)
+            if done is None:  # a break: the rest of the loop and its else clause did not run
+                return
+            if done == len(items):
+                self.exec_block(stmt.orelse, env)
+                return
         elem = self.iteration_element(iterable)
         self._abstract_loop(stmt.body, env, lambda: self.assign(stmt.target, elem, env))
         self.exec_block(stmt.orelse, env)
+
+    def _unroll(self, stmt: ast.For | ast.AsyncFor, items: list[Value], env: Env) -> int | None:
+        """Run a loop over known items one iteration at a time: all of a short loop, a longer one
+        while it stays cheap. Returns how many iterations ran (the abstract loop covers the rest:
+        the loop got too costly, or it is no longer certain whether it goes on), or None after a
+        certain ``break``. A ``return`` or ``raise`` leaves the loop as it leaves any block."""
+        start = self.statements_run
+        for done, item in enumerate(items):
+            if done >= UNROLL_LIMIT and (self.statements_run - start) // done * (len(items) - done) > LONG_LOOP_STATEMENTS:
+                return done
+            self.unroll_budget -= 1
+            self.assign(stmt.target, item, env)
+            self.partial_exit = False
+            try:
+                self.exec_block(stmt.body, env)
+            except _Terminated as t:
+                if t.kind == "break":
+                    return None
+                if t.kind == "mixed":
+                    return done + 1
+                if t.kind != "continue":
+                    raise
+            if self.partial_exit:  # a break on some paths: later iterations are not certain
+                self.partial_exit = False
+                return done + 1
+        return len(items)
 
     def _exec_while(self, stmt: ast.While, env: Env) -> None:
         test = self.truth(self.eval(stmt.test, env))
@@ -502,6 +551,7 @@ class Interpreter:
                     self.exec_block(body, env)
                 except _Terminated:
                     pass
+                self.partial_exit = False  # the join with the state before covers every exit
                 states.append(dict(env.vars))
                 env.vars = _join_scopes(states, keep_new=True)
         finally:
@@ -575,13 +625,13 @@ class Interpreter:
         value = self.eval(stmt.value, env) if stmt.value is not None else Const(None)
         if self.frames:
             self.frames[-1].returns.append(value)
-        raise _Terminated()
+        raise _Terminated("return")
 
     def _exec_terminator(self, stmt: ast.stmt, env: Env) -> None:
-        raise _Terminated()
+        raise _Terminated("break" if isinstance(stmt, ast.Break) else "continue")
 
     def _exec_raise(self, stmt: ast.Raise, env: Env) -> None:
-        raise _Terminated()
+        raise _Terminated("raise")
 
     def _exec_import(self, stmt: ast.Import, env: Env) -> None:
         for alias in stmt.names:
@@ -723,6 +773,8 @@ class Interpreter:
                 name.startswith("keras.layers.") and name[len("keras.layers.") :] in LAYERS
             ):
                 return LibRef(name)
+            if module.startswith("keras.layers") and node.id in _LAYER_BASE_CLASSES:
+                return LibRef(name)  # `class Attention(Layer)` after `from keras.layers import *`
         return Unknown(node.id)
 
     def _eval_attribute(self, node: ast.Attribute, env: Env) -> Value:
@@ -847,6 +899,7 @@ class Interpreter:
         caller_file = self.current_file
         if fn.file is not None:
             self.current_file = fn.file
+        outer_partial, self.partial_exit = self.partial_exit, False
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, local)
@@ -855,6 +908,7 @@ class Interpreter:
             except _Terminated:
                 pass
         finally:
+            self.partial_exit = outer_partial
             self.current_file = caller_file
             self.frames.pop()
             if pushed:
@@ -939,6 +993,15 @@ class Interpreter:
             return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
         if isinstance(right, Seq) and isinstance(left, Const) and op is ast.Mult:
             return self.binop(op, right, left, node)
+        if op is ast.Mod and isinstance(left, Const) and isinstance(left.value, str) and isinstance(right, Seq):
+            values = _py(right)  # "block%d_conv%d" % (b, c)
+            if values is _NOPE:
+                return Unknown(None, str)
+            try:
+                text = left.value % tuple(values)
+            except Exception:
+                return UNKNOWN
+            return Const(text) if len(text) <= 10_000 else Unknown(None, str)
         return _scalar_binop(op, left, right)
 
     def _eval_unaryop(self, node: ast.UnaryOp, env: Env) -> Value:

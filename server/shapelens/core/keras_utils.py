@@ -78,3 +78,38 @@ def _k_batch_flatten(call: Call) -> Value:
         return UNKNOWN
     rest = Shape(x.shape.dims[1:]).num_elements()
     return Tensor(Shape((x.shape.dims[0], rest)), x.dtype, "tf", call.span)
+
+
+@function("keras.backend.dot")
+def _k_dot(call: Call) -> Value:
+    """K.dot(x, y): matmul for matrices; for higher ranks, x's last axis against y's
+    second-to-last: the result is ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``."""
+    from .ops import shape_ops as so
+    from .shapes import ShapeError, format_shape
+
+    x, y = call.arg(0, "x"), call.arg(1, "y")
+    op = so.begin(call, "tf", x, y)
+    a, b = op.tensor(x), op.tensor(y)
+    if a is None or b is None or a.shape.dims is None or b.shape.dims is None:
+        return op.unknown(a.dtype if a is not None else None)
+    da, db = a.shape.dims, b.shape.dims
+    if len(da) < 2 or len(db) < 2:
+        return op.unknown(a.dtype)
+    left, right = da[-1], db[-2]
+    if isinstance(left, int) and isinstance(right, int) and left != right:
+        raise ShapeError(
+            f"K.dot: the last axis of x {format_shape(a.shape)} ({left}) does not match the "
+            f"second-to-last axis of y {format_shape(b.shape)} ({right})",
+            code="shape-mismatch",
+        )
+    if len(da) == 2 and len(db) == 2:
+        return op.out(Shape((da[0], db[1])), a.dtype)
+    return op.out(Shape((*da[:-1], *db[:-2], db[-1])), a.dtype)
+
+
+@function("keras.backend.flatten")
+def _k_flatten(call: Call) -> Value:
+    x = call.arg(0, "x")
+    if not isinstance(x, Tensor) or x.shape.dims is None:
+        return UNKNOWN
+    return Tensor(Shape((x.shape.num_elements(),)), x.dtype, x.kind if x.kind != "np" else "tf", call.span)

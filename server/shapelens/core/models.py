@@ -27,6 +27,7 @@ from .values import (
     Unknown,
     Value,
     as_shape,
+    first_output,
     tensors_in,
 )
 
@@ -402,6 +403,8 @@ def _bind_inputs(model: ModelVal, x: Value, mapping: dict[int, Value]) -> None:
     expected = _input_list(inputs)
     if expected is None:
         raise _NoReplay
+    if len(expected) == 1 and isinstance(x, Tensor):  # `inputs=[x]` takes a bare tensor too
+        x = Seq([x], "list")
     if isinstance(x, DictVal):
         if any(t.name is None for t in expected) or not x.complete:
             raise _NoReplay
@@ -554,11 +557,13 @@ def model_output_for(
         if model.outputs is None:
             return UNKNOWN
         try:
-            return _retag(_replay_graph(interp, model, x, site, node, training), kind, site)
+            out = _retag(_replay_graph(interp, model, x, site, node, training), kind, site)
         except _NoReplay:
             if not _same_structure(model.inputs, x):
                 return Tensor(UNKNOWN_SHAPE, None, kind, site)
-            return _rebatch(model.outputs, _batch_of(x), kind, site)
+            out = _rebatch(model.outputs, _batch_of(x), kind, site)
+        # Keras 3 gives a single tensor for `outputs=[y]`
+        return out.items[0] if isinstance(out, Seq) and out.items is not None and len(out.items) == 1 else out
     if model.kind == "subclass" and model.instance is not None:
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
     return UNKNOWN
@@ -617,9 +622,9 @@ def call_model(
         arg_nodes = getattr(node, "args", [])
         add_batch_axis_fix(err, x, arg_nodes[0] if arg_nodes else None)
         raise
-    main = tensors_in(out)
-    if main:
-        interp.record_span(site, model.name or "Model", main[0], "layer")
+    main = first_output(out)
+    if main is not None:
+        interp.record_span(site, model.name or "Model", main, "layer")
     if result_kind([x]) == "keras":
         for i, t in enumerate(tensors_in(out)):
             t.history = (model, [x], {}, i, None)
@@ -697,7 +702,8 @@ def _model_fit(call: Call) -> Value:
     if model.kind == "sequential" and model.inputs is None:
         ts = tensors_in(x)
         if ts:
-            build_sequential(call.interp, model, ts[0].shape)
+            # Keras 3 builds it on the first batch, batch size included
+            build_sequential(call.interp, model, ts[0].shape, _step_rows(call, x))
     if isinstance(x, (Tensor, Seq, DictVal)):
         output, _rows = _run_on_data(call, model, x, training=call.name in ("fit", "train_on_batch"))
         check_targets(call, model, y, output)

@@ -376,6 +376,16 @@ def is_tensor(v: Value) -> bool:
     return isinstance(v, Tensor)
 
 
+def first_output(v: Value) -> Tensor | None:
+    """The first output of a call that gives several (a list or tuple, first item first), when
+    it is a known tensor: what a layer or model fact shows."""
+    while isinstance(v, Seq):
+        if not v.items:
+            return None
+        v = v.items[0]
+    return v if isinstance(v, Tensor) else None
+
+
 def tensors_in(v: Value) -> list[Tensor]:
     if isinstance(v, Tensor):
         return [v]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..registry import UNKNOWN_MARK, Call, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
-from ..values import Const, LayerVal, Seq, Tensor, Value
+from ..values import UNKNOWN, Const, LayerVal, Seq, Tensor, Value
 from .base import LayerCall, layer
 from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
 
@@ -716,6 +716,34 @@ def hashed_crossing(call: LayerCall) -> Tensor:
 
 # ----------------------------------------------------------------------------------------------
 # adapt() / set_vocabulary(): the vocabulary then comes from data
+
+
+@method("layer", "get_vocabulary", "vocabulary_size")
+def _vocabulary(call: Call) -> Value:
+    """A lookup's vocabulary as Keras lists it: the mask token (int mode), the OOV tokens, then
+    the tokens; known when the vocabulary was given literally and never adapted."""
+    lay = call.receiver
+    if not isinstance(lay, LayerVal) or lay.spec.name not in ("StringLookup", "IntegerLookup", "TextVectorization"):
+        return UNKNOWN
+    lc = LayerCall(lay, [], {}, call.interp, call.span)
+    string_keys = lay.spec.name != "IntegerLookup"
+    try:
+        mode = _mode(lc, "int", ("int", "one_hot", "multi_hot", "count", "tf_idf"))
+        mask_default = "" if lay.spec.name == "TextVectorization" else None
+        num_oov, mask, oov = _oov_config(lc, mask_default, "[UNK]" if string_keys else -1)
+        vocab = _literal_list(lc.raw("vocabulary"))
+        if lc.cfg_soft("pad_to_max_tokens", False) is not False or _layer_state(lc).get("adapted"):
+            return UNKNOWN
+    except (ShapeError, Unknowable):
+        return UNKNOWN
+    if vocab is None or num_oov is None:
+        return UNKNOWN
+    special = [mask] * (1 if mask is not None and mode == "int" else 0) + [oov] * num_oov
+    tokens = vocab[len(special):] if vocab[: len(special)] == special else vocab
+    listed = special + tokens
+    if call.name.endswith("vocabulary_size"):
+        return Const(len(listed))
+    return Seq([Const(v) for v in listed], "list")
 
 
 @method("layer", "adapt", "set_vocabulary")
