@@ -228,3 +228,30 @@ def test_long_windowing_loop_is_unrolled() -> None:
         """,
         ["x_train", "flat", "inp"],
     )
+
+
+def test_appending_in_a_loop_of_unknown_length_keeps_the_earlier_items() -> None:
+    """The second abstract pass over a loop once replaced the joined element of a list of
+    unknown size by the last appended item: configs of other sizes were forgotten."""
+    src = """
+        import itertools
+        configs = [{"filters": [16, 32]}, {"filters": [16, 32], "noise": 0.1}]
+        for do, bn in itertools.product([0.25], [True, False]):
+            configs.append({"filters": [8, 16, 32], "bn": bn})
+        first = configs[0]
+        z = np.zeros((len(first["filters"]), 2))
+        """
+    assert_agrees(src, ["z"], require_exact=False)
+
+
+def test_tolist_and_item_give_python_scalars() -> None:
+    assert_agrees(
+        """
+        ids = np.random.randint(0, 9, size=(4, 12))
+        row = tf.convert_to_tensor([ids[0].tolist()])
+        grid = np.array(ids.tolist())
+        first = np.array([ids[0, 0].item(), 2])
+        scores = np.array(np.random.rand(5).tolist())
+        """,
+        ["row", "grid", "first", "scores"],
+    )

@@ -268,7 +268,8 @@ def _blur(seq: Seq, extra: Value | None = None) -> None:
     """The container changed in a way whose count is not certain: keep only a joined element."""
     elem = seq.element_join()
     if extra is not None:
-        elem = join(elem, extra) if seq.size() else extra
+        # an empty list has no element to join with; one of unknown size (None) may have some
+        elem = extra if seq.size() == 0 else join(elem, extra)
     seq.items, seq.elem, seq.length = None, elem, None
 
 

@@ -1494,7 +1494,7 @@ def provenance_chain(t: Tensor, memo: dict[int, tuple[Tensor, Chain]] | None = N
     return tail
 
 
-_HOVERABLE = (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp)
+_HOVERABLE = frozenset({ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp})
 _OPERATORS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/", ast.FloorDiv: "//",
     ast.Mod: "%", ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..registry import UNKNOWN_MARK, dtype_of_value
@@ -38,6 +38,10 @@ class LayerSpec:
     output_dtype: DType = None  # fixed output dtype (e.g. "int64" for StringLookup)
     multi_input: bool = False  # first argument is a list of tensors (merge layers)
     dtype_by_rule: bool = False  # the rule decides the dtype (by output_mode...): unknown without it
+    positions: dict[str, int] = field(init=False, repr=False)  # a parameter's positional index
+
+    def __post_init__(self) -> None:
+        self.positions = {n: i for i, n in enumerate(self.params)}
 
 
 LAYERS: dict[str, LayerSpec] = {}
@@ -90,14 +94,12 @@ class LayerCall:
     # -- constructor config ---------------------------------------------------------------
 
     def raw(self, name: builtins.str) -> Value | None:
-        if name in self.layer.kwargs:
-            return self.layer.kwargs[name]
-        try:
-            index = self.layer.spec.params.index(name)
-        except ValueError:
-            return None
-        if index < len(self.layer.args):
-            return self.layer.args[index]
+        layer = self.layer
+        if name in layer.kwargs:
+            return layer.kwargs[name]
+        index = layer.spec.positions.get(name)
+        if index is not None and index < len(layer.args):
+            return layer.args[index]
         return None
 
     def given(self, name: builtins.str) -> builtins.bool:

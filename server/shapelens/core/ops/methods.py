@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..registry import Call, attribute, method
 from ..shapes import UNKNOWN_SHAPE, Shape, ShapeError, dims_conflict, format_shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, shape_value
+from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Unknown, Value, shape_value
 from . import shape_ops as so
 from .elementwise import convert_to
 
@@ -219,20 +219,35 @@ def _dot(call: Call) -> Value:
     return so.dot_op(call, "np", _recv(call), call.arg(0, "b"))
 
 
+def _python_scalar(dtype: str | None) -> Value:
+    """What ``.item()``/``.tolist()`` give for one element: a Python int, float or bool."""
+    if dtype is None:
+        return UNKNOWN
+    if dtype == "bool":
+        return Unknown(None, bool)
+    if so.is_int_dtype(dtype):
+        return Unknown(None, int)
+    if so.is_float_dtype(dtype):
+        return Unknown(None, float)
+    return UNKNOWN
+
+
 @method("ndarray", "tolist")
 def _tolist(call: Call) -> Value:
+    """Nested lists of the array's shape, of Python scalars of its kind."""
     t = _recv(call)
     if t is None or t.shape.dims is None:
         return UNKNOWN
-    if not t.shape.dims:
-        return UNKNOWN  # a Python scalar
-    n = t.shape.dims[0]
-    return Seq(None, "list", UNKNOWN, n if isinstance(n, int) else None)
+    out = _python_scalar(t.dtype)
+    for d in reversed(t.shape.dims):
+        out = Seq(None, "list", out, d if isinstance(d, int) else None)
+    return out
 
 
 @method("ndarray", "item")
 def _item(call: Call) -> Value:
-    return UNKNOWN
+    t = _recv(call)
+    return _python_scalar(t.dtype) if t is not None else UNKNOWN
 
 
 @method("ndarray", "fill", "sort", "resize", "setflags")
