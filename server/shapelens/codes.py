@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "missing-targets": "Training data without targets while the loss needs them.",
     "loss-target-mismatch": "Targets whose shape the compiled loss cannot take (quick fix: the sparse/dense twin).",
     "data-cardinality": "Arrays given to fit/evaluate with different numbers of samples.",
+    "assert-shape": "An assert on shapes that certainly fails.",
     "dtype-cast": "Data silently cast to the model's float32.",
     "syntax-error": "The file does not parse; the rest is still analysed.",
     "layer-config": "A layer constructor value Keras rejects (kernel larger than the input, groups that do not divide the channels, a negative size).",

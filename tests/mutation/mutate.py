@@ -452,7 +452,10 @@ class Generator:
             for new in self.int_alternatives(v, axis, "concat_axis", k=2):
                 self.emit(axis, "concat_axis", str(new), f"{what} axis: {v} -> {new}")
             return
-        # no axis given (default -1): add one before the closing parenthesis
+        # no axis given (default -1): add one before the closing parenthesis (on the call's own
+        # line only: a mutant is one edited line, reported at that line)
+        if node.lineno != node.end_lineno:
+            return
         a, b = self.src.span(node)
         inner = self.src.text[a:b]
         if not inner.endswith(")"):

@@ -214,3 +214,36 @@ def test_preprocess_input_keeps_the_shape() -> None:
         """,
         ["a", "b", "c", "sym"],
     )
+
+
+@pytest.mark.parametrize(
+    ("app", "size", "names"),
+    [
+        ("VGG19", (48, 64), ["block1_conv1", "block2_conv1", "block3_conv4", "block4_pool", "block5_conv2"]),
+        ("VGG16", (37, 50), ["block1_conv2", "block2_pool", "block3_conv3", "block5_pool"]),
+        ("VGG16", (32, 32), ["block4_conv1", "block5_conv3"]),
+    ],
+)
+def test_vgg_inner_layers_by_name(app: str, size: tuple[int, int], names: list[str]) -> None:
+    """Style-transfer / feature-extraction code: a model from VGG's named inner layers, called
+    on new images (the TF neural style transfer tutorial's pattern)."""
+    h, w = size
+    outs = ", ".join(f"vgg.get_layer({n!r}).output" for n in names)
+    src = f"""
+        vgg = keras.applications.{app}(include_top=False, weights=None, input_shape=({h}, {w}, 3))
+        extractor = keras.Model([vgg.input], [{outs}])
+        feats = extractor(np.zeros((2, {h}, {w}, 3), np.float32))
+        """ + "".join(f"f{i} = feats[{i}]\n        " for i in range(len(names)))
+    assert_agrees(src, [f"f{i}" for i in range(len(names))])
+
+
+def test_vgg_top_layers_by_name() -> None:
+    assert_agrees(
+        """
+        vgg = keras.applications.VGG16(weights=None, input_shape=(32, 32, 3), classes=7)
+        head = keras.Model(vgg.input, [vgg.get_layer("flatten").output, vgg.get_layer("fc2").output,
+                                       vgg.get_layer("predictions").output])
+        a, b, c = head(np.zeros((3, 32, 32, 3), np.float32))
+        """,
+        ["a", "b", "c"],
+    )

@@ -210,3 +210,38 @@ def test_single_element_input_and_output_lists() -> None:
         "model.fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=1, verbose=0)\n"
     )
     agree(src, ["p", "q", "r"])
+
+
+ASSERTS = [
+    # (statement, whether TF raises AssertionError)
+    ("assert gen.output_shape == (None, 7, 7, 128)", True),
+    ("assert gen.output_shape == (None, 11, 11, 128)", False),
+    ("assert x.shape == (4, 3)", False),
+    ("assert x.shape[0] == 5", True),
+    ("assert len(x.shape) == 2", False),
+    ("assert x.ndim == 3", True),
+    ("assert e.shape[0] == 2", False),  # unknown: silent whatever it is
+    ("if np.random.rand() > 2:\n    assert x.shape[0] == 5", False),
+    ("def never():\n    assert x.shape[0] == 5", False),
+    ("for n in range(int(np.random.rand())):\n    assert x.shape[1] == 4", False),
+]
+
+
+@pytest.mark.parametrize(("stmt", "fails"), ASSERTS)
+def test_shape_assertions(stmt: str, fails: bool) -> None:
+    """A shape assert that certainly fails is reported (assert-shape); one that holds, one the
+    engine cannot decide, and one on a path that may not run stay quiet."""
+    src = (
+        "gen = keras.Sequential([keras.Input((100,)), layers.Dense(7 * 7 * 256), layers.Reshape((7, 7, 256)),\n"
+        "                        layers.Conv2DTranspose(128, 5, padding='valid')])\n"
+        "x = tf.zeros((4, 3))\n"
+        "e = tf.constant(np.random.rand(int(np.random.rand() * 5), 3))\n" + stmt + "\n"
+        "done = tf.zeros((1,))\n"
+    )
+    # `e` has a random length: TF may or may not raise, the engine must stay quiet either way
+    random = "e.shape" in stmt
+    agree(src, [] if fails or random else ["done"], exact=False, catch=not random)
+    from oracle.harness import run_engine
+
+    flagged = any("assertion fails" in m for m in run_engine(src).errors)
+    assert flagged == fails, run_engine(src).errors

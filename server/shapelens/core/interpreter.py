@@ -187,6 +187,7 @@ class Interpreter:
         # set when a block just run may have been left on some paths only (a `continue`,
         # `break` or `return` in one branch); the rest of the enclosing blocks is then uncertain
         self.partial_exit = False
+        self.analysing_uncalled = False  # functions nobody calls, run once with unknown arguments
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
         self.module_env = Env()
@@ -225,7 +226,11 @@ class Interpreter:
                 else:
                     args.append(Unknown(p.arg))
             try:
-                self.call_function(fn, args, {}, fn.node, uncalled=True)
+                self.analysing_uncalled = True
+                try:
+                    self.call_function(fn, args, {}, fn.node, uncalled=True)
+                finally:
+                    self.analysing_uncalled = False
             except RecursionError:
                 continue
 
@@ -678,7 +683,22 @@ class Interpreter:
                 env.vars.pop(t.id, None)
 
     def _exec_assert(self, stmt: ast.Assert, env: Env) -> None:
-        self.eval(stmt.test, env)
+        value = self.eval(stmt.test, env)
+        # A shape assertion that certainly fails (`assert model.output_shape == (None, 7, 7, 256)`
+        # in a DCGAN generator) stops the script there. Only where the line certainly runs:
+        # not in a branch or loop the engine is unsure of, not in a function nobody calls.
+        if (
+            self.truth(value) is False
+            and not self.uncertain_depth
+            and not self.analysing_uncalled
+            and self.current_file == self.main_file
+            and _about_shapes(stmt.test)
+        ):
+            self.report(
+                stmt,
+                f"this assertion fails: {_assert_operands(self, stmt.test, env)}",
+                code="assert-shape",
+            )
 
     def _exec_match(self, stmt: ast.Match, env: Env) -> None:
         self.eval(stmt.subject, env)
@@ -1492,6 +1512,36 @@ def provenance_chain(t: Tensor, memo: dict[int, tuple[Tensor, Chain]] | None = N
         if not truncated:
             memo[id(node)] = (node, tail)
     return tail
+
+
+_SHAPE_ATTRS = frozenset({"shape", "output_shape", "input_shape", "ndim", "dtype"})
+
+
+def _about_shapes(test: ast.expr) -> bool:
+    """A comparison that reads shapes (``x.shape``, ``model.output_shape``, ``K.int_shape(x)``,
+    ``len(...)``): what a shape assertion looks like."""
+    if not isinstance(test, ast.Compare):
+        return False
+    for node in ast.walk(test):
+        if isinstance(node, ast.Attribute) and node.attr in _SHAPE_ATTRS:
+            return True
+        if isinstance(node, ast.Call):
+            name = _short(node.func)
+            if name.endswith(("int_shape", "shape")) or name == "len":
+                return True
+    return False
+
+
+def _assert_operands(interp: Interpreter, test: ast.expr, env: Env) -> str:
+    """``left`` is ``value``, against ``right``: the operands of a failing comparison."""
+    if not isinstance(test, ast.Compare):
+        return ast.unparse(test)
+    parts = []
+    for node in (test.left, *test.comparators):
+        text = ast.unparse(node)
+        value = _py(interp.eval(node, env))
+        parts.append(text if value is _NOPE or repr(value) == text else f"`{text}` is {value!r}")
+    return " vs ".join(parts)
 
 
 _HOVERABLE = frozenset({ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp})

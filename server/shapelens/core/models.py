@@ -807,6 +807,11 @@ def _get_layer(call: Call) -> Value:
     name = call.arg(0, "name")
     index = call.int(1, "index")
     if isinstance(name, Const) and isinstance(name.value, str):
+        if model.kind == "application":
+            from .layers.applications import application_layer
+
+            found = application_layer(model, name.value)
+            return found if found is not None else UNKNOWN
         for layer in layers:
             given = layer.kwargs.get("name") if isinstance(layer, LayerVal) else None
             if isinstance(given, Const) and given.value == name.value:

@@ -422,3 +422,82 @@ def _preprocess_input(call: Call) -> Value:
     if x.kind == "keras":
         dtype = "float32"
     return Tensor(x.shape, dtype, x.kind, call.span, x.label)
+
+
+# ----------------------------------------------------------------------------------------------
+# named inner layers (get_layer): VGG, whose layers are a regular grid of names
+
+_VGG_CONVS = {"VGG16": (2, 2, 3, 3, 3), "VGG19": (2, 2, 4, 4, 4)}
+_VGG_FILTERS = (64, 128, 256, 512, 512)
+
+
+def _vgg_layer_shape(app: str, layer: str, cfg: dict[str, Any], dims: tuple[Dim, ...]) -> Shape | None:
+    """Output shape of VGG's layer ``layer`` for an image batch ``dims``; None when there is no
+    such layer. Convolutions keep the size ('same'), each block's 2x2 pool floors it."""
+    convs = _VGG_CONVS[app]
+    batch, h, w = dims[0], dims[1], dims[2]
+
+    def pooled(n: Dim, times: int) -> Dim:
+        return n // (2**times) if isinstance(n, int) else None
+
+    parts = layer.split("_")
+    if len(parts) == 2 and parts[0].startswith("block") and parts[0][5:].isdigit():
+        b = int(parts[0][5:])
+        if not 1 <= b <= 5:
+            return None
+        if parts[1] == "pool":
+            return Shape((batch, pooled(h, b), pooled(w, b), _VGG_FILTERS[b - 1]))
+        if parts[1].startswith("conv") and parts[1][4:].isdigit() and 1 <= int(parts[1][4:]) <= convs[b - 1]:
+            return Shape((batch, pooled(h, b - 1), pooled(w, b - 1), _VGG_FILTERS[b - 1]))
+        return None
+    if cfg.get("include_top") is True and layer in ("flatten", "fc1", "fc2", "predictions"):
+        if layer == "flatten":
+            h5, w5 = pooled(h, 5), pooled(w, 5)
+            return Shape((batch, h5 * w5 * 512 if isinstance(h5, int) and isinstance(w5, int) else None))
+        classes = cfg.get("classes")
+        width = classes if layer == "predictions" else 4096
+        return Shape((batch, width if isinstance(width, int) else None))
+    return None
+
+
+def _named_layer_rule(call: LayerCall) -> Value:
+    """One named inner layer of an application, as a function of the application's input: a
+    model made from it replays on new images through this."""
+    app, layer = call.layer.config_cache.get("app"), call.layer.config_cache.get("layer")
+    cfg = call.layer.config_cache.get("app_config")
+    dims = call.x().shape.dims
+    if not isinstance(app, str) or not isinstance(layer, str) or cfg is None or dims is None or len(dims) != 4:
+        raise Unknowable("application layer")
+    shape = _vgg_layer_shape(app, layer, cfg, tuple(dims))
+    if shape is None:
+        raise Unknowable("application layer")
+    return Tensor(shape, "float32")
+
+
+def application_layer(model: Any, name: str) -> Value | None:
+    """``model.get_layer(name)`` on a VGG application: a layer whose ``output`` has its shape.
+    The same object for the same name (``is`` comparisons hold)."""
+    backbone = model.layers[0] if getattr(model, "layers", None) else None
+    if not isinstance(backbone, LayerVal) or backbone.spec.name not in _VGG_CONVS:
+        return None
+    cache = backbone.config_cache.setdefault("named_layers", {})
+    if name in cache:
+        return cache[name]  # type: ignore[no-any-return]
+    cfg = backbone.config_cache.get("app_config")
+    # the images the backbone was called on (the model's Input, or the input_tensor given)
+    history = model.outputs.history if isinstance(model.outputs, Tensor) else None
+    feed = history[1][0] if history and history[1] else None
+    if cfg is None or not isinstance(feed, Tensor) or feed.shape.dims is None or len(feed.shape.dims) != 4:
+        return None
+    shape = _vgg_layer_shape(backbone.spec.name, name, cfg, tuple(feed.shape.dims))
+    if shape is None:
+        return None
+    spec = LayerSpec(f"{backbone.spec.name}.{name}", (), _named_layer_rule)
+    layer = LayerVal(spec, [], {"name": Const(name)}, backbone.origin)
+    layer.config_cache.update({"app": backbone.spec.name, "layer": name, "app_config": cfg})
+    out = Tensor(shape, "float32", "keras", backbone.origin, f"{backbone.spec.name} layer '{name}'")
+    out.history = (layer, [feed], {}, 0, None)
+    layer.outputs = out
+    layer.built_input = feed
+    cache[name] = layer
+    return layer

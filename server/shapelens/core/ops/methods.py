@@ -25,7 +25,8 @@ from .elementwise import convert_to
 def _shape(v: Value) -> Value:
     if not isinstance(v, Tensor):
         return UNKNOWN
-    return shape_value(v.shape, concrete=v.kind == "np")
+    # an array or an eager tensor has every dim; a symbolic one (KerasTensor, spec) may say None
+    return shape_value(v.shape, concrete=v.kind in ("np", "tf"))
 
 
 @attribute(("tensor", "ndarray", "keras"), "dtype")
