@@ -12,6 +12,8 @@ channels divisible by ``block_size ** 2`` and ``space_to_depth`` the height and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..registry import Call, function
 from ..shapes import Dim, Shape, ShapeError, format_shape
 from ..values import Const, Seq, Tensor, Value
@@ -47,6 +49,29 @@ def _rank_3_or_4(call: Call, t: Tensor) -> tuple[Dim, ...] | None:
             code="rank",
         )
     return tuple(dims)
+
+
+ImageRule = Callable[[Call, so.Op, Tensor, tuple[Dim, ...]], Value]
+
+
+def _on_images(unknown_dtype: str | None = None) -> Callable[[ImageRule], Callable[[Call], Value]]:
+    """A rule for ops on a 3-D or 4-D image tensor: the rule body gets the op, the image and
+    its dims; an image of unknown shape gives an unknown result (``unknown_dtype``, else the
+    image's dtype)."""
+
+    def deco(fn: ImageRule) -> Callable[[Call], Value]:
+        def rule(call: Call) -> Value:
+            op, t = _image(call)
+            if t is None:
+                return op.unknown(unknown_dtype)
+            dims = _rank_3_or_4(call, t)
+            if dims is None:
+                return op.unknown(unknown_dtype or t.dtype)
+            return fn(call, op, t, dims)
+
+        return rule
+
+    return deco
 
 
 @function(*_SAME)
@@ -108,25 +133,15 @@ def _target(op: so.Op, dims: tuple[Dim, ...], h: Dim, w: Dim, dtype: str | None)
 
 
 @function("tf.image.resize_with_crop_or_pad", "tf.image.resize_image_with_crop_or_pad")
-def _crop_or_pad(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown()
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown(t.dtype)
+@_on_images()
+def _crop_or_pad(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     h, w = call.int(1, "target_height"), call.int(2, "target_width")
     return _target(op, dims, h, w, t.dtype)
 
 
 @function("tf.image.crop_to_bounding_box", "tf.image.pad_to_bounding_box")
-def _bounding_box(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown()
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown(t.dtype)
+@_on_images()
+def _bounding_box(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     off_h, off_w = call.int(1, "offset_height"), call.int(2, "offset_width")
     h, w = call.int(3, "target_height"), call.int(4, "target_width")
     old_h, old_w = dims[-3], dims[-2]
@@ -150,13 +165,8 @@ def _bounding_box(call: Call) -> Value:
 
 
 @function("tf.image.resize_with_pad")
-def _resize_with_pad(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown("float32")
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown("float32")
+@_on_images("float32")
+def _resize_with_pad(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     th, tw = call.int(1, "target_height"), call.int(2, "target_width")
     h, w = dims[-3], dims[-2]
     if all(isinstance(d, int) and d > 0 for d in (th, tw, h, w)):
@@ -173,13 +183,8 @@ def _resize_with_pad(call: Call) -> Value:
 
 
 @function("tf.image.central_crop")
-def _central_crop(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown()
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown(t.dtype)
+@_on_images()
+def _central_crop(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     frac = call.arg(1, "central_fraction")
     f = frac.value if isinstance(frac, Const) and isinstance(frac.value, (int, float)) else None
     if f is None or isinstance(f, bool):
@@ -225,13 +230,8 @@ def _random_crop(call: Call) -> Value:
 
 
 @function("tf.image.rot90")
-def _rot90(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown()
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown(t.dtype)
+@_on_images()
+def _rot90(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     k = call.int(1, "k", 1)
     if k is None:
         h = w = dims[-3] if dims[-3] == dims[-2] else None
@@ -242,13 +242,8 @@ def _rot90(call: Call) -> Value:
 
 
 @function("tf.image.transpose", "tf.image.transpose_image")
-def _transpose_image(call: Call) -> Value:
-    op, t = _image(call)
-    if t is None:
-        return op.unknown()
-    dims = _rank_3_or_4(call, t)
-    if dims is None:
-        return op.unknown(t.dtype)
+@_on_images()
+def _transpose_image(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
     return _target(op, dims, dims[-2], dims[-3], t.dtype)
 
 
