@@ -244,13 +244,19 @@ def _step_input(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
         return _rebatch(x, fixed, result_kind([x]), call.span), rows
     if call.name not in ("fit", "evaluate", "predict"):
         return x, None
-    sizes = step_batch_sizes(call, rows)
-    step = next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
+    step = _uniform_step(call, rows)
     if step == rows or (step is None and any(len(t.shape.dims or ()) < 2 for t in given)):
         # one-axis data keeps its length: Keras' rank adjustment of a model input reads the
         # data's last axis, which is then the batch axis
         return x, None
     return _rebatch(x, step, result_kind([x]), call.span), rows
+
+
+def _uniform_step(call: Call, rows: Dim) -> int | None:
+    """The batch size of every step of a fit/evaluate/predict call on ``rows`` rows, when all
+    steps have the same one (no smaller last batch)."""
+    sizes = step_batch_sizes(call, rows)
+    return next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
 
 
 class _NoReplay(Exception):
@@ -733,10 +739,7 @@ def _step_rows(call: Call, x: Value) -> int | None:
     if not ts or any(t.kind == "spec" for t in ts):
         return None
     dims = ts[0].shape.dims
-    if not dims:
-        return None
-    sizes = step_batch_sizes(call, dims[0])
-    return next(iter(sizes)) if sizes is not None and len(sizes) == 1 else None
+    return _uniform_step(call, dims[0]) if dims else None
 
 
 def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> bool:

@@ -318,15 +318,19 @@ def _nhwc(call: Call, t: Tensor) -> tuple[Dim, ...] | None:
     return tuple(dims)
 
 
-@function("tf.nn.depth_to_space", "tf.compat.v1.depth_to_space")
-def _depth_to_space(call: Call) -> Value:
+def _shuffle_operands(call: Call) -> tuple[so.Op, Tensor | None, int | None, tuple[Dim, ...] | None]:
+    """depth_to_space / space_to_depth: the op, the input, the block size and the NHWC dims."""
     op, t = _image(call, "input")
     if t is None:
-        return op.unknown()
-    b = _block_size(call)
-    dims = _nhwc(call, t)
-    if dims is None or b is None:
-        return op.unknown(t.dtype)
+        return op, None, None, None
+    return op, t, _block_size(call), _nhwc(call, t)
+
+
+@function("tf.nn.depth_to_space", "tf.compat.v1.depth_to_space")
+def _depth_to_space(call: Call) -> Value:
+    op, t, b, dims = _shuffle_operands(call)
+    if t is None or b is None or dims is None:
+        return op.unknown(t.dtype if t is not None else None)
     n, h, w, c = dims
     if isinstance(c, int) and c % (b * b):
         raise ShapeError(
@@ -343,13 +347,9 @@ def _depth_to_space(call: Call) -> Value:
 
 @function("tf.nn.space_to_depth", "tf.compat.v1.space_to_depth")
 def _space_to_depth(call: Call) -> Value:
-    op, t = _image(call, "input")
-    if t is None:
-        return op.unknown()
-    b = _block_size(call)
-    dims = _nhwc(call, t)
-    if dims is None or b is None:
-        return op.unknown(t.dtype)
+    op, t, b, dims = _shuffle_operands(call)
+    if t is None or b is None or dims is None:
+        return op.unknown(t.dtype if t is not None else None)
     n, h, w, c = dims
     for size, what in ((h, "height"), (w, "width")):
         if isinstance(size, int) and size % b:
