@@ -372,6 +372,13 @@ def shape_value(shape: Shape, concrete: bool = False) -> Value:
     return Seq(items, "tuple")
 
 
+def has_concrete_shape(v: Value | None) -> bool:
+    """Whether reading ``v``'s shape gives real ints: a numpy array, an eager tensor or a Python
+    list does; a symbolic tensor (KerasTensor, a dataset's spec) says None where the dim is
+    unknown."""
+    return not (isinstance(v, Tensor) and v.kind in ("keras", "spec"))
+
+
 def is_tensor(v: Value) -> bool:
     return isinstance(v, Tensor)
 

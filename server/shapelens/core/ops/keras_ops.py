@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, Tensor, Value, as_dim, shape_value
+from ..values import UNKNOWN, Const, Tensor, Value, as_dim, has_concrete_shape, shape_value
 from . import shape_ops as so
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +417,7 @@ def _shape(call: Call) -> Value:
     t = so.Op(call, "keras", "tf", False).tensor(x) if x is not None else None
     if t is None:
         return UNKNOWN
-    return shape_value(t.shape, concrete=isinstance(x, Tensor) and x.kind == "np")
+    return shape_value(t.shape, concrete=has_concrete_shape(x))
 
 
 @function("keras.ops.ndim")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..registry import Call, attribute, method
 from ..shapes import UNKNOWN_SHAPE, Shape, ShapeError, dims_conflict, format_shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Unknown, Value, shape_value
+from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Unknown, Value, has_concrete_shape, shape_value
 from . import shape_ops as so
 from .elementwise import convert_to
 
@@ -25,8 +25,7 @@ from .elementwise import convert_to
 def _shape(v: Value) -> Value:
     if not isinstance(v, Tensor):
         return UNKNOWN
-    # an array or an eager tensor has every dim; a symbolic one (KerasTensor, spec) may say None
-    return shape_value(v.shape, concrete=v.kind in ("np", "tf"))
+    return shape_value(v.shape, concrete=has_concrete_shape(v))
 
 
 @attribute(("tensor", "ndarray", "keras"), "dtype")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..registry import FUNCTIONS, Call, function
 from ..shapes import UNKNOWN_SHAPE, Shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, shape_value
+from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, has_concrete_shape, shape_value
 from . import shape_ops as so
 
 # ---------------------------------------------------------------------------------------------
@@ -564,8 +564,7 @@ def _unique(call: Call) -> Value:
 def _shape(call: Call) -> Value:
     a = call.arg(0, "a")
     t = so.Op(call, "np", "np", False).tensor(a)
-    concrete = not (isinstance(a, Tensor) and a.kind in ("keras", "spec"))
-    return shape_value(t.shape, concrete=concrete) if t is not None else UNKNOWN
+    return shape_value(t.shape, concrete=has_concrete_shape(a)) if t is not None else UNKNOWN
 
 
 @function("np.ndim")
