@@ -43,7 +43,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: ``python tests/mutation/runner.py --worker``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from mutation import mutate  # type: ignore[no-redef]
+    from oracle import tf_worker  # type: ignore[no-redef]
 else:
+    from oracle import tf_worker
+
     from . import mutate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,51 +134,13 @@ def store(key: str, v: Verdict, meta: dict[str, Any]) -> None:
 # the worker (imports TensorFlow)
 
 
-def _install_autograph_passthrough(script: list[str | None]) -> None:
-    """Trace the script's own tf.functions as plain Python (as the corpus oracle does), so that
-    tracebacks keep the script's line numbers. The corpus uses no Python control flow on tensors,
-    so this changes no verdict."""
-    from tensorflow.python.autograph.impl import api as ag_api
-
-    orig = ag_api.converted_call
-
-    def converted_call(
-        f: Any, args: Any, kwargs: Any, caller_fn_scope: Any = None, options: Any = None
-    ) -> Any:
-        code = getattr(getattr(f, "__func__", f), "__code__", None)
-        if script[0] is not None and code is not None and code.co_filename == script[0]:
-            return f(*args, **(kwargs or {}))
-        return orig(f, args, kwargs, caller_fn_scope, options)
-
-    ag_api.converted_call = converted_call
-    extra = getattr(getattr(ag_api, "_TRANSPILER", None), "_extra_locals", None)
-    if extra and "ag__" in extra:
-        extra["ag__"].converted_call = converted_call
-
-
-def _reset_state() -> None:
-    import random
-
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    keras.backend.clear_session()
-    keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
-    tf.config.run_functions_eagerly(False)
-    np.random.seed(0)
-    tf.random.set_seed(0)
-    random.seed(0)
-
-
 def run_one(path: str, current: list[str | None]) -> Verdict:
     import contextlib
     import io
     import runpy
     import traceback
 
-    _reset_state()
+    tf_worker.reset_state()
     t0 = time.perf_counter()
     sink = io.StringIO()
     old_argv, old_path = sys.argv, list(sys.path)
@@ -215,22 +180,9 @@ def _worker_main() -> int:
         os.dup2(fd, 2)
     else:
         os.dup2(devnull, 2)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import keras  # noqa: F401
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    threads = os.environ.get("SHAPELENS_ORACLE_THREADS")
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    tf_worker.configure_tensorflow()
     current: list[str | None] = [None]
-    _install_autograph_passthrough(current)
+    tf_worker.trace_script_functions_as_python(lambda: current[0])
     proto.write(json.dumps({"ready": True}) + "\n")
     for raw in sys.stdin:
         raw = raw.strip()

@@ -61,6 +61,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: ``python tests/oracle/corpus_oracle.py --worker``
+    import tf_worker  # type: ignore[import-not-found,no-redef]
+else:
+    from . import tf_worker
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO / "tests" / "corpus"
 CACHE_DIR = Path(os.environ.get("SHAPELENS_ORACLE_CACHE") or REPO / ".oracle-cache") / "corpus"
@@ -339,23 +344,7 @@ def _install_hooks(rec: _Recorder) -> None:
     Layer.__init__ = __init__  # type: ignore[method-assign]
     Layer.__call__ = __call__  # type: ignore[method-assign]
 
-    # AutoGraph would run converted copies of the script's functions from generated files.
-    from tensorflow.python.autograph.impl import api as ag_api
-
-    orig_converted_call = ag_api.converted_call
-
-    def converted_call(
-        f: Any, args: Any, kwargs: Any, caller_fn_scope: Any = None, options: Any = None
-    ) -> Any:
-        code = getattr(getattr(f, "__func__", f), "__code__", None)
-        if rec.script is not None and code is not None and code.co_filename == rec.script:
-            return f(*args, **(kwargs or {}))
-        return orig_converted_call(f, args, kwargs, caller_fn_scope, options)
-
-    ag_api.converted_call = converted_call
-    extra = getattr(getattr(ag_api, "_TRANSPILER", None), "_extra_locals", None)
-    if extra and "ag__" in extra:  # generated code calls ag__.converted_call
-        extra["ag__"].converted_call = converted_call
+    tf_worker.trace_script_functions_as_python(lambda: rec.script)
 
 
 def _observe_globals(ns: dict[str, Any]) -> dict[str, Obs]:
@@ -374,18 +363,6 @@ def _observe_globals(ns: dict[str, Any]) -> dict[str, Obs]:
     return out
 
 
-def _reset_keras() -> None:
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    keras.backend.clear_session()
-    keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
-    np.random.seed(0)
-    tf.random.set_seed(0)
-
-
 def run_script_real(rec: _Recorder, path: Path) -> dict[str, Any]:
     """Execute one script under the hooks; the JSON record the cache keeps."""
     import contextlib
@@ -394,7 +371,7 @@ def run_script_real(rec: _Recorder, path: Path) -> dict[str, Any]:
     import traceback
 
     script = str(path.resolve())
-    _reset_keras()
+    tf_worker.reset_state()
     rec.reset(script)
     result: dict[str, Any] = {"script": path.name, "ok": True, "error": None, "error_line": None}
     t0 = time.perf_counter()
@@ -450,21 +427,7 @@ def _observe_models(ns: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def _worker_main(paths: Sequence[str]) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import keras  # noqa: F401
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-    # Speed only: the corpus graphs are tiny, grappler's rewrites cost more than they save.
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    threads = os.environ.get("SHAPELENS_ORACLE_THREADS")
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    tf_worker.configure_tensorflow()
     rec = _Recorder()
     _install_hooks(rec)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
