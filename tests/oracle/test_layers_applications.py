@@ -247,3 +247,70 @@ def test_vgg_top_layers_by_name() -> None:
         """,
         ["a", "b", "c"],
     )
+
+
+# (constructor call, names the engine must know: a regex over the real model's layer names)
+_NAMED_SWEEPS = [
+    ("ResNet50(weights=None, include_top=False, input_shape=(97, 130, 3))", r"(?!.*_pad$|input_layer$)"),
+    ("ResNet50V2(weights=None, include_top=False, input_shape=(97, 130, 3))",
+     r"(?!.*_pad$|input_layer$|max_pooling2d)"),
+    ("MobileNetV2(weights=None, include_top=False, input_shape=(97, 130, 3))", r"(?!.*_pad$|input_layer$)"),
+    ("MobileNetV2(weights=None, include_top=False, input_shape=(61, 45, 3), alpha=0.35)",
+     r"(?!.*_pad$|input_layer$)"),
+    ("MobileNetV2(weights=None, include_top=True, input_shape=(96, 96, 3), alpha=1.3, classes=5)",
+     r"(?!.*_pad$|input_layer$|global_average|predictions)"),
+    ("InceptionV3(weights=None, include_top=False, input_shape=(155, 203, 3))", r"mixed\d+$"),
+]
+
+
+@pytest.mark.parametrize(("ctor", "known"), _NAMED_SWEEPS)
+def test_inner_layers_by_name_sweep(ctor: str, known: str) -> None:
+    """Every layer of the real model, read by name (``base.get_layer(name).output``): the engine
+    is exact where it answers, never wrong, and answers for every name the family's naming
+    scheme gives (stem, every block's convolutions, norms, activations, adds and outputs)."""
+    import re
+
+    import keras
+
+    keras.backend.clear_session()
+    real = getattr(keras.applications, ctor.split("(")[0])(**eval(f"dict({ctor.split('(', 1)[1]}"))
+    layers = [(layer.name, tuple(layer.output.shape)) for layer in real.layers]
+    src = f"base = keras.applications.{ctor}\n" + "".join(
+        f"l{i} = base.get_layer({name!r}).output\n" for i, (name, _) in enumerate(layers)
+    )
+    engine = run_engine(src)
+    assert not engine.errors, engine.errors
+    missing, wrong = [], []
+    for i, (name, shape) in enumerate(layers):
+        e = engine.values.get(f"l{i}")
+        if e is None or e.shape is None:
+            if re.match(known, name):
+                missing.append(name)
+        elif tuple(e.shape) != shape:
+            wrong.append(f"{name}: engine {e.shape} vs real {shape}")
+    assert not wrong, wrong
+    assert not missing, missing
+
+
+def test_backbone_features_for_a_segmentation_decoder() -> None:
+    """The image segmentation tutorial's pattern: a down stack from MobileNetV2's named
+    activations (built for unknown sizes), called on a batch of images."""
+    names = ["block_1_expand_relu", "block_3_expand_relu", "block_6_expand_relu", "block_13_expand_relu",
+             "block_16_project"]
+    outs = ", ".join(f"base.get_layer({n!r}).output" for n in names)
+    assert_agrees(
+        f"""
+        base = keras.applications.MobileNetV2(input_shape=(128, 128, 3), include_top=False, weights=None)
+        down_stack = keras.Model(inputs=base.input, outputs=[{outs}])
+        skips = down_stack(np.zeros((2, 128, 128, 3), np.float32))
+        s0, s1, s2, s3, s4 = skips
+        feats = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(None, None, 3))
+        pyramid = keras.Model(feats.input, [feats.get_layer(n).output
+                                            for n in ("conv3_block4_out", "conv4_block6_out", "conv5_block3_out")])
+        c3, c4, c5 = pyramid(np.zeros((1, 75, 99, 3), np.float32))
+        incep = keras.applications.InceptionV3(weights=None, include_top=False)
+        dream = keras.Model(incep.inputs, [incep.get_layer(n).output for n in ["mixed4", "mixed5"]])
+        d4, d5 = dream(np.zeros((1, 150, 180, 3), np.float32))
+        """,
+        ["s0", "s1", "s2", "s3", "s4", "c3", "c4", "c5", "d4", "d5"],
+    )

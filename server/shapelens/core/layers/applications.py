@@ -14,6 +14,11 @@ classifier weights need. Channels-last only (Keras' default image data format).
 The whole backbone is one pseudo-layer (a `LayerVal` in ``ModelVal.layers[0]``, rule
 `_backbone`) recorded as the output's history, so calling the model on another tensor
 (``base(x)``, ``predict``) replays it on that tensor's shape like any functional model.
+
+Inner layers by name (``base.get_layer("conv4_block6_out").output``, the feature-extraction,
+segmentation and style-transfer pattern) are known for the families with a regular naming
+scheme: VGG16/19, ResNet50/101/152 (V1 and V2), MobileNetV2 (any alpha) and InceptionV3's
+``mixed*`` blocks. Each becomes a layer of its own that replays on new images.
 """
 
 from __future__ import annotations
@@ -425,39 +430,185 @@ def _preprocess_input(call: Call) -> Value:
 
 
 # ----------------------------------------------------------------------------------------------
-# named inner layers (get_layer): VGG, whose layers are a regular grid of names
+# named inner layers (get_layer): families whose layer names follow a regular scheme. Each name
+# maps to (downsampling steps of the family's chain taken so far, channels); auto-numbered
+# names (``conv2d_3``), paddings and layers of other families stay unknown.
+
+Level = tuple[int, int]
 
 _VGG_CONVS = {"VGG16": (2, 2, 3, 3, 3), "VGG19": (2, 2, 4, 4, 4)}
 _VGG_FILTERS = (64, 128, 256, 512, 512)
 
 
-def _vgg_layer_shape(app: str, layer: str, cfg: dict[str, Any], dims: tuple[Dim, ...]) -> Shape | None:
-    """Output shape of VGG's layer ``layer`` for an image batch ``dims``; None when there is no
-    such layer. Convolutions keep the size ('same'), each block's 2x2 pool floors it."""
-    convs = _VGG_CONVS[app]
-    batch, h, w = dims[0], dims[1], dims[2]
-
-    def pooled(n: Dim, times: int) -> Dim:
-        return n // (2**times) if isinstance(n, int) else None
-
-    parts = layer.split("_")
-    if len(parts) == 2 and parts[0].startswith("block") and parts[0][5:].isdigit():
-        b = int(parts[0][5:])
-        if not 1 <= b <= 5:
-            return None
-        if parts[1] == "pool":
-            return Shape((batch, pooled(h, b), pooled(w, b), _VGG_FILTERS[b - 1]))
-        if parts[1].startswith("conv") and parts[1][4:].isdigit() and 1 <= int(parts[1][4:]) <= convs[b - 1]:
-            return Shape((batch, pooled(h, b - 1), pooled(w, b - 1), _VGG_FILTERS[b - 1]))
+def _split_block(name: str, prefix: str) -> tuple[int, list[str]] | None:
+    """``'conv4_block6_2_relu'`` with prefix ``'conv4_block'`` -> (6, ['2', 'relu'])."""
+    if not name.startswith(prefix):
         return None
-    if cfg.get("include_top") is True and layer in ("flatten", "fc1", "fc2", "predictions"):
-        if layer == "flatten":
-            h5, w5 = pooled(h, 5), pooled(w, 5)
-            return Shape((batch, h5 * w5 * 512 if isinstance(h5, int) and isinstance(w5, int) else None))
-        classes = cfg.get("classes")
-        width = classes if layer == "predictions" else 4096
-        return Shape((batch, width if isinstance(width, int) else None))
+    head, _, rest = name[len(prefix):].partition("_")
+    return (int(head), rest.split("_")) if head.isdigit() and rest else None
+
+
+def _vgg_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``blockB_convK``: before block B's pool; ``blockB_pool``: after it."""
+    parts = name.split("_")
+    if len(parts) != 2 or not parts[0].startswith("block") or not parts[0][5:].isdigit():
+        return None
+    b, convs = int(parts[0][5:]), _VGG_CONVS[app]
+    if not 1 <= b <= 5:
+        return None
+    if parts[1] == "pool":
+        return b, _VGG_FILTERS[b - 1]
+    k = parts[1][4:]
+    if parts[1].startswith("conv") and k.isdigit() and 1 <= int(k) <= convs[b - 1]:
+        return b - 1, _VGG_FILTERS[b - 1]
     return None
+
+
+_RESNET_BLOCKS = {
+    "ResNet50": (3, 4, 6, 3), "ResNet101": (3, 4, 23, 3), "ResNet152": (3, 8, 36, 3),
+    "ResNet50V2": (3, 4, 6, 3), "ResNet101V2": (3, 4, 23, 3), "ResNet152V2": (3, 8, 36, 3),
+}
+_RESNET_STEM = {"conv1_conv": (1, 64), "conv1_bn": (1, 64), "conv1_relu": (1, 64), "pool1_pool": (2, 64)}
+
+
+def _resnet_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``conv{s}_block{b}_{i}_{conv,bn,relu}``, ``_add``, ``_out`` (and V2's ``_preact_*``).
+    V1 downsamples in the first block of stages 3-5, V2 in the last block of stages 2-4 (at its
+    ``_2_conv``)."""
+    v2 = app.endswith("V2")
+    if name in _RESNET_STEM and not (v2 and name != "conv1_conv" and name != "pool1_pool"):
+        return _RESNET_STEM[name]
+    if v2 and name in ("post_bn", "post_relu"):
+        return 5, 2048
+    if len(name) < 5 or not name.startswith("conv") or not name[4].isdigit():
+        return None
+    stage = int(name[4])
+    blocks = _RESNET_BLOCKS[app]
+    split = _split_block(name, f"conv{stage}_block")
+    if not 2 <= stage <= 5 or split is None:
+        return None
+    block, rest = split
+    if not 1 <= block <= blocks[stage - 2]:
+        return None
+    filters = 64 * 2 ** (stage - 2)
+    if not v2:
+        if rest in (["1", "conv"], ["1", "bn"], ["1", "relu"], ["2", "conv"], ["2", "bn"], ["2", "relu"]):
+            return stage, filters
+        if rest in (["3", "conv"], ["3", "bn"], ["add"], ["out"]) or (block == 1 and rest in (["0", "conv"], ["0", "bn"])):
+            return stage, 4 * filters
+        return None
+    # V2: the stage's input level is `stage` (stage 2 after the stem's two steps)
+    strided = block == blocks[stage - 2] and stage < 5
+    after = stage + 1 if strided else stage
+    if rest in (["preact", "bn"], ["preact", "relu"]):
+        inp = 64 if stage == 2 and block == 1 else (2 * filters if block == 1 else 4 * filters)
+        return stage, inp
+    if rest in (["1", "conv"], ["1", "bn"], ["1", "relu"]):
+        return stage, filters
+    if rest in (["2", "conv"], ["2", "bn"], ["2", "relu"]):
+        return after, filters
+    if rest in (["3", "conv"], ["out"]):
+        return after, 4 * filters
+    if block == 1 and rest == ["0", "conv"]:
+        return stage, 4 * filters
+    return None
+
+
+# MobileNetV2's inverted residual blocks: (output channels before alpha, stride)
+_MOBILENET_V2_BLOCKS = (
+    (16, 1), (24, 2), (24, 1), (32, 2), (32, 1), (32, 1), (64, 2), (64, 1), (64, 1), (64, 1),
+    (96, 1), (96, 1), (96, 1), (160, 2), (160, 1), (160, 1), (320, 1),
+)
+
+
+def _mobilenet_v2_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``block_{i}_{expand,depthwise,project}[_BN|_relu]``, ``block_{i}_add``, the stem
+    (``Conv1``, ``expanded_conv_*``) and the head (``Conv_1``, ``out_relu``)."""
+    alpha = _alpha(cfg)
+    if alpha is None:
+        return None
+    first = _make_divisible(32 * alpha, 8)
+    if name in ("Conv1", "bn_Conv1", "Conv1_relu"):
+        return 1, first
+    if name in ("Conv_1", "Conv_1_bn", "out_relu"):
+        last = _mobilenet_v2_channels(cfg)
+        return (5, last) if last is not None else None
+    if name.startswith("expanded_conv_"):
+        block, part = 0, name[len("expanded_conv_"):].split("_")
+    else:
+        split = _split_block(name, "block_")
+        if split is None:
+            return None
+        block, part = split
+        if not 1 <= block < len(_MOBILENET_V2_BLOCKS):
+            return None
+    # walk the blocks up to this one: its input channels and downsampling level
+    level, channels = 1, first
+    for out, stride in _MOBILENET_V2_BLOCKS[:block]:
+        channels = _make_divisible(out * alpha, 8)
+        level += stride == 2
+    out, stride = _MOBILENET_V2_BLOCKS[block]
+    after = level + (stride == 2)
+    expanded = channels * 6 if block > 0 else channels
+    kind, suffix = part[0], part[1:]
+    if suffix not in ([], ["BN"], ["relu"]) or (kind == "expand" and block == 0):
+        return None
+    if kind == "expand":
+        return level, expanded
+    if kind == "depthwise":
+        return after, expanded
+    if kind == "project" and suffix != ["relu"]:
+        return after, _make_divisible(out * alpha, 8)
+    if kind == "add" and not suffix and stride == 1 and channels == _make_divisible(out * alpha, 8) and block > 0:
+        return after, channels
+    return None
+
+
+_INCEPTION_MIXED = (256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048)
+
+
+def _inception_v3_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``mixed0`` .. ``mixed10``: after 5, 6 or 7 of the chain's steps."""
+    if not name.startswith("mixed") or not name[5:].isdigit() or int(name[5:]) > 10:
+        return None
+    i = int(name[5:])
+    return (5 if i <= 2 else 6 if i <= 7 else 7), _INCEPTION_MIXED[i]
+
+
+_NAMED_LEVELS: dict[str, Callable[[str, str, dict[str, Any]], Level | None]] = {
+    "VGG16": _vgg_level, "VGG19": _vgg_level, "MobileNetV2": _mobilenet_v2_level,
+    "InceptionV3": _inception_v3_level,
+    **{n: _resnet_level for n in _RESNET_BLOCKS},
+}
+
+
+def _vgg_top_shape(layer: str, cfg: dict[str, Any], batch: Dim, h: Dim, w: Dim) -> Shape | None:
+    if cfg.get("include_top") is not True or layer not in ("flatten", "fc1", "fc2", "predictions"):
+        return None
+    if layer == "flatten":
+        h5, w5 = _spatial(_VGG, h, True), _spatial(_VGG, w, True)
+        return Shape((batch, h5 * w5 * 512 if isinstance(h5, int) and isinstance(w5, int) else None))
+    classes = cfg.get("classes")
+    width = classes if layer == "predictions" else 4096
+    return Shape((batch, width if isinstance(width, int) else None))
+
+
+def _inner_layer_shape(
+    app: str, layer: str, cfg: dict[str, Any], dims: tuple[Dim, ...], built_known: bool
+) -> Shape | None:
+    """Output shape of the application's layer ``layer`` for an image batch ``dims``; None when
+    the engine does not know that layer. ``built_known``: as in `_features`."""
+    batch, h, w = dims[0], dims[1], dims[2]
+    if app in _VGG_CONVS:
+        top = _vgg_top_shape(layer, cfg, batch, h, w)
+        if top is not None:
+            return top
+    level = _NAMED_LEVELS[app](app, layer, cfg)
+    if level is None:
+        return None
+    steps, channels = level
+    chain = APPS[app].chain[:steps]
+    return Shape((batch, _spatial(chain, h, built_known), _spatial(chain, w, built_known), channels))
 
 
 def _named_layer_rule(call: LayerCall) -> Value:
@@ -468,17 +619,19 @@ def _named_layer_rule(call: LayerCall) -> Value:
     dims = call.x().shape.dims
     if not isinstance(app, str) or not isinstance(layer, str) or cfg is None or dims is None or len(dims) != 4:
         raise Unknowable("application layer")
-    shape = _vgg_layer_shape(app, layer, cfg, tuple(dims))
+    built_known = bool(call.layer.config_cache.get("built_known"))
+    shape = _inner_layer_shape(app, layer, cfg, tuple(dims), built_known)
     if shape is None:
         raise Unknowable("application layer")
     return Tensor(shape, "float32")
 
 
 def application_layer(model: Any, name: str) -> Value | None:
-    """``model.get_layer(name)`` on a VGG application: a layer whose ``output`` has its shape.
+    """``model.get_layer(name)`` on an application whose layer names the engine knows: a layer
+    whose ``output`` has its shape.
     The same object for the same name (``is`` comparisons hold)."""
     backbone = model.layers[0] if getattr(model, "layers", None) else None
-    if not isinstance(backbone, LayerVal) or backbone.spec.name not in _VGG_CONVS:
+    if not isinstance(backbone, LayerVal) or backbone.spec.name not in _NAMED_LEVELS:
         return None
     cache = backbone.config_cache.setdefault("named_layers", {})
     if name in cache:
@@ -489,12 +642,15 @@ def application_layer(model: Any, name: str) -> Value | None:
     feed = history[1][0] if history and history[1] else None
     if cfg is None or not isinstance(feed, Tensor) or feed.shape.dims is None or len(feed.shape.dims) != 4:
         return None
-    shape = _vgg_layer_shape(backbone.spec.name, name, cfg, tuple(feed.shape.dims))
+    built_known = bool(backbone.config_cache.get("built_known"))
+    shape = _inner_layer_shape(backbone.spec.name, name, cfg, tuple(feed.shape.dims), built_known)
     if shape is None:
         return None
     spec = LayerSpec(f"{backbone.spec.name}.{name}", (), _named_layer_rule)
     layer = LayerVal(spec, [], {"name": Const(name)}, backbone.origin)
-    layer.config_cache.update({"app": backbone.spec.name, "layer": name, "app_config": cfg})
+    layer.config_cache.update(
+        {"app": backbone.spec.name, "layer": name, "app_config": cfg, "built_known": built_known}
+    )
     out = Tensor(shape, "float32", "keras", backbone.origin, f"{backbone.spec.name} layer '{name}'")
     out.history = (layer, [feed], {}, 0, None)
     layer.outputs = out
