@@ -237,3 +237,78 @@ def test_shape_assertions(stmt: str, fails: bool) -> None:
 
     flagged = any("assertion fails" in m for m in run_engine(src).errors)
     assert flagged == fails, run_engine(src).errors
+
+
+def test_a_sequential_also_run_on_unseen_data_claims_no_batch_size() -> None:
+    """A Sequential's layer line is where Keras runs its layers: when one of the runs is on
+    data the engine cannot see (read from a file), the line must
+    not claim the batch size of the runs it saw (it was (500, 8) here, while TF also ran it on
+    other batch sizes)."""
+    from oracle.harness import PREAMBLE, run_real
+    from shapelens.core.analysis import analyze_source
+
+    src = (
+        "import os, tempfile\n"
+        "mlp = keras.Sequential([layers.Dense(8)])\n"
+        "path = os.path.join(tempfile.mkdtemp(), 'rows.npy')\n"
+        "np.save(path, np.zeros((7, 1), np.float32))\n"
+        "a = mlp(np.load(path))\n"
+        "b = mlp.predict(np.zeros((500, 1), np.float32), batch_size=512, verbose=0)\n"
+    )
+    assert run_real(src).error is None
+    line = PREAMBLE.count("\n") + 2
+    facts = [f for f in analyze_source(PREAMBLE + src).facts if f.kind == "layer" and f.span.line == line]
+    assert facts and all(f.shape.dims in (None, (None, 8)) for f in facts), facts
+    known_order = (
+        "import os, tempfile\n"
+        "mlp = keras.Sequential([layers.Dense(8)])\n"
+        "b = mlp.predict(np.zeros((500, 1), np.float32), batch_size=512, verbose=0)\n"
+        "path = os.path.join(tempfile.mkdtemp(), 'rows.npy')\n"
+        "np.save(path, np.zeros((7, 1), np.float32))\n"
+        "a = mlp(np.load(path))\n"
+    )
+    facts = [f for f in analyze_source(PREAMBLE + known_order).facts if f.kind == "layer" and f.span.line == line]
+    assert facts and all(f.shape.dims in (None, (None, 8)) for f in facts), facts
+
+
+def test_predict_runs_an_overridden_predict_step() -> None:
+    """A subclass whose ``predict_step`` gathers rows of a fixed graph by index (the graph
+    attention network pattern): predict calls the step with the index batches, never ``call``
+    with them (calling ``call`` on the indices was a false alarm). One step: its own result;
+    several: the row count depends on the step."""
+    agree(
+        """
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.table = tf.constant(np.random.rand(60, 5).astype("float32"))
+                self.head = layers.Dense(3)
+
+            def call(self, x):
+                return self.head(x)
+
+            def predict_step(self, data):
+                return tf.gather(self(self.table), data)
+
+        net = Net()
+        p = net.predict(np.arange(20), verbose=0)
+        q = net.predict(np.arange(50), batch_size=16, verbose=0)
+        """,
+        ["p", "q"],
+        exact=False,
+    )
+    from oracle.harness import run_engine
+
+    values = run_engine(
+        "class Net(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.table = tf.zeros((60, 5))\n"
+        "        self.head = layers.Dense(3)\n"
+        "    def call(self, x):\n"
+        "        return self.head(x)\n"
+        "    def predict_step(self, data):\n"
+        "        return tf.gather(self(self.table), data)\n"
+        "p = Net().predict(np.arange(20), verbose=0)\n"
+    ).values
+    assert values["p"].shape == (20, 3)

@@ -181,9 +181,10 @@ def apply_layer(
     if replay:
         if record_at is not None and not failed:
             main = first_output(out)
-            # a replay on data of unknown shape tells nothing about the layer's line
             if main is not None and main.shape.dims is not None:
                 interp.record_span(record_at, spec.name, main, "layer", file=layer.file)
+            else:
+                interp.unknown_batch(record_at, file=layer.file)
         return out
     layer.outputs = out
     if kind == "keras":

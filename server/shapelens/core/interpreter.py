@@ -20,7 +20,7 @@ from . import builtins_rules, registry
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
-from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
+from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable
 from .user_modules import UserModules
 from .values import (
     SCALAR_TYPES,
@@ -162,6 +162,8 @@ class Interpreter:
 
     def __init__(self, source_lines: list[str] | None = None, path: str | None = None) -> None:
         self.facts: dict[tuple[Span, str], ShapeFact] = {}
+        # layer lines a model also ran on data of unknown shape: their batch axis is not known
+        self.unknown_batch_at: set[Span] = set()
         # the model last seen at each model fact: its layer table is made once the module ran
         # (a Sequential may only be built by a later fit/predict)
         self.models_at: dict[tuple[Span, str], ModelVal] = {}
@@ -250,7 +252,10 @@ class Interpreter:
         if (file or self.current_file) != self.main_file:
             return
         if isinstance(value, Tensor):
-            fact = ShapeFact(span, name, value.shape, value.dtype, kind, provenance=value.label)
+            shape = value.shape
+            if kind == "layer" and span in self.unknown_batch_at and shape.dims:
+                shape = Shape((None, *shape.dims[1:]))
+            fact = ShapeFact(span, name, shape, value.dtype, kind, provenance=value.label)
             if (span, kind) not in self.facts:
                 fact.chain_maker = functools.partial(provenance_chain, value, self._chains)
         elif isinstance(value, DatasetVal):
@@ -273,7 +278,7 @@ class Interpreter:
                 if fact.shape not in old.variants and len(old.variants) < MAX_VARIANTS:
                     old.variants.append(fact.shape)
                 old_t = Tensor(old.shape, old.dtype)
-                joined = join(old_t, value)
+                joined = join(old_t, Tensor(fact.shape, fact.dtype))
                 if isinstance(joined, Tensor):
                     old.shape, old.dtype = joined.shape, joined.dtype
                     if old.provenance != fact.provenance:
@@ -283,6 +288,17 @@ class Interpreter:
                 old.detail = "varies"
             return
         self.facts[key] = fact
+
+    def unknown_batch(self, span: Span, file: str | None = None) -> None:
+        """A model ran the layer recorded at ``span`` on data the engine cannot see: the
+        layer's line no longer claims a batch size (it keeps the other axes, which the built
+        layer fixes in every call that works)."""
+        if (file or self.current_file) != self.main_file:
+            return
+        self.unknown_batch_at.add(span)
+        old = self.facts.get((span, "layer"))
+        if old is not None and old.shape.dims:
+            old.shape = Shape((None, *old.shape.dims[1:]))
 
     def report(
         self,

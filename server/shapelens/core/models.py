@@ -533,6 +533,7 @@ def model_output_for(
             if ts:
                 build_sequential(interp, model, ts[0].shape, ts[0].shape[0])
         if model.outputs is None:
+            _ran_unseen(interp, model.layers)
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
         if isinstance(x, Tensor) and isinstance(model.inputs, Tensor) and x is not model.inputs:
             # Keras 3 runs a Sequential with a known input through a functional model, which
@@ -556,8 +557,10 @@ def model_output_for(
                             code="missing-batch-axis",
                             related=_input_related(model.inputs),  # type: ignore[arg-type]
                         )
+                    _ran_unseen(interp, model.layers[i + 1 :])
                     return Tensor(UNKNOWN_SHAPE, None, kind, site)
             return _retag(out, kind, site)
+        _ran_unseen(interp, model.layers)
         return _rebatch(model.outputs, _batch_of(x), kind, site)
     if model.kind in ("functional", "application"):
         if model.outputs is None:
@@ -573,6 +576,16 @@ def model_output_for(
     if model.kind == "subclass" and model.instance is not None:
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
     return UNKNOWN
+
+
+def _ran_unseen(interp: Interpreter, items: list[Value]) -> None:
+    """A Sequential ran these layers on data the engine cannot see: their lines (where Keras
+    runs them, so where they are recorded) lose their batch size."""
+    for item in items:
+        if isinstance(item, LayerVal) and item.origin is not None:
+            interp.unknown_batch(item.origin, item.file)
+        elif isinstance(item, ModelVal) and item.kind == "sequential":
+            _ran_unseen(interp, item.layers)
 
 
 def _replay_item(
@@ -650,6 +663,10 @@ def _model_predict(call: Call) -> Value:
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
         x = elem
+    if call.name in ("predict", "predict_on_batch"):
+        custom = _run_custom_predict(call, model, x)
+        if custom is not None:
+            return custom
     out, rows = _run_on_data(call, model, x, training=False)
     if rows is not None:  # the steps' outputs, concatenated
         out = _rebatch(out, rows, "np", call.span)
@@ -757,6 +774,30 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     data = _unbatched(x, rows) if y is None else Seq([_unbatched(x, rows), _unbatched(y, rows)], "tuple")
     call.interp.call_function(step, [inst, data], {}, call.node)
     return True
+
+
+def _run_custom_predict(call: Call, model: ModelVal, x: Value) -> Value | None:
+    """A subclass with its own ``predict_step``: Keras calls it with each batch and concatenates
+    what it returns. That is the step's own result when one step sees all the data; with several
+    steps the row count depends on what the step does with its batch, so it is left unknown.
+    None when there is no such method."""
+    inst = model.instance
+    if not isinstance(inst, Instance):
+        return None
+    from .values import FunctionVal
+
+    step = inst.cls.lookup("predict_step")
+    if not isinstance(step, FunctionVal):
+        return None
+    rows = _step_rows(call, x)
+    given = tensors_in(x)
+    total = given[0].shape.dims[0] if given and given[0].shape.dims else None
+    out = call.interp.call_function(step, [inst, _unbatched(x, rows)], {}, call.node)
+    if not (isinstance(total, int) and total == rows):
+        out = _rebatch(out, None, "np", call.span)
+    for t in tensors_in(out):
+        t.kind = "np"
+    return out
 
 
 @dataclass
