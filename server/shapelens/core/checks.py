@@ -73,7 +73,8 @@ def _custom_training(model: ModelVal) -> bool:
     return any(cls.lookup(n) is not None for n in ("train_step", "compute_loss", "test_step"))
 
 
-def _split_dataset(x: DatasetVal) -> tuple[Value, Value | None]:
+def split_dataset(x: DatasetVal) -> tuple[Value, Value | None]:
+    """A dataset element as Keras splits it for fit/evaluate: (inputs, targets or None)."""
     elem = x.element
     if isinstance(elem, Seq) and elem.items is not None and elem.kind == "tuple":
         if len(elem.items) >= 2:
@@ -89,7 +90,7 @@ def check_training_call(call: Call, model: ModelVal) -> tuple[Value | None, Valu
     x = call.arg(0, "x")
     y = call.arg(1, "y")
     if isinstance(x, DatasetVal):
-        x, y = _split_dataset(x)
+        x, y = split_dataset(x)
         from_dataset = True
     else:
         from_dataset = False

@@ -770,10 +770,29 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     step = inst.cls.lookup(step_name)
     if not isinstance(step, FunctionVal):
         return False
-    rows = _step_rows(call, x)
-    data = _unbatched(x, rows) if y is None else Seq([_unbatched(x, rows), _unbatched(y, rows)], "tuple")
-    call.interp.call_function(step, [inst, data], {}, call.node)
+    call.interp.call_function(step, [inst, _step_data(call, x, y)], {}, call.node)
+    validation = call.kwargs.get("validation_data") if call.name == "fit" else None
+    test_step = inst.cls.lookup("test_step")
+    if validation is not None and isinstance(test_step, FunctionVal):
+        from .checks import split_dataset
+
+        if isinstance(validation, DatasetVal):
+            vx, vy = split_dataset(validation)
+        elif isinstance(validation, Seq) and validation.items:
+            vx, vy = validation.items[0], validation.items[1] if len(validation.items) > 1 else None
+        else:
+            return True
+        call.interp.call_function(test_step, [inst, _step_data(call, vx, vy)], {}, call.node)
     return True
+
+
+def _step_data(call: Call, x: Value, y: Value | None) -> Value:
+    """The ``data`` a train/test step is called with: a dataset's element as its spec says
+    (batch size included when ``drop_remainder`` fixes it), arrays as one batch."""
+    if any(t.kind == "spec" for t in tensors_in(Seq([x] if y is None else [x, y], "tuple"))):
+        return x if y is None else Seq([x, y], "tuple")
+    rows = _step_rows(call, x)
+    return _unbatched(x, rows) if y is None else Seq([_unbatched(x, rows), _unbatched(y, rows)], "tuple")
 
 
 def _run_custom_predict(call: Call, model: ModelVal, x: Value) -> Value | None:

@@ -19,6 +19,7 @@ from .values import (
     NamespaceVal,
     PartialVal,
     Seq,
+    Tensor,
     Unknown,
     Value,
 )
@@ -256,3 +257,37 @@ def _parse_tokens(parser: ParserVal, argv: Value) -> dict[str, Value] | None:
         out[dest] = Seq(vals, "list") if many else vals[0]
         i = j
     return out
+
+
+# ``math``: a known result when every argument is a known number; otherwise a number of known
+# type, so that ``-math.log(10000.0) * tf.range(half)`` keeps the tensor's shape
+_MATH_FLOAT = ("log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "pow", "fabs", "sin", "cos",
+               "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "hypot", "radians",
+               "degrees", "fmod", "copysign", "erf", "erfc", "gamma", "lgamma", "cbrt", "exp2")
+_MATH_INT = ("floor", "ceil", "trunc", "gcd", "lcm", "isqrt", "factorial", "comb", "perm")
+
+
+def _math_rule(name: str, result: type) -> None:
+    def rule(call: Call) -> Value:
+        args = [call.arg(i) for i in range(len(call.args))]
+        if not call.kwargs and args and all(
+            isinstance(a, Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)
+            for a in args
+        ):
+            import math
+
+            try:
+                return Const(getattr(math, name)(*(a.value for a in args)))  # type: ignore[union-attr]
+            except (ValueError, OverflowError, TypeError, AttributeError):
+                return UNKNOWN
+        if any(isinstance(a, Tensor) for a in args):
+            return UNKNOWN  # a scalar tensor converted by Python: leave it
+        return Unknown(None, result)
+
+    function(f"math.{name}")(rule)
+
+
+for _name in _MATH_FLOAT:
+    _math_rule(_name, float)
+for _name in _MATH_INT:
+    _math_rule(_name, int)

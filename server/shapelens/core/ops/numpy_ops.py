@@ -290,6 +290,27 @@ def _concatenate(call: Call) -> Value:
     return so.concat_op(call, "np", call.arg(0, "arrays"), axis, 0)
 
 
+@function("np.append")
+def _append(call: Call) -> Value:
+    """``np.append(arr, values, axis=None)``: both flattened and joined; with an axis, a
+    concatenation along it."""
+    arr, values, axis = call.arg(0, "arr"), call.arg(1, "values"), call.arg(2, "axis")
+    if arr is None or values is None:
+        return UNKNOWN
+    if axis is not None and not (isinstance(axis, Const) and axis.value is None):
+        return so.concat_op(call, "np", Seq([arr, values], "tuple"), axis, 0)
+    op = so.begin(call, "np", arr, values)
+    a, b = op.tensor(arr), op.tensor(values)
+    if a is None or b is None:
+        return op.unknown()
+    from .elementwise import unify
+
+    _, dtype = unify([a, b], "np", call.name, "hint")
+    sizes = [t.shape.num_elements() for t in (a, b)]
+    total = sizes[0] + sizes[1] if isinstance(sizes[0], int) and isinstance(sizes[1], int) else None
+    return op.out(Shape((total,)), dtype)
+
+
 @function("np.stack")
 def _stack(call: Call) -> Value:
     return so.stack_op(call, "np", call.arg(0, "arrays"), call.arg(1, "axis"))

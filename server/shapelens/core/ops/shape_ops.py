@@ -2068,15 +2068,28 @@ def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, 
         args[2] = Const(1)
     nums: list[float | int] = []
     kinds: list[str] = []
+    tensor_dtypes: list[DType] = []
     for v in args:
+        if isinstance(v, Tensor) and v.shape.dims == () and v.content is not None and len(v.content) == 1:
+            tensor_dtypes.append(v.dtype)
+            v = v.content[0]  # a scalar tensor of known value: tf.shape(x)[1]
+        elif isinstance(v, Tensor) and v.shape.dims == ():
+            tensor_dtypes.append(v.dtype)
         if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
             nums.append(v.value)
             kinds.append("float" if isinstance(v.value, float) else "int")
+        elif isinstance(v, Unknown) and v.pytype in (int, float):
+            kinds.append(v.pytype.__name__)
         else:
             kinds.append("?")
     d = dtype_arg(dtype)
+    if d is None and lib == "tf" and tensor_dtypes and all(t is not None for t in tensor_dtypes):
+        # tf.range casts every argument to the widest of their dtypes (Python numbers follow)
+        order = ("int32", "int64", "float16", "float32", "float64")
+        if all(t in order for t in tensor_dtypes) and "float" not in kinds:
+            d = max(tensor_dtypes, key=order.index)  # type: ignore[arg-type]
     if d is None:
-        if "?" in kinds:
+        if "?" in kinds or tensor_dtypes:
             d = None
         elif "float" in kinds:
             d = "float64" if lib == "np" else "float32"

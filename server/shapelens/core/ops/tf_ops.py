@@ -551,6 +551,27 @@ def _stft(call: Call) -> Value:
     return op.out(Shape((*t.shape.dims[:-1], frames, bins)), dtype)
 
 
+@function("tf.signal.linear_to_mel_weight_matrix")
+def _mel_matrix(call: Call) -> Value:
+    """(num_spectrogram_bins, num_mel_bins): multiplies a spectrogram's last axis into mels.
+    Keras' defaults are 20 mel bins over 129 spectrogram bins."""
+    mels, bins = call.int(0, "num_mel_bins", 20), call.int(1, "num_spectrogram_bins", 129)
+    return so.begin(call, "tf").out(Shape((bins, mels)), so.dtype_arg(call.arg(5, "dtype"), "float32"))
+
+
+@function("tf.signal.hann_window", "tf.signal.hamming_window", "tf.signal.vorbis_window",
+          "tf.signal.kaiser_window")
+def _window(call: Call) -> Value:
+    length = call.int(0, "window_length")
+    dtype_at = 1 if call.name == "tf.signal.vorbis_window" else 2
+    return so.begin(call, "tf").out(Shape((length,)), so.dtype_arg(call.arg(dtype_at, "dtype"), "float32"))
+
+
+@function("tf.signal.mfccs_from_log_mel_spectrograms")
+def _mfccs(call: Call) -> Value:
+    return so.unary_op(call, "tf", call.arg(0, "log_mel_spectrograms"), "same")
+
+
 @function("tf.nn.leaky_relu")
 def _leaky_relu(call: Call) -> Value:
     out = so.unary_op(call, "tf", call.arg(0, "features"), "same")
