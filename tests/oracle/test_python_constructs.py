@@ -255,3 +255,37 @@ def test_tolist_and_item_give_python_scalars() -> None:
         """,
         ["row", "grid", "first", "scores"],
     )
+
+
+def test_a_function_called_in_an_uncertain_branch_fills_its_own_lists() -> None:
+    """Whether the call happens is uncertain, but a list the function makes and appends to is
+    certainly filled on every path that made it (the features of a DCN built under
+    `if __name__ == "__main__":` or a data-dependent `if` were lost). A list from outside
+    the branch still only may be appended to."""
+    src = """
+        COLUMNS = {"site": 50, "device": 5, "hour": 24}
+
+        def build():
+            embedded = []
+            for name, vocab in COLUMNS.items():
+                embedded.append(layers.Embedding(vocab, 8)(keras.Input(shape=(), dtype="int32")))
+            parts = {}
+            parts["price"] = layers.Reshape((1,))(keras.Input(shape=()))
+            return layers.Concatenate()(embedded + list(parts.values()))
+
+        outer = []
+        if np.random.rand() < 2:
+            x0 = build()
+            outer.append(1)
+        else:
+            x0 = build()
+        o = np.zeros((len(outer), 3))
+        if __name__ == "__main__":
+            y0 = build()
+        """
+    assert_agrees(src, ["x0"])
+    assert_agrees(src, ["o"], require_exact=False)
+    # the snippet runs as `__snippet__` under TF; the engine analyses a document as the script
+    from oracle.harness import run_engine
+
+    assert run_engine(src).values["y0"].shape == (None, 25)

@@ -102,6 +102,10 @@ def _size(v: Value) -> int | None:
 
 @function("builtins.list", "builtins.tuple")
 def _list(call: Call) -> Value:
+    return call.interp.fresh(_list_of(call))
+
+
+def _list_of(call: Call) -> Value:
     kind: Literal["list", "tuple"] = "list" if call.name.endswith("list") else "tuple"
     v = call.arg(0)
     if v is None:
@@ -173,6 +177,10 @@ def _sorted(call: Call) -> Value:
 
 @function("builtins.dict")
 def _dict(call: Call) -> Value:
+    return call.interp.fresh(_dict_of(call))
+
+
+def _dict_of(call: Call) -> Value:
     if not call.args:
         return DictVal(dict(call.kwargs))
     v = call.args[0]
@@ -277,7 +285,7 @@ def _blur(seq: Seq, extra: Value | None = None) -> None:
 def _append(call: Call) -> Value:
     seq, item = call.receiver, call.arg(0)
     if isinstance(seq, Seq) and item is not None:
-        if seq.items is not None and not call.interp.uncertain_depth and len(seq.items) < 4096:
+        if seq.items is not None and call.interp.certain_mutation(seq) and len(seq.items) < 4096:
             seq.items.append(item)
         else:
             _blur(seq, item)
@@ -293,7 +301,7 @@ def _extend(call: Call) -> Value:
         isinstance(other, Seq)
         and other.items is not None
         and seq.items is not None
-        and not call.interp.uncertain_depth
+        and call.interp.certain_mutation(seq)
     ):
         seq.items.extend(other.items)
     else:
@@ -305,7 +313,7 @@ def _extend(call: Call) -> Value:
 def _insert(call: Call) -> Value:
     seq, index, item = call.receiver, call.int(0, "index"), call.arg(1, "object")
     if isinstance(seq, Seq) and item is not None:
-        if seq.items is not None and index is not None and not call.interp.uncertain_depth:
+        if seq.items is not None and index is not None and call.interp.certain_mutation(seq):
             seq.items.insert(index, item)
         else:
             _blur(seq, item)
@@ -318,7 +326,7 @@ def _pop(call: Call) -> Value:
     if not isinstance(seq, Seq):
         return UNKNOWN
     index = call.int(0, "index", -1)
-    if seq.items is not None and seq.items and index is not None and not call.interp.uncertain_depth:
+    if seq.items is not None and seq.items and index is not None and call.interp.certain_mutation(seq):
         try:
             return seq.items.pop(index)
         except IndexError:
@@ -332,9 +340,9 @@ def _pop(call: Call) -> Value:
 def _reorder(call: Call) -> Value:
     seq = call.receiver
     if isinstance(seq, Seq) and seq.items is not None:
-        if call.name == "clear" and not call.interp.uncertain_depth:
+        if call.name == "clear" and call.interp.certain_mutation(seq):
             seq.items.clear()
-        elif call.name == "reverse" and not call.interp.uncertain_depth:
+        elif call.name == "reverse" and call.interp.certain_mutation(seq):
             seq.items.reverse()
         else:
             _blur(seq)
@@ -347,7 +355,7 @@ def _set_add(call: Call) -> Value:
     seq, item = call.receiver, call.arg(0)
     if not isinstance(seq, Seq) or item is None:
         return Const(None)
-    if seq.items is not None and not call.interp.uncertain_depth and isinstance(item, Const):
+    if seq.items is not None and call.interp.certain_mutation(seq) and isinstance(item, Const):
         known = [i.value for i in seq.items if isinstance(i, Const)]
         if len(known) == len(seq.items):
             try:
@@ -412,7 +420,7 @@ def _dict_mutate(call: Call) -> Value:
     d = call.receiver
     if not isinstance(d, DictVal):
         return UNKNOWN
-    certain = not call.interp.uncertain_depth
+    certain = call.interp.certain_mutation(d)
     if call.name == "update":
         other = call.arg(0)
         if certain and (other is None or (isinstance(other, DictVal) and other.complete)):
@@ -500,7 +508,7 @@ def unique_constants(v: Value | None) -> Value:
 @function("builtins.set", "builtins.frozenset")
 def _set(call: Call) -> Value:
     v = call.arg(0)
-    return Seq([], "tuple") if v is None else unique_constants(v)
+    return call.interp.fresh(Seq([], "tuple") if v is None else unique_constants(v))
 
 
 @method("str", *_STR_METHODS)

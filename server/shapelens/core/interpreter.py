@@ -412,10 +412,11 @@ class Interpreter:
             obj = self.eval(target.value, env)
             key = self.eval(target.slice, env)
             if isinstance(obj, DictVal):
-                if isinstance(key, Const) and (key.value in obj.items or not self.uncertain_depth):
+                certain = self.certain_mutation(obj)
+                if isinstance(key, Const) and (key.value in obj.items or certain):
                     try:
                         obj.items[key.value] = (
-                            value if not self.uncertain_depth else join(obj.items[key.value], value)
+                            value if certain else join(obj.items[key.value], value)
                         )
                     except (TypeError, KeyError):
                         obj.lose_keys()
@@ -427,7 +428,7 @@ class Interpreter:
                             obj.items[k] = join(obj.items[k], value)
             elif isinstance(obj, Seq) and obj.items is not None:
                 idx = key.value if isinstance(key, Const) else None
-                if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items) and not self.uncertain_depth:
+                if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items) and self.certain_mutation(obj):
                     obj.items[idx] = value
                 else:
                     # an unknown position (or maybe not at all): every element may be `value`
@@ -801,6 +802,8 @@ class Interpreter:
         v = env.lookup(node.id)
         if v is not None:
             return v
+        if node.id == "__name__" and self.current_file == self.main_file:
+            return Const("__main__")  # the document is analysed as the script being run
         if node.id in builtins_rules.BUILTIN_NAMES:
             return LibRef("builtins." + node.id)
         for module in reversed(self.star_modules):
@@ -1118,7 +1121,21 @@ class Interpreter:
     def _eval_slice(self, node: ast.Slice, env: Env) -> Value:
         return SliceVal(self.eval(node.lower, env), self.eval(node.upper, env), self.eval(node.step, env))
 
+    def certain_mutation(self, obj: Value) -> bool:
+        """Whether changing the list/dict ``obj`` here certainly happens on every path that
+        made it: no uncertain branch or loop was entered since it was created."""
+        return self.uncertain_depth <= getattr(obj, "created_depth", 0)
+
+    def fresh(self, v: Value) -> Value:
+        """Stamp a list/dict the program just made with the current uncertainty depth."""
+        if isinstance(v, (Seq, DictVal)):
+            v.created_depth = self.uncertain_depth
+        return v
+
     def _eval_seq(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:
+        return self.fresh(self._eval_seq_items(node, env))
+
+    def _eval_seq_items(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:
         kind: Any = "list" if isinstance(node, ast.List) else "tuple"
         items: list[Value] = []
         for e in node.elts:
@@ -1139,6 +1156,9 @@ class Interpreter:
         return Seq(items, kind)
 
     def _eval_dict(self, node: ast.Dict, env: Env) -> Value:
+        return self.fresh(self._eval_dict_items(node, env))
+
+    def _eval_dict_items(self, node: ast.Dict, env: Env) -> Value:
         items: dict[Any, Value] = {}
         known = True
         for k, v in zip(node.keys, node.values, strict=True):
@@ -1160,6 +1180,9 @@ class Interpreter:
         return DictVal(items) if known else UNKNOWN
 
     def _eval_comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
+        return self.fresh(self._eval_comprehension_items(node, env))
+
+    def _eval_comprehension_items(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
         kind: Any = "list" if isinstance(node, ast.ListComp) else "tuple"
         local = Env(env)
         results = self._comprehension(node.generators, 0, local, lambda e: self.eval(node.elt, e))
@@ -1214,6 +1237,9 @@ class Interpreter:
         return None, total
 
     def _eval_dictcomp(self, node: ast.DictComp, env: Env) -> Value:
+        return self.fresh(self._eval_dictcomp_items(node, env))
+
+    def _eval_dictcomp_items(self, node: ast.DictComp, env: Env) -> Value:
         local = Env(env)
         pairs = self._comprehension(
             node.generators, 0, local,

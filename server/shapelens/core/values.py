@@ -72,6 +72,10 @@ class Seq(Value):
     kind: Literal["list", "tuple"] = "tuple"
     elem: Value = field(default_factory=Unknown)
     length: int | None = None
+    # how many uncertain branches/loops deep the program was when it made this list: a
+    # mutation at that depth (a function's own list, even when the call is in a branch) is
+    # certain, one deeper may not happen
+    created_depth: int = 0
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length
@@ -97,6 +101,7 @@ class DictVal(Value):
     complete: bool = True
     # what the values under keys the engine could not name (an incomplete dict) have in common
     others: Value | None = None
+    created_depth: int = 0  # as for `Seq`
 
     def store_unknown_key(self, value: Value) -> None:
         """A value goes in under a key the engine cannot name."""
