@@ -139,17 +139,28 @@ async def test_model_hover_with_a_custom_layer_gives_a_lower_bound(client: Shape
     text = (
         "import keras\n"
         "class Scale(keras.layers.Layer):\n"
+        "    def build(self, shape):\n"
+        "        self.w = self.add_weight(shape=(int(open('n.txt').read()),))\n"
+        "    def call(self, x):\n"
+        "        return x * 2.0\n"
+        "class Double(keras.layers.Layer):\n"
         "    def call(self, x):\n"
         "        return x * 2.0\n"
         "inp = keras.Input((8,))\n"
         "out = keras.layers.Dense(4)(Scale()(keras.layers.Dense(8)(inp)))\n"
         "net = keras.Model(inp, out)\n"
+        "known = keras.Model(inp, Double()(keras.layers.Dense(4)(inp)))\n"
     )
     mark = client.open(uri, text)
     await client.wait_for_published(uri, version=1, after=mark)
-    shown = markdown(await client.hover_at(uri, 6, 1))
+    # a weight whose shape the engine cannot read: a lower bound
+    shown = markdown(await client.hover_at(uri, 11, 1))
     assert "| Scale | `(None, 8) float32` | ? |" in shown
     assert "**at least 108 parameters**, plus those of Scale" in shown
+    # a custom layer without weights of its own counts 0
+    shown = markdown(await client.hover_at(uri, 12, 1))
+    assert "| Double | `(None, 4) float32` | 0 |" in shown
+    assert "**36 parameters**" in shown
     client.close(uri)
 
 

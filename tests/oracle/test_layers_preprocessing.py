@@ -297,7 +297,9 @@ def test_text_vectorization_generated(src: str) -> None:
         "vocabulary=['a', 'b'], split=None",
     ],
 )
-@pytest.mark.parametrize("make", ["tf.constant(['a b c', 'd e'])", "tf.constant([['a b c'], ['d e']])"])
+@pytest.mark.parametrize(
+    "make", ["tf.constant(['a b c', 'd e'])", "tf.constant([['a b c'], ['d e']])", "['a b c', 'd e']", "'a b c'"]
+)
 def test_text_vectorization_eager(kw: str, make: str) -> None:
     src = f"x = {make}\ny = layers.TextVectorization({kw})(x)"
     v = compare(src, ["x", "y"])

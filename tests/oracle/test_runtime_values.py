@@ -312,3 +312,56 @@ def test_predict_runs_an_overridden_predict_step() -> None:
         "p = Net().predict(np.arange(20), verbose=0)\n"
     ).values
     assert values["p"].shape == (20, 3)
+
+
+def test_a_callback_sees_the_model_fit_trains() -> None:
+    """Keras gives a callback its model (``self.model``) and calls its hooks during fit: the
+    shapes computed there are the model's own."""
+    agree(
+        """
+        model = keras.Sequential([keras.Input((6, 3)), layers.LSTM(4, return_sequences=True), layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        seen = {}
+
+        class Peek(keras.callbacks.Callback):
+            def __init__(self, probe):
+                super().__init__()
+                self.probe = probe
+
+            def on_epoch_end(self, epoch, logs=None):
+                seen["pred"] = self.model(self.probe, training=False)
+                seen["epoch"] = epoch
+
+        model.fit(np.zeros((8, 6, 3)), np.zeros((8, 6, 1)), epochs=1, verbose=0,
+                  callbacks=[Peek(np.zeros((2, 6, 3), "float32")), keras.callbacks.EarlyStopping(patience=1)])
+        pred = seen["pred"]
+        """,
+        ["pred"],
+    )
+
+
+def test_vocabularies_built_in_loops_keep_lookup_types() -> None:
+    """``w2i[w] = len(w2i)`` over words read at run time: the keys are unknown, the values are
+    ints, so ``np.array([w2i[w] for w in known_words])`` keeps its length."""
+    agree(
+        """
+        text = " ".join(np.random.choice(["a", "b", "c", "d"], size=20).tolist())
+        w2i = {"<pad>": 0}
+        for w in sorted(set(text.split())):
+            if w not in w2i:
+                w2i[w] = len(w2i)
+        ids = np.array([w2i[w] for w in text.split()[:5]], dtype="int32")
+        size = np.zeros((len(w2i), 2))
+        """,
+        ["ids", "size"],
+        exact=False,
+    )
+    from oracle.harness import run_engine
+
+    values = run_engine(
+        "w2i = {}\n"
+        "for w in open('words.txt').read().split():\n"
+        "    w2i[w] = len(w2i)\n"
+        "ids = np.array([w2i[w] for w in ['a', 'b']], dtype='int32')\n"
+    ).values
+    assert values["ids"].shape == (2,)

@@ -31,9 +31,9 @@ def _len(call: Call) -> Value:
     v = call.arg(0)
     if isinstance(v, Seq):
         n = v.size()
-        return Const(n) if n is not None else UNKNOWN
+        return Const(n) if n is not None else Unknown(None, int)
     if isinstance(v, DictVal):
-        return Const(len(v.items)) if v.complete else UNKNOWN
+        return Const(len(v.items)) if v.complete else Unknown(None, int)
     if isinstance(v, Const) and isinstance(v.value, (str, bytes)):
         return Const(len(v.value))
     if isinstance(v, Tensor) and v.shape.dims:
@@ -405,8 +405,15 @@ def _dict_get(call: Call) -> Value:
 @method("dict", "keys", "values", "items")
 def _dict_views(call: Call) -> Value:
     d = call.receiver
-    if not isinstance(d, DictVal) or not d.complete:
+    if not isinstance(d, DictVal):
         return UNKNOWN
+    if not d.complete:
+        # which keys there are is not known; what they and their values have in common is
+        if call.name == "keys":
+            return Seq(None, "list", d.key_join())
+        if call.name == "values":
+            return Seq(None, "list", d.value_join())
+        return Seq(None, "list", Seq([d.key_join(), d.value_join()], "tuple"))
     if call.name == "keys":
         return Seq([Const(k) for k in d.items], "list")
     if call.name == "values":
@@ -438,7 +445,7 @@ def _dict_mutate(call: Call) -> Value:
     key = call.arg(0)
     if not isinstance(key, Const):
         if call.name == "setdefault":
-            d.store_unknown_key(call.arg(1) or Const(None))
+            d.store_unknown_key(call.arg(1) or Const(None), key)
         else:
             d.complete = False
         return UNKNOWN
@@ -451,7 +458,7 @@ def _dict_mutate(call: Call) -> Value:
             return present
         if certain and d.complete:
             return d.items.setdefault(key.value, call.arg(1) or Const(None))
-        d.store_unknown_key(call.arg(1) or Const(None))
+        d.store_unknown_key(call.arg(1) or Const(None), key)
         return UNKNOWN
     # pop
     if certain and present is not None:

@@ -226,12 +226,17 @@ def _output_dtype(call: LayerCall, first: Value | None) -> str | None:
 def instantiate(
     interp: Interpreter, cls: ClassVal, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
-    inst = Instance(cls, origin=Span.of(node), file=interp.current_file)
+    inst = Instance(cls, origin=Span.of(node), file=interp.current_file, created_depth=interp.uncertain_depth)
     if interp.is_keras_model_class(cls):
         inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
     init = cls.lookup("__init__")
     if isinstance(init, FunctionVal):
         interp.call_function(init, [inst, *args], kwargs, node)
+    elif inst.model is not None and (args or "inputs" in kwargs):
+        # keras.Model's own __init__: Model(inputs, outputs) makes a functional-style subclass
+        from . import models
+
+        models.init_functional(interp, inst.model, args, kwargs)
     elif cls.fields is not None:
         # a dataclass: the generated __init__ takes the fields in order
         for name, value in zip(cls.fields, args, strict=False):
@@ -250,6 +255,15 @@ def call_instance(
     interp: Interpreter, inst: Instance, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
     if interp.is_keras_layer_class(inst.cls):
+        if (
+            inst.model is not None
+            and inst.model.outputs is not None
+            and not isinstance(inst.cls.lookup("call"), FunctionVal)
+        ):
+            # a subclass built functionally (super().__init__(inputs, outputs)): its graph runs
+            from .models import call_model
+
+            return call_model(interp, inst.model, args, kwargs, node)
         return call_custom_layer(interp, inst, args, kwargs, Span.of(node), node)
     fn = inst.cls.lookup("__call__")
     if isinstance(fn, FunctionVal):
@@ -418,6 +432,11 @@ def _keras_layer_method(
         call = registry.Call(args, kwargs, node, interp, inst, name)
         shape = call.shape(0, "shape") if call.has(0, "shape") else Shape(())
         dtype = call.dtype(-1, "dtype", "float32")
+        trainable = call.kwargs.get("trainable")  # keyword-only in Keras 3
+        if interp.uncertain_depth > inst.created_depth:
+            inst.weights_uncertain = True
+        flag = trainable.value if isinstance(trainable, Const) and isinstance(trainable.value, bool) else None
+        inst.own_weights.append((shape.num_elements(), True if trainable is None else flag))
         return Tensor(shape, dtype, "var", Span.of(node), f"weight at line {Span.of(node).line}")
     return UNKNOWN
 

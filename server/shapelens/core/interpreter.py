@@ -251,6 +251,8 @@ class Interpreter:
         """Remember the value of a name or expression at a place (joined across visits)."""
         if (file or self.current_file) != self.main_file:
             return
+        if isinstance(value, Instance) and value.model is not None:
+            value = value.model  # a keras.Model subclass: its model fact and layer table
         if isinstance(value, Tensor):
             shape = value.shape
             if kind == "layer" and span in self.unknown_batch_at and shape.dims:
@@ -422,7 +424,7 @@ class Interpreter:
                         obj.lose_keys()
                 else:
                     # which key (or whether it is added at all) is not certain
-                    obj.store_unknown_key(value)
+                    obj.store_unknown_key(value, key)
                     if not isinstance(key, Const):
                         for k in list(obj.items):
                             obj.items[k] = join(obj.items[k], value)
@@ -1366,12 +1368,7 @@ class Interpreter:
                 return Tensor(v.shape.__class__(dims[1:]), v.dtype, v.kind)
             return UNKNOWN
         if isinstance(v, DictVal):
-            keys = list(v.items)
-            if keys:
-                out: Value = Const(keys[0])
-                for k in keys[1:]:
-                    out = join(out, Const(k))
-                return out
+            return v.key_join()
         return UNKNOWN
 
     def is_keras_layer_class(self, cls: ClassVal) -> bool:

@@ -4,8 +4,10 @@ parameter counts, without running anything.
 A Sequential lists its layers; a functional model lists its Input tensors and then every layer
 its outputs depend on, found by walking the recorded call history back from the outputs (a
 layer reused at several places is listed and counted once, as in Keras). A nested model counts
-as one row with its own total. Counts that cannot be known (custom layers, unread config) are
-left unknown and the total becomes a lower bound. No table at all where the layer list itself is
+as one row with its own total; a custom layer counts its own weights and its sublayers'
+(custom_layer_params), and a keras.Model subclass lists the layers it keeps in attributes.
+Counts that cannot be known (unread config, a weight of unknown shape) are left unknown and the
+total becomes a lower bound. No table at all where the layer list itself is
 uncertain: layers added in a loop of unknown length or in one branch of an ``if``, ``pop()``,
 outputs the engine cannot follow back.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .custom_layer_params import holds_unknown_containers, tracked_sublayers
 from .model_table import ModelTable, TableRow
 from .models import functional_graph
 from .params import Weights, frozen, layer_weights
@@ -47,6 +50,8 @@ class _Count:
 
 def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> ModelTable | None:
     """The layer table of a model whose layers are known, else None."""
+    if model.kind == "subclass" and isinstance(model.instance, Instance) and depth <= _MAX_DEPTH:
+        return _subclass_table(model, model.instance, trainable_known, depth)
     if model.kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
         return None
     if model.escaped:
@@ -85,6 +90,11 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
         return None
     total = _sum(c.total for c in counts)
     trainable = _sum(c.trainable for c in counts) if total is not None else None
+    members = [m for layer in layers[:_MAX_ROWS] for m in _members(layer)]
+    if len(members) != len(set(members)):
+        # a layer inside a custom layer is also used on its own (or in another one): Keras
+        # counts its weights once, the rows would count them twice
+        total = trainable = None
     return ModelTable(tuple(rows), total, trainable)
 
 
@@ -109,6 +119,10 @@ def _only_tensors(v: Value | None) -> bool:
 
 
 def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
+    if isinstance(layer, ModelVal) and layer.kind == "subclass" and isinstance(layer.instance, Instance):
+        return _instance_count(layer.instance, trainable_known, depth + 1, frozen(layer.trainable))
+    if isinstance(layer, Instance) and layer.model is None:
+        return _instance_count(layer, trainable_known, depth)
     if isinstance(layer, ModelVal):
         table = summarize(layer, trainable_known, depth + 1)
         if table is None:
@@ -121,6 +135,59 @@ def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
     if state is None or not trainable_known:
         return _Count(weights.total, None)
     return _Count(weights.total, 0 if state else weights.trainable)
+
+
+def _subclass_table(model: ModelVal, inst: Instance, trainable_known: bool, depth: int) -> ModelTable | None:
+    """A keras.Model subclass lists the layers it keeps in attributes, as its summary does;
+    its weights are theirs plus its own (`_instance_count`)."""
+    subs = tracked_sublayers(inst)
+    if not subs:
+        return None
+    if model.escaped:
+        trainable_known = False
+    rows = [
+        TableRow(_class_name(sub), _output_of(sub, None), _count(sub, trainable_known, depth).total,
+                 _name_of(sub), _count(sub, trainable_known, depth).trainable)
+        for sub in subs[:_MAX_ROWS]
+    ]
+    count = _instance_count(inst, trainable_known, depth, model_frozen=frozen(model.trainable))
+    members = [m for sub in subs for m in _members(sub)]
+    if len(members) != len(set(members)):
+        return ModelTable(tuple(rows), None, None)
+    return ModelTable(tuple(rows), count.total, count.trainable)
+
+
+def _instance_count(
+    inst: Instance, trainable_known: bool, depth: int, model_frozen: bool | None = False
+) -> _Count:
+    """A custom layer: its own weights plus its tracked sublayers' (custom_layer_params)."""
+    if (
+        depth > _MAX_DEPTH
+        or inst.weights_uncertain
+        or holds_unknown_containers(inst)
+        or (not inst.built and inst.cls.lookup("build") is not None)
+    ):
+        return _Count(None, None)
+    counts = [
+        _Count(n, None if flag is None or n is None else (n if flag else 0)) for n, flag in inst.own_weights
+    ]
+    counts += [_count(sub, trainable_known, depth + 1) for sub in tracked_sublayers(inst)]
+    total = _sum(c.total for c in counts)
+    trainable = _sum(c.trainable for c in counts) if total is not None and trainable_known else None
+    state = model_frozen if inst.model is not None else frozen(inst.attrs.get("trainable"))
+    if state is None:
+        return _Count(total, None)
+    return _Count(total, 0 if state and total is not None else trainable)
+
+
+def _members(layer: Value, depth: int = 0) -> list[int]:
+    """Ids of the layers and models a row's count includes (a custom layer's sublayers)."""
+    if not isinstance(layer, Instance) or depth > _MAX_DEPTH:
+        return [id(layer)]
+    out = [id(layer)]
+    for sub in tracked_sublayers(layer):
+        out += _members(sub, depth + 1)
+    return out
 
 
 def _class_name(layer: Value) -> str:

@@ -24,6 +24,7 @@ from .values import (
     ModelVal,
     Seq,
     Tensor,
+    TensorKind,
     Unknown,
     Value,
     as_shape,
@@ -151,6 +152,38 @@ def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, b
     for item in model.layers:
         out = _apply_item(interp, item, out)
     model.outputs = out
+
+
+@function("keras.models.clone_model")
+def _clone_model(call: Call) -> Value:
+    """A fresh copy of a Sequential of built-in layers (same layers, new weights), built the
+    way the original was. Other models, or a clone with its own ``clone_function`` or input
+    tensors, are not known; the original is not given away either way."""
+    model = call.arg(0, "model")
+    plain = len(call.args) == 1 and not call.kwargs
+    if (
+        not plain
+        or not isinstance(model, ModelVal)
+        or model.kind != "sequential"
+        or model.layers_uncertain
+        or model.escaped
+        or not all(isinstance(item, LayerVal) for item in model.layers)
+    ):
+        return UNKNOWN
+    clone = ModelVal(
+        "sequential", origin=call.span, name=model.name, created_depth=call.interp.uncertain_depth,
+        input_from_first_layer=model.input_from_first_layer, spans=list(model.spans),
+        trainable=model.trainable,  # part of the config the clone is made from
+    )
+    clone.layers = [
+        LayerVal(item.spec, list(item.args), dict(item.kwargs), item.origin, file=item.file,
+                 kwarg_spans=dict(item.kwarg_spans))
+        for item in model.layers
+        if isinstance(item, LayerVal)
+    ]
+    if isinstance(model.inputs, Tensor) and model.inputs.shape.dims:
+        build_sequential(call.interp, clone, model.inputs.shape, model.inputs.shape.dims[0])
+    return clone
 
 
 @method("model", "add")
@@ -565,15 +598,14 @@ def model_output_for(
     if model.kind in ("functional", "application"):
         if model.outputs is None:
             return UNKNOWN
-        try:
-            out = _retag(_replay_graph(interp, model, x, site, node, training), kind, site)
-        except _NoReplay:
-            if not _same_structure(model.inputs, x):
-                return Tensor(UNKNOWN_SHAPE, None, kind, site)
-            out = _rebatch(model.outputs, _batch_of(x), kind, site)
-        # Keras 3 gives a single tensor for `outputs=[y]`
-        return out.items[0] if isinstance(out, Seq) and out.items is not None and len(out.items) == 1 else out
+        return _run_graph(interp, model, x, site, node, training, kind)
     if model.kind == "subclass" and model.instance is not None:
+        from .values import FunctionVal
+
+        if model.outputs is not None and not isinstance(model.instance.cls.lookup("call"), FunctionVal):
+            # a subclass built functionally (super().__init__(inputs, outputs)) without its own
+            # call: Keras runs the graph
+            return _run_graph(interp, model, x, site, node, training, kind)
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
     return UNKNOWN
 
@@ -586,6 +618,22 @@ def _ran_unseen(interp: Interpreter, items: list[Value]) -> None:
             interp.unknown_batch(item.origin, item.file)
         elif isinstance(item, ModelVal) and item.kind == "sequential":
             _ran_unseen(interp, item.layers)
+
+
+def _run_graph(
+    interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST, training: bool | None,
+    kind: TensorKind,
+) -> Value:
+    """A functional graph run on ``x``: its layers replayed, or, where a step of it was not
+    recorded, its outputs with ``x``'s batch size (when ``x`` has the inputs' structure)."""
+    try:
+        out = _retag(_replay_graph(interp, model, x, site, node, training), kind, site)
+    except _NoReplay:
+        if not _same_structure(model.inputs, x) or model.outputs is None:
+            return Tensor(UNKNOWN_SHAPE, None, kind, site)
+        out = _rebatch(model.outputs, _batch_of(x), kind, site)
+    # Keras 3 gives a single tensor for `outputs=[y]`
+    return out.items[0] if isinstance(out, Seq) and out.items is not None and len(out.items) == 1 else out
 
 
 def _replay_item(
@@ -718,6 +766,8 @@ def _model_fit(call: Call) -> Value:
     from .checks import check_targets, check_training_call
 
     x, y = check_training_call(call, model)
+    if call.name == "fit":
+        _run_callbacks(call, model)
     if x is None:
         return UNKNOWN
     if _run_custom_step(call, model, x, y):
@@ -731,6 +781,39 @@ def _model_fit(call: Call) -> Value:
         output, _rows = _run_on_data(call, model, x, training=call.name in ("fit", "train_on_batch"))
         check_targets(call, model, y, output)
     return UNKNOWN
+
+
+# the hooks fit calls on a callback, in order, with their arguments past ``self``
+_FIT_HOOKS = (
+    ("set_model", "model"), ("on_train_begin", "logs"), ("on_epoch_begin", "epoch"),
+    ("on_train_batch_begin", "batch"), ("on_train_batch_end", "batch"), ("on_epoch_end", "epoch"),
+    ("on_train_end", "logs"),
+)
+
+
+def _run_callbacks(call: Call, model: ModelVal) -> None:
+    """The user's own ``keras.callbacks.Callback`` subclasses given to fit: Keras sets their
+    ``self.model`` and calls their hooks, so the code there runs with the real model."""
+    given = call.kwargs.get("callbacks")
+    if not isinstance(given, Seq) or given.items is None:
+        return
+    from .values import FunctionVal
+
+    owner: Value = model.instance if isinstance(model.instance, Instance) else model
+    for cb in given.items:
+        if not isinstance(cb, Instance) or not any(
+            b.endswith("callbacks.Callback") for b in cb.cls.library_bases()
+        ):
+            continue
+        if cb.cls.lookup("set_model") is None:
+            cb.attrs["model"] = owner
+        for hook, first in _FIT_HOOKS:
+            fn = cb.cls.lookup(hook)
+            if not isinstance(fn, FunctionVal):
+                continue
+            logs = DictVal({}, False, Unknown(None, float))
+            args: list[Value] = [owner] if first == "model" else [logs] if first == "logs" else [Const(0), logs]
+            call.interp.call_function(fn, [cb, *args], {}, call.node)
 
 
 def _unbatched(v: Value, rows: int | None = None) -> Value:
@@ -770,29 +853,36 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
     step = inst.cls.lookup(step_name)
     if not isinstance(step, FunctionVal):
         return False
-    call.interp.call_function(step, [inst, _step_data(call, x, y)], {}, call.node)
+    data = call.arg(0, "x")
+    if isinstance(data, DatasetVal):
+        given: Value = data.element  # the whole element: (x, y, sample_weight) stays a triple
+    else:
+        weights = call.kwargs.get("sample_weight")
+        given = Seq([x] if y is None else [x, y] if weights is None else [x, y, weights], "tuple")
+    call.interp.call_function(step, [inst, _step_data(call, given)], {}, call.node)
     validation = call.kwargs.get("validation_data") if call.name == "fit" else None
     test_step = inst.cls.lookup("test_step")
     if validation is not None and isinstance(test_step, FunctionVal):
-        from .checks import split_dataset
-
         if isinstance(validation, DatasetVal):
-            vx, vy = split_dataset(validation)
+            given = validation.element
         elif isinstance(validation, Seq) and validation.items:
-            vx, vy = validation.items[0], validation.items[1] if len(validation.items) > 1 else None
+            given = Seq(list(validation.items), "tuple")
         else:
             return True
-        call.interp.call_function(test_step, [inst, _step_data(call, vx, vy)], {}, call.node)
+        call.interp.call_function(test_step, [inst, _step_data(call, given)], {}, call.node)
     return True
 
 
-def _step_data(call: Call, x: Value, y: Value | None) -> Value:
+def _step_data(call: Call, given: Value) -> Value:
     """The ``data`` a train/test step is called with: a dataset's element as its spec says
-    (batch size included when ``drop_remainder`` fixes it), arrays as one batch."""
-    if any(t.kind == "spec" for t in tensors_in(Seq([x] if y is None else [x, y], "tuple"))):
-        return x if y is None else Seq([x, y], "tuple")
-    rows = _step_rows(call, x)
-    return _unbatched(x, rows) if y is None else Seq([_unbatched(x, rows), _unbatched(y, rows)], "tuple")
+    (batch size included when ``drop_remainder`` fixes it), arrays as one batch (``x`` alone,
+    or the tuple of x, y and sample weights)."""
+    if any(t.kind == "spec" for t in tensors_in(given)):
+        return given
+    parts = given.items if isinstance(given, Seq) and given.items is not None else [given]
+    rows = _step_rows(call, parts[0])
+    batch = [_unbatched(p, rows) for p in parts]
+    return batch[0] if len(batch) == 1 else Seq(batch, "tuple")
 
 
 def _run_custom_predict(call: Call, model: ModelVal, x: Value) -> Value | None:

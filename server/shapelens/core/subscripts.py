@@ -47,7 +47,9 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
                 return UNKNOWN
             if found is not None:
                 return found
-            return obj.others if obj.others is not None and not obj.items else UNKNOWN
+            # not one of the known keys: if it is there at all, it was stored under a key the
+            # engine could not name
+            return obj.others if obj.others is not None and not obj.complete else UNKNOWN
         return _any_value(obj)
     return _sequence_item(obj, index)
 

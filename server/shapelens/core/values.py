@@ -102,19 +102,37 @@ class DictVal(Value):
     # what the values under keys the engine could not name (an incomplete dict) have in common
     others: Value | None = None
     created_depth: int = 0  # as for `Seq`
+    # what those keys have in common (``pos[u] = ...`` for an int ``u`` of unknown value)
+    other_keys: Value | None = None
 
-    def store_unknown_key(self, value: Value) -> None:
-        """A value goes in under a key the engine cannot name."""
+    def store_unknown_key(self, value: Value, key: Value | None = None) -> None:
+        """A value goes in under a key the engine cannot name (``key``: what is known of it)."""
+        key = key if key is not None else Unknown()
         if self.complete:
-            self.others = value
+            self.others, self.other_keys = value, key
         elif self.others is not None:
             self.others = join(self.others, value)
+            self.other_keys = join(self.other_keys, key) if self.other_keys is not None else None
         self.complete = False
 
     def lose_keys(self) -> None:
         """Keys and values the engine cannot see may have been added."""
         self.complete = False
         self.others = None
+        self.other_keys = None
+
+    def key_join(self) -> Value:
+        """What every key has in common (the known ones and those stored under unknown keys)."""
+        out: Value | None = None if self.complete else (self.other_keys or Unknown())
+        for k in self.items:
+            out = Const(k) if out is None else join(out, Const(k))
+        return out if out is not None else Unknown()
+
+    def value_join(self) -> Value:
+        out: Value | None = None if self.complete else (self.others or Unknown())
+        for v in self.items.values():
+            out = v if out is None else join(out, v)
+        return out if out is not None else Unknown()
 
 
 @dataclass(eq=False, slots=True)
@@ -282,6 +300,11 @@ class Instance(Value):
     model: ModelVal | None = None  # set for keras.Model subclasses
     origin: Span | None = None
     file: str | None = None
+    created_depth: int = 0  # the interpreter's uncertainty depth where it was made
+    # a custom layer's own weights (``add_weight``): (element count, trainable) each, None
+    # where not known; ``weights_uncertain``: one was added where it may not have been
+    own_weights: list[tuple[int | None, bool | None]] = field(default_factory=list)
+    weights_uncertain: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -453,10 +476,13 @@ def join(a: Value, b: Value) -> Value:
             join(a.others, b.others) if a.others is not None and b.others is not None else None
         )
         if a.items.keys() == b.items.keys():
-            return DictVal(
+            joined = DictVal(
                 {k: join(v, b.items[k]) for k, v in a.items.items()}, a.complete and b.complete,
                 others,
             )
+            if others is not None and a.other_keys is not None and b.other_keys is not None:
+                joined.other_keys = join(a.other_keys, b.other_keys)
+            return joined
         return DictVal({k: join(v, b.items[k]) for k, v in a.items.items() if k in b.items}, False)
     if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
         return DatasetVal(

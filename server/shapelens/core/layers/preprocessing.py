@@ -503,6 +503,19 @@ def integer_lookup(call: LayerCall) -> Tensor:
     return _lookup(call, string_keys=False)
 
 
+def _text_input(call: LayerCall) -> Tensor:
+    """The text given, as Keras converts it: a Python string or list of strings is a string
+    tensor (``vectorizer(["a review"])``)."""
+    v = call.input(0, "inputs")
+    if isinstance(v, (Const, Seq)) and not isinstance(v, Tensor):
+        from ..ops.elementwise import convert_alone
+
+        t = convert_alone(v, "tf")
+        if t is not None and t.dtype == "string":
+            return Tensor(t.shape, "string", "tf")
+    return call.x()
+
+
 @layer(
     "TextVectorization",
     dtype_by_rule=True,
@@ -514,7 +527,7 @@ def integer_lookup(call: LayerCall) -> Tensor:
 def text_vectorization(call: LayerCall) -> Tensor:
     """A batch of strings ``(batch,)`` or ``(batch, 1)`` to token ids ``(batch, sequence)``
     (int64) or a vocabulary-sized encoding (float32 symbolically, int64/float32 eagerly)."""
-    t = call.x()
+    t = _text_input(call)
     mode = _mode(call, "int", ("int", "multi_hot", "count", "tf_idf"))
     seq_len = call.cfg_soft("output_sequence_length", None)
     ragged = call.cfg_soft("ragged", False)
@@ -563,6 +576,8 @@ def text_vectorization(call: LayerCall) -> Tensor:
             return out(dims, "int64")
         if len(dims) == 1 or (len(dims) == 2 and dims[1] == 1):
             return out((dims[0], length), "int64")
+        if not dims and split is not UNKNOWN_MARK:
+            return out((length,), "int64")  # one string: its tokens
         return out(Shape(None), "int64")
     eager_dtype = "float32" if mode == "tf_idf" else "int64"
     if len(dims) == 0:
