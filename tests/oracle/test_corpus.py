@@ -21,12 +21,11 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-EXACT_THRESHOLD = 96.5
+EXACT_THRESHOLD = 96.8
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly. Lowered
-# from 0.70 when 35 scripts written independently of the engine joined the corpus: their models
-# lean on custom layers, applications and sizes read from data (151 of 217 exact, 0 wrong).
-MODEL_COUNT_EXACT_THRESHOLD = 0.65
+# Share of built module-level models whose parameter counts the engine knows exactly (216 of 286
+# when custom layers and keras.Model subclasses got their counts; raise it as the engine improves).
+MODEL_COUNT_EXACT_THRESHOLD = 0.74
 
 
 @pytest.fixture(scope="module")

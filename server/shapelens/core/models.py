@@ -533,6 +533,10 @@ def _same_structure(inputs: Value | None, x: Value) -> bool:
     if isinstance(inputs, Tensor):
         return isinstance(x, Tensor)
     if isinstance(inputs, Seq) and inputs.items is not None:
+        if isinstance(x, DictVal):
+            # a dict keyed by the names of the listed inputs feeds them by name
+            names = [t.name if isinstance(t, Tensor) else None for t in inputs.items]
+            return x.complete and None not in names and set(x.items) == set(names)
         return isinstance(x, Seq) and x.items is not None and len(x.items) == len(inputs.items)
     if isinstance(inputs, DictVal):
         return isinstance(x, DictVal) and set(x.items) == set(inputs.items)

@@ -16,6 +16,8 @@ unknown: only arrays and numpy scalars have a shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..registry import FUNCTIONS, Call, function
 from ..shapes import UNKNOWN_SHAPE, Shape
 from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, has_concrete_shape, shape_value
@@ -158,21 +160,34 @@ def _integers(call: Call) -> Value:
     return _random(call, 2, [(0, "low"), (1, "high")], dtype)
 
 
-@function("np.random.binomial", "np.random.poisson", "np.random.Generator.binomial", "np.random.Generator.poisson")
-def _int_dist(call: Call) -> Value:
-    idx = 1 if call.name.endswith("poisson") else 2
-    params = [(0, "lam")] if call.name.endswith("poisson") else [(0, "n"), (1, "p")]
-    return _random(call, idx, params, "int64")
+# the distributions: parameter names in order (the array-like ones broadcast into the result
+# when no size is given; ``size`` follows them) and the dtype of the draws
+_DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "binomial": (("n", "p"), "int64"), "poisson": (("lam",), "int64"),
+    "geometric": (("p",), "int64"), "negative_binomial": (("n", "p"), "int64"),
+    "zipf": (("a",), "int64"), "logseries": (("p",), "int64"),
+    "beta": (("a", "b"), "float64"), "gamma": (("shape", "scale"), "float64"),
+    "exponential": (("scale",), "float64"), "laplace": (("loc", "scale"), "float64"),
+    "lognormal": (("mean", "sigma"), "float64"), "logistic": (("loc", "scale"), "float64"),
+    "gumbel": (("loc", "scale"), "float64"), "wald": (("mean", "scale"), "float64"),
+    "vonmises": (("mu", "kappa"), "float64"), "weibull": (("a",), "float64"),
+    "pareto": (("a",), "float64"), "power": (("a",), "float64"), "rayleigh": (("scale",), "float64"),
+    "chisquare": (("df",), "float64"), "standard_t": (("df",), "float64"),
+    "standard_gamma": (("shape",), "float64"), "f": (("dfnum", "dfden"), "float64"),
+    "triangular": (("left", "mode", "right"), "float64"),
+    "standard_exponential": ((), "float64"), "standard_cauchy": ((), "float64"),
+}
 
 
-@function("np.random.beta", "np.random.gamma", "np.random.exponential", "np.random.laplace",
-          "np.random.lognormal", "np.random.Generator.exponential", "np.random.Generator.gamma",
-          "np.random.Generator.beta")
-def _float_dist(call: Call) -> Value:
-    one_param = call.name.endswith("exponential")
-    idx = 1 if one_param else 2
-    params = [(0, "scale")] if one_param else [(0, "a"), (1, "b")]
-    return _random(call, idx, params, "float64")
+def _distribution_rule(names: tuple[str, ...], dtype: str) -> Callable[[Call], Value]:
+    def rule(call: Call) -> Value:
+        return _random(call, len(names), list(enumerate(names)), dtype)
+
+    return rule
+
+
+for _dist, (_params, _dtype) in _DISTRIBUTIONS.items():
+    function(f"np.random.{_dist}", f"np.random.Generator.{_dist}")(_distribution_rule(_params, _dtype))
 
 
 @function("np.random.choice", "np.random.Generator.choice")
@@ -222,8 +237,7 @@ def _random_state(call: Call) -> Value:
 # A RandomState's methods are the legacy module-level functions (same signatures and dtypes).
 _LEGACY = [
     "rand", "randn", "randint", "random_sample", "random", "sample", "ranf", "normal", "uniform",
-    "standard_normal", "choice", "permutation", "shuffle", "seed", "binomial", "poisson", "beta",
-    "gamma", "exponential", "laplace", "lognormal",
+    "standard_normal", "choice", "permutation", "shuffle", "seed", *_DISTRIBUTIONS,
 ]
 for _name in _LEGACY:
     if f"np.random.{_name}" in FUNCTIONS:
