@@ -314,3 +314,90 @@ def test_backbone_features_for_a_segmentation_decoder() -> None:
         """,
         ["s0", "s1", "s2", "s3", "s4", "c3", "c4", "c5", "d4", "d5"],
     )
+
+
+# one member of each family (the table in applications.py was measured for all 40 constructors
+# the same way; the largest take tens of seconds to build, so CI checks these)
+_COUNTED = [
+    ("ResNet50", "include_top=False, input_shape=(64, 64, 3)"),
+    ("ResNet50V2", "include_top=True, classes=7, input_shape=(64, 64, 3)"),
+    ("VGG16", "include_top=True, classes=5, input_shape=(64, 96, 3)"),
+    ("MobileNet", "include_top=True, classes=3, input_shape=(128, 128, 3)"),
+    ("MobileNetV2", "include_top=False, input_shape=(96, 96, 3), pooling='avg'"),
+    ("MobileNetV3Small", "include_top=True, classes=4, input_shape=(96, 96, 3)"),
+    ("EfficientNetB0", "include_top=False, input_shape=(64, 64, 3)"),
+    ("EfficientNetV2B0", "include_top=True, classes=10, input_shape=(64, 64, 3)"),
+    ("DenseNet121", "include_top=False, input_shape=(64, 64, 3)"),
+    ("InceptionV3", "include_top=False, input_shape=(75, 75, 3)"),
+    ("Xception", "include_top=True, classes=2, input_shape=(71, 71, 3)"),
+    ("NASNetMobile", "include_top=False, input_shape=(224, 224, 3)"),
+    ("ConvNeXtTiny", "include_top=False, input_shape=(64, 64, 3)"),
+]
+
+
+def _counts(model: object) -> tuple[int, int]:
+    import numpy as np
+
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)  # type: ignore[attr-defined]
+    return int(model.count_params()), trainable  # type: ignore[attr-defined]
+
+
+def _engine_counts(src: str, name: str) -> tuple[int | None, int | None] | None:
+    from oracle.harness import PREAMBLE
+    from shapelens.core.analysis import analyze_source
+
+    facts = [f for f in analyze_source(PREAMBLE + src).facts if f.kind == "model" and f.name == name]
+    table = facts[-1].model_table() if facts else None
+    return None if table is None else (table.total, table.trainable)
+
+
+@pytest.mark.parametrize(("app", "kwargs"), _COUNTED, ids=[a for a, _ in _COUNTED])
+def test_application_parameter_counts(app: str, kwargs: str) -> None:
+    """The hover's model table of an application (and of a model built on a frozen one, the
+    transfer-learning pattern) gives count_params() and the trainable count exactly."""
+    import keras
+
+    keras.backend.clear_session()
+    src = f"""
+base = keras.applications.{app}(weights=None, {kwargs})
+base.trainable = False
+inputs = keras.Input(base.input.shape[1:])
+head = layers.Dense(3)(layers.Flatten()(base(inputs, training=False)))
+model = keras.Model(inputs, head)
+"""
+    ns: dict[str, object] = {}
+    from oracle.harness import PREAMBLE
+
+    exec(compile(PREAMBLE + src, "<snippet>", "exec"), ns)
+    assert _engine_counts(src, "model") == _counts(ns["model"])
+    base = ns["base"]
+    base.trainable = True  # type: ignore[attr-defined]
+    assert _engine_counts(src.replace("base.trainable = False\n", ""), "base") == _counts(base)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        "alpha=0.35, include_top=False, input_shape=(96, 96, 3)",
+        "alpha=1.3, include_top=True, classes=6, input_shape=(96, 96, 3)",
+        "alpha=0.75, include_top=True, classes=2, input_shape=(64, 64, 1)",
+    ],
+)
+def test_mobilenet_v2_counts_for_any_width(kwargs: str) -> None:
+    import keras
+
+    keras.backend.clear_session()
+    real = keras.applications.MobileNetV2(weights=None, **eval(f"dict({kwargs})"))
+    assert _engine_counts(f"base = keras.applications.MobileNetV2(weights=None, {kwargs})\n", "base") == _counts(real)
+
+
+@pytest.mark.parametrize(
+    "ctor",
+    [
+        "MobileNet(weights=None, alpha=0.5, include_top=False, input_shape=(96, 96, 3))",  # another width
+        "ResNet50(weights=None, include_top=False, input_shape=(64, 64, 1))",  # one input channel
+    ],
+)
+def test_application_counts_outside_the_table_are_unknown(ctor: str) -> None:
+    counts = _engine_counts(f"base = keras.applications.{ctor}\n", "base")
+    assert counts is None or counts[0] is None

@@ -294,6 +294,19 @@ def test_tile(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+@pytest.mark.parametrize(
+    "src",
+    [
+        # a batch size read at run time: the other multiples still count
+        "x = keras.Input((256, 3))\nlat = layers.Lambda(lambda t: ops.tile(ops.zeros((1, 16, 64)), (ops.shape(t)[0], 1, 1)))(x)\n",
+        "e = tf.zeros((5, 3))\nlat = tf.tile(tf.zeros((1, 4)), [tf.shape(e)[0], 2])\n",
+        "e = tf.zeros((5, 3))\nlat = ops.tile(ops.zeros((2, 4)), (ops.shape(e)[0],))\n",
+    ],
+)
+def test_tile_with_multiples_read_from_shapes(src: str) -> None:
+    agree(src, ["lat"])
+
+
 def gen_pad(rng: random.Random, i: int) -> tuple[str, list[str]]:
     shape = shape_of(rng, 1, 3)
     pads = [[rng.randint(0, 2), rng.randint(0, 2)] for _ in shape]

@@ -2,6 +2,8 @@
 functools.partial, getattr on layer modules, dataclass and argparse configs, the legacy
 tf.keras.backend functions, dict comprehensions of inputs, TimeDistributed over a model."""
 
+import pytest
+
 from oracle.harness import assert_agrees
 
 
@@ -76,6 +78,30 @@ def test_legacy_backend_functions() -> None:
         ex = layers.Lambda(lambda t: K.expand_dims(t))(a)
         """,
         ["dist", "norm", "joined", "ex"],
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "K.mean(K.equal(y, K.cast(p < 0.5, 'float32')))",  # the legacy mean casts bool to floatx
+        "K.std(K.greater(p, 0.5), axis=0)",
+        "K.var(p, axis=-1, keepdims=True)",
+        "K.mean(x=p, axis=1)",
+        "K.sum(K.equal(y, p))",  # the legacy sum does not: TF rejects a bool reduce_sum
+    ],
+)
+def test_legacy_backend_reductions_of_bool(expr: str) -> None:
+    from oracle.op_cases import agree
+
+    agree(
+        f"""
+        from tensorflow.keras import backend as K
+        y = tf.constant([[1.0], [0.0], [1.0]])
+        p = tf.constant([[0.2], [0.7], [0.4]])
+        r = {expr}
+        """,
+        ["r"],
     )
 
 

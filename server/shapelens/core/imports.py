@@ -111,9 +111,8 @@ _TF_ALIASES = {
 # tf.keras.backend (the legacy backend TF ships) is tf ops with Keras argument names; where the
 # signature matches, the tf rule serves.
 _KERAS_BACKEND = {
-    "abs": "tf.abs", "sum": "tf.reduce_sum", "mean": "tf.reduce_mean", "max": "tf.reduce_max",
-    "min": "tf.reduce_min", "prod": "tf.reduce_prod", "std": "tf.reduce_std",
-    "var": "tf.reduce_variance", "any": "tf.reduce_any", "all": "tf.reduce_all",
+    "abs": "tf.abs", "sum": "tf.reduce_sum", "max": "tf.reduce_max",
+    "min": "tf.reduce_min", "prod": "tf.reduce_prod", "any": "tf.reduce_any", "all": "tf.reduce_all",
     "square": "tf.square", "sqrt": "tf.sqrt", "exp": "tf.exp", "log": "tf.math.log",
     "maximum": "tf.maximum", "minimum": "tf.minimum", "pow": "tf.pow", "sign": "tf.sign",
     "round": "tf.round", "cos": "tf.cos", "sin": "tf.sin", "clip": "tf.clip_by_value",

@@ -55,6 +55,10 @@ UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrol
 # stay within this many executed statements (windowing loops: a line or two per iteration)
 LONG_LOOP_STATEMENTS = 3000
 UNROLL_BUDGET = 4000  # total unrolled iterations per analysis (nested loops multiply)
+# a loop over this few known items is unrolled even once the budget is spent: run abstractly,
+# a loop over a model's blocks (`for dense_a, dense_b in self.blocks`) would join different
+# layers into an unknown callee, and their calls would leave no fact behind
+SHORT_LOOP = 8
 MAX_CALL_DEPTH = 12
 MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
 MAX_VARIANTS = 4  # distinct shapes remembered per fact
@@ -518,7 +522,7 @@ class Interpreter:
     def _exec_for(self, stmt: ast.For | ast.AsyncFor, env: Env) -> None:
         iterable = self.eval(stmt.iter, env)
         items = self.iteration_items(iterable)
-        if items is not None and len(items) <= min(MAX_SEQ_ITEMS, self.unroll_budget):
+        if items is not None and len(items) <= max(SHORT_LOOP, min(MAX_SEQ_ITEMS, self.unroll_budget)):
             done = self._unroll(stmt, items, env)
             if done is None:  # a break: the rest of the loop and its else clause did not run
                 return

@@ -80,6 +80,33 @@ def _k_batch_flatten(call: Call) -> Value:
     return Tensor(Shape((x.shape.dims[0], rest)), x.dtype, "tf", call.span)
 
 
+_LEGACY_FLOAT_REDUCTIONS = {
+    "keras.backend.mean": "tf.reduce_mean", "keras.backend.std": "tf.reduce_std",
+    "keras.backend.var": "tf.reduce_variance",
+}
+
+
+@function(*_LEGACY_FLOAT_REDUCTIONS)
+def _k_mean(call: Call) -> Value:
+    """K.mean / K.std / K.var: tf's reduction after casting a bool tensor to floatx (the
+    legacy backend does, so ``K.mean(K.equal(a, b))`` is an accuracy, not an error)."""
+    from dataclasses import replace
+
+    from .registry import FUNCTIONS
+
+    x = call.arg(0, "x")
+    if x is None:
+        return UNKNOWN
+    if isinstance(x, Tensor) and x.dtype == "bool":
+        x = Tensor(x.shape, "float32", x.kind, x.origin, x.label)
+    args = [x, *call.args[1:]] if call.args else []
+    kwargs = {k: v for k, v in call.kwargs.items() if k != "x"}
+    if not call.args:
+        kwargs["input_tensor"] = x
+    target = _LEGACY_FLOAT_REDUCTIONS[call.name]
+    return FUNCTIONS[target](replace(call, args=args, kwargs=kwargs, name=target))
+
+
 @function("keras.backend.dot")
 def _k_dot(call: Call) -> Value:
     """K.dot(x, y): matmul for matrices; for higher ranks, x's last axis against y's

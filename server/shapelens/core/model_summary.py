@@ -52,6 +52,8 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
     """The layer table of a model whose layers are known, else None."""
     if model.kind == "subclass" and isinstance(model.instance, Instance) and depth <= _MAX_DEPTH:
         return _subclass_table(model, model.instance, trainable_known, depth)
+    if model.kind == "application":
+        return _application_table(model, trainable_known)
     if model.kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
         return None
     if model.escaped:
@@ -135,6 +137,25 @@ def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
     if state is None or not trainable_known:
         return _Count(weights.total, None)
     return _Count(weights.total, 0 if state else weights.trainable)
+
+
+def _application_table(model: ModelVal, trainable_known: bool) -> ModelTable | None:
+    """A keras.applications model: one row for its whole backbone (its layers are Keras')."""
+    from .layers.applications import application_params
+
+    counts = application_params(model)
+    total, trainable = counts if counts is not None else (None, None)
+    state = frozen(model.trainable)
+    if state is None or not trainable_known or model.escaped:
+        trainable = None
+    elif state and total is not None:
+        trainable = 0
+    backbone = model.layers[0] if model.layers else None
+    row = TableRow(
+        _class_name(backbone) if backbone is not None else "Functional", _output_of(model, None),
+        total, model.name or "", trainable,
+    )
+    return ModelTable((row,), total, trainable)
 
 
 def _subclass_table(model: ModelVal, inst: Instance, trainable_known: bool, depth: int) -> ModelTable | None:

@@ -657,3 +657,124 @@ def application_layer(model: Any, name: str) -> Value | None:
     layer.built_input = feed
     cache[name] = layer
     return layer
+
+
+# ----------------------------------------------------------------------------------------------
+# parameter counts
+
+# Per constructor (MobileNetV2 has a formula instead, `_mobilenet_v2_params`), as Keras 3.15
+# builds it with 3 input channels and the default width (alpha 1, default preprocessing):
+# (total, trainable) without the top, and the top's
+# ``base + per_class * classes`` (total, then trainable). Measured with count_params() and checked
+# for every constructor by tests/oracle/test_layers_applications.py.
+_PARAMS: dict[str, tuple[int, int, int, int, int, int]] = {
+    "ResNet50": (23_587_712, 23_534_592, 0, 2049, 0, 2049),
+    "ResNet101": (42_658_176, 42_552_832, 0, 2049, 0, 2049),
+    "ResNet152": (58_370_944, 58_219_520, 0, 2049, 0, 2049),
+    "ResNet50V2": (23_564_800, 23_519_360, 0, 2049, 0, 2049),
+    "ResNet101V2": (42_626_560, 42_528_896, 0, 2049, 0, 2049),
+    "ResNet152V2": (58_331_648, 58_187_904, 0, 2049, 0, 2049),
+    "VGG16": (14_714_688, 14_714_688, 119_545_856, 4097, 119_545_856, 4097),
+    "VGG19": (20_024_384, 20_024_384, 119_545_856, 4097, 119_545_856, 4097),
+    "MobileNet": (3_228_864, 3_206_976, 0, 1025, 0, 1025),
+    "MobileNetV3Small": (939_120, 927_008, 590_848, 1025, 590_848, 1025),
+    "MobileNetV3Large": (2_996_352, 2_971_952, 1_230_080, 1281, 1_230_080, 1281),
+    "EfficientNetB0": (4_049_571, 4_007_548, 0, 1281, 0, 1281),
+    "EfficientNetB1": (6_575_239, 6_513_184, 0, 1281, 0, 1281),
+    "EfficientNetB2": (7_768_569, 7_700_994, 0, 1409, 0, 1409),
+    "EfficientNetB3": (10_783_535, 10_696_232, 0, 1537, 0, 1537),
+    "EfficientNetB4": (17_673_823, 17_548_616, 0, 1793, 0, 1793),
+    "EfficientNetB5": (28_513_527, 28_340_784, 0, 2049, 0, 2049),
+    "EfficientNetB6": (40_960_143, 40_735_704, 0, 2305, 0, 2305),
+    "EfficientNetB7": (64_097_687, 63_786_960, 0, 2561, 0, 2561),
+    "EfficientNetV2B0": (5_919_312, 5_858_704, 0, 1281, 0, 1281),
+    "EfficientNetV2B1": (6_931_124, 6_860_052, 0, 1281, 0, 1281),
+    "EfficientNetV2B2": (8_769_374, 8_687_086, 0, 1409, 0, 1409),
+    "EfficientNetV2B3": (12_930_622, 12_821_406, 0, 1537, 0, 1537),
+    "EfficientNetV2S": (20_331_360, 20_177_488, 0, 1281, 0, 1281),
+    "EfficientNetV2M": (53_150_388, 52_858_356, 0, 1281, 0, 1281),
+    "EfficientNetV2L": (117_746_848, 117_234_272, 0, 1281, 0, 1281),
+    "DenseNet121": (7_037_504, 6_953_856, 0, 1025, 0, 1025),
+    "DenseNet169": (12_642_880, 12_484_480, 0, 1665, 0, 1665),
+    "DenseNet201": (18_321_984, 18_092_928, 0, 1921, 0, 1921),
+    "InceptionV3": (21_802_784, 21_768_352, 0, 2049, 0, 2049),
+    "InceptionResNetV2": (54_336_736, 54_276_192, 0, 1537, 0, 1537),
+    "Xception": (20_861_480, 20_806_952, 0, 2049, 0, 2049),
+    "NASNetMobile": (4_269_716, 4_232_978, 0, 1057, 0, 1057),
+    "NASNetLarge": (84_916_818, 84_720_150, 0, 4033, 0, 4033),
+    "ConvNeXtTiny": (27_820_128, 27_820_128, 0, 769, 0, 769),
+    "ConvNeXtSmall": (49_454_688, 49_454_688, 0, 769, 0, 769),
+    "ConvNeXtBase": (87_566_464, 87_566_464, 0, 1025, 0, 1025),
+    "ConvNeXtLarge": (196_230_336, 196_230_336, 0, 1537, 0, 1537),
+    "ConvNeXtXLarge": (348_147_968, 348_147_968, 0, 2049, 0, 2049),
+}
+
+
+def _mobilenet_v2_params(alpha: float, channels_in: int) -> tuple[int, int, int]:
+    """(total, trainable, width of the last feature map) of MobileNetV2 without its top, for any
+    width: bias-free convolutions, each followed by a BatchNormalization (4 weights per channel,
+    2 of them the non-trainable moving statistics)."""
+    first = _make_divisible(32 * alpha, 8)
+    weights, norms = 9 * channels_in * first, first
+    channels = first
+    for i, (out, _stride) in enumerate(_MOBILENET_V2_BLOCKS):
+        width = _make_divisible(out * alpha, 8)
+        expanded = channels * 6 if i else channels
+        if i:
+            weights, norms = weights + channels * expanded, norms + expanded  # 1x1 expansion
+        weights, norms = weights + 9 * expanded, norms + expanded  # 3x3 depthwise
+        weights, norms = weights + expanded * width, norms + width  # 1x1 projection
+        channels = width
+    last = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    weights, norms = weights + channels * last, norms + last
+    total = weights + 4 * norms
+    return total, total - 2 * norms, last
+
+
+def application_params(model: ModelVal) -> tuple[int, int] | None:
+    """(total, trainable) parameters of an application model, when its configuration is one
+    the table covers; None otherwise (another alpha, other input channels, unread arguments)."""
+    backbone = model.layers[0] if model.layers else None
+    if not isinstance(backbone, LayerVal):
+        return None
+    cfg = backbone.config_cache.get("app_config")
+    inputs = model.inputs
+    if cfg is None or not isinstance(inputs, Tensor) or not inputs.shape.dims:
+        return None
+    channels_in = inputs.shape.dims[-1]
+    if backbone.spec.name == "MobileNetV2":
+        alpha = _alpha(cfg)
+        if alpha is None or not isinstance(channels_in, int):
+            return None
+        total, trainable, last = _mobilenet_v2_params(alpha, channels_in)
+        top = cfg.get("include_top")
+        classes = cfg.get("classes")
+        if top is False:
+            return total, trainable
+        if top is not True or not isinstance(classes, int) or isinstance(classes, bool):
+            return None
+        return total + (last + 1) * classes, trainable + (last + 1) * classes
+    if backbone.spec.name not in _PARAMS:
+        return None
+    if cfg.get("alpha", 1.0) != 1.0 or cfg.get("depth_multiplier", 1) != 1:
+        return None
+    if cfg.get("include_preprocessing", True) is not True or cfg.get("minimalistic", False) is not False:
+        return None
+    if channels_in != 3:
+        return None
+    total, trainable, base, per_class, base_tr, per_class_tr = _PARAMS[backbone.spec.name]
+    top = cfg.get("include_top")
+    if top is False:
+        return total, trainable
+    classes = cfg.get("classes")
+    if top is not True or not isinstance(classes, int) or isinstance(classes, bool):
+        return None
+    if backbone.spec.name in _VGG_CONVS:
+        # fc1 reads the flattened last feature map: its width follows the input size
+        dims = inputs.shape.dims
+        h5, w5 = _spatial(_VGG, dims[1], True), _spatial(_VGG, dims[2], True)
+        if not isinstance(h5, int) or not isinstance(w5, int):
+            return None
+        fc1_at_224 = 7 * 7 * 512 * 4096
+        base = base_tr = base - fc1_at_224 + h5 * w5 * 512 * 4096
+    return total + base + per_class * classes, trainable + base_tr + per_class_tr * classes

@@ -3,6 +3,7 @@
 from . import elementwise as _elementwise  # noqa: F401
 from . import image_ops as _image_ops  # noqa: F401
 from . import keras_ops as _keras_ops  # noqa: F401
+from . import linalg_ops as _linalg_ops  # noqa: F401
 from . import methods as _methods  # noqa: F401
 from . import numpy_ops as _numpy_ops  # noqa: F401
 from . import shape_ops as _shape_ops  # noqa: F401

@@ -25,6 +25,16 @@ def _convert(call: Call) -> Value:
     return so.array_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"), "tf")
 
 
+@function("keras.ops.convert_to_numpy")
+def _convert_to_numpy(call: Call) -> Value:
+    """An eager tensor or array as a numpy array of the same shape and dtype (a KerasTensor
+    has no value to convert)."""
+    x = call.arg(0, "x")
+    if not isinstance(x, Tensor) or x.kind in ("keras", "spec"):
+        return UNKNOWN
+    return Tensor(x.shape, x.dtype, "np", call.span, x.label)
+
+
 @function("keras.ops.zeros", "keras.ops.ones", "keras.ops.empty")
 def _zeros(call: Call) -> Value:
     return so.zeros_op(call, "keras", call.arg(0, "shape"), call.arg(1, "dtype"), "float32")
@@ -166,7 +176,7 @@ def _ravel(call: Call) -> Value:
     return so.flatten_op(call, "keras", call.arg(0, "x"))
 
 
-@function("keras.ops.flip", "keras.ops.sort", "keras.ops.stop_gradient", "keras.ops.copy",
+@function("keras.ops.flip", "keras.ops.sort", "keras.ops.stop_gradient", "keras.ops.copy", "keras.ops.roll",
           "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs")
 def _same(call: Call) -> Value:
     return so.unary_op(call, "keras", call.arg(0, "x"), "same")

@@ -511,6 +511,15 @@ _REDUCTIONS = {
 @function(*_REDUCTIONS)
 def _reduce(call: Call) -> Value:
     what, dtype_index = _REDUCTIONS[call.name]
+    a = call.arg(0, "a")
+    if call.name in ("np.prod", "np.sum") and len(call.args) == 1 and not call.kwargs and isinstance(a, Seq):
+        # `np.prod(x.shape[1:])`: a known size, usable as a dim
+        ints = [i.value for i in a.items or [] if isinstance(i, Const) and type(i.value) is int]
+        if a.items and len(ints) == len(a.items):  # (an empty one gives a float)
+            total = 1 if call.name == "np.prod" else 0
+            for n in ints:
+                total = total * n if call.name == "np.prod" else total + n
+            return so.begin(call, "np", a).out(Shape(()), "int64", [Const(total)])
     dtype = call.arg(dtype_index, "dtype") if dtype_index is not None else None
     return so.reduce_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"), what, dtype)
 

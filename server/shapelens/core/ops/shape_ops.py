@@ -646,9 +646,9 @@ def split_sizes(
 # tile / pad / broadcast_to
 
 
-def tile_shape(src: Shape, reps: list[int], style: str, op: str = "tile") -> Shape:
+def tile_shape(src: Shape, reps: list[int | None], style: str, op: str = "tile") -> Shape:
     """``style="tf"``: one multiple per axis exactly; ``"np"``: shorter/longer lists are padded
-    with ones (numpy and keras.ops)."""
+    with ones (numpy and keras.ops). A multiple of None (not known) gives an unknown dim."""
     if src.dims is None:
         if style == "tf":
             return Shape((None,) * len(reps))
@@ -663,12 +663,14 @@ def tile_shape(src: Shape, reps: list[int], style: str, op: str = "tile") -> Sha
             )
     else:
         n = max(len(reps), len(dims))
-        reps = [1] * (n - len(reps)) + list(reps)
+        reps = [*([1] * (n - len(reps))), *reps]
         dims = [*([1] * (n - len(dims))), *dims]
     for r in reps:
-        if r < 0:
+        if r is not None and r < 0:
             raise ShapeError(f"{op}: negative multiple in {reps}", code="tile")
-    return Shape(tuple(mul_dims(d, r) for d, r in zip(dims, reps, strict=True)))
+    return Shape(tuple(
+        mul_dims(d, r) if r is not None else None for d, r in zip(dims, reps, strict=True)
+    ))
 
 
 def pad_shape(src: Shape, pads: list[tuple[int | None, int | None]], op: str = "pad") -> Shape:
@@ -1306,7 +1308,17 @@ def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None)
     op = begin(call, lib, values)
     items = _items(values)
     if items is None:
-        return op.unknown()
+        # a list of unknown length (filled in a loop the engine did not unroll): its items
+        # share the element's shape, so only the new axis is unknown
+        one = values.element_join() if isinstance(values, Seq) and values.items is None else None
+        t = op.tensor(one) if isinstance(one, Tensor) else None
+        at = resolve(axis)
+        where = as_int(at) if at is not None else 0
+        if t is None or t.shape.dims is None or where is None or not -len(t.shape.dims) - 1 <= where <= len(t.shape.dims):
+            return op.unknown()
+        grown = list(t.shape.dims)
+        grown.insert(where if where >= 0 else len(grown) + 1 + where, None)
+        return op.out(Shape(tuple(grown)), t.dtype)
     if not items:
         raise ShapeError(f"{op.name}: needs at least one tensor to stack", code="stack")
     tensors, dtype = _join_dtypes(call, lib, items)
@@ -1401,7 +1413,12 @@ def tile_op(call: Call, lib: Flavour, x: Value | None, reps: Value | None, style
     t = op.tensor(x)
     if t is None:
         return op.unknown()
-    r = int_list(reps)
+    ints = int_list(reps)
+    r: list[int | None] | None = list(ints) if ints is not None else None
+    if r is None and isinstance(reps, Seq) and reps.items is not None:
+        # some multiples known, others not (`(batch, 1, 1)` with a batch size read at run time)
+        known = [as_dim(i) for i in reps.items]
+        r = [k if isinstance(k, int) else None for k in known]
     if r is None:
         n = None
         if isinstance(reps, Seq):
@@ -1715,7 +1732,8 @@ def clip_op(call: Call, lib: Flavour, x: Value | None, lo: Value | None, hi: Val
     op = begin(call, lib, x, lo, hi)
     if x is None:
         return op.unknown()
-    vals = [v for v in (x, lo, hi) if v is not None]
+    # a bound of None leaves that side open
+    vals = [v for v in (x, lo, hi) if v is not None and not (isinstance(v, Const) and v.value is None)]
     tensors, d = _join_dtypes(call, lib, vals)
     t = tensors[0]
     if t is None:

@@ -1,0 +1,311 @@
+"""Linear algebra: ``np.linalg.*``, ``tf.linalg.*`` and ``np.diag``/``np.trace``.
+
+Every op works on the last two axes (a batch of matrices in front). A square matrix where the
+op needs one is a certain error in both libraries. numpy's linalg keeps float32 and complex
+inputs and computes integer ones in float64; ``eig``/``eigvals`` are real or complex depending
+on the values, so their dtype is left unknown.
+"""
+
+from __future__ import annotations
+
+from ..registry import Call, function
+from ..shapes import Dim, DType, Shape, ShapeError, format_shape
+from ..values import UNKNOWN, Const, Seq, Tensor, Value
+from . import shape_ops as so
+
+
+def _matrix(call: Call, lib: str, value: Value | None, square: bool = False) -> tuple[so.Op, Tensor] | None:
+    """The operand as a batch of matrices, or None when its shape is not known."""
+    op = so.begin(call, lib, value)
+    t = op.tensor(value)
+    if t is None or t.shape.dims is None:
+        return None
+    dims = t.shape.dims
+    if len(dims) < 2:
+        raise ShapeError(
+            f"{call.name} needs a matrix (at least 2 axes), got shape {format_shape(t.shape)}",
+            code="shape-mismatch",
+        )
+    m, n = dims[-2], dims[-1]
+    if square and isinstance(m, int) and isinstance(n, int) and m != n:
+        raise ShapeError(
+            f"{call.name} needs square matrices, got {m}x{n} (shape {format_shape(t.shape)})",
+            code="shape-mismatch",
+        )
+    return op, t
+
+
+def _np_dtype(t: Tensor) -> DType:
+    if t.dtype in ("float32", "float64", "complex64", "complex128"):
+        return t.dtype
+    return "float64" if t.dtype is not None else None
+
+
+def _dtype(lib: str, t: Tensor) -> DType:
+    return _np_dtype(t) if lib == "np" else t.dtype
+
+
+def _lib(call: Call) -> str:
+    return "np" if call.name.startswith("np.") else "tf"
+
+
+def _min(a: Dim, b: Dim) -> Dim:
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else None
+
+
+@function("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
+          "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", "tf.linalg.adjoint",
+          "tf.linalg.band_part", "tf.linalg.set_diag")
+def _same_square(call: Call) -> Value:
+    lib = _lib(call)
+    square = call.name not in ("tf.linalg.band_part", "tf.linalg.set_diag", "tf.linalg.adjoint")
+    found = _matrix(call, lib, call.arg(0), square=square)
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    shape = t.shape
+    if call.name == "tf.linalg.adjoint" and t.shape.dims is not None:
+        dims = t.shape.dims
+        shape = Shape((*dims[:-2], dims[-1], dims[-2]))
+    return op.out(shape, _dtype(lib, t))
+
+
+@function("np.linalg.pinv", "tf.linalg.pinv")
+def _pinv(call: Call) -> Value:
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0))
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    dims = t.shape.dims or ()
+    return op.out(Shape((*dims[:-2], dims[-1], dims[-2])), _dtype(lib, t))
+
+
+@function("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet")
+def _det(call: Call) -> Value:
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0), square=True)
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    return op.out(Shape((t.shape.dims or ())[:-2]), _dtype(lib, t))
+
+
+@function("np.linalg.slogdet", "tf.linalg.slogdet")
+def _slogdet(call: Call) -> Value:
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0), square=True)
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    batch = Shape((t.shape.dims or ())[:-2])
+    dtype = _dtype(lib, t)
+    return Seq([op.out(batch, dtype), op.out(batch, dtype)], "tuple")
+
+
+@function("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig")
+def _eig(call: Call) -> Value:
+    """(eigenvalues (..., M), eigenvectors (..., M, M)); ``eig``'s are real or complex by value."""
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0), square=True)
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    dims = t.shape.dims or ()
+    dtype = _dtype(lib, t)
+    if call.name == "np.linalg.eig":
+        values_dtype: DType = None
+        vectors_dtype: DType = None
+    elif call.name == "tf.linalg.eig":
+        values_dtype = vectors_dtype = "complex128" if t.dtype == "float64" else "complex64"
+    else:
+        vectors_dtype = dtype
+        values_dtype = {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
+    return Seq([op.out(Shape(dims[:-1]), values_dtype), op.out(Shape(dims), vectors_dtype)], "tuple")
+
+
+@function("np.linalg.eigvals", "np.linalg.eigvalsh", "tf.linalg.eigvalsh", "tf.linalg.eigvals")
+def _eigvals(call: Call) -> Value:
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0), square=True)
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    dtype = _dtype(lib, t)
+    if call.name == "np.linalg.eigvals":
+        dtype = None
+    elif call.name == "tf.linalg.eigvals":
+        dtype = "complex128" if t.dtype == "float64" else "complex64"
+    elif dtype in ("complex64", "complex128"):
+        dtype = "float32" if dtype == "complex64" else "float64"
+    return op.out(Shape((t.shape.dims or ())[:-1]), dtype)
+
+
+@function("np.linalg.svd", "tf.linalg.svd")
+def _svd(call: Call) -> Value:
+    """numpy: (U, S, Vh), full matrices by default; tf: (s, u, v), reduced by default."""
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0))
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    dims = t.shape.dims or ()
+    batch, m, n = dims[:-2], dims[-2], dims[-1]
+    k = _min(m, n)
+    full = so.bool_arg(call.arg(1, "full_matrices"), default=lib == "np")
+    compute_uv = so.bool_arg(call.arg(2, "compute_uv"), default=True)
+    dtype = _dtype(lib, t)
+    s_dtype = {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
+    s = op.out(Shape((*batch, k)), s_dtype)
+    if compute_uv is False:
+        return s
+    if full is None or compute_uv is None:
+        return UNKNOWN
+    if lib == "np":
+        u = Shape((*batch, m, m if full else k))
+        vh = Shape((*batch, n if full else k, n))
+        return Seq([op.out(u, dtype), s, op.out(vh, dtype)], "tuple")
+    u = Shape((*batch, m, m if full else k))
+    v = Shape((*batch, n, n if full else k))
+    return Seq([s, op.out(u, dtype), op.out(v, dtype)], "tuple")
+
+
+@function("np.linalg.qr", "tf.linalg.qr")
+def _qr(call: Call) -> Value:
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0))
+    if found is None:
+        return UNKNOWN
+    op, t = found
+    dims = t.shape.dims or ()
+    batch, m, n = dims[:-2], dims[-2], dims[-1]
+    k = _min(m, n)
+    if lib == "np":
+        mode = call.arg(1, "mode")
+        mode_v = mode.value if isinstance(mode, Const) else ("reduced" if mode is None else None)
+        if mode_v == "complete":
+            q, r = Shape((*batch, m, m)), Shape((*batch, m, n))
+        elif mode_v == "reduced":
+            q, r = Shape((*batch, m, k)), Shape((*batch, k, n))
+        else:
+            return UNKNOWN
+    else:
+        full = so.bool_arg(call.arg(1, "full_matrices"))
+        if full is None:
+            return UNKNOWN
+        q = Shape((*batch, m, m if full else k))
+        r = Shape((*batch, m if full else k, n))
+    dtype = _dtype(lib, t)
+    return Seq([op.out(q, dtype), op.out(r, dtype)], "tuple")
+
+
+@function("np.linalg.solve", "tf.linalg.solve")
+def _solve(call: Call) -> Value:
+    """a (..., M, M) x = b: numpy takes b as (..., M, K), or (M,) when it has one axis; tf
+    needs (..., M, K)."""
+    lib = _lib(call)
+    found = _matrix(call, lib, call.arg(0, "a" if lib == "np" else "matrix"), square=True)
+    b = call.arg(1, "b" if lib == "np" else "rhs")
+    if found is None or b is None:
+        return UNKNOWN
+    op, a = found
+    rhs = op.tensor(b)
+    if rhs is None or rhs.shape.dims is None:
+        return UNKNOWN
+    m, rows = (a.shape.dims or ())[-1], rhs.shape.dims
+    axis = 0 if lib == "np" and len(rows) == 1 else -2
+    if len(rows) < (1 if lib == "np" else 2):
+        return UNKNOWN
+    got = rows[axis]
+    if isinstance(m, int) and isinstance(got, int) and m != got:
+        raise ShapeError(
+            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
+            f"(shape {format_shape(rhs.shape)})",
+            code="shape-mismatch",
+        )
+    dtype = _dtype(lib, a)
+    batch = (a.shape.dims or ())[:-2]
+    if len(rows) == 1:
+        return op.out(Shape((*batch, rows[0])), dtype)  # a stack of vectors
+    if batch and tuple(rows[:-2]) != tuple(batch):
+        return op.out(Shape((None,) * max(len(rows), len(batch) + 2)), dtype)  # broadcast batches
+    return op.out(rhs.shape, dtype)
+
+
+@function("tf.linalg.diag")
+def _tf_diag(call: Call) -> Value:
+    x = call.arg(0, "diagonal")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    if t is None or not t.shape.dims or call.args[1:] or set(call.kwargs) - {"diagonal", "name"}:
+        return op.unknown(t.dtype if t is not None else None)
+    n = t.shape.dims[-1]
+    return op.out(Shape((*t.shape.dims, n)), t.dtype)
+
+
+@function("tf.linalg.diag_part", "tf.linalg.trace")
+def _diag_part(call: Call) -> Value:
+    found = _matrix(call, "tf", call.arg(0))
+    if found is None or call.args[1:] or set(call.kwargs) - {"input", "x", "name"}:
+        return UNKNOWN
+    op, t = found
+    dims = t.shape.dims or ()
+    if call.name == "tf.linalg.trace":
+        return op.out(Shape(dims[:-2]), t.dtype)
+    return op.out(Shape((*dims[:-2], _min(dims[-2], dims[-1]))), t.dtype)
+
+
+@function("tf.linalg.matvec")
+def _matvec(call: Call) -> Value:
+    found = _matrix(call, "tf", call.arg(0, "a"))
+    v = call.arg(1, "b")
+    if found is None or v is None or call.args[2:] or set(call.kwargs) - {"a", "b", "name"}:
+        return UNKNOWN
+    op, a = found
+    vec = op.tensor(v)
+    if vec is None or not vec.shape.dims:
+        return UNKNOWN
+    dims = a.shape.dims or ()
+    n, got = dims[-1], vec.shape.dims[-1]
+    if isinstance(n, int) and isinstance(got, int) and n != got:
+        raise ShapeError(
+            f"tf.linalg.matvec: the matrix has {n} columns but the vector has {got} entries",
+            code="shape-mismatch",
+        )
+    return op.out(Shape((*dims[:-2], dims[-2])), a.dtype)
+
+
+@function("np.diag")
+def _np_diag(call: Call) -> Value:
+    """A vector to a square matrix with it on diagonal ``k``; a matrix to that diagonal."""
+    x = call.arg(0, "v")
+    k = call.int(1, "k", 0)
+    op = so.begin(call, "np", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None or k is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) == 1:
+        n = dims[0]
+        size = n + abs(k) if isinstance(n, int) else None
+        return op.out(Shape((size, size)), t.dtype)
+    if len(dims) == 2:
+        m, n = dims
+        if not isinstance(m, int) or not isinstance(n, int):
+            return op.out(Shape((None,)), t.dtype)
+        length = max(0, min(m, n - k)) if k >= 0 else max(0, min(m + k, n))
+        return op.out(Shape((length,)), t.dtype)
+    raise ShapeError(f"np.diag needs a 1-D or 2-D array, got shape {format_shape(t.shape)}", code="shape-mismatch")
+
+
+@function("np.trace")
+def _np_trace(call: Call) -> Value:
+    x = call.arg(0, "a")
+    op = so.begin(call, "np", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None or call.args[1:] or set(call.kwargs) - {"a"}:
+        return op.unknown()
+    if len(t.shape.dims) < 2:
+        raise ShapeError("np.trace needs at least 2 axes", code="shape-mismatch")
+    dtype = "int64" if t.dtype in ("int8", "int16", "int32", "bool") else t.dtype
+    return op.out(Shape(t.shape.dims[2:]), dtype)
