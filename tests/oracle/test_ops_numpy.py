@@ -573,3 +573,24 @@ def test_numpy_on_keras_tensor_is_an_error() -> None:
     agree("x = keras.Input(shape=(4,))\ny = np.reshape(x, (-1, 2, 2))\n", ["y"])
     agree("x = keras.Input(shape=(4,))\ny = np.ones((4,)) + x\n", ["y"])
     agree("x = keras.Input(shape=(4,))\ny = x + np.ones((4,))\n", ["y"])
+
+
+def test_scalar_random_draws_are_numbers() -> None:
+    """``np.random.randint(6)`` is one number: arithmetic with it keeps an array's shape, and a
+    list of draws makes an int64/float64 array; a permutation of an unknown count has one axis."""
+    agree(
+        """
+        t = np.arange(400) / 50.0
+        act = np.random.randint(6)
+        freq = 0.5 + act * 0.4 + np.random.normal()
+        seg = np.stack([np.sin(2 * np.pi * freq * t + p) for p in (0.0, 1.0, 2.0)], axis=1)
+        draws = np.array([np.random.randint(5) for _ in range(3)])
+        g = np.array([np.random.default_rng(0).random() for _ in range(4)])
+        """,
+        ["seg", "draws", "g"],
+    )
+    agree(
+        "kept = [i for i in range(10) if np.random.rand() > 0.5]\nidx = np.random.permutation(len(kept))\n",
+        ["idx"],
+        exact=False,
+    )

@@ -20,7 +20,18 @@ from collections.abc import Callable
 
 from ..registry import FUNCTIONS, Call, function
 from ..shapes import UNKNOWN_SHAPE, Shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_int, has_concrete_shape, shape_value
+from ..values import (
+    UNKNOWN,
+    Const,
+    LibRef,
+    Seq,
+    Tensor,
+    Unknown,
+    Value,
+    as_int,
+    has_concrete_shape,
+    shape_value,
+)
 from . import shape_ops as so
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +130,13 @@ def _random(call: Call, size_index: int, params: list[tuple[int, str]], dtype: s
     if size is None or (isinstance(size, Const) and size.value is None):
         ps = _param_shape(call, params)
         if ps is None:
+            # one draw from scalar parameters: a number (an array only if a parameter may be one)
+            given = [call.arg(i, n) for i, n in params]
+            scalar = all(v is None or isinstance(v, Const) or (isinstance(v, Unknown) and v.pytype) for v in given)
+            # a draw of the default dtypes mixes with Python numbers the same way (np.array of
+            # them is int64/float64); an int32 one would not
+            if scalar and dtype in ("int64", "float64"):
+                return Unknown(None, int if dtype == "int64" else float)
             return UNKNOWN
         if ps is UNKNOWN:
             return so.result(call, UNKNOWN_SHAPE, dtype, "np")
@@ -214,6 +232,8 @@ def _permutation(call: Call) -> Value:
     op = so.begin(call, "np", x)
     if isinstance(x, Const) and isinstance(x.value, int):
         return op.out(Shape((x.value,)), "int64")
+    if isinstance(x, Unknown) and x.pytype is int:
+        return op.out(Shape((x.name,)), "int64")  # `np.random.permutation(len(X))`
     t = op.tensor(x)
     return op.out(t.shape, t.dtype) if t is not None else op.unknown()
 
