@@ -71,10 +71,15 @@ def observe(v: Any) -> Observed | None:
 
 def run_real(source: str, names: list[str] | None = None) -> RealResult:
     """Execute ``PREAMBLE + source`` and observe every tensor-valued global (or ``names``)."""
+    import sys
     import traceback
+    import types
 
     code = PREAMBLE + textwrap.dedent(source)
-    ns: dict[str, Any] = {"__name__": "__snippet__"}
+    # a real module, so that code looking itself up in sys.modules (dataclasses) works
+    module = types.ModuleType("__snippet__")
+    sys.modules["__snippet__"] = module
+    ns: dict[str, Any] = module.__dict__
     result = RealResult()
     try:
         exec(compile(code, "<snippet>", "exec"), ns)

@@ -432,3 +432,46 @@ def test_stateful_needs_static_batch() -> None:
         assert run_real(src).error is not None
         engine = run_engine(src)
         assert not engine.errors and (engine.values.get("y") is None or engine.values["y"].shape is None)
+
+
+def test_rnn_over_user_cells() -> None:
+    """``layers.RNN`` over the user's own cell classes (``state_size`` / ``output_size`` set in
+    ``__init__``), alone and stacked, with their states returned."""
+    assert_agrees(
+        """
+        class OneState(layers.Layer):
+            def __init__(self, units, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+                self.state_size = units
+
+            def build(self, input_shape):
+                self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+
+            def call(self, inputs, states):
+                h = ops.tanh(ops.matmul(inputs, self.kernel) + states[0])
+                return h, [h]
+
+        class TwoStates(layers.Layer):
+            def __init__(self, units, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+                self.state_size = [units, units]
+                self.output_size = units
+
+            def build(self, input_shape):
+                self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+
+            def call(self, inputs, states):
+                h = ops.matmul(inputs, self.kernel) + states[0]
+                return h, [h, states[1] + h]
+
+        x = keras.Input((25, 2))
+        last = layers.RNN(OneState(24))(x)
+        seq = layers.RNN(TwoStates(6), return_sequences=True)(x)
+        out, h, c = layers.RNN(TwoStates(5), return_state=True)(x)
+        stacked, s1, (s2, s3) = layers.RNN([OneState(16), TwoStates(8)], return_sequences=True,
+                                           return_state=True)(np.zeros((4, 25, 2), np.float32))
+        """,
+        ["last", "seq", "out", "h", "c", "stacked", "s1", "s2", "s3"],
+    )

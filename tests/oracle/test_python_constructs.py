@@ -315,3 +315,115 @@ def test_a_function_called_in_an_uncertain_branch_fills_its_own_lists() -> None:
     from oracle.harness import run_engine
 
     assert run_engine(src).values["y0"].shape == (None, 25)
+
+
+def test_dataclass_field_defaults_and_a_model_registry() -> None:
+    """The research-repo layout: a Config dataclass with ``field(default_factory=...)``, a
+    registry dict of builder functions and ``MODELS[cfg.model](cfg, **cfg.extra)``. Each instance
+    gets its own default dict, so filling one leaves the next one empty."""
+    assert_agrees(
+        """
+        from dataclasses import dataclass, field
+        import functools
+
+        @dataclass
+        class Config:
+            model: str = "cnn"
+            input_shape: tuple = (32, 32, 3)
+            widths: list = field(default_factory=lambda: [16, 32])
+            extra: dict = field(default_factory=dict)
+            act_layer: str = "ReLU"
+
+        Conv = functools.partial(layers.Conv2D, padding="same", use_bias=False)
+
+        def build_cnn(cfg, **kwargs):
+            inputs = keras.Input(cfg.input_shape)
+            x = inputs
+            for w in cfg.widths:
+                x = Conv(w, 3, **kwargs)(x)
+                x = getattr(layers, cfg.act_layer)()(x)
+                x = layers.MaxPooling2D()(x)
+            return keras.Model(inputs, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
+
+        MODELS = {"cnn": build_cnn}
+        cfg = Config()
+        model = MODELS[cfg.model](cfg, **cfg.extra)
+        out = model(np.zeros((2, 32, 32, 3), np.float32))
+        cfg.extra["strides"] = 1
+        n = np.zeros((len(Config().extra), 4))
+        """,
+        ["out", "n"],
+    )
+
+
+def test_registry_decorators_fill_their_registry() -> None:
+    """``@register("tcn")`` on builder functions (and classes) fills a dict the factory picks
+    from: the builders then run with the real config."""
+    assert_agrees(
+        """
+        import functools
+
+        MODEL_REGISTRY = {}
+        BLOCKS = {}
+
+        def register(name):
+            def deco(fn):
+                MODEL_REGISTRY[name] = fn
+                return fn
+            return deco
+
+        def block(cls):
+            BLOCKS[cls.__name__] = cls
+            return cls
+
+        @block
+        class Head(layers.Layer):
+            def __init__(self, units, **kwargs):
+                super().__init__(**kwargs)
+                self.dense = layers.Dense(units)
+
+            def call(self, x):
+                return self.dense(layers.Flatten()(x))
+
+        CausalConv = functools.partial(layers.Conv1D, padding="causal")
+        CONFIG = {"window": 48, "channels": 3, "model": {"name": "tcn", "hidden": 32}, "horizon": 6}
+
+        @register("tcn")
+        def build_tcn(cfg):
+            inp = keras.Input((cfg["window"], cfg["channels"]))
+            x = inp
+            for d in (1, 2, 4):
+                x = CausalConv(cfg["model"]["hidden"], 3, dilation_rate=d)(x)
+            out = BLOCKS["Head"](cfg["horizon"])(layers.Cropping1D((cfg["window"] - 1, 0))(x))
+            return keras.Model(inp, out)
+
+        model = MODEL_REGISTRY[CONFIG["model"]["name"]](CONFIG)
+        y = model(np.zeros((2, 48, 3), np.float32))
+        """,
+        ["y"],
+    )
+
+
+def test_deepcopy_of_a_config_dict() -> None:
+    """``cfg = copy.deepcopy(DEFAULT_CONFIG)`` then ``cfg["model"].update(...)``: the copy has the
+    original's values and its own dicts (the original keeps its settings)."""
+    assert_agrees(
+        """
+        import copy
+
+        DEFAULT = {"data": {"frames": 96, "mels": 40}, "model": {"filters": [16, 32], "units": 8}}
+        cfg = copy.deepcopy(DEFAULT)
+        cfg["model"].update(units=5)
+        cfg["model"]["filters"].append(64)
+        inp = keras.Input((cfg["data"]["frames"], cfg["data"]["mels"]))
+        x = inp
+        for f in cfg["model"]["filters"]:
+            x = layers.Conv1D(f, 3)(x)
+        a = layers.Dense(cfg["model"]["units"])(x)
+        b = layers.Dense(DEFAULT["model"]["units"] * len(DEFAULT["model"]["filters"]))(x)
+        shallow = copy.copy(DEFAULT)
+        shallow["extra"] = 1
+        n = np.zeros((len(DEFAULT), len(shallow)))
+        """,
+        ["a", "b", "n"],
+    )

@@ -17,6 +17,7 @@ from .values import (
     ClassVal,
     Const,
     DictVal,
+    FieldDefault,
     FunctionVal,
     Instance,
     LayerVal,
@@ -244,6 +245,16 @@ def instantiate(
         for name, value in kwargs.items():
             if name in cls.fields:
                 inst.attrs[name] = value
+        for name in cls.fields:
+            declared = cls.lookup(name)
+            if name not in inst.attrs and isinstance(declared, FieldDefault):
+                # each instance gets its own default (a new dict or list from the factory)
+                if declared.default is not None:
+                    inst.attrs[name] = declared.default
+                elif declared.factory is not None:
+                    inst.attrs[name] = interp.call_value(declared.factory, [], {}, node)
+                else:
+                    inst.attrs[name] = UNKNOWN
     elif (args or kwargs) and not interp.is_keras_layer_class(cls):
         # an __init__ the engine cannot see (a library base class) may set anything:
         # class-level defaults are no longer trustworthy

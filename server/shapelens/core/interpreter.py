@@ -619,13 +619,16 @@ class Interpreter:
         value: Value = fn
         for deco in reversed(stmt.decorator_list):
             d = self.eval(deco, env)
-            value = self._apply_decorator(d, value)
+            value = self._apply_decorator(d, value, deco)
         env.set(stmt.name, value)
 
-    def _apply_decorator(self, deco: Value, fn: Value) -> Value:
+    def _apply_decorator(self, deco: Value, fn: Value, node: ast.expr) -> Value:
         """Decorators are assumed to keep the function's behaviour (tf.function, keras
         serialization registration, functools wrappers). An unknown decorator might replace
-        it, but analysing the body as written is what the user expects to see."""
+        it, but analysing the body as written is what the user expects to see. The user's own
+        decorators still run, for what they do besides (``@register("tcn")`` fills a registry)."""
+        if isinstance(deco, FunctionVal) and isinstance(fn, FunctionVal):
+            self.call_function(deco, [fn], {}, node)
         return fn
 
     def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
@@ -648,6 +651,9 @@ class Interpreter:
             else:
                 self.exec_stmt(s, class_env)
         env.set(stmt.name, cls)
+        for d, node in zip(reversed(decorators), reversed(stmt.decorator_list), strict=True):
+            if isinstance(d, FunctionVal):
+                self.call_function(d, [cls], {}, node)  # a registry decorator: its side effects
 
     def _exec_return(self, stmt: ast.Return, env: Env) -> None:
         value = self.eval(stmt.value, env) if stmt.value is not None else Const(None)

@@ -14,6 +14,7 @@ from .values import (
     UNKNOWN,
     Const,
     DictVal,
+    FieldDefault,
     Instance,
     LibRef,
     NamespaceVal,
@@ -113,6 +114,11 @@ def _vars(call: Call) -> Value:
 @function("types.SimpleNamespace", "argparse.Namespace")
 def _namespace(call: Call) -> Value:
     return NamespaceVal(dict(call.kwargs))
+
+
+@function("dataclasses.field")
+def _field(call: Call) -> Value:
+    return FieldDefault(call.kwargs.get("default"), call.kwargs.get("default_factory"))
 
 
 @function("dataclasses.dataclass")
@@ -291,3 +297,27 @@ for _name in _MATH_FLOAT:
     _math_rule(_name, float)
 for _name in _MATH_INT:
     _math_rule(_name, int)
+
+
+# ``copy``: a new container (so mutating the copy leaves the original alone), the same values
+def _copied(v: Value, deep: bool, made_at: int, depth: int = 0) -> Value:
+    """``made_at``: the uncertainty depth the new containers are made at."""
+    if depth > 20:
+        return v
+    inner = (lambda x: _copied(x, deep, made_at, depth + 1)) if deep else (lambda x: x)
+    if isinstance(v, Seq):
+        items = [inner(i) for i in v.items] if v.items is not None else None
+        return Seq(items, v.kind, v.elem, v.length, created_depth=made_at)
+    if isinstance(v, DictVal):
+        out = DictVal({k: inner(x) for k, x in v.items.items()}, v.complete, v.others, made_at)
+        out.other_keys = v.other_keys
+        return out
+    return v
+
+
+@function("copy.deepcopy", "copy.copy")
+def _copy(call: Call) -> Value:
+    v = call.arg(0, "x")
+    if v is None:
+        return UNKNOWN
+    return _copied(v, call.name == "copy.deepcopy", call.interp.uncertain_depth)

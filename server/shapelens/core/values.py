@@ -308,6 +308,15 @@ class Instance(Value):
 
 
 @dataclass(eq=False, slots=True)
+class FieldDefault(Value):
+    """``dataclasses.field(default=..., default_factory=...)`` in a dataclass body: what each new
+    instance gets for that field when the constructor does not set it."""
+
+    default: Value | None = None
+    factory: Value | None = None
+
+
+@dataclass(eq=False, slots=True)
 class ModuleVal(Value):
     """One of the user's own modules, analysed: its top-level names."""
 

@@ -248,6 +248,8 @@ def _cell_info(call: LayerCall, cell: Value | None) -> tuple[int, int | StateSpe
             raise Unknowable("cell")
         infos = [_cell_info(call, c) for c in cell.items]
         return infos[-1][0], [s for _, s in infos]
+    if isinstance(cell, Instance):
+        return _user_cell_info(cell)
     if not isinstance(cell, LayerVal):
         raise Unknowable("cell")
     name = cell.spec.name
@@ -261,6 +263,32 @@ def _cell_info(call: LayerCall, cell: Value | None) -> tuple[int, int | StateSpe
         units = _units(sub)
         return units, [units, units]
     raise Unknowable("cell")
+
+
+def _user_cell_info(cell: Instance) -> tuple[int, int | StateSpec]:
+    """A user's cell class: its ``state_size`` (an int, or one int per state) and its
+    ``output_size`` (the first state's size when it has none), set in ``__init__``."""
+
+    def size(v: Value | None) -> int | None:
+        return v.value if isinstance(v, Const) and type(v.value) is int else None
+
+    state = cell.attrs.get("state_size", cell.cls.lookup("state_size"))
+    if isinstance(state, Seq) and state.items:
+        sizes = [size(i) for i in state.items]
+        if any(n is None for n in sizes):
+            raise Unknowable("cell state size")
+        state_size: int | StateSpec = list(sizes)
+        first = sizes[0]
+    else:
+        first = size(state)
+        if first is None:
+            raise Unknowable("cell state size")
+        state_size = first
+    given = cell.attrs.get("output_size", cell.cls.lookup("output_size"))
+    output = size(given) if given is not None else first
+    if output is None:
+        raise Unknowable("cell output size")
+    return output, state_size
 
 
 @layer("RNN", params=_RNN_PARAMS, call_params=_CALL)
