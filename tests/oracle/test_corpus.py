@@ -21,11 +21,12 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-EXACT_THRESHOLD = 96.8
+EXACT_THRESHOLD = 96.9
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (216 of 286
-# when custom layers and keras.Model subclasses got their counts; raise it as the engine improves).
-MODEL_COUNT_EXACT_THRESHOLD = 0.74
+# Share of built module-level models whose parameter counts the engine knows exactly (256 of 330
+# with custom layers, keras.Model subclasses and applications counted; raise it as the engine
+# improves).
+MODEL_COUNT_EXACT_THRESHOLD = 0.76
 
 
 @pytest.fixture(scope="module")
