@@ -53,6 +53,18 @@ def _min(a: Dim, b: Dim) -> Dim:
     return min(a, b) if isinstance(a, int) and isinstance(b, int) else None
 
 
+def _sides(t: Tensor) -> tuple[tuple[Dim, ...], Dim, Dim, Dim]:
+    """(batch dims, rows, columns, the smaller of the two) of a batch of matrices."""
+    dims = t.shape.dims or ()
+    m, n = dims[-2], dims[-1]
+    return tuple(dims[:-2]), m, n, _min(m, n)
+
+
+def _real(dtype: DType) -> DType:
+    """The dtype of singular values and Hermitian eigenvalues: real, of the same precision."""
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
+
+
 @function("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
           "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", "tf.linalg.adjoint",
           "tf.linalg.band_part", "tf.linalg.set_diag")
@@ -120,7 +132,7 @@ def _eig(call: Call) -> Value:
         values_dtype = vectors_dtype = "complex128" if t.dtype == "float64" else "complex64"
     else:
         vectors_dtype = dtype
-        values_dtype = {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
+        values_dtype = _real(dtype)
     return Seq([op.out(Shape(dims[:-1]), values_dtype), op.out(Shape(dims), vectors_dtype)], "tuple")
 
 
@@ -136,8 +148,8 @@ def _eigvals(call: Call) -> Value:
         dtype = None
     elif call.name == "tf.linalg.eigvals":
         dtype = "complex128" if t.dtype == "float64" else "complex64"
-    elif dtype in ("complex64", "complex128"):
-        dtype = "float32" if dtype == "complex64" else "float64"
+    else:
+        dtype = _real(dtype)
     return op.out(Shape((t.shape.dims or ())[:-1]), dtype)
 
 
@@ -149,14 +161,11 @@ def _svd(call: Call) -> Value:
     if found is None:
         return UNKNOWN
     op, t = found
-    dims = t.shape.dims or ()
-    batch, m, n = dims[:-2], dims[-2], dims[-1]
-    k = _min(m, n)
+    batch, m, n, k = _sides(t)
     full = so.bool_arg(call.arg(1, "full_matrices"), default=lib == "np")
     compute_uv = so.bool_arg(call.arg(2, "compute_uv"), default=True)
     dtype = _dtype(lib, t)
-    s_dtype = {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
-    s = op.out(Shape((*batch, k)), s_dtype)
+    s = op.out(Shape((*batch, k)), _real(dtype))
     if compute_uv is False:
         return s
     if full is None or compute_uv is None:
@@ -177,9 +186,7 @@ def _qr(call: Call) -> Value:
     if found is None:
         return UNKNOWN
     op, t = found
-    dims = t.shape.dims or ()
-    batch, m, n = dims[:-2], dims[-2], dims[-1]
-    k = _min(m, n)
+    batch, m, n, k = _sides(t)
     if lib == "np":
         mode = call.arg(1, "mode")
         mode_v = mode.value if isinstance(mode, Const) else ("reduced" if mode is None else None)
