@@ -266,14 +266,9 @@ def call_instance(
     interp: Interpreter, inst: Instance, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
     if interp.is_keras_layer_class(inst.cls):
-        if (
-            inst.model is not None
-            and inst.model.outputs is not None
-            and not isinstance(inst.cls.lookup("call"), FunctionVal)
-        ):
-            # a subclass built functionally (super().__init__(inputs, outputs)): its graph runs
-            from .models import call_model
+        from .models import call_model, runs_own_graph
 
+        if inst.model is not None and runs_own_graph(inst.model):
             return call_model(interp, inst.model, args, kwargs, node)
         return call_custom_layer(interp, inst, args, kwargs, Span.of(node), node)
     fn = inst.cls.lookup("__call__")

@@ -166,11 +166,10 @@ def _subclass_table(model: ModelVal, inst: Instance, trainable_known: bool, dept
         return None
     if model.escaped:
         trainable_known = False
-    rows = [
-        TableRow(_class_name(sub), _output_of(sub, None), _count(sub, trainable_known, depth).total,
-                 _name_of(sub), _count(sub, trainable_known, depth).trainable)
-        for sub in subs[:_MAX_ROWS]
-    ]
+    rows = []
+    for sub in subs[:_MAX_ROWS]:
+        c = _count(sub, trainable_known, depth)
+        rows.append(TableRow(_class_name(sub), _output_of(sub, None), c.total, _name_of(sub), c.trainable))
     count = _instance_count(inst, trainable_known, depth, model_frozen=frozen(model.trainable))
     members = [m for sub in subs for m in _members(sub)]
     if len(members) != len(set(members)):

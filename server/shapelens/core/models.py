@@ -19,6 +19,7 @@ from .values import (
     Const,
     DatasetVal,
     DictVal,
+    FunctionVal,
     Instance,
     LayerVal,
     ModelVal,
@@ -604,11 +605,7 @@ def model_output_for(
             return UNKNOWN
         return _run_graph(interp, model, x, site, node, training, kind)
     if model.kind == "subclass" and model.instance is not None:
-        from .values import FunctionVal
-
-        if model.outputs is not None and not isinstance(model.instance.cls.lookup("call"), FunctionVal):
-            # a subclass built functionally (super().__init__(inputs, outputs)) without its own
-            # call: Keras runs the graph
+        if runs_own_graph(model):
             return _run_graph(interp, model, x, site, node, training, kind)
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
     return UNKNOWN
@@ -622,6 +619,19 @@ def _ran_unseen(interp: Interpreter, items: list[Value]) -> None:
             interp.unknown_batch(item.origin, item.file)
         elif isinstance(item, ModelVal) and item.kind == "sequential":
             _ran_unseen(interp, item.layers)
+
+
+def user_method(model: ModelVal, name: str) -> FunctionVal | None:
+    """A method the user's keras.Model subclass defines itself (``train_step``, ``call``...)."""
+    inst = model.instance
+    found = inst.cls.lookup(name) if isinstance(inst, Instance) else None
+    return found if isinstance(found, FunctionVal) else None
+
+
+def runs_own_graph(model: ModelVal) -> bool:
+    """A subclass built functionally (``super().__init__(inputs, outputs)``) with no ``call`` of
+    its own: calling it runs that graph, as for a functional model."""
+    return model.kind == "subclass" and model.outputs is not None and user_method(model, "call") is None
 
 
 def _run_graph(
@@ -801,8 +811,6 @@ def _run_callbacks(call: Call, model: ModelVal) -> None:
     given = call.kwargs.get("callbacks")
     if not isinstance(given, Seq) or given.items is None:
         return
-    from .values import FunctionVal
-
     owner: Value = model.instance if isinstance(model.instance, Instance) else model
     for cb in given.items:
         if not isinstance(cb, Instance) or not any(
@@ -849,13 +857,8 @@ def _step_rows(call: Call, x: Value) -> int | None:
 def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> bool:
     """A subclass with its own ``train_step``/``test_step``: Keras calls it with each batch."""
     inst = model.instance
-    if not isinstance(inst, Instance):
-        return False
-    step_name = "test_step" if call.name in ("evaluate", "test_on_batch") else "train_step"
-    from .values import FunctionVal
-
-    step = inst.cls.lookup(step_name)
-    if not isinstance(step, FunctionVal):
+    step = user_method(model, "test_step" if call.name in ("evaluate", "test_on_batch") else "train_step")
+    if step is None:
         return False
     data = call.arg(0, "x")
     if isinstance(data, DatasetVal):
@@ -865,8 +868,8 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
         given = Seq([x] if y is None else [x, y] if weights is None else [x, y, weights], "tuple")
     call.interp.call_function(step, [inst, _step_data(call, given)], {}, call.node)
     validation = call.kwargs.get("validation_data") if call.name == "fit" else None
-    test_step = inst.cls.lookup("test_step")
-    if validation is not None and isinstance(test_step, FunctionVal):
+    test_step = user_method(model, "test_step")
+    if validation is not None and test_step is not None:
         if isinstance(validation, DatasetVal):
             given = validation.element
         elif isinstance(validation, Seq) and validation.items:
@@ -895,12 +898,8 @@ def _run_custom_predict(call: Call, model: ModelVal, x: Value) -> Value | None:
     steps the row count depends on what the step does with its batch, so it is left unknown.
     None when there is no such method."""
     inst = model.instance
-    if not isinstance(inst, Instance):
-        return None
-    from .values import FunctionVal
-
-    step = inst.cls.lookup("predict_step")
-    if not isinstance(step, FunctionVal):
+    step = user_method(model, "predict_step")
+    if step is None:
         return None
     rows = _step_rows(call, x)
     given = tensors_in(x)

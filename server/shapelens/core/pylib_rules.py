@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -280,8 +281,6 @@ def _math_rule(name: str, result: type) -> None:
             isinstance(a, Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)
             for a in args
         ):
-            import math
-
             try:
                 return Const(getattr(math, name)(*(a.value for a in args)))  # type: ignore[union-attr]
             except (ValueError, OverflowError, TypeError, AttributeError):

@@ -116,11 +116,14 @@ def _mobilenet_channels(cfg: dict[str, Any]) -> int | None:
     return None if a is None else int(1024 * a)
 
 
+def _mobilenet_v2_last(alpha: float) -> int:
+    """MobileNetV2's last 1x1 convolution: 1280 wide, wider only for alpha above 1."""
+    return _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+
+
 def _mobilenet_v2_channels(cfg: dict[str, Any]) -> int | None:
     a = _alpha(cfg)
-    if a is None:
-        return None
-    return _make_divisible(1280 * a, 8) if a > 1.0 else 1280
+    return None if a is None else _mobilenet_v2_last(a)
 
 
 def _mobilenet_v3(last: int) -> Callable[[dict[str, Any]], int | None]:
@@ -725,44 +728,43 @@ def _mobilenet_v2_params(alpha: float, channels_in: int) -> tuple[int, int, int]
         weights, norms = weights + 9 * expanded, norms + expanded  # 3x3 depthwise
         weights, norms = weights + expanded * width, norms + width  # 1x1 projection
         channels = width
-    last = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    last = _mobilenet_v2_last(alpha)
     weights, norms = weights + channels * last, norms + last
     total = weights + 4 * norms
     return total, total - 2 * norms, last
 
 
-def application_params(model: ModelVal) -> tuple[int, int] | None:
-    """(total, trainable) parameters of an application model, when its configuration is one
-    the table covers; None otherwise (another alpha, other input channels, unread arguments)."""
-    backbone = model.layers[0] if model.layers else None
-    if not isinstance(backbone, LayerVal):
-        return None
-    cfg = backbone.config_cache.get("app_config")
-    inputs = model.inputs
-    if cfg is None or not isinstance(inputs, Tensor) or not inputs.shape.dims:
-        return None
-    channels_in = inputs.shape.dims[-1]
-    if backbone.spec.name == "MobileNetV2":
+def _without_top(name: str, cfg: dict[str, Any], channels_in: Dim) -> tuple[int, int, int, int, int, int] | None:
+    """(total, trainable) without the top and the top's ``base + per_class * classes`` (total,
+    trainable) for this configuration: MobileNetV2's formula, else the measured table."""
+    if name == "MobileNetV2":
         alpha = _alpha(cfg)
         if alpha is None or not isinstance(channels_in, int):
             return None
         total, trainable, last = _mobilenet_v2_params(alpha, channels_in)
-        top = cfg.get("include_top")
-        classes = cfg.get("classes")
-        if top is False:
-            return total, trainable
-        if top is not True or not isinstance(classes, int) or isinstance(classes, bool):
-            return None
-        return total + (last + 1) * classes, trainable + (last + 1) * classes
-    if backbone.spec.name not in _PARAMS:
+        return total, trainable, 0, last + 1, 0, last + 1
+    if name not in _PARAMS or channels_in != 3:
         return None
     if cfg.get("alpha", 1.0) != 1.0 or cfg.get("depth_multiplier", 1) != 1:
         return None
     if cfg.get("include_preprocessing", True) is not True or cfg.get("minimalistic", False) is not False:
         return None
-    if channels_in != 3:
+    return _PARAMS[name]
+
+
+def application_params(model: ModelVal) -> tuple[int, int] | None:
+    """(total, trainable) parameters of an application model, when its configuration is one
+    the engine can count; None otherwise (another width, other input channels, unread
+    arguments)."""
+    backbone = model.layers[0] if model.layers else None
+    inputs = model.inputs
+    if not isinstance(backbone, LayerVal) or not isinstance(inputs, Tensor) or not inputs.shape.dims:
         return None
-    total, trainable, base, per_class, base_tr, per_class_tr = _PARAMS[backbone.spec.name]
+    cfg = backbone.config_cache.get("app_config")
+    counts = _without_top(backbone.spec.name, cfg, inputs.shape.dims[-1]) if cfg is not None else None
+    if cfg is None or counts is None:
+        return None
+    total, trainable, base, per_class, base_tr, per_class_tr = counts
     top = cfg.get("include_top")
     if top is False:
         return total, trainable

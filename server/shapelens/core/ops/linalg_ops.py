@@ -8,6 +8,8 @@ on the values, so their dtype is left unknown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..registry import Call, function
 from ..shapes import Dim, DType, Shape, ShapeError, format_shape
 from ..values import UNKNOWN, Const, Seq, Tensor, Value
@@ -60,69 +62,60 @@ def _sides(t: Tensor) -> tuple[tuple[Dim, ...], Dim, Dim, Dim]:
     return tuple(dims[:-2]), m, n, _min(m, n)
 
 
+MatrixRule = Callable[[Call, str, so.Op, Tensor], Value]
+
+
+def _on_matrices(*names: str, square: bool = False) -> Callable[[MatrixRule], MatrixRule]:
+    """Register a rule for ops on a batch of matrices (the first argument): the body gets the
+    library ("np" or "tf"), the op and the operand, whose shape is known and, with ``square``,
+    checked square."""
+
+    def register(body: MatrixRule) -> MatrixRule:
+        def rule(call: Call) -> Value:
+            lib = _lib(call)
+            found = _matrix(call, lib, call.arg(0), square=square)
+            return UNKNOWN if found is None else body(call, lib, *found)
+
+        function(*names)(rule)
+        return body
+
+    return register
+
+
 def _real(dtype: DType) -> DType:
     """The dtype of singular values and Hermitian eigenvalues: real, of the same precision."""
     return {"complex64": "float32", "complex128": "float64"}.get(dtype or "", dtype)
 
 
-@function("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
-          "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", "tf.linalg.adjoint",
-          "tf.linalg.band_part", "tf.linalg.set_diag")
-def _same_square(call: Call) -> Value:
-    lib = _lib(call)
-    square = call.name not in ("tf.linalg.band_part", "tf.linalg.set_diag", "tf.linalg.adjoint")
-    found = _matrix(call, lib, call.arg(0), square=square)
-    if found is None:
-        return UNKNOWN
-    op, t = found
-    shape = t.shape
-    if call.name == "tf.linalg.adjoint" and t.shape.dims is not None:
-        dims = t.shape.dims
-        shape = Shape((*dims[:-2], dims[-1], dims[-2]))
-    return op.out(shape, _dtype(lib, t))
+@_on_matrices("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
+              "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", square=True)
+@_on_matrices("tf.linalg.band_part", "tf.linalg.set_diag")
+def _same_shape(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
+    return op.out(t.shape, _dtype(lib, t))
 
 
-@function("np.linalg.pinv", "tf.linalg.pinv")
-def _pinv(call: Call) -> Value:
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0))
-    if found is None:
-        return UNKNOWN
-    op, t = found
+@_on_matrices("np.linalg.pinv", "tf.linalg.pinv", "tf.linalg.adjoint")
+def _transposed(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
+    """(..., N, M) for (..., M, N): the pseudo-inverse, the conjugate transpose."""
     dims = t.shape.dims or ()
     return op.out(Shape((*dims[:-2], dims[-1], dims[-2])), _dtype(lib, t))
 
 
-@function("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet")
-def _det(call: Call) -> Value:
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0), square=True)
-    if found is None:
-        return UNKNOWN
-    op, t = found
+@_on_matrices("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet", square=True)
+def _det(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(Shape((t.shape.dims or ())[:-2]), _dtype(lib, t))
 
 
-@function("np.linalg.slogdet", "tf.linalg.slogdet")
-def _slogdet(call: Call) -> Value:
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0), square=True)
-    if found is None:
-        return UNKNOWN
-    op, t = found
+@_on_matrices("np.linalg.slogdet", "tf.linalg.slogdet", square=True)
+def _slogdet(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     batch = Shape((t.shape.dims or ())[:-2])
     dtype = _dtype(lib, t)
     return Seq([op.out(batch, dtype), op.out(batch, dtype)], "tuple")
 
 
-@function("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig")
-def _eig(call: Call) -> Value:
+@_on_matrices("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig", square=True)
+def _eig(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """(eigenvalues (..., M), eigenvectors (..., M, M)); ``eig``'s are real or complex by value."""
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0), square=True)
-    if found is None:
-        return UNKNOWN
-    op, t = found
     dims = t.shape.dims or ()
     dtype = _dtype(lib, t)
     if call.name == "np.linalg.eig":
@@ -136,13 +129,8 @@ def _eig(call: Call) -> Value:
     return Seq([op.out(Shape(dims[:-1]), values_dtype), op.out(Shape(dims), vectors_dtype)], "tuple")
 
 
-@function("np.linalg.eigvals", "np.linalg.eigvalsh", "tf.linalg.eigvalsh", "tf.linalg.eigvals")
-def _eigvals(call: Call) -> Value:
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0), square=True)
-    if found is None:
-        return UNKNOWN
-    op, t = found
+@_on_matrices("np.linalg.eigvals", "np.linalg.eigvalsh", "tf.linalg.eigvalsh", "tf.linalg.eigvals", square=True)
+def _eigvals(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     dtype = _dtype(lib, t)
     if call.name == "np.linalg.eigvals":
         dtype = None
@@ -153,14 +141,9 @@ def _eigvals(call: Call) -> Value:
     return op.out(Shape((t.shape.dims or ())[:-1]), dtype)
 
 
-@function("np.linalg.svd", "tf.linalg.svd")
-def _svd(call: Call) -> Value:
+@_on_matrices("np.linalg.svd", "tf.linalg.svd")
+def _svd(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """numpy: (U, S, Vh), full matrices by default; tf: (s, u, v), reduced by default."""
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0))
-    if found is None:
-        return UNKNOWN
-    op, t = found
     batch, m, n, k = _sides(t)
     full = so.bool_arg(call.arg(1, "full_matrices"), default=lib == "np")
     compute_uv = so.bool_arg(call.arg(2, "compute_uv"), default=True)
@@ -179,13 +162,8 @@ def _svd(call: Call) -> Value:
     return Seq([s, op.out(u, dtype), op.out(v, dtype)], "tuple")
 
 
-@function("np.linalg.qr", "tf.linalg.qr")
-def _qr(call: Call) -> Value:
-    lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0))
-    if found is None:
-        return UNKNOWN
-    op, t = found
+@_on_matrices("np.linalg.qr", "tf.linalg.qr")
+def _qr(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     batch, m, n, k = _sides(t)
     if lib == "np":
         mode = call.arg(1, "mode")
