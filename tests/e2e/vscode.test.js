@@ -61,13 +61,28 @@ const SETTINGS = {
   ...(process.env.E2E_TRACE ? { 'shapelens.trace.server': 'verbose' } : {}), // LSP messages in the log
 };
 
-/** Run a command from the command palette by its title. */
-async function runCommand(page, title) {
-  await page.keyboard.press('F1'); // opens with the '>' prefix
+/**
+ * Run a command from the command palette by its title.  On a loaded machine the palette
+ * sometimes opens before the command registry has filled it, or loses the typed text to a
+ * focus change; so each try closes the palette and reopens it, up to three times.
+ */
+async function runCommand(page, title, tries = 3) {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1'); // opens with the '>' prefix
+      await input.waitFor({ state: 'visible', timeout: 20000 });
+      await input.fill(`>${title}`);
+      await row.waitFor({ timeout: 30000 });
+      break;
+    } catch (err) {
+      if (attempt >= tries) throw err;
+      stamp(`palette row "${title}" not shown (try ${attempt}); reopening the palette`);
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    }
+  }
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden' }).catch(() => {});
 }
