@@ -373,6 +373,30 @@ def test_combinators(expr: str) -> None:
     check_dataset(snippet, exact="window" not in expr, card_exact=not any(w in expr for w in ("list_files", "window")))
 
 
+def test_window_flat_map_pipeline() -> None:
+    """The time-series tutorial's windows: ``window`` gives datasets, ``flat_map`` batches each
+    into one tensor (its length unknown to the spec), ``map`` splits inputs from labels."""
+    assert_agrees(
+        """
+        series = np.zeros((100, 4), "float32")
+        ds = tf.data.Dataset.from_tensor_slices(series)
+        ds = ds.window(36, shift=1, drop_remainder=True)
+        ds = ds.flat_map(lambda w: w.batch(36))
+        ds = ds.map(lambda w: (w[:24, :], w[24:, :])).batch(32)
+        model = keras.Sequential([layers.Lambda(lambda x: x[:, -1:, :]), layers.Dense(8)])
+        model.compile(loss="mse")
+        model.fit(ds, epochs=1, verbose=0, steps_per_epoch=1)
+        out = model.predict(np.zeros((3, 24, 4), "float32"), verbose=0)
+        pairs = tf.data.Dataset.from_tensor_slices((np.zeros((10, 2), "float32"), np.arange(10)))
+        nested = pairs.window(4, drop_remainder=True).flat_map(
+            lambda a, b: tf.data.Dataset.zip((a.batch(4), b.batch(4))))
+        n = len(list(pairs.window(4, shift=2, drop_remainder=True)))
+        count = np.zeros((n,))
+        """,
+        ["out", "count"],
+    )
+
+
 @pytest.mark.parametrize(
     "padded",
     [

@@ -475,3 +475,26 @@ def test_rnn_over_user_cells() -> None:
         """,
         ["last", "seq", "out", "h", "c", "stacked", "s1", "s2", "s3"],
     )
+
+
+def test_cells_called_directly() -> None:
+    """One step of a cell (the feedback loop of an autoregressive model): the output and the
+    new states; SimpleRNNCell and GRUCell give a state tensor for a state tensor, a list for a
+    list."""
+    agrees(
+        """
+        x = tf.zeros((8, 4))
+        h = tf.zeros((8, 32))
+        lstm = layers.LSTMCell(32)
+        out, (h1, c1) = lstm(x, states=[h, h])
+        out2, state2 = lstm(x, [h, h], training=False)
+        s2 = state2[1]
+        g_out, g_state = layers.GRUCell(32)(x, h)
+        r_out, r_states = layers.SimpleRNNCell(32)(x, [h])
+        r1 = r_states[0]
+        rnn = layers.RNN(lstm, return_state=True)
+        y, *st = rnn(tf.zeros((8, 5, 4)))
+        st0 = st[0]
+        """,
+        ["out", "h1", "c1", "out2", "s2", "g_out", "g_state", "r_out", "r1", "y", "st0"],
+    )

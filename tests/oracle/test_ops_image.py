@@ -136,6 +136,11 @@ def test_depth_to_space_and_space_to_depth(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+def test_sobel_edges_adds_an_axis_of_two_gradients() -> None:
+    agree("x = tf.random.uniform((2, 9, 7, 3))\ny = tf.image.sobel_edges(x)\n", ["y"])
+    agree("x = tf.zeros((1, 8, 8, 1), tf.float64)\ny = tf.image.sobel_edges(x)\n", ["y"])
+
+
 def test_decoders_give_rank_3_images() -> None:
     src = (
         "raw = tf.io.encode_jpeg(tf.zeros((5, 7, 3), tf.uint8))\n"

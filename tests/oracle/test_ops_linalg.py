@@ -43,6 +43,9 @@ NUMPY = [
     f"np.diag({WIDE}, -1)",
     "np.trace(np.ones((3, 3), np.int32))",
     "np.trace(np.ones((3, 3, 5)))",
+    f"np.triu({WIDE}, k=1)",
+    "np.tril(np.arange(4))",  # a vector becomes a square matrix
+    f"np.triu({BATCH} < 0.5)",
 ]
 
 
@@ -85,6 +88,8 @@ TF = [
     "tf.linalg.adjoint(tf.ones((2, 3, 5)))",
     "tf.linalg.pinv(tf.ones((3, 5)))",
     "tf.linalg.slogdet(tf.eye(3))[1]",
+    "keras.ops.triu(tf.ones((2, 3, 5)), k=1)",
+    "keras.ops.tril(np.ones((4, 4), np.int32))",
 ]
 
 

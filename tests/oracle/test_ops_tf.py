@@ -658,6 +658,23 @@ def test_clip_cast_cumsum_topk() -> None:
     agree("x = tf.zeros((2, 5))\nr = tf.math.top_k(x, k=7)\nv = r[0]\n", ["v"])
 
 
+def test_scatter_nd() -> None:
+    """``scatter_nd`` takes its shape from the shape argument (a ``tf.shape`` of another tensor
+    too); the ``tensor_scatter_nd_*`` family keeps the tensor's shape."""
+    agree(
+        """
+        out = tf.zeros((6, 4))
+        ids = tf.constant([[1], [3]], tf.int64)
+        upd = tf.ones((2, 4))
+        a = tf.scatter_nd(ids, upd, tf.shape(out, out_type=tf.int64))
+        b = tf.scatter_nd(tf.constant([[1], [3]]), tf.ones((2,), tf.int32), [8])
+        c = tf.tensor_scatter_nd_update(out, ids, upd)
+        d = tf.tensor_scatter_nd_add(tf.zeros((5,), tf.int32), [[0], [2]], [1, 1])
+        """,
+        ["a", "b", "c", "d"],
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # creation
 

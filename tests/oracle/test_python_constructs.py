@@ -427,3 +427,105 @@ def test_deepcopy_of_a_config_dict() -> None:
         """,
         ["a", "b", "n"],
     )
+
+
+def test_dataclass_fields_replace_asdict_and_inherited_fields() -> None:
+    """A config factory: argparse options made from ``dataclasses.fields``, ``replace`` per
+    experiment (``__post_init__`` runs again), ``asdict``, fields inherited from a base."""
+    assert_agrees(
+        """
+        import argparse
+        import dataclasses
+        from dataclasses import dataclass, field
+
+        @dataclass
+        class Base:
+            width: int = 8
+
+        @dataclass
+        class Cfg(Base):
+            n: int = 24
+            name: str = "mlp"
+            extra: dict = field(default_factory=dict)
+
+            def __post_init__(self):
+                self.double = self.n * 2
+
+        defaults = Cfg()
+        parser = argparse.ArgumentParser()
+        for f in dataclasses.fields(Cfg):
+            if f.name == "extra":
+                continue
+            parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name))
+        args = parser.parse_args([])
+        cfg = Cfg(**vars(args))
+        small = dataclasses.replace(cfg, n=5)
+        d = dataclasses.asdict(small)
+        inp = keras.Input(shape=(cfg.n,))
+        a = layers.Dense(cfg.double)(inp)
+        b = layers.Dense(small.double + cfg.width)(inp)
+        c = layers.Dense(d["n"])(inp)
+        """,
+        ["inp", "a", "b", "c"],
+    )
+
+
+def test_registry_iterated_through_sorted_and_filtered_comprehensions() -> None:
+    """``sorted(REGISTRY)`` gives the dict's keys; a comprehension's ``if`` that is known for
+    every item keeps exactly those items (a dict of arrays minus its target column)."""
+    assert_agrees(
+        """
+        REG = {}
+
+        def register(name):
+            def deco(fn):
+                if name in REG:
+                    raise KeyError(name)
+                REG[name] = fn
+                return fn
+            return deco
+
+        @register("wide")
+        def build_wide(n):
+            return keras.Sequential([keras.Input(shape=(n,)), layers.Dense(6)])
+
+        @register("deep")
+        def build_deep(n):
+            return keras.Sequential([keras.Input(shape=(n,)), layers.Dense(3), layers.Dense(2)])
+
+        outs = []
+        for name in sorted(REG, reverse=True):
+            outs.append(REG[name](4)(np.zeros((5, 4), "float32")))
+        first, second = outs
+        df = {"x": np.zeros((12,), "float32"), "y": np.zeros((12,)), "label": np.ones((12,))}
+        feats = {k: v[:, None] for k, v in df.items() if k != "label"}
+        ds = tf.data.Dataset.from_tensor_slices(feats).batch(4)
+        batch = next(iter(ds))
+        bx = batch["x"]
+        names = [k for k in df if k.startswith("l")]
+        n_names = np.zeros((len(names), 3))
+        """,
+        ["first", "second", "bx", "n_names"],
+    )
+
+
+def test_custom_layer_input_and_output_and_get_layer_by_name() -> None:
+    assert_agrees(
+        """
+        class Scale(layers.Layer):
+            def call(self, x):
+                return x * 2.0
+
+        inputs = keras.Input(shape=(16,))
+        h = layers.Dense(32)(inputs)
+        m = Scale(name="scale")(h)
+        out = layers.Dense(1)(m)
+        model = keras.Model(inputs, out)
+        lay = model.get_layer("scale")
+        i = lay.input
+        o = lay.output
+        trunk = keras.Model(model.input, model.get_layer("scale").output)
+        t = trunk(np.zeros((7, 16), "float32"))
+        """,
+        ["i", "o", "t"],
+    )

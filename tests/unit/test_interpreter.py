@@ -280,3 +280,57 @@ def test_custom_train_step_gets_the_fit_batches(rows: int, seen: int | None) -> 
         """
     )
     assert shape_of(src, "y_pred") == (seen, 4)
+
+
+def _layer_facts(src: str) -> dict[int, ShapeFact]:
+    analysis = analyze_source(textwrap.dedent(src))
+    return {f.span.line: f for f in analysis.facts if f.kind == "layer"}
+
+
+def test_a_place_one_visit_could_not_resolve_claims_no_shape() -> None:
+    """``net(x)`` runs once on a model the engine knows and once on one it cannot resolve: the
+    second call's output may differ, so that line claims nothing (the known call's own result
+    is still known where it is assigned)."""
+    src = HEADER + """\
+import numpy as np
+import some_model_zoo
+
+def make(kind):
+    if kind == "small":
+        return keras.Sequential([layers.Dense(4)])
+    return some_model_zoo.build(kind)
+
+def run(net, x):
+    y = net(x)
+    return y
+
+a = run(make("small"), np.zeros((2, 3), "float32"))
+b = run(make("big"), np.zeros((5, 3), "float32"))
+"""
+    layer_lines = _layer_facts(src)
+    assert 12 in layer_lines and layer_lines[12].shape.dims is None
+    analysis = analyze_source(src)
+    y_facts = [f for f in analysis.facts if f.kind == "assign" and f.name == "y"]
+    assert y_facts and all(f.shape.dims is None for f in y_facts)
+    assert shape_of(src, "a") == (2, 4)
+    assert shape_of(src, "b") is None
+
+
+def test_a_functional_models_layer_lines_show_the_graph_not_its_replays() -> None:
+    """Running a functional model on data whose spec leaves the length open (windows batched in
+    ``flat_map``) replays its graph inside Keras; the layer lines keep the shapes the graph was
+    built with."""
+    src = HEADER + """\
+import numpy as np
+import tensorflow as tf
+inp = keras.Input((48, 3))
+h = layers.Conv1D(8, 3, padding="same")(inp)
+out = layers.GlobalMaxPooling1D()(h)
+model = keras.Model(inp, out)
+ds = tf.data.Dataset.from_tensor_slices(np.zeros((100, 3), "float32"))
+ds = ds.window(48, shift=1, drop_remainder=True).flat_map(lambda w: w.batch(48)).batch(4)
+p = model.predict(ds)
+"""
+    layer_lines = _layer_facts(src)
+    assert tuple(layer_lines[6].shape.dims or ()) == (None, 48, 8)
+    assert shape_of(src, "p") == (None, 8)

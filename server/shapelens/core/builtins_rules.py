@@ -163,14 +163,20 @@ def _minmax(call: Call) -> Value:
 @function("builtins.sorted", "builtins.reversed")
 def _sorted(call: Call) -> Value:
     v = call.arg(0)
+    if isinstance(v, DictVal) and v.complete:
+        v = Seq([Const(k) for k in v.items], "list")  # a dict iterates over its keys
     if isinstance(v, Seq) and v.items is not None:
         if call.name.endswith("reversed"):
             return Seq(list(reversed(v.items)), "list")
-        if all(isinstance(i, Const) for i in v.items) and not call.kwargs:
+        reverse = call.kwargs.get("reverse", Const(False))
+        if set(call.kwargs) <= {"reverse"} and isinstance(reverse, Const) and all(
+            isinstance(i, Const) for i in v.items
+        ):
             try:
-                return Seq([Const(x) for x in sorted(i.value for i in v.items if isinstance(i, Const))], "list")
+                keys = sorted((i.value for i in v.items if isinstance(i, Const)), reverse=bool(reverse.value))
             except TypeError:
                 return UNKNOWN
+            return Seq([Const(x) for x in keys], "list")
         return Seq(None, "list", v.element_join(), len(v.items))
     return UNKNOWN
 
@@ -476,10 +482,27 @@ __all__ = ["BUILTIN_NAMES", "LibRef"]
 # keep their sizes known
 
 CONST_ITEMS_LIMIT = 4096  # larger results are kept with their length only
-_STR_METHODS = (
-    "join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "replace", "title", "capitalize",
-    "format",
+_STR_PREDICATES = (
+    "startswith", "endswith", "isdigit", "isalpha", "isalnum", "isupper", "islower", "isspace",
+    "isidentifier", "isnumeric", "isdecimal",
 )
+_STR_COUNTS = ("count", "find", "rfind")
+_STR_METHODS = (
+    "join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "replace", "title",
+    "capitalize", "casefold", "swapcase", "zfill", "removeprefix", "removesuffix", "format",
+    *_STR_PREDICATES, *_STR_COUNTS,
+)
+
+
+def _unknown_str_result(name: str) -> Value:
+    """What a str method gives when the string or an argument is not known: its type."""
+    if name.endswith("split"):
+        return Seq(None, "list", Unknown(None, str))
+    if name in _STR_PREDICATES:
+        return Unknown(None, bool)
+    if name in _STR_COUNTS:
+        return Unknown(None, int)
+    return Unknown(None, str)
 
 
 def constant_items(values: list[object], kind: Literal["list", "tuple"]) -> Seq:
@@ -521,9 +544,10 @@ def _set(call: Call) -> Value:
 @method("str", *_STR_METHODS)
 def _str_method(call: Call) -> Value:
     receiver = call.receiver
+    name = call.name.rsplit(".", 1)[-1]
     if isinstance(receiver, Unknown):  # a str the engine cannot read: the result's type is known
-        return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
-    if call.name.rsplit(".", 1)[-1] == "format" and isinstance(receiver, Const) and isinstance(receiver.value, str):
+        return _unknown_str_result(name)
+    if name == "format" and isinstance(receiver, Const) and isinstance(receiver.value, str):
         args = [a.value for a in call.args if isinstance(a, Const)]
         kwargs = {k: v.value for k, v in call.kwargs.items() if isinstance(v, Const)}
         if len(args) != len(call.args) or len(kwargs) != len(call.kwargs):
@@ -534,21 +558,29 @@ def _str_method(call: Call) -> Value:
             return UNKNOWN
         return Const(text) if len(text) <= 1_000_000 else Unknown(None, str)
     if not isinstance(receiver, Const) or not isinstance(receiver.value, str) or call.kwargs:
-        return Seq(None, "list", Unknown(None, str)) if call.name.endswith("split") else Unknown(None, str)
-    name = call.name.rsplit(".", 1)[-1]
+        return _unknown_str_result(name)
     if name == "join":
         parts = _constants(call.arg(0))
         if parts is None or not all(isinstance(p, str) for p in parts):
             return Unknown(None, str)
         text = receiver.value.join(str(p) for p in parts)
         return Const(text) if len(text) <= 1_000_000 else UNKNOWN
-    args = [a.value if isinstance(a, Const) else UNKNOWN for a in call.args]
-    if any(a is UNKNOWN or (a is not None and not isinstance(a, (str, int))) for a in args):
-        return Seq(None, "list", Unknown(None, str)) if name == "split" else Unknown(None, str)
+    plain: list[object] = []
+    for a in call.args:
+        if isinstance(a, Const) and (a.value is None or isinstance(a.value, (str, int))):
+            plain.append(a.value)
+        elif name in ("startswith", "endswith") and (parts := _constants(a)) is not None and all(
+            isinstance(p, str) for p in parts
+        ):
+            plain.append(tuple(parts))  # `name.startswith(("conv", "bn"))`
+        else:
+            return _unknown_str_result(name)
     try:
-        result = getattr(receiver.value, name)(*args)
+        result = getattr(receiver.value, name)(*plain)
     except (TypeError, ValueError):
         return UNKNOWN
     if isinstance(result, list):
         return constant_items(result, "list")
+    if isinstance(result, (bool, int)):
+        return Const(result)
     return Const(result) if len(result) <= 1_000_000 else UNKNOWN

@@ -255,10 +255,16 @@ def instantiate(
                     inst.attrs[name] = interp.call_value(declared.factory, [], {}, node)
                 else:
                     inst.attrs[name] = UNKNOWN
+        post_init = cls.lookup("__post_init__")
+        if isinstance(post_init, FunctionVal):
+            interp.call_function(post_init, [inst], {}, node)
     elif (args or kwargs) and not interp.is_keras_layer_class(cls):
         # an __init__ the engine cannot see (a library base class) may set anything:
         # class-level defaults are no longer trustworthy
         inst.attrs.update({n: Unknown(n) for n, v in cls.namespace.items() if not isinstance(v, FunctionVal)})
+    given = kwargs.get("name")
+    if isinstance(given, Const) and "name" not in inst.attrs and interp.is_keras_layer_class(cls):
+        inst.attrs["name"] = given  # passed on to Layer.__init__ (what get_layer finds)
     return inst
 
 
@@ -348,6 +354,8 @@ def call_custom_layer(
     if kind == "keras":
         for i, t in enumerate(tensors_in(out)):
             t.history = (inst, args, kwargs, i, None)
+        if inst.first_node is None:
+            inst.first_node = (first, out)
     if record:
         main = first_output(out)
         if main is not None:

@@ -169,15 +169,18 @@ def to_element(v: Value, *, top_list_is_tuple: bool = False) -> Value:
     return t if t is not None else UNKNOWN
 
 
-def map_leaves(v: Value, fn: Any) -> Value:
-    """Apply ``fn`` to each tensor of an element structure (Unknown parts stay unknown)."""
+def map_leaves(v: Value, fn: Any, *, keep_datasets: bool = False) -> Value:
+    """Apply ``fn`` to each tensor of an element structure (Unknown parts stay unknown).
+    ``keep_datasets``: the nested datasets of a ``window`` element pass through unchanged."""
     if isinstance(v, Tensor):
         out: Value = fn(v)
         return out
+    if keep_datasets and isinstance(v, DatasetVal):
+        return v
     if isinstance(v, Seq) and v.items is not None:
-        return Seq([map_leaves(i, fn) for i in v.items], v.kind)
+        return Seq([map_leaves(i, fn, keep_datasets=keep_datasets) for i in v.items], v.kind)
     if isinstance(v, DictVal):
-        return DictVal({k: map_leaves(i, fn) for k, i in v.items.items()})
+        return DictVal({k: map_leaves(i, fn, keep_datasets=keep_datasets) for k, i in v.items.items()})
     return UNKNOWN
 
 
@@ -198,8 +201,9 @@ def iterated_element(ds: DatasetVal) -> Value:
 
 def traced_element(ds: DatasetVal) -> Value:
     """What a function traced on the dataset sees (``map``, ``fit``/``predict`` steps): tensors
-    shaped as the element spec says (an unknown batch size stays unknown)."""
-    return map_leaves(ds.element, _with_kind("tf"))
+    shaped as the element spec says (an unknown batch size stays unknown). The windows of a
+    ``window`` dataset arrive as datasets."""
+    return map_leaves(ds.element, _with_kind("tf"), keep_datasets=True)
 
 
 def iterated_rows(ds: DatasetVal) -> int | None:
@@ -881,6 +885,30 @@ def _flat_map(call: Call) -> Value:
     return DatasetVal(element, None, call.span)
 
 
+@method("dataset", "window")
+def _window(call: Call) -> Value:
+    """Each element becomes a window: the element's structure with a dataset of up to
+    ``size`` consecutive components in place of each tensor."""
+    ds = _receiver(call)
+    size = call.int(0, "size")
+    if size is not None and size <= 0:
+        raise ShapeError(f"Dataset.window: size must be greater than zero, got {size}", code="dataset-batch")
+    shift = call.int(1, "shift", size) if call.arg(1, "shift") is not None else size
+    stride = call.int(2, "stride", 1)
+    drop = call.value(3, "drop_remainder", False)
+    exact = size if drop is True else None  # windows at the end are shorter otherwise
+    element = map_leaves(ds.element, lambda t: DatasetVal(t, exact, call.span))
+    count: int | None = None
+    n = ds.cardinality
+    if n is not None and n >= 0 and size is not None and shift and shift > 0 and stride and stride > 0:
+        if drop is True:
+            span = (size - 1) * stride + 1
+            count = 0 if n < span else (n - span) // shift + 1
+        elif drop is False:
+            count = -(-n // shift)
+    return DatasetVal(element, count, call.span)
+
+
 @method("dataset", "apply")
 def _apply(call: Call) -> Value:
     ds = _receiver(call)
@@ -952,7 +980,6 @@ def _only_leaf(v: Value) -> Value:
 
 @method(
     "dataset",
-    "window",
     "group_by_window",
     "bucket_by_sequence_length",
     "ragged_batch",

@@ -168,6 +168,7 @@ class Interpreter:
         self.facts: dict[tuple[Span, str], ShapeFact] = {}
         # layer lines a model also ran on data of unknown shape: their batch axis is not known
         self.unknown_batch_at: set[Span] = set()
+        self.unknown_at: set[tuple[Span, FactKind]] = set()  # places a visit did not know
         # the model last seen at each model fact: its layer table is made once the module ran
         # (a Sequential may only be built by a later fit/predict)
         self.models_at: dict[tuple[Span, str], ModelVal] = {}
@@ -257,10 +258,15 @@ class Interpreter:
             return
         if isinstance(value, Instance) and value.model is not None:
             value = value.model  # a keras.Model subclass: its model fact and layer table
+        if isinstance(value, Unknown) and value.pytype is None and kind in ("assign", "layer"):
+            self._unknown_visit(span, kind)
+            return
         if isinstance(value, Tensor):
             shape = value.shape
             if kind == "layer" and span in self.unknown_batch_at and shape.dims:
                 shape = Shape((None, *shape.dims[1:]))
+            if (span, kind) in self.unknown_at:
+                shape = UNKNOWN_SHAPE
             fact = ShapeFact(span, name, shape, value.dtype, kind, provenance=value.label)
             if (span, kind) not in self.facts:
                 fact.chain_maker = functools.partial(provenance_chain, value, self._chains)
@@ -294,6 +300,17 @@ class Interpreter:
                 old.detail = "varies"
             return
         self.facts[key] = fact
+
+    def _unknown_visit(self, span: Span, kind: FactKind) -> None:
+        """A visit of this place gave a value the engine does not know (a model it could not
+        resolve, say): the tensor other visits saw there may not be the only one, so the
+        place claims no shape."""
+        key = (span, kind)
+        self.unknown_at.add(key)
+        old = self.facts.get(key)
+        if old is not None and old.kind in ("assign", "layer"):
+            old.shape = UNKNOWN_SHAPE
+            old.chain, old.chain_maker = (), None
 
     def unknown_batch(self, span: Span, file: str | None = None) -> None:
         """A model ran the layer recorded at ``span`` on data the engine cannot see: the
@@ -637,11 +654,13 @@ class Interpreter:
         class_env = Env(env)
         cls = ClassVal(stmt, stmt.name, bases, class_env.vars)
         if any(isinstance(d, LibRef) and d.name == "dataclasses.dataclass" for d in decorators):
-            cls.fields = [
+            own = [
                 s.target.id for s in stmt.body
                 if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
                 and "ClassVar" not in ast.dump(s.annotation)
             ]
+            inherited = [f for b in reversed(bases) if isinstance(b, ClassVal) for f in b.fields or []]
+            cls.fields = [*dict.fromkeys(f for f in inherited if f not in own), *own]
         for s in stmt.body:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._exec_function_def(s, class_env)
@@ -857,6 +876,9 @@ class Interpreter:
                 return BoundMethod(obj, attr)
             if obj.model is not None:
                 return self.get_attr(obj.model, attr, node)
+            if attr in ("input", "output"):
+                known = obj.first_node[0 if attr == "input" else 1] if obj.first_node else None
+                return known if known is not None else UNKNOWN
             if self.is_keras_layer_class(obj.cls):
                 return BoundMethod(obj, attr)
             return UNKNOWN
@@ -908,11 +930,15 @@ class Interpreter:
                 continue
             kwargs[kw.arg] = v
             kwarg_nodes[kw.arg] = kw.value
-        return self.call_value(func, args, kwargs, node, arg_nodes, kwarg_nodes)
+        result = self.call_value(func, args, kwargs, node, arg_nodes, kwarg_nodes)
+        if isinstance(result, Unknown) and result.pytype is None:
+            self.record_span(Span.of(node), "", result, "layer")
+        return result
 
     def _call_unknown(self, node: ast.Call, env: Env) -> Value:
         for kw in node.keywords:
             self.eval(kw.value, env)
+        self.record_span(Span.of(node), "", UNKNOWN, "layer")
         return UNKNOWN
 
     def call_value(
@@ -1220,7 +1246,9 @@ class Interpreter:
         iterable = self.eval(gen.iter, env)
         items = self.iteration_items(iterable)
         last = index == len(gens) - 1
-        if items is not None and len(items) <= UNROLL_LIMIT and not gen.ifs:
+        if items is not None and len(items) <= UNROLL_LIMIT and gen.ifs:
+            items = self._filtered_items(gen, items, env)
+        if items is not None and len(items) <= UNROLL_LIMIT:
             out: list[Value] = []
             for item in items:
                 self.assign(gen.target, item, env)
@@ -1247,6 +1275,19 @@ class Interpreter:
         inner = sub[1]
         total = length * inner if length is not None and inner is not None else None
         return None, total
+
+    def _filtered_items(self, gen: ast.comprehension, items: list[Value], env: Env) -> list[Value] | None:
+        """The items a comprehension's ``if`` clauses keep, when every clause is known for
+        every item (``if col != TARGET``); None otherwise."""
+        kept: list[Value] = []
+        for item in items:
+            self.assign(gen.target, item, env)
+            verdicts = [self.truth(self.eval(cond, env)) for cond in gen.ifs]
+            if any(v is None for v in verdicts):
+                return None
+            if all(verdicts):
+                kept.append(item)
+        return kept
 
     def _eval_dictcomp(self, node: ast.DictComp, env: Env) -> Value:
         return self.fresh(self._eval_dictcomp_items(node, env))

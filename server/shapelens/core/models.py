@@ -500,15 +500,15 @@ def _replay_graph(
                 return memo[key]
             if v.history is None:
                 raise _NoReplay
-            callee, args, kwargs, pos, defined_at = v.history
+            callee, args, kwargs, pos, _defined_at = v.history
             new_args = [rec(a) for a in args]
             new_kwargs = {k: rec(a) for k, a in kwargs.items()}
             if training is not None:
                 new_kwargs["training"] = Const(training)
             if isinstance(callee, LayerVal):
-                out = apply_layer(
-                    interp, callee, new_args, new_kwargs, site, replay=True, record_at=defined_at
-                )
+                # The layer's own line shows the call that built the graph: a replay on other
+                # data (fit, predict, a call) runs inside Keras and adds nothing there.
+                out = apply_layer(interp, callee, new_args, new_kwargs, site, replay=True)
             elif isinstance(callee, Instance):
                 out = call_custom_layer(interp, callee, new_args, new_kwargs, site, node, record=False)
             elif isinstance(callee, ModelVal) and new_args:
@@ -974,6 +974,10 @@ def _get_layer(call: Call) -> Value:
                 return layer
             if isinstance(layer, ModelVal) and layer.name == name.value:
                 return layer
+            if isinstance(layer, Instance) and layer.model is None:
+                given = layer.attrs.get("name")
+                if isinstance(given, Const) and given.value == name.value:
+                    return layer
         return UNKNOWN
     if index is not None and model.kind == "sequential" and -len(layers) <= index < len(layers):
         return layers[index]

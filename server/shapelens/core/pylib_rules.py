@@ -13,6 +13,7 @@ from typing import ClassVar
 from .registry import Call, function, method
 from .values import (
     UNKNOWN,
+    ClassVal,
     Const,
     DictVal,
     FieldDefault,
@@ -120,6 +121,50 @@ def _namespace(call: Call) -> Value:
 @function("dataclasses.field")
 def _field(call: Call) -> Value:
     return FieldDefault(call.kwargs.get("default"), call.kwargs.get("default_factory"))
+
+
+def _dataclass_of(v: Value | None) -> ClassVal | None:
+    cls = v.cls if isinstance(v, Instance) else v
+    return cls if isinstance(cls, ClassVal) and cls.fields is not None else None
+
+
+@function("dataclasses.fields")
+def _fields(call: Call) -> Value:
+    """The fields of a dataclass (or an instance), each with its ``name`` and ``default``."""
+    cls = _dataclass_of(call.arg(0))
+    if cls is None:
+        return UNKNOWN
+    out: list[Value] = []
+    for name in cls.fields or []:
+        declared = cls.lookup(name)
+        default = declared.default if isinstance(declared, FieldDefault) else declared
+        out.append(NamespaceVal({"name": Const(name), "default": default if default is not None else UNKNOWN}))
+    return Seq(out, "tuple")
+
+
+@function("dataclasses.replace")
+def _replace(call: Call) -> Value:
+    """A new instance with the same field values but those given; ``__post_init__`` runs again."""
+    obj = call.arg(0)
+    cls = _dataclass_of(obj)
+    if cls is None or not isinstance(obj, Instance):
+        return UNKNOWN
+    fields = cls.fields or []
+    values = {n: call.interp.get_attr(obj, n, call.node) for n in fields}
+    values.update({k: v for k, v in call.kwargs.items() if k in fields})
+    return call.interp.call_value(cls, [], values, call.node)
+
+
+@function("dataclasses.asdict")
+def _asdict(call: Call) -> Value:
+    def convert(v: Value) -> Value:
+        cls = _dataclass_of(v)
+        if cls is not None and isinstance(v, Instance):
+            return DictVal({n: convert(call.interp.get_attr(v, n, call.node)) for n in cls.fields or []})
+        return v
+
+    obj = call.arg(0)
+    return convert(obj) if _dataclass_of(obj) is not None and isinstance(obj, Instance) else UNKNOWN
 
 
 @function("dataclasses.dataclass")

@@ -305,6 +305,9 @@ class Instance(Value):
     # where not known; ``weights_uncertain``: one was added where it may not have been
     own_weights: list[tuple[int | None, bool | None]] = field(default_factory=list)
     weights_uncertain: bool = False
+    # a custom layer's first symbolic call: (its first input, its output), Keras' ``layer.input``
+    # and ``layer.output``
+    first_node: tuple[Value, Value] | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -521,4 +524,6 @@ def describe_structure(v: Value) -> str:
         return "{" + ", ".join(f"{k!r}: {describe_structure(i)}" for k, i in v.items.items()) + "}"
     if isinstance(v, Const):
         return repr(v.value)
+    if isinstance(v, DatasetVal):
+        return f"dataset of {describe_structure(v.element)}"
     return "?"

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, format_shape, is_int
-from ..values import Const, FunctionVal, Instance, LayerVal, ModelVal, Seq, Tensor, Value
+from ..values import Const, FunctionVal, Instance, LayerVal, ModelVal, Seq, Tensor, Unknown, Value
 from .base import LayerCall, layer
 from .conv import arg, config_error, conv_length, data_format, join_channels, split_channels, tuple_arg
 
@@ -221,19 +221,37 @@ def gru(call: LayerCall) -> Value:
 # cells and the generic RNN
 
 
+def _cell_step(call: LayerCall, n_states: int) -> Value:
+    """One step of a built-in cell called directly: ``(output, new_states)``, the output
+    ``(batch, units)``. The new states are a list (LSTMCell always; SimpleRNNCell and
+    GRUCell when the states came as a list or tuple, else one tensor)."""
+    units = _units(call)
+    dims = call.shape()
+    if len(dims) != 2:
+        raise Unknowable("rank")  # a cell is meant for one step of (batch, features)
+    _features_known(call, dims[1])
+    h = Tensor(Shape((dims[0], units)), call.compute_dtype)
+    states_given = call.input(1, "states")
+    if n_states == 1 and not isinstance(states_given, Seq):
+        if states_given is None or isinstance(states_given, Unknown):
+            raise Unknowable("states")
+        return Seq([h, h], "tuple")
+    return Seq([h, Seq([h] * n_states, "list")], "tuple")
+
+
 @layer("SimpleRNNCell", params=_SIMPLE_CELL_PARAMS, call_params=("sequence", "states", "training"))
 def simple_rnn_cell(call: LayerCall) -> Value:
-    raise Unknowable("cell call")
+    return _cell_step(call, 1)
 
 
 @layer("LSTMCell", params=_LSTM_CELL_PARAMS, call_params=("inputs", "states", "training"))
 def lstm_cell(call: LayerCall) -> Value:
-    raise Unknowable("cell call")
+    return _cell_step(call, 2)
 
 
 @layer("GRUCell", params=_GRU_CELL_PARAMS, call_params=("inputs", "states", "training"))
 def gru_cell(call: LayerCall) -> Value:
-    raise Unknowable("cell call")
+    return _cell_step(call, 1)
 
 
 @layer("StackedRNNCells", params=("cells",), call_params=("inputs", "states", "training"))

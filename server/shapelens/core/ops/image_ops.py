@@ -127,6 +127,18 @@ def _to_rgb(call: Call) -> Value:
     return _with_channels(call, 3, 1)
 
 
+@function("tf.image.sobel_edges")
+def _sobel_edges(call: Call) -> Value:
+    """``(batch, h, w, channels)`` -> the vertical and horizontal gradients on a new last axis."""
+    op, t = _image(call, "image")
+    if t is None:
+        return op.unknown()
+    dims = t.shape.dims
+    if dims is None or len(dims) != 4:
+        return op.unknown(t.dtype)
+    return op.out(Shape((*dims, 2)), t.dtype)
+
+
 def _target(op: so.Op, dims: tuple[Dim, ...], h: Dim, w: Dim, dtype: str | None) -> Value:
     """The image with a new height and width."""
     return op.out(Shape((*dims[:-3], h, w, dims[-1])), dtype)

@@ -94,6 +94,24 @@ def _same_shape(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(t.shape, _dtype(lib, t))
 
 
+@function("np.triu", "np.tril", "keras.ops.triu", "keras.ops.tril")
+def _triangle(call: Call) -> Value:
+    """The upper/lower triangle: same shape and dtype. numpy treats a vector as a row repeated
+    into a square matrix."""
+    lib = "np" if call.name.startswith("np.") else "keras"
+    x = call.arg(0, "m" if lib == "np" else "x")
+    op = so.begin(call, lib, x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) >= 2:
+        return op.out(t.shape, t.dtype)
+    if len(dims) == 1 and lib == "np":
+        return op.out(Shape((dims[0], dims[0])), t.dtype)
+    return op.unknown(t.dtype)
+
+
 @_on_matrices("np.linalg.pinv", "tf.linalg.pinv", "tf.linalg.adjoint")
 def _transposed(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """(..., N, M) for (..., M, N): the pseudo-inverse, the conjugate transpose."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_dim
+from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_dim, as_shape
 from . import shape_ops as so
 from .elementwise import convert_alone
 
@@ -320,6 +320,32 @@ def _cast(call: Call) -> Value:
 @function("tf.shape")
 def _shape(call: Call) -> Value:
     return so.shape_tensor_op(call, "tf", call.arg(0, "input"), call.arg(1, "out_type"))
+
+
+@function("tf.scatter_nd")
+def _scatter_nd(call: Call) -> Value:
+    """A new tensor of the given ``shape`` (a shape tensor or list) with the updates' dtype."""
+    indices, updates, shape = call.arg(0, "indices"), call.arg(1, "updates"), call.arg(2, "shape")
+    op = so.begin(call, "tf", indices, updates)
+    u = op.tensor(updates)
+    dtype = u.dtype if u is not None else None
+    if shape is None:
+        return op.unknown(dtype)
+    return op.out(as_shape(shape), dtype)
+
+
+@function(
+    "tf.tensor_scatter_nd_update", "tf.tensor_scatter_nd_add", "tf.tensor_scatter_nd_sub",
+    "tf.tensor_scatter_nd_max", "tf.tensor_scatter_nd_min",
+)
+def _tensor_scatter_nd(call: Call) -> Value:
+    """The tensor with some entries replaced or combined: its own shape and dtype."""
+    tensor = call.arg(0, "tensor")
+    op = so.begin(call, "tf", tensor, call.arg(1, "indices"), call.arg(2, "updates"))
+    t = op.tensor(tensor)
+    if t is None:
+        return op.unknown()
+    return op.out(t.shape, t.dtype)
 
 
 @function("tf.size", "tf.rank")
