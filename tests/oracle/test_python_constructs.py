@@ -529,3 +529,45 @@ def test_custom_layer_input_and_output_and_get_layer_by_name() -> None:
         """,
         ["i", "o", "t"],
     )
+
+
+def test_weights_of_built_layers() -> None:
+    assert_agrees(
+        """
+        d = layers.Dense(7)
+        y = d(np.zeros((2, 5), "float32"))
+        k = d.kernel
+        b = d.bias
+        g = d(keras.ops.zeros((1, d.kernel.shape[0])))
+        c = layers.Conv2D(4, 3, groups=2)
+        z = c(np.zeros((1, 8, 8, 6), "float32"))
+        ck = c.kernel
+        c1 = layers.Conv1D(5, 2, data_format="channels_first")
+        z1 = c1(keras.Input((3, 9)))
+        c1k = c1.kernel
+        c1b = c1.bias
+        e = layers.Embedding(100, 8)
+        emb = e(np.zeros((2, 3), "int32"))
+        ew = e.embeddings
+        """,
+        ["k", "b", "g", "ck", "c1k", "c1b", "ew"],
+    )
+
+
+def test_zip_and_enumerate_over_a_dict_walk_its_keys() -> None:
+    """Task heads built by zipping a dict of task specs with a list of per-task tensors."""
+    assert_agrees(
+        """
+        TASKS = {"click": 1, "reaction": 5}
+        x = keras.Input(shape=(8,))
+        branches = [layers.Dense(4)(x), layers.Dense(6)(x)]
+        outputs = {}
+        for name, h in zip(TASKS, branches):
+            outputs[name] = layers.Dense(TASKS[name], name=name)(h)
+        click = outputs["click"]
+        reaction = outputs["reaction"]
+        sizes = [TASKS[k] * (i + 1) for i, k in enumerate(TASKS)]
+        z = np.zeros(tuple(sizes))
+        """,
+        ["click", "reaction", "z"],
+    )

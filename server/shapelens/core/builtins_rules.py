@@ -65,8 +65,9 @@ def _range(call: Call) -> Value:
 def _enumerate(call: Call) -> Value:
     v = call.arg(0)
     start = call.int(1, "start", 0) or 0
-    if isinstance(v, Seq) and v.items is not None:
-        return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(v.items)], "list")
+    items = call.interp.iteration_items(v) if v is not None else None
+    if items is not None:
+        return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(items)], "list")
     if v is None:
         return UNKNOWN
     return Seq(None, "list", Seq([Unknown(None, int), _element(v)], "tuple"), _size(v))
@@ -75,7 +76,8 @@ def _enumerate(call: Call) -> Value:
 @function("builtins.zip")
 def _zip(call: Call) -> Value:
     seqs = call.args
-    known = [s.items for s in seqs if isinstance(s, Seq) and s.items is not None]
+    # lists and tuples, dicts (their keys), short strings
+    known = [items for s in seqs if (items := call.interp.iteration_items(s)) is not None]
     if seqs and len(known) == len(seqs):
         n = min(len(items) for items in known)
         return Seq([Seq([items[i] for items in known], "tuple") for i in range(n)], "list")
@@ -85,6 +87,8 @@ def _zip(call: Call) -> Value:
 def _element(v: Value) -> Value:
     if isinstance(v, Seq):
         return v.element_join()
+    if isinstance(v, DictVal):
+        return v.key_join()
     if isinstance(v, DatasetVal):
         from .data import iterated_element
 

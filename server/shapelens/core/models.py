@@ -5,6 +5,7 @@ them. Every layer inside a Sequential gets its output recorded at its constructo
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -1081,6 +1082,25 @@ def _layer_output(v: Value) -> Value:
     if isinstance(v, LayerVal) and v.outputs is not None:
         return v.outputs
     return UNKNOWN
+
+
+def _weight_getter(weight: str) -> Callable[[Value], Value]:
+    """``layer.kernel`` and friends: the variable, once the layer is built."""
+
+    def get(v: Value) -> Value:
+        from .params import weight_shape
+
+        shape = weight_shape(v, weight)
+        if shape is None or not isinstance(v, LayerVal):
+            return UNKNOWN
+        # variables stay float32 under a mixed policy; another dtype= is not read here
+        return Tensor(shape, "float32" if "dtype" not in v.kwargs else None, "tf")
+
+    return get
+
+
+for _weight in ("kernel", "bias", "embeddings"):
+    attribute("layer", _weight)(_weight_getter(_weight))
 
 
 @attribute("layer", "input")

@@ -404,3 +404,44 @@ def frozen(flag: Value | None) -> bool | None:
     if isinstance(flag, Const) and isinstance(flag.value, (bool, int)):
         return not flag.value
     return None
+
+
+# ----------------------------------------------------------------------------------------------
+# the shapes of single weights: `layer.kernel`, `layer.bias`, `layer.embeddings`
+
+
+def _weight_dims(layer: LayerVal, weight: str) -> tuple[int, ...]:
+    call = LayerCall(layer, [], {}, None, None)
+    name = layer.spec.name
+    shapes = built_shapes(layer)
+    if not shapes:
+        raise _Unknown  # Keras creates the weights when the layer is built
+    if name == "Embedding" and weight == "embeddings":
+        return (call.int("input_dim"), call.int("output_dim"))
+    if name == "Dense":
+        units = call.int("units")
+        if weight == "kernel":
+            return (_last(shapes[0]), units)
+        if weight == "bias" and call.bool("use_bias", True):
+            return (units,)
+    if name in ("Conv1D", "Conv2D", "Conv3D"):
+        filters = call.int("filters")
+        if weight == "kernel":
+            groups, channels = call.int("groups", 1), _channels(call, shapes[0])
+            if groups < 1 or channels % groups:
+                raise _Unknown
+            return (*call.ints("kernel_size", _conv_rank(name)), channels // groups, filters)
+        if weight == "bias" and call.bool("use_bias", True):
+            return (filters,)
+    raise _Unknown
+
+
+def weight_shape(layer: Value, weight: str) -> Shape | None:
+    """The shape of a built-in layer's weight (``kernel``, ``bias``, ``embeddings``) once it
+    exists, or None when it does not or is not known."""
+    if not isinstance(layer, LayerVal):
+        return None
+    try:
+        return Shape(_weight_dims(layer, weight))
+    except (_Unknown, Unknowable):
+        return None
