@@ -117,3 +117,19 @@ def test_one_dimensional_targets_under_mse(n: int, batch: int | str | None, unit
         assert not engine.errors  # a batch size the engine cannot read: silent
     else:
         assert engine.errors, f"TF raised {real.error!r}; the engine said nothing"
+
+
+@pytest.mark.parametrize(
+    "ctor",
+    [
+        "keras.losses.SparseCategoricalCrossentropy(label_smoothing=0.1)",
+        "keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)",
+        "keras.losses.CategoricalCrossentropy(label_smoothing=0.1, axis=-1)",
+        "keras.losses.BinaryCrossentropy(True, 0.1)",
+        "keras.losses.MeanSquaredError(from_logits=True)",
+        "keras.losses.MeanAbsoluteError(reduction='sum', name='mae')",
+    ],
+)
+def test_loss_constructor_arguments(ctor: str) -> None:
+    """Keras' loss classes take no **kwargs: a keyword of another loss is a TypeError."""
+    assert_flagged_iff_keras_rejects(f"loss = {ctor}\n")

@@ -594,3 +594,16 @@ def test_scalar_random_draws_are_numbers() -> None:
         ["idx"],
         exact=False,
     )
+
+
+def test_bin_indices() -> None:
+    agree(
+        """
+        s = np.random.rand(10, 4).sum(axis=1)
+        a = np.digitize(s, np.quantile(s, [1 / 3, 2 / 3]))
+        b = np.digitize(np.ones((2, 3), np.float32), [0.0, 1.0], right=True)
+        c = np.searchsorted(np.arange(5), np.ones((2, 3)))
+        d = np.searchsorted(np.arange(5.0), 2.5)
+        """,
+        ["a", "b", "c", "d"],
+    )

@@ -50,9 +50,37 @@ class LossRef(Const):
     __slots__ = ()
 
 
+# The constructors' parameters in Keras 3 (none takes **kwargs: any other keyword is a TypeError).
+_CROSSENTROPY_PARAMS = ("from_logits", "label_smoothing", "axis", "reduction", "name", "dtype")
+_LOSS_PARAMS = {
+    "SparseCategoricalCrossentropy": ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
+    "CategoricalCrossentropy": _CROSSENTROPY_PARAMS,
+    "BinaryCrossentropy": _CROSSENTROPY_PARAMS,
+    "MeanSquaredError": ("reduction", "name", "dtype"),
+    "MeanAbsoluteError": ("reduction", "name", "dtype"),
+}
+
+
 @function(*(f"keras.losses.{cls}" for cls in _LOSS_CLASSES))
 def _loss_class(call: Call) -> Value:
-    return LossRef(_LOSS_CLASSES[call.name.rsplit(".", 1)[-1]])
+    cls = call.name.rsplit(".", 1)[-1]
+    params = _LOSS_PARAMS[cls]
+    unexpected = [k for k in call.kwargs if k not in params]
+    if unexpected:
+        hint = ""
+        if unexpected[0] == "label_smoothing" and cls == "SparseCategoricalCrossentropy":
+            hint = " (smoothing needs one-hot targets: CategoricalCrossentropy takes it)"
+        raise ShapeError(
+            f"{cls}() got an unexpected keyword argument {unexpected[0]!r}{hint}; it takes "
+            f"{', '.join(params)}",
+            code="invalid-argument",
+        )
+    if len(call.args) > len(params):
+        raise ShapeError(
+            f"{cls}() takes {len(params)} arguments ({', '.join(params)}) but {len(call.args)} were given",
+            code="invalid-argument",
+        )
+    return LossRef(_LOSS_CLASSES[cls])
 
 
 def loss_name(v: Value | None) -> str | None:

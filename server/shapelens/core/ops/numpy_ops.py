@@ -562,6 +562,17 @@ def _argmax(call: Call) -> Value:
     return so.argmax_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"))
 
 
+@function("np.digitize", "np.searchsorted")
+def _bin_indices(call: Call) -> Value:
+    """The bin (insertion) index of every value: the values' shape, int64."""
+    values = call.arg(0, "x") if call.name == "np.digitize" else call.arg(1, "v")
+    op = so.begin(call, "np", values)
+    t = op.tensor(values)
+    if t is None:
+        return op.unknown("int64")
+    return op.out(t.shape, "int64")
+
+
 @function("np.cumsum", "np.cumprod", "np.nancumsum")
 def _cumsum(call: Call) -> Value:
     return so.cumulative_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), "sum")
