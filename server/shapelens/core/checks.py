@@ -26,12 +26,18 @@ from .values import (
     Value,
 )
 
+# Keras 3's loss classes: the loss they compute and their constructors' parameters (none takes
+# **kwargs: any other keyword is a TypeError).
+_CROSSENTROPY_PARAMS = ("from_logits", "label_smoothing", "axis", "reduction", "name", "dtype")
 _LOSS_CLASSES = {
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-    "CategoricalCrossentropy": "categorical_crossentropy",
-    "BinaryCrossentropy": "binary_crossentropy",
-    "MeanSquaredError": "mean_squared_error",
-    "MeanAbsoluteError": "mean_absolute_error",
+    "SparseCategoricalCrossentropy": (
+        "sparse_categorical_crossentropy",
+        ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
+    ),
+    "CategoricalCrossentropy": ("categorical_crossentropy", _CROSSENTROPY_PARAMS),
+    "BinaryCrossentropy": ("binary_crossentropy", _CROSSENTROPY_PARAMS),
+    "MeanSquaredError": ("mean_squared_error", ("reduction", "name", "dtype")),
+    "MeanAbsoluteError": ("mean_absolute_error", ("reduction", "name", "dtype")),
 }
 _LOSS_ALIASES = {
     "mse": "mean_squared_error",
@@ -50,21 +56,10 @@ class LossRef(Const):
     __slots__ = ()
 
 
-# The constructors' parameters in Keras 3 (none takes **kwargs: any other keyword is a TypeError).
-_CROSSENTROPY_PARAMS = ("from_logits", "label_smoothing", "axis", "reduction", "name", "dtype")
-_LOSS_PARAMS = {
-    "SparseCategoricalCrossentropy": ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
-    "CategoricalCrossentropy": _CROSSENTROPY_PARAMS,
-    "BinaryCrossentropy": _CROSSENTROPY_PARAMS,
-    "MeanSquaredError": ("reduction", "name", "dtype"),
-    "MeanAbsoluteError": ("reduction", "name", "dtype"),
-}
-
-
 @function(*(f"keras.losses.{cls}" for cls in _LOSS_CLASSES))
 def _loss_class(call: Call) -> Value:
     cls = call.name.rsplit(".", 1)[-1]
-    params = _LOSS_PARAMS[cls]
+    loss, params = _LOSS_CLASSES[cls]
     unexpected = [k for k in call.kwargs if k not in params]
     if unexpected:
         hint = ""
@@ -80,7 +75,7 @@ def _loss_class(call: Call) -> Value:
             f"{cls}() takes {len(params)} arguments ({', '.join(params)}) but {len(call.args)} were given",
             code="invalid-argument",
         )
-    return LossRef(_LOSS_CLASSES[cls])
+    return LossRef(loss)
 
 
 def loss_name(v: Value | None) -> str | None:

@@ -893,7 +893,7 @@ def _window(call: Call) -> Value:
     size = call.int(0, "size")
     if size is not None and size <= 0:
         raise ShapeError(f"Dataset.window: size must be greater than zero, got {size}", code="dataset-batch")
-    shift = call.int(1, "shift", size) if call.arg(1, "shift") is not None else size
+    shift = call.int(1, "shift", size)
     stride = call.int(2, "stride", 1)
     drop = call.value(3, "drop_remainder", False)
     exact = size if drop is True else None  # windows at the end are shorter otherwise
