@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from oracle.harness import PREAMBLE, assert_agrees
+from oracle.harness import PREAMBLE, assert_agrees, run_engine
 from shapelens.core import registry
 from shapelens.core.interpreter import Interpreter
 from shapelens.core.source import parse
@@ -718,3 +718,41 @@ def test_unknown_inputs_claim_nothing() -> None:
         ds = tf.data.Dataset.from_tensor_slices((data, data)).batch(2)
         """
     check_dataset(snippet, exact=False, card_exact=False)
+
+
+def test_text_read_from_a_file_into_a_character_pipeline() -> None:
+    """The text-generation tutorial: a file read (bytes, decoded), split into characters,
+    looked up, windowed; ``Dataset.apply(assert_cardinality(n))`` keeps the element spec and
+    makes the batch sizes of a generator's dataset known."""
+    source = """
+        import os, tempfile
+        path = os.path.join(tempfile.mkdtemp(), "corpus.txt")
+        with open(path, "w") as f:
+            f.write("hello world, hello keras")
+        text = open(path, "rb").read().decode(encoding="utf-8")
+        with open(path) as f:
+            lines = f.readlines()
+            whole = f.read()
+        chars = tf.strings.unicode_split(text, "UTF-8")
+        words = tf.strings.split(whole.lower())
+        lookup = layers.StringLookup(vocabulary=list("helowrd ,kas"), mask_token=None)
+        ids = lookup(chars)
+        unk = lookup(["[UNK]"])[:, None]
+        batch = lookup(tf.strings.unicode_split(tf.constant(["ab", "cde"]), "UTF-8")).to_tensor()
+        padded = lookup(tf.strings.unicode_split(tf.constant(["ab", "c"]), "UTF-8")).to_tensor(shape=[2, 5])
+        gen = tf.data.Dataset.from_generator(
+            lambda: iter([np.zeros(3, "float32")] * 12), output_signature=tf.TensorSpec((3,), tf.float32))
+        known = gen.apply(tf.data.experimental.assert_cardinality(12)).batch(5)
+        for step in known.take(1):
+            first = step
+        """
+    assert_agrees(
+        source,
+        ["chars", "words", "ids", "unk", "batch", "padded", "first"],
+        require_exact=False,  # the text's length is read at run time
+    )
+    known = run_engine(textwrap.dedent(source)).values
+    assert {n: known[n].shape for n in ("chars", "ids", "unk", "batch", "padded", "first")} == {
+        "chars": (None,), "ids": (None,), "unk": (1, 1), "batch": (2, None), "padded": (2, 5),
+        "first": (5, 3),
+    }

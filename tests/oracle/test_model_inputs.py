@@ -107,3 +107,75 @@ def test_sequential_input_rank_adjustment(model: str, data: str, how: str) -> No
     """
     verdict = compare(src, ["out"])
     assert verdict.ok, verdict.detail
+
+
+def test_a_clone_of_a_functional_model_runs_like_the_original() -> None:
+    """``clone_model`` of a functional model (an EMA copy in diffusion or mean-teacher code):
+    new layers on the same graph, an operator step and a nested Sequential included."""
+    assert_agrees(
+        """
+        img = keras.Input((16, 16, 3))
+        t = keras.Input((8,))
+        shared = layers.Dense(8)
+        a = shared(layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3, padding="same")(img)))
+        head = keras.Sequential([layers.Dense(4)])
+        net = keras.Model([img, t], [head(layers.Concatenate()([a, shared(t * 2.0)])), a])
+        ema = keras.models.clone_model(net)
+        y, emb = ema([np.zeros((5, 16, 16, 3), "float32"), np.zeros((5, 8), "float32")])
+        sym = ema([keras.Input((16, 16, 3)), keras.Input((8,))])[0]
+        """,
+        ["y", "emb", "sym"],
+    )
+
+
+def test_a_clone_with_a_custom_layer_or_a_clone_function_is_unknown() -> None:
+    verdict = assert_agrees(
+        """
+        class Scale(layers.Layer):
+            def call(self, x):
+                return x * 2.0
+
+        inp = keras.Input((4,))
+        net = keras.Model(inp, Scale()(layers.Dense(3)(inp)))
+        copy = keras.models.clone_model(net)
+        out = copy(np.zeros((2, 4), "float32"))
+        plain = keras.Model(inp, layers.Dense(2)(inp))
+        renamed = keras.models.clone_model(plain, clone_function=lambda layer: layer)
+        other = renamed(np.zeros((3, 4), "float32"))
+        """,
+        ["out", "other"],
+        require_exact=False,
+    )
+    assert not verdict.exact
+
+
+def test_a_sequential_run_on_unseen_data_claims_only_what_its_weights_fix() -> None:
+    """A Sequential checks no input shape of its own: a feed-forward block built on length-5
+    sequences runs on length-7 ones too. On data the engine cannot read, its layers' lines and
+    its output keep only the sizes the built weights pin down (a Dense's units, the last axis
+    a Dense or Conv2D was built for), not the sizes of the first call."""
+    source = """
+        import os, tempfile
+        path = os.path.join(tempfile.mkdtemp(), "x.npy")
+        np.save(path, np.zeros((1, 7, 3), "float32"))
+        ffn = keras.Sequential([
+            layers.Dense(8),
+            layers.LayerNormalization(),
+        ])
+        a = ffn(np.zeros((2, 5, 3), "float32"))
+        c = ffn(np.load(path))
+        cnn = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10)])
+        np.save(path, np.zeros((2, 8, 8, 1), "float32"))
+        q = cnn(np.load(path))
+        """
+    assert_agrees(source, ["a", "c", "q"], require_exact=False)
+    engine = run_engine(source).values
+    assert (engine["c"].shape, engine["q"].shape) == ((None, None, 8), (None, 10))
+    layer_lines = {
+        f.span.line: f.shape.dims
+        for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts
+        if f.kind == "layer" and f.name in ("Dense", "LayerNormalization")
+    }
+    first = PREAMBLE.count("\n") + 6  # the Dense(8) line of the snippet
+    assert layer_lines[first] == (None, None, 8)
+    assert layer_lines[first + 1] == (None, None, 8)

@@ -116,3 +116,13 @@ def test_eigendecomposition_in_a_simulation() -> None:
         ["traj", "inv"],
         exact=False,
     )
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["np.tril_indices(9, k=-1)", "np.tril_indices(4)", "np.triu_indices(5, 1)", "np.triu_indices(3, k=-2, m=6)",
+     "np.tril_indices(6, 2, 3)", "np.triu_indices(4, k=7)", "np.tril_indices(0)"],
+)
+def test_triangle_indices(call: str) -> None:
+    """The index pairs of a triangle (DLRM's pairwise feature interactions gather them)."""
+    agree(f"rows, cols = {call}\nflat = (rows * 9 + cols).astype('int32')\n", ["rows", "cols", "flat"])

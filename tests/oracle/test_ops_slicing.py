@@ -180,3 +180,20 @@ def test_index_errors() -> None:
     agree("x = np.ones((3, 4))\ny = x[..., ...]\n", ["y"])
     agree("x = tf.ones((3, 4))\ny = x[1.0]\n", ["y"])
     agree("x = np.ones((3, 4))\ny = x[[0, 1], [0, 1, 2]]\n", ["y"])
+
+
+def test_elements_of_string_arrays_are_python_strings() -> None:
+    """Iterating or indexing a numpy string array gives ``np.str_`` scalars, which index like
+    any Python str; a numeric element is a numpy scalar and does not index."""
+    agree(
+        """
+        apps = np.array(["com.a.001", "com.b.002"])
+        picked = np.random.default_rng(0).choice(["x1", "y2"], 4)
+        last = [a[-1] for a in apps]
+        pairs = [a[0] == b[0] for a, b in zip(picked, apps[[0, 1, 0, 1]])]
+        first = apps[0][:3]
+        """,
+        [],
+    )
+    agree("x = np.ones(3)\ny = [v[0] for v in x]\n", [])
+    agree("x = tf.constant(['ab', 'cd'])\ny = x[0][0]\n", ["y"])

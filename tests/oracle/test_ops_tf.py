@@ -867,3 +867,18 @@ SILENT = [
 def test_unknowns_are_silent(src: str) -> None:
     eng = run_engine(src)
     assert not eng.errors, f"{eng.errors}\n--- snippet ---\n{src}"
+
+
+def test_sparse_tensors() -> None:
+    """A SparseTensor has its dense_shape (a mask built from lookup ids, as in the
+    text-generation tutorial) and converts to and from dense with the same shape."""
+    agree(
+        """
+        ids = tf.constant([[1], [3]], tf.int64)
+        mask = tf.SparseTensor(values=[-float("inf")] * len(ids), indices=ids, dense_shape=[6])
+        dense = tf.sparse.to_dense(mask)
+        grid = tf.sparse.to_dense(tf.sparse.reorder(tf.SparseTensor([[0, 1], [2, 0]], [1, 2], [3, 4])))
+        back = tf.sparse.to_dense(tf.sparse.from_dense(tf.ones((2, 5))))
+        """,
+        ["dense", "grid", "back"],
+    )

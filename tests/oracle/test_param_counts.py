@@ -231,6 +231,24 @@ model = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4), layers.Dense
 scratch = tf.keras.models.clone_model(model)
 """
 
+CLONED_FUNCTIONAL = """
+img = keras.Input(shape=(16, 16, 3), name="img")
+t = keras.Input(shape=(8,))
+shared = layers.Dense(8, name="shared")
+a = shared(layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3, padding="same")(img)))
+head = keras.Sequential([layers.Dense(4)])
+net = keras.Model([img, t], head(layers.Concatenate()([a, shared(layers.Dense(8)(t))])))
+net.get_layer("shared").trainable = False
+model = keras.models.clone_model(net)
+"""
+
+ORIGINAL_OF_A_FUNCTIONAL_CLONE = """
+inp = keras.Input(shape=(6,))
+model = keras.Model(inp, layers.Dense(2, name="out")(layers.Dense(4)(inp)))
+ema = keras.models.clone_model(model)
+ema.get_layer("out").trainable = False
+"""
+
 
 CUSTOM_LAYERS = """
 class Cross(layers.Layer):
@@ -310,8 +328,11 @@ PAIR = SUBCLASSED.replace("model = Tower()", "tower = Tower()").replace("model({
 
 
 @pytest.mark.parametrize(
-    "source", [FROZEN, UNROLLED, CLONED, ORIGINAL_OF_A_CLONE, CUSTOM_LAYERS, SUBCLASSED, PAIR],
-    ids=["frozen", "unrolled-loops", "clone-model", "original-of-a-clone", "custom-layers",
+    "source",
+    [FROZEN, UNROLLED, CLONED, ORIGINAL_OF_A_CLONE, CLONED_FUNCTIONAL, ORIGINAL_OF_A_FUNCTIONAL_CLONE,
+     CUSTOM_LAYERS, SUBCLASSED, PAIR],
+    ids=["frozen", "unrolled-loops", "clone-model", "original-of-a-clone", "clone-functional",
+         "original-of-a-functional-clone", "custom-layers",
          "subclassed-model", "subclassed-model-of-given-layers"],
 )
 def test_trainable_split_and_loops_match_keras(source: str) -> None:

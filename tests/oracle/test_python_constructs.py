@@ -571,3 +571,63 @@ def test_zip_and_enumerate_over_a_dict_walk_its_keys() -> None:
         """,
         ["click", "reaction", "z"],
     )
+
+
+def test_named_tuple_configs() -> None:
+    """Configs as named tuples: fields by name and position, unpacked, iterated, ``_replace``d,
+    ``_asdict``, with class defaults, from ``collections.namedtuple`` (string field names,
+    ``defaults=``) and a subclass adding methods."""
+    assert_agrees(
+        """
+        import collections
+        from typing import NamedTuple
+
+        class Column(NamedTuple):
+            name: str
+            kind: str
+            dtype: str = "float32"
+            width: int = 1
+
+        cols = [Column("age", "numeric"), Column("tags", "multi", "string", width=3)]
+        inputs = [keras.Input(shape=(c.width,), name=c.name) for c in cols]
+        name, kind, dtype, width = cols[1]
+        wide = keras.Input(shape=(width * cols[0][3],))
+        moved = cols[0]._replace(width=5)
+        by_replace = keras.Input(shape=(moved.width, len(moved)))
+        as_dict = moved._asdict()
+        by_dict = np.zeros((as_dict["width"], len(Column._fields), len(moved._fields)))
+        Size = collections.namedtuple("Size", "h, w c", defaults=[3])
+        s = Size(8, 6)
+        img = keras.Input(shape=tuple(s))
+        conv = layers.Conv2D(4, 3)(img)
+
+        class Grid(collections.namedtuple("Grid", ["rows", "cols"])):
+            def cells(self):
+                return self.rows * self.cols
+
+        g = Grid(3, cols=4)
+        flat = np.zeros((g.cells(), g[0]))
+        """,
+        ["wide", "by_replace", "by_dict", "img", "conv", "flat"],
+    )
+
+
+def test_a_list_sliced_with_an_unknown_step_is_still_a_list() -> None:
+    """RealNVP runs its coupling layers forwards or backwards: ``range(n)[::direction]`` with a
+    direction the engine cannot know is some of the indices, not one of them."""
+    assert_agrees(
+        """
+        import sys
+        direction = -1 if len(sys.argv) < 5 else 1
+        masks = np.array([[0, 1], [1, 0]] * 2, dtype="float32")
+        for i in range(4)[::direction]:
+            mask = masks[i]
+        widths = [8, 16, 32][::direction]
+        x = keras.Input((4,))
+        for w in widths:
+            x = layers.Dense(w)(x)
+        picked = np.zeros((len(widths[: len(sys.argv)]),))
+        """,
+        ["mask", "x"],
+        require_exact=False,
+    )

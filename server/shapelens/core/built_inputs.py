@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .facts import Related
 from .layers.base import LayerCall
 from .layout_hints import channel_order_hint
-from .shapes import ShapeError, format_shape, normalize_axis
+from .shapes import Shape, ShapeError, format_shape, normalize_axis
 from .values import LayerVal, Tensor, Value
 
 
@@ -90,3 +90,21 @@ def check_against_build(call: LayerCall, layer: LayerVal, current: Value | None)
                 code="layer-input-mismatch",
                 related=list(related),
             )
+
+
+def refined_by_build(call: LayerCall, layer: LayerVal, current: Tensor) -> Tensor:
+    """``current`` with its unknown axes that the layer's weights pin down filled in from the
+    input the layer was built for: a call that works has those sizes (Keras checks them)."""
+    built = layer.built_input
+    axes_of = _FIXED_AXES.get(layer.spec.name)
+    if axes_of is None or not isinstance(built, Tensor):
+        return current
+    bdims, cdims = built.shape.dims, current.shape.dims
+    if bdims is None or cdims is None or len(bdims) != len(cdims):
+        return current
+    dims = list(cdims)
+    for axis in axes_of(call):
+        a = normalize_axis(axis, len(bdims))
+        if a is not None and dims[a] is None:
+            dims[a] = bdims[a]
+    return Tensor(Shape(tuple(dims)), current.dtype, current.kind, current.origin, current.label)

@@ -4,8 +4,10 @@ so that dimension arithmetic like ``len(class_names)`` or ``range(num_blocks)`` 
 from __future__ import annotations
 
 import builtins
+import io
 from typing import Literal
 
+from .namedtuples import tuple_view
 from .registry import Call, function, method
 from .values import (
     UNKNOWN,
@@ -44,6 +46,9 @@ def _len(call: Call) -> Value:
             return Unknown(d)
     if isinstance(v, DatasetVal) and v.cardinality is not None:
         return Const(v.cardinality)
+    view = tuple_view(call.interp, v) if v is not None else None
+    if view is not None and view.items is not None:
+        return Const(len(view.items))
     return Unknown(None, int) if v is not None else UNKNOWN
 
 
@@ -128,6 +133,9 @@ def _list_of(call: Call) -> Value:
         if isinstance(d0, int) and d0 <= RANGE_ITEMS_LIMIT:
             return Seq([elem] * d0, kind)
         return Seq(None, kind, elem)
+    view = tuple_view(call.interp, v)
+    if view is not None and view.items is not None:
+        return Seq(list(view.items), kind)
     return Seq(None, kind)
 
 
@@ -258,9 +266,46 @@ def _predicate(call: Call) -> Value:
     return UNKNOWN
 
 
-@function("builtins.print", "builtins.open", "builtins.input", "builtins.setattr")
+@function("builtins.print", "builtins.input", "builtins.setattr")
 def _effect(call: Call) -> Value:
     return Const(None) if call.name == "builtins.print" else UNKNOWN
+
+
+# -- files: what reading one gives (text or bytes, never its content) ------------------------
+
+TEXT_FILE, BINARY_FILE = io.TextIOWrapper, io.BufferedReader
+
+
+@function("builtins.open", "io.open")
+def _open(call: Call) -> Value:
+    mode = call.value(1, "mode", "r")
+    if not isinstance(mode, str):
+        return UNKNOWN
+    return Unknown(None, BINARY_FILE if "b" in mode else TEXT_FILE)
+
+
+def _line_type(file: Value | None) -> type:
+    return bytes if isinstance(file, Unknown) and file.pytype is BINARY_FILE else str
+
+
+@method((TEXT_FILE.__name__, BINARY_FILE.__name__), "read", "readline")
+def _file_read(call: Call) -> Value:
+    return Unknown(None, _line_type(call.receiver))
+
+
+@method((TEXT_FILE.__name__, BINARY_FILE.__name__), "readlines")
+def _file_readlines(call: Call) -> Value:
+    return Seq(None, "list", Unknown(None, _line_type(call.receiver)))
+
+
+@method("bytes", "decode")
+def _bytes_decode(call: Call) -> Value:
+    return Unknown(None, str)
+
+
+@method("str", "encode")
+def _str_encode(call: Call) -> Value:
+    return Unknown(None, bytes)
 
 
 @function("builtins.type")

@@ -185,7 +185,7 @@ def apply_layer(
             if main is not None and main.shape.dims is not None:
                 interp.record_span(record_at, spec.name, main, "layer", file=layer.file)
             else:
-                interp.unknown_batch(record_at, file=layer.file)
+                interp.unknown_layer_at(record_at, file=layer.file)
         return out
     layer.outputs = out
     if kind == "keras":

@@ -39,6 +39,7 @@ from .values import (
     FunctionVal,
     Instance,
     LibRef,
+    PartialVal,
     Seq,
     Tensor,
     TensorKind,
@@ -510,6 +511,33 @@ def _from_datasets(call: Call) -> Value:
             return DatasetVal(UNKNOWN, None, call.span)
         element = d.element if element is None else common_supertype(element, d.element, call.name)
     return DatasetVal(element if element is not None else UNKNOWN, None, call.span)
+
+
+@function("tf.data.experimental.assert_cardinality", "tf.data.experimental.ignore_errors")
+def _transformation(call: Call) -> Value:
+    """The ``tf.data.experimental`` functions that make a transformation for ``Dataset.apply``:
+    the dataset is handed to it after these arguments."""
+    applied = "_apply_" + call.name.rsplit(".", 1)[1]
+    return PartialVal(LibRef("tf.data.experimental." + applied), list(call.args), dict(call.kwargs))
+
+
+@function("tf.data.experimental._apply_assert_cardinality")
+def _apply_assert_cardinality(call: Call) -> Value:
+    ds = call.args[-1] if call.args else None
+    if not isinstance(ds, DatasetVal):
+        return DatasetVal(UNKNOWN, None, call.span)
+    given = call.kwargs.get("expected_cardinality", call.args[0] if len(call.args) == 2 else None)
+    n = given.value if isinstance(given, Const) else None
+    count = n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
+    return DatasetVal(ds.element, count, call.span, ds.batch_rows)
+
+
+@function("tf.data.experimental._apply_ignore_errors")
+def _apply_ignore_errors(call: Call) -> Value:
+    ds = call.args[-1] if call.args else None
+    if not isinstance(ds, DatasetVal):
+        return DatasetVal(UNKNOWN, None, call.span)
+    return DatasetVal(ds.element, None, call.span)
 
 
 @function("tf.data.experimental.cardinality")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,8 @@ from . import builtins_rules, registry
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
-from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable
+from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
+from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
 from .user_modules import UserModules
 from .values import (
     SCALAR_TYPES,
@@ -167,7 +169,6 @@ class Interpreter:
     def __init__(self, source_lines: list[str] | None = None, path: str | None = None) -> None:
         self.facts: dict[tuple[Span, str], ShapeFact] = {}
         # layer lines a model also ran on data of unknown shape: their batch axis is not known
-        self.unknown_batch_at: set[Span] = set()
         self.unknown_at: set[tuple[Span, FactKind]] = set()  # places a visit did not know
         # the model last seen at each model fact: its layer table is made once the module ran
         # (a Sequential may only be built by a later fit/predict)
@@ -263,8 +264,6 @@ class Interpreter:
             return
         if isinstance(value, Tensor):
             shape = value.shape
-            if kind == "layer" and span in self.unknown_batch_at and shape.dims:
-                shape = Shape((None, *shape.dims[1:]))
             if (span, kind) in self.unknown_at:
                 shape = UNKNOWN_SHAPE
             fact = ShapeFact(span, name, shape, value.dtype, kind, provenance=value.label)
@@ -312,16 +311,11 @@ class Interpreter:
             old.shape = UNKNOWN_SHAPE
             old.chain, old.chain_maker = (), None
 
-    def unknown_batch(self, span: Span, file: str | None = None) -> None:
-        """A model ran the layer recorded at ``span`` on data the engine cannot see: the
-        layer's line no longer claims a batch size (it keeps the other axes, which the built
-        layer fixes in every call that works)."""
-        if (file or self.current_file) != self.main_file:
-            return
-        self.unknown_batch_at.add(span)
-        old = self.facts.get((span, "layer"))
-        if old is not None and old.shape.dims:
-            old.shape = Shape((None, *old.shape.dims[1:]))
+    def unknown_layer_at(self, span: Span, file: str | None = None) -> None:
+        """A model ran the layer recorded at ``span`` on data the engine cannot see: the layer's
+        line claims no shape."""
+        if (file or self.current_file) == self.main_file:
+            self._unknown_visit(span, "layer")
 
     def report(
         self,
@@ -495,7 +489,8 @@ class Interpreter:
             return None
         if isinstance(value, DictVal):
             return [Const(k) for k in value.items]
-        return None
+        view = tuple_view(self, value)
+        return view.items if view is not None else None
 
     def _exec_if(self, stmt: ast.If, env: Env) -> None:
         test = self.truth(self.eval(stmt.test, env))
@@ -606,7 +601,9 @@ class Interpreter:
         for item in stmt.items:
             v = self.eval(item.context_expr, env)
             if item.optional_vars is not None:
-                self.assign(item.optional_vars, UNKNOWN if not isinstance(v, Tensor) else v, env)
+                # `with open(...) as f` binds the file itself; other managers' __enter__ is unseen
+                kept = isinstance(v, Tensor) or (isinstance(v, Unknown) and v.pytype in _FILE_TYPES)
+                self.assign(item.optional_vars, v if kept else UNKNOWN, env)
         self.exec_block(stmt.body, env)
 
     def _exec_try(self, stmt: ast.Try, env: Env) -> None:
@@ -661,6 +658,15 @@ class Interpreter:
             ]
             inherited = [f for b in reversed(bases) if isinstance(b, ClassVal) for f in b.fields or []]
             cls.fields = [*dict.fromkeys(f for f in inherited if f not in own), *own]
+        elif any(isinstance(b, LibRef) and b.name in NAMEDTUPLE_BASES for b in bases):
+            cls.fields = [
+                s.target.id for s in stmt.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            ]
+            cls.is_namedtuple = True
+        elif (tuple_base := next((b for b in bases if isinstance(b, ClassVal) and namedtuple_class(b)), None)):
+            # `class Point(namedtuple("Point", "x y")):` adds methods to the tuple's fields
+            cls.fields, cls.is_namedtuple = tuple_base.fields, True
         for s in stmt.body:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._exec_function_def(s, class_env)
@@ -874,6 +880,9 @@ class Interpreter:
                 return found
             if attr in ("add_weight", "add_variable"):
                 return BoundMethod(obj, attr)
+            tuple_attr = namedtuple_attribute(obj, attr)
+            if tuple_attr is not None:
+                return tuple_attr
             if obj.model is not None:
                 return self.get_attr(obj.model, attr, node)
             if attr in ("input", "output"):
@@ -884,6 +893,8 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, ClassVal):
             found = obj.lookup(attr)
+            if found is None and attr == "_fields" and obj.is_namedtuple and obj.fields is not None:
+                return Seq([Const(n) for n in obj.fields], "tuple")
             return found if found is not None else UNKNOWN
         if isinstance(obj, SuperVal):
             return BoundMethod(obj, attr)
@@ -1404,7 +1415,8 @@ class Interpreter:
             return [Const(k) for k in v.items] if v.complete else None
         if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
             return [Const(c) for c in v.value]
-        return None
+        view = tuple_view(self, v)
+        return view.items if view is not None else None
 
     def iteration_element(self, v: Value) -> Value:
         if isinstance(v, Seq):
@@ -1634,6 +1646,7 @@ def _assert_operands(interp: Interpreter, test: ast.expr, env: Env) -> str:
     return " vs ".join(parts)
 
 
+_FILE_TYPES = (io.TextIOWrapper, io.BufferedReader)
 _HOVERABLE = frozenset({ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp})
 _OPERATORS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/", ast.FloorDiv: "//",

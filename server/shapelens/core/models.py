@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .batching import step_batch_sizes
+from .built_inputs import refined_by_build
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Fix, Span
+from .layers.base import LayerCall
 from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
@@ -158,34 +160,108 @@ def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, b
 
 @function("keras.models.clone_model")
 def _clone_model(call: Call) -> Value:
-    """A fresh copy of a Sequential of built-in layers (same layers, new weights), built the
-    way the original was. Other models, or a clone with its own ``clone_function`` or input
-    tensors, are not known; the original is not given away either way."""
+    """A fresh copy of a model of built-in layers (same layers, new weights), built the way the
+    original was: a Sequential is rebuilt on its input, a functional model's graph is re-run
+    with copies of its layers. Custom layers, a ``clone_function`` or given input tensors make
+    the clone unknown; the original is not given away either way."""
     model = call.arg(0, "model")
     plain = len(call.args) == 1 and not call.kwargs
-    if (
-        not plain
-        or not isinstance(model, ModelVal)
-        or model.kind != "sequential"
-        or model.layers_uncertain
-        or model.escaped
-        or not all(isinstance(item, LayerVal) for item in model.layers)
-    ):
+    if not plain or not isinstance(model, ModelVal):
         return UNKNOWN
+    return clone_of(call.interp, model, call.span) or UNKNOWN
+
+
+def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
+    if model.escaped or model.layers_uncertain:
+        return None
+    if model.kind == "sequential":
+        return _clone_sequential(interp, model, site)
+    if model.kind == "functional":
+        try:
+            return _clone_functional(interp, model, site)
+        except _NoReplay:
+            return None
+    return None
+
+
+def _copy_layer(layer: LayerVal) -> LayerVal:
+    return LayerVal(layer.spec, list(layer.args), dict(layer.kwargs), layer.origin, file=layer.file,
+                    kwarg_spans=dict(layer.kwarg_spans))
+
+
+def _clone_sequential(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
+    if not all(isinstance(item, LayerVal) for item in model.layers):
+        return None
     clone = ModelVal(
-        "sequential", origin=call.span, name=model.name, created_depth=call.interp.uncertain_depth,
+        "sequential", origin=site, name=model.name, created_depth=interp.uncertain_depth,
         input_from_first_layer=model.input_from_first_layer, spans=list(model.spans),
         trainable=model.trainable,  # part of the config the clone is made from
     )
-    clone.layers = [
-        LayerVal(item.spec, list(item.args), dict(item.kwargs), item.origin, file=item.file,
-                 kwarg_spans=dict(item.kwarg_spans))
-        for item in model.layers
-        if isinstance(item, LayerVal)
-    ]
+    clone.layers = [_copy_layer(item) for item in model.layers if isinstance(item, LayerVal)]
     if isinstance(model.inputs, Tensor) and model.inputs.shape.dims:
-        build_sequential(call.interp, clone, model.inputs.shape, model.inputs.shape.dims[0])
+        build_sequential(interp, clone, model.inputs.shape, model.inputs.shape.dims[0])
     return clone
+
+
+def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal:
+    """New inputs like the original's, and every layer call on the way to the outputs made
+    again with a copy of its layer (a layer shared by two calls stays shared in the copy)."""
+    if model.inputs is None or model.outputs is None:
+        raise _NoReplay
+    copies: dict[int, Value] = {}
+    memo: dict[int, Value] = {}
+    for t in tensors_in(model.inputs):
+        if t.shape.dims is None:
+            raise _NoReplay
+        memo[id(t)] = Tensor(t.shape, t.dtype, "keras", t.origin, t.label, name=t.name)
+
+    def callee_copy(callee: Value) -> Value:
+        if id(callee) not in copies:
+            if isinstance(callee, LayerVal):
+                copies[id(callee)] = _copy_layer(callee)
+            elif isinstance(callee, ModelVal):
+                copies[id(callee)] = clone_of(interp, callee, site) or UNKNOWN
+            else:
+                raise _NoReplay  # a custom layer is rebuilt from a config the engine cannot see
+        return copies[id(callee)]
+
+    def rec(v: Value) -> Value:
+        if isinstance(v, Tensor):
+            if id(v) in memo:
+                return memo[id(v)]
+            if v.history is None:
+                # a step the engine did not record (an operator on keras tensors): the copy
+                # has it too, with the same shape, and is as opaque there as the original
+                return v
+            callee, args, kwargs, pos, _defined_at = v.history
+            new_args = [rec(a) for a in args]
+            new_kwargs = {k: rec(a) for k, a in kwargs.items()}
+            copy = callee_copy(callee)
+            if isinstance(copy, LayerVal):
+                out = apply_layer(interp, copy, new_args, new_kwargs, site, record=False)
+            elif isinstance(copy, ModelVal) and len(new_args) == 1 and not new_kwargs:
+                out = model_output_for(interp, copy, new_args[0], site, _span_node(site))
+                for i, t in enumerate(tensors_in(out)):
+                    t.history = (copy, new_args, {}, i, None)
+            else:
+                raise _NoReplay
+            ts = tensors_in(out)
+            if pos >= len(ts) or ts[pos].shape != v.shape:
+                raise _NoReplay
+            memo[id(v)] = ts[pos]
+            return ts[pos]
+        if isinstance(v, Seq) and v.items is not None:
+            return Seq([rec(i) for i in v.items], v.kind)
+        if isinstance(v, DictVal):
+            return DictVal({k: rec(i) for k, i in v.items.items()})
+        return v
+
+    outputs = rec(model.outputs)
+    inputs = rec(model.inputs)
+    return ModelVal(
+        "functional", inputs=inputs, outputs=outputs, origin=site, name=model.name,
+        created_depth=interp.uncertain_depth, trainable=model.trainable,
+    )
 
 
 @method("model", "add")
@@ -572,7 +648,7 @@ def model_output_for(
             if ts:
                 build_sequential(interp, model, ts[0].shape, ts[0].shape[0])
         if model.outputs is None:
-            _ran_unseen(interp, model.layers)
+            _replay_unseen(interp, model.layers, None, site, node, training)
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
         if isinstance(x, Tensor) and isinstance(model.inputs, Tensor) and x is not model.inputs:
             # Keras 3 runs a Sequential with a known input through a functional model, which
@@ -596,11 +672,13 @@ def model_output_for(
                             code="missing-batch-axis",
                             related=_input_related(model.inputs),  # type: ignore[arg-type]
                         )
-                    _ran_unseen(interp, model.layers[i + 1 :])
+                    _replay_unseen(interp, model.layers[i + 1 :], None, site, node, training)
                     return Tensor(UNKNOWN_SHAPE, None, kind, site)
             return _retag(out, kind, site)
-        _ran_unseen(interp, model.layers)
-        return _rebatch(model.outputs, _batch_of(x), kind, site)
+        # Data the engine cannot see: the layers run on a tensor of the rank they were built
+        # for, whose sizes are only those their weights pin down.
+        out = _replay_unseen(interp, model.layers, _generic_input(model, _batch_of(x)), site, node, training)
+        return _retag(out, kind, site)
     if model.kind in ("functional", "application"):
         if model.outputs is None:
             return UNKNOWN
@@ -612,14 +690,45 @@ def model_output_for(
     return UNKNOWN
 
 
-def _ran_unseen(interp: Interpreter, items: list[Value]) -> None:
-    """A Sequential ran these layers on data the engine cannot see: their lines (where Keras
-    runs them, so where they are recorded) lose their batch size."""
+def _generic_input(item: Value, batch: Dim = None) -> Tensor | None:
+    """A tensor of the rank ``item`` (a layer or a Sequential) was built for, every size
+    unknown but ``batch``; None when it was never built."""
+    built = item.built_input if isinstance(item, LayerVal) else (
+        item.inputs if isinstance(item, ModelVal) and item.kind == "sequential" else None
+    )
+    if not isinstance(built, Tensor) or not built.shape.dims:
+        return None
+    rest = (None,) * (len(built.shape.dims) - 1)
+    return Tensor(Shape((batch, *rest)), built.dtype, "keras", None, "unseen data")
+
+
+def _replay_unseen(
+    interp: Interpreter, items: list[Value], x: Tensor | None, site: Span, node: ast.AST,
+    training: bool | None,
+) -> Value:
+    """A Sequential ran ``items`` on data the engine cannot see (``x``: a generic tensor, see
+    ``_generic_input``, or None). Each layer's line (where Keras records it) joins what such a
+    call can give: the sizes the built weights pin down (a Dense built for 64 features gets 64
+    features), the others unknown. A layer never built claims nothing."""
+    out: Value | None = x
     for item in items:
-        if isinstance(item, LayerVal) and item.origin is not None:
-            interp.unknown_batch(item.origin, item.file)
-        elif isinstance(item, ModelVal) and item.kind == "sequential":
-            _ran_unseen(interp, item.layers)
+        if not (isinstance(out, Tensor) and out.shape.dims is not None):
+            out = _generic_input(item)
+        if out is None:
+            _claims_nothing(interp, item)
+            continue
+        if isinstance(item, LayerVal):
+            out = refined_by_build(LayerCall(item, [out], {}, interp, site), item, out)
+        out = _replay_item(interp, item, out, site, node, training)
+    return out if isinstance(out, Tensor) else Tensor(UNKNOWN_SHAPE, None, "keras", site)
+
+
+def _claims_nothing(interp: Interpreter, item: Value) -> None:
+    if isinstance(item, LayerVal) and item.origin is not None:
+        interp.unknown_layer_at(item.origin, item.file)
+    elif isinstance(item, ModelVal) and item.kind == "sequential":
+        for inner in item.layers:
+            _claims_nothing(interp, inner)
 
 
 def user_method(model: ModelVal, name: str) -> FunctionVal | None:

@@ -13,6 +13,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from .facts import Span
+from .namedtuples import tuple_view
 from .shapes import Dim, Shape, ShapeError, format_shape
 from .values import (
     UNKNOWN,
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> Value:
     if isinstance(obj, Tensor):
+        if obj.kind == "np" and obj.shape.dims == () and obj.dtype in (None, "string", "object"):
+            # a numpy string scalar (an element of a string array) is a Python str
+            return UNKNOWN
         if obj.kind == "keras" and not interp.frames:
             _keras_mask_check(obj, index)
         return tensor_index(obj, index, node)
@@ -51,6 +55,9 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
             # engine could not name
             return obj.others if obj.others is not None and not obj.complete else UNKNOWN
         return _any_value(obj)
+    view = tuple_view(interp, obj)
+    if view is not None:
+        return seq_index(view, index)
     return _sequence_item(obj, index)
 
 
@@ -118,6 +125,8 @@ def seq_index(obj: Seq, index: Value) -> Value:
             return Seq(None, obj.kind, obj.elem)
         return obj.elem
     if key is None:
+        if isinstance(index, SliceVal):  # bounds or step not known: some of the items
+            return Seq(None, obj.kind, obj.element_join())
         return obj.element_join()
     try:
         got = obj.items[key]

@@ -269,7 +269,8 @@ class ClassVal(Value):
     name: str
     bases: list[Value]
     namespace: dict[str, Value]
-    fields: list[str] | None = None  # set for @dataclass classes: __init__ parameters in order
+    fields: list[str] | None = None  # set for @dataclass classes and named tuples: __init__ parameters in order
+    is_namedtuple: bool = False
 
     def mro(self) -> list[Value]:
         out: list[Value] = [self]

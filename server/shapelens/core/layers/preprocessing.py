@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..convert import to_tensor
 from ..registry import UNKNOWN_MARK, Call, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
 from ..values import UNKNOWN, Const, LayerVal, Seq, Tensor, Value
@@ -441,7 +442,11 @@ def _oov_config(call: LayerCall, mask_default: Any, oov_default: Any) -> tuple[i
 
 
 def _lookup(call: LayerCall, string_keys: bool) -> Tensor:
-    t = call.x()
+    given = call.input(0, "inputs")
+    # the layer converts Python keys itself (`lookup(["a", "b"])`)
+    t = to_tensor(given) if isinstance(given, (Seq, Const)) else call.x()
+    if t is None:
+        raise Unknowable("input")
     mode = _mode(call, "int", ("int", "one_hot", "multi_hot", "count", "tf_idf"))
     num_oov, mask, oov = _oov_config(call, None, "[UNK]" if string_keys else -1)
     _check_vocab_fits(call, num_oov, mask, oov)

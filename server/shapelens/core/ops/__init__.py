@@ -7,5 +7,6 @@ from . import linalg_ops as _linalg_ops  # noqa: F401
 from . import methods as _methods  # noqa: F401
 from . import numpy_ops as _numpy_ops  # noqa: F401
 from . import shape_ops as _shape_ops  # noqa: F401
+from . import sparse_ops as _sparse_ops  # noqa: F401
 from . import string_ops as _string_ops  # noqa: F401
 from . import tf_ops as _tf_ops  # noqa: F401

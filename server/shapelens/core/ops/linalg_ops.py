@@ -112,6 +112,22 @@ def _triangle(call: Call) -> Value:
     return op.unknown(t.dtype)
 
 
+@function("np.tril_indices", "np.triu_indices")
+def _triangle_indices(call: Call) -> Value:
+    """(rows, cols) of an n x m triangle (diagonal offset k): two int64 vectors as long as the
+    triangle has entries."""
+    n, k, m = call.int(0, "n"), call.int(1, "k", 0), call.int(2, "m")
+    if call.arg(2, "m") is None:
+        m = n
+    if n is None or k is None or m is None or not 0 <= n <= 1_000_000 or m < 0:
+        return Seq([so.result(call, Shape((None,)), "int64", "np") for _ in range(2)], "tuple")
+    if call.name.endswith("tril_indices"):
+        count = sum(max(0, min(i + k, m - 1) + 1) for i in range(n))
+    else:
+        count = sum(max(0, m - max(i + k, 0)) for i in range(n))
+    return Seq([so.result(call, Shape((count,)), "int64", "np") for _ in range(2)], "tuple")
+
+
 @_on_matrices("np.linalg.pinv", "tf.linalg.pinv", "tf.linalg.adjoint")
 def _transposed(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """(..., N, M) for (..., M, N): the pseudo-inverse, the conjugate transpose."""

@@ -304,6 +304,23 @@ def _set_shape(call: Call) -> Value:
     return Const(None)
 
 
+@method("tensor", "to_tensor")
+def _to_tensor(call: Call) -> Value:
+    """A ragged tensor padded to a dense one: its static shape (ragged axes stay unknown), or
+    the ``shape=`` it is padded or cut to."""
+    t = _recv(call)
+    if t is None:
+        return UNKNOWN
+    given = call.arg(1, "shape")
+    if given is not None and not (isinstance(given, Const) and given.value is None):
+        target = so.shape_dims(given)
+        if target is None or t.shape.dims is None or len(target) != len(t.shape.dims):
+            return so.result(call, UNKNOWN_SHAPE, t.dtype, "tf")
+        dims = tuple(d if isinstance(d, int) and d >= 0 else t.shape.dims[i] for i, d in enumerate(target))
+        return so.result(call, Shape(dims), t.dtype, "tf")
+    return so.result(call, t.shape, t.dtype, "tf")
+
+
 @method("tensor", "read_value", "value")
 def _read_value(call: Call) -> Value:
     t = _recv(call)
