@@ -454,10 +454,15 @@ def prune_cache(paths: Sequence[Path]) -> None:
                 old.unlink(missing_ok=True)
 
 
+SECONDS_PER_SCRIPT_LIMIT = 60  # a worker's deadline allows this much per script it runs
+
+
 def collect_real(
-    paths: Sequence[Path], jobs: int = 2, use_cache: bool = True, timeout: float = 900
+    paths: Sequence[Path], jobs: int = 2, use_cache: bool = True, timeout: float | None = None
 ) -> dict[Path, dict[str, Any]]:
-    """TF observations for each script (from the cache, or by running workers)."""
+    """TF observations for each script (from the cache, or by running workers). ``timeout``
+    (by default a minute per script a worker runs, at least 15 minutes) only stops a worker
+    that hangs: on a busy machine one script can take half a minute."""
     results: dict[Path, dict[str, Any]] = {}
     todo: list[Path] = []
     for p in paths:
@@ -489,7 +494,8 @@ def collect_real(
                         cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
                     )
                 )
-            deadline = time.monotonic() + timeout
+            limit = timeout if timeout is not None else max(900.0, SECONDS_PER_SCRIPT_LIMIT * max(map(len, chunks)))
+            deadline = time.monotonic() + limit
             logs = []
             for proc in procs:
                 try:

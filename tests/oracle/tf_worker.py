@@ -60,6 +60,10 @@ def trace_script_functions_as_python(current_script: Callable[[], str | None]) -
         code = getattr(getattr(f, "__func__", f), "__code__", None)
         script = current_script()
         if script is not None and code is not None and code.co_filename == script:
+            bound_to = getattr(f, "__self__", None)
+            if type(bound_to).__name__ == "TfMethodTarget":
+                # a tf.function method: TF binds it to a weak proxy of the instance
+                return f.__func__(bound_to.target, *args, **(kwargs or {}))
             return f(*args, **(kwargs or {}))
         return orig(f, args, kwargs, caller_fn_scope, options)
 
