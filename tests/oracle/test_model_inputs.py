@@ -179,3 +179,5 @@ def test_a_sequential_run_on_unseen_data_claims_only_what_its_weights_fix() -> N
     first = PREAMBLE.count("\n") + 6  # the Dense(8) line of the snippet
     assert layer_lines[first] == (None, None, 8)
     assert layer_lines[first + 1] == (None, None, 8)
+    flatten = next(f for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts if f.name == "Flatten")
+    assert flatten.shape.dims == (None, 144)  # the Dense after it was built for 144 features

@@ -711,7 +711,7 @@ def _replay_unseen(
     call can give: the sizes the built weights pin down (a Dense built for 64 features gets 64
     features), the others unknown. A layer never built claims nothing."""
     out: Value | None = x
-    for item in items:
+    for i, item in enumerate(items):
         if not (isinstance(out, Tensor) and out.shape.dims is not None):
             out = _generic_input(item)
         if out is None:
@@ -719,6 +719,21 @@ def _replay_unseen(
             continue
         if isinstance(item, LayerVal):
             out = refined_by_build(LayerCall(item, [out], {}, interp, site), item, out)
+        following = items[i + 1] if i + 1 < len(items) else None
+        if isinstance(item, LayerVal) and isinstance(following, LayerVal):
+            # what the next layer's weights pin down holds for this output too (a Flatten
+            # before a Dense built for 64 features gives 64 features in every call that works)
+            kwargs: dict[str, Value] = {} if training is None else {"training": Const(training)}
+            out = apply_layer(interp, item, [out], kwargs, site, replay=True)
+            if isinstance(out, Tensor) and out.shape.dims is not None:
+                out = refined_by_build(LayerCall(following, [out], {}, interp, site), following, out)
+            here = item.origin if item.file in (None, interp.main_file) else None
+            if here is not None:
+                if isinstance(out, Tensor) and out.shape.dims is not None:
+                    interp.record_span(here, item.spec.name, out, "layer", file=item.file)
+                else:
+                    interp.unknown_layer_at(here, item.file)
+            continue
         out = _replay_item(interp, item, out, site, node, training)
     return out if isinstance(out, Tensor) else Tensor(UNKNOWN_SHAPE, None, "keras", site)
 
