@@ -181,3 +181,23 @@ def test_a_sequential_run_on_unseen_data_claims_only_what_its_weights_fix() -> N
     assert layer_lines[first + 1] == (None, None, 8)
     flatten = next(f for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts if f.name == "Flatten")
     assert flatten.shape.dims == (None, 144)  # the Dense after it was built for 144 features
+
+
+def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
+    """The call of a model returning a dict shows the join of its outputs: which one Keras puts
+    first is Keras' business, and every output has these dims."""
+    source = """
+        inp = keras.Input((6,))
+        decomp = keras.Model(inp, {"trend": layers.Dense(4)(inp), "season": layers.Dense(4)(inp)})
+        parts = decomp(np.zeros((3, 6), "float32"))
+        trend = parts["trend"]
+        mixed = keras.Model(inp, {"a": layers.Dense(4)(inp), "b": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
+        """
+    assert_agrees(source, ["trend"])
+    calls = {
+        f.span.line - PREAMBLE.count("\n"): f.shape.dims
+        for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts
+        if f.kind == "layer" and f.name not in ("Dense",)
+    }
+    assert calls[4] == (3, 4)
+    assert calls[6] == (3, None)

@@ -631,3 +631,35 @@ def test_a_list_sliced_with_an_unknown_step_is_still_a_list() -> None:
         ["mask", "x"],
         require_exact=False,
     )
+
+
+def test_objects_are_true_in_and_or() -> None:
+    """``block = shared or Block(...)`` (N-BEATS weight sharing): a layer or plain object is
+    true unless its class defines __bool__ or __len__."""
+    assert_agrees(
+        """
+        class Block(layers.Layer):
+            def __init__(self, units, **kwargs):
+                super().__init__(**kwargs)
+                self.fc = layers.Dense(units)
+
+            def call(self, x):
+                return self.fc(x)
+
+        class Sized:
+            def __len__(self):
+                return 0
+
+        x = keras.Input((6,))
+        outs = []
+        for share in (True, False):
+            shared = Block(4) if share else None
+            for _ in range(2):
+                block = shared or Block(3)
+                outs.append(block(x))
+        first, last = outs[0], outs[-1]
+        empty = np.zeros((3 if (Sized() or 1) == 1 else 5,))
+        """,
+        ["first", "last", "empty"],
+        require_exact=False,
+    )

@@ -1406,7 +1406,24 @@ class Interpreter:
             return bool(v.items)
         if isinstance(v, (LayerVal, ModelVal, FunctionVal, ClassVal, DatasetVal)):
             return True
+        if isinstance(v, Instance):
+            return self._instance_truth(v)
         return None
+
+    def _instance_truth(self, v: Instance) -> bool | None:
+        """An object is true unless its class defines ``__bool__`` or ``__len__`` (a named
+        tuple is true when it has fields); the Keras and TF bases user classes derive from
+        define neither."""
+        view = tuple_view(self, v)
+        if view is not None and view.items is not None:
+            return bool(view.items)
+        for c in v.cls.mro():
+            if isinstance(c, ClassVal):
+                if "__bool__" in c.namespace or "__len__" in c.namespace:
+                    return None
+            elif not (isinstance(c, LibRef) and c.name in _PLAIN_TRUTH_BASES):
+                return None
+        return True
 
     def iteration_items(self, v: Value) -> list[Value] | None:
         if isinstance(v, Seq) and v.items is not None:
@@ -1647,6 +1664,12 @@ def _assert_operands(interp: Interpreter, test: ast.expr, env: Env) -> str:
 
 
 _FILE_TYPES = (io.TextIOWrapper, io.BufferedReader)
+_PLAIN_TRUTH_BASES = frozenset({
+    "builtins.object", "keras.layers.Layer", "keras.Layer", "keras.Model", "keras.Sequential",
+    "tf.Module", "keras.callbacks.Callback", "keras.losses.Loss", "keras.metrics.Metric",
+    "keras.optimizers.schedules.LearningRateSchedule", "keras.regularizers.Regularizer",
+    "keras.constraints.Constraint", "keras.initializers.Initializer",
+})
 _HOVERABLE = frozenset({ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.UnaryOp})
 _OPERATORS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/", ast.FloorDiv: "//",
