@@ -32,6 +32,12 @@ CASES = [
     ("binary_crossentropy", "layers.Reshape((2, 2))", "(16,)"),
     ("categorical_crossentropy", "layers.Reshape((2, 2))", "(16,)"),
     ("categorical_crossentropy", "layers.Reshape((1, 4))", "(16, 1)"),
+    # Keras squeezes or expands an axis of 1 so both sides have the same rank
+    ("categorical_crossentropy", "layers.Dense(1)", "(16,)"),
+    ("categorical_crossentropy", "layers.Reshape((4, 1))", "(16, 4)"),
+    ("categorical_crossentropy", "layers.Reshape((4, 1))", "(16, 3)"),
+    ("categorical_crossentropy", "layers.Dense(3)", "(16, 3, 1)"),
+    ("categorical_crossentropy", "layers.Dense(3)", "(16, 4, 1)"),
     ("mse", "layers.Dense(1)", "(16, 3)"),
     ("mse", "layers.Dense(3)", "(16, 2)"),
     ("mse", "layers.Dense(3)", "(16, 3)"),

@@ -13,7 +13,7 @@ import re
 from .batching import step_batch_sizes
 from .facts import Fix, Related, Span, TextEdit
 from .registry import Call, function
-from .shapes import ShapeError, format_shape
+from .shapes import Dim, ShapeError, format_shape
 from .values import (
     Const,
     DatasetVal,
@@ -301,6 +301,14 @@ def _loss_text(loss: Value, name: str | None) -> str:
     return "a loss"
 
 
+def _same_rank(a: tuple[Dim, ...], b: tuple[Dim, ...]) -> tuple[tuple[Dim, ...], tuple[Dim, ...]]:
+    """Keras' ``squeeze_or_expand_to_same_rank`` for ranks one apart whose longer shape ends in
+    1: a rank-1 shorter one gains that axis, else the longer one loses it."""
+    if len(a) > len(b):
+        return (a, (*b, 1)) if len(b) == 1 else (a[:-1], b)
+    return ((*a, 1), b) if len(a) == 1 else (a, b[:-1])
+
+
 def _check_targets(
     name: str, y: Tensor, out: Tensor, model: ModelVal, method: str, which: str = "",
     batches: set[int] | None = None,
@@ -321,6 +329,13 @@ def _check_targets(
             related=list(related),
         )
     if name == "categorical_crossentropy":
+        if abs(len(yd) - len(od)) == 1:
+            longer = yd if len(yd) > len(od) else od
+            if not isinstance(longer[-1], int):
+                return  # Keras would make the ranks equal if that axis is 1
+            if longer[-1] == 1:
+                # Keras' losses squeeze or expand that axis of 1 to give both the same rank
+                yd, od = _same_rank(yd, od)
         if len(yd) != len(od):
             hint = ""
             if len(yd) + 1 == len(od):
