@@ -225,39 +225,28 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
                 raise _NoReplay  # a custom layer is rebuilt from a config the engine cannot see
         return copies[id(callee)]
 
-    def rec(v: Value) -> Value:
-        if isinstance(v, Tensor):
-            if id(v) in memo:
-                return memo[id(v)]
-            if v.history is None:
-                # a step the engine did not record (an operator on keras tensors): the copy
-                # has it too, with the same shape, and is as opaque there as the original
-                return v
-            callee, args, kwargs, pos, _defined_at = v.history
-            new_args = [rec(a) for a in args]
-            new_kwargs = {k: rec(a) for k, a in kwargs.items()}
-            copy = callee_copy(callee)
-            if isinstance(copy, LayerVal):
-                out = apply_layer(interp, copy, new_args, new_kwargs, site, record=False)
-            elif isinstance(copy, ModelVal) and len(new_args) == 1 and not new_kwargs:
-                out = model_output_for(interp, copy, new_args[0], site, _span_node(site))
-                for i, t in enumerate(tensors_in(out)):
-                    t.history = (copy, new_args, {}, i, None)
-            else:
-                raise _NoReplay
-            ts = tensors_in(out)
-            if pos >= len(ts) or ts[pos].shape != v.shape:
-                raise _NoReplay
-            memo[id(v)] = ts[pos]
-            return ts[pos]
-        if isinstance(v, Seq) and v.items is not None:
-            return Seq([rec(i) for i in v.items], v.kind)
-        if isinstance(v, DictVal):
-            return DictVal({k: rec(i) for k, i in v.items.items()})
-        return v
+    def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if v.history is None:
+            # a step the engine did not record (an operator on keras tensors): the copy has it
+            # too, with the same shape, and is as opaque there as the original
+            return v
+        callee, _args, _kwargs, pos, _defined_at = v.history
+        copy = callee_copy(callee)
+        if isinstance(copy, LayerVal):
+            out = apply_layer(interp, copy, args, kwargs, site, record=False)
+        elif isinstance(copy, ModelVal) and len(args) == 1 and not kwargs:
+            out = model_output_for(interp, copy, args[0], site, _span_node(site))
+            for i, t in enumerate(tensors_in(out)):
+                t.history = (copy, args, {}, i, None)
+        else:
+            raise _NoReplay
+        ts = tensors_in(out)
+        if pos >= len(ts) or ts[pos].shape != v.shape:
+            raise _NoReplay
+        return ts[pos]
 
-    outputs = rec(model.outputs)
-    inputs = rec(model.inputs)
+    outputs = rebuild_graph(model.outputs, memo, remake)
+    inputs = rebuild_graph(model.inputs, memo, remake)
     return ModelVal(
         "functional", inputs=inputs, outputs=outputs, origin=site, name=model.name,
         created_depth=interp.uncertain_depth, trainable=model.trainable,
@@ -560,51 +549,63 @@ def _input_list(inputs: Value | None) -> list[Tensor] | None:
     return None
 
 
-def _replay_graph(
-    interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST, training: bool | None
+def rebuild_graph(
+    outputs: Value, known: dict[int, Value], remake: Callable[[Tensor, list[Value], dict[str, Value]], Value]
 ) -> Value:
-    """Re-run a functional model's layers on ``x`` (exact shapes, certain mismatches)."""
-    mapping: dict[int, Value] = {}
-    _bind_inputs(model, x, mapping)
-    memo: dict[int, Value] = {}
+    """A functional graph's ``outputs`` made again, walking back through each tensor's history:
+    a tensor in ``known`` (by id: the inputs bound to new values) is replaced by its value there,
+    any other by ``remake(tensor, args, kwargs)`` given the call's arguments already rebuilt
+    (empty for a tensor with no history). Each tensor is made once (kept in ``known``)."""
 
     def rec(v: Value) -> Value:
         if isinstance(v, Tensor):
             key = id(v)
-            if key in mapping:
-                return mapping[key]
-            if key in memo:
-                return memo[key]
-            if v.history is None:
-                raise _NoReplay
-            callee, args, kwargs, pos, _defined_at = v.history
-            new_args = [rec(a) for a in args]
-            new_kwargs = {k: rec(a) for k, a in kwargs.items()}
-            if training is not None:
-                new_kwargs["training"] = Const(training)
-            if isinstance(callee, LayerVal):
-                # The layer's own line shows the call that built the graph: a replay on other
-                # data (fit, predict, a call) runs inside Keras and adds nothing there.
-                out = apply_layer(interp, callee, new_args, new_kwargs, site, replay=True)
-            elif isinstance(callee, Instance):
-                out = call_custom_layer(interp, callee, new_args, new_kwargs, site, node, record=False)
-            elif isinstance(callee, ModelVal) and new_args:
-                out = model_output_for(interp, callee, new_args[0], site, node, training)
-            else:
-                raise _NoReplay
-            ts = tensors_in(out)
-            if pos >= len(ts) or ts[pos].shape.dims is None:
-                raise _NoReplay
-            memo[key] = ts[pos]
-            return ts[pos]
+            if key not in known:
+                if v.history is None:
+                    known[key] = remake(v, [], {})
+                else:
+                    _callee, args, kwargs, _pos, _defined_at = v.history
+                    known[key] = remake(v, [rec(a) for a in args], {k: rec(a) for k, a in kwargs.items()})
+            return known[key]
         if isinstance(v, Seq) and v.items is not None:
             return Seq([rec(i) for i in v.items], v.kind)
         if isinstance(v, DictVal):
             return DictVal({k: rec(i) for k, i in v.items.items()})
         return v
 
+    return rec(outputs)
+
+
+def _replay_graph(
+    interp: Interpreter, model: ModelVal, x: Value, site: Span, node: ast.AST, training: bool | None
+) -> Value:
+    """Re-run a functional model's layers on ``x`` (exact shapes, certain mismatches)."""
+    known: dict[int, Value] = {}
+    _bind_inputs(model, x, known)
+
+    def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if v.history is None:
+            raise _NoReplay
+        callee, _args, _kwargs, pos, _defined_at = v.history
+        if training is not None:
+            kwargs["training"] = Const(training)
+        if isinstance(callee, LayerVal):
+            # The layer's own line shows the call that built the graph: a replay on other
+            # data (fit, predict, a call) runs inside Keras and adds nothing there.
+            out = apply_layer(interp, callee, args, kwargs, site, replay=True)
+        elif isinstance(callee, Instance):
+            out = call_custom_layer(interp, callee, args, kwargs, site, node, record=False)
+        elif isinstance(callee, ModelVal) and args:
+            out = model_output_for(interp, callee, args[0], site, node, training)
+        else:
+            raise _NoReplay
+        ts = tensors_in(out)
+        if pos >= len(ts) or ts[pos].shape.dims is None:
+            raise _NoReplay
+        return ts[pos]
+
     assert model.outputs is not None
-    return rec(model.outputs)
+    return rebuild_graph(model.outputs, known, remake)
 
 
 def _same_structure(inputs: Value | None, x: Value) -> bool:
@@ -723,11 +724,10 @@ def _replay_unseen(
         if isinstance(item, LayerVal) and isinstance(following, LayerVal):
             # what the next layer's weights pin down holds for this output too (a Flatten
             # before a Dense built for 64 features gives 64 features in every call that works)
-            kwargs: dict[str, Value] = {} if training is None else {"training": Const(training)}
-            out = apply_layer(interp, item, [out], kwargs, site, replay=True)
+            out = _replay_item(interp, item, out, site, node, training, record=False)
             if isinstance(out, Tensor) and out.shape.dims is not None:
                 out = refined_by_build(LayerCall(following, [out], {}, interp, site), following, out)
-            here = item.origin if item.file in (None, interp.main_file) else None
+            here = _line_of(interp, item)
             if here is not None:
                 if isinstance(out, Tensor) and out.shape.dims is not None:
                     interp.record_span(here, item.spec.name, out, "layer", file=item.file)
@@ -775,12 +775,18 @@ def _run_graph(
     return out.items[0] if isinstance(out, Seq) and out.items is not None and len(out.items) == 1 else out
 
 
+def _line_of(interp: Interpreter, item: LayerVal) -> Span | None:
+    """Where a Sequential's layer records its outputs: its constructor, in the user's file."""
+    return item.origin if item.file in (None, interp.main_file) else None
+
+
 def _replay_item(
-    interp: Interpreter, item: Value, x: Value, site: Span, node: ast.AST, training: bool | None
+    interp: Interpreter, item: Value, x: Value, site: Span, node: ast.AST, training: bool | None,
+    record: bool = True,
 ) -> Value:
     if isinstance(item, LayerVal):
         kwargs: dict[str, Value] = {} if training is None else {"training": Const(training)}
-        here = item.origin if item.file in (None, interp.main_file) else None
+        here = _line_of(interp, item) if record else None
         return apply_layer(interp, item, [x], kwargs, site, replay=True, record_at=here)
     if isinstance(item, Instance) and interp.is_keras_layer_class(item.cls):
         return call_custom_layer(interp, item, [x], {}, site, node, record=False)

@@ -433,12 +433,12 @@ def first_output(v: Value) -> Tensor | None:
         v = v.items[0]
     if isinstance(v, DictVal) and v.items and v.complete:
         # which entry comes first depends on how Keras orders the dict: all of them joined
-        firsts = [first_output(item) for item in v.items.values()]
-        if any(t is None for t in firsts):
+        firsts = [t for item in v.items.values() if (t := first_output(item)) is not None]
+        if len(firsts) != len(v.items):
             return None
-        joined: Value = firsts[0]  # type: ignore[assignment]
+        joined: Value = firsts[0]
         for t in firsts[1:]:
-            joined = join(joined, t)  # type: ignore[arg-type]
+            joined = join(joined, t)
         return joined if isinstance(joined, Tensor) else None
     return v if isinstance(v, Tensor) else None
 
