@@ -663,3 +663,23 @@ def test_objects_are_true_in_and_or() -> None:
         ["first", "last", "empty"],
         require_exact=False,
     )
+
+
+def test_lists_extended_by_arrays_of_random_sizes() -> None:
+    """A byte stream built from motifs of random length (a mini-GPT's synthetic corpus): a
+    ``size=`` drawn at random is one axis, and a list extended by 1-D arrays holds scalars."""
+    assert_agrees(
+        """
+        rng = np.random.default_rng(0)
+        motifs = [rng.integers(0, 50, size=rng.integers(3, 9)) for _ in range(6)]
+        motif = motifs[rng.integers(len(motifs))]
+        out = []
+        while len(out) < 40:
+            out.extend(motifs[rng.integers(len(motifs))])
+        data = np.asarray(out[:40], dtype="int32")
+        prompt = data[:10][None, :]
+        counts = np.random.randint(0, 5, size=len(out))
+        """,
+        ["motif", "data", "prompt", "counts"],
+        require_exact=False,
+    )

@@ -127,6 +127,8 @@ def shape_dims(v: Value | None) -> list[Dim] | None:
         if isinstance(v.value, int) and not isinstance(v.value, bool):
             return [v.value]
         return None
+    if isinstance(v, Unknown) and v.pytype is int:
+        return [v.name]  # an int not known here (a random draw, len() of a list): one axis
     if isinstance(v, Seq):
         if v.items is not None:
             out: list[Dim] = []
