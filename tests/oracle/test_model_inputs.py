@@ -184,16 +184,19 @@ def test_a_sequential_run_on_unseen_data_claims_only_what_its_weights_fix() -> N
 
 
 def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
-    """The call of a model returning a dict shows the join of its outputs: which one Keras puts
-    first is Keras' business, and every output has these dims."""
+    """The call of a model returning a dict shows the join of its outputs: Keras may hand the
+    dict back as built or rebuilt in sorted key order, and every output has these dims. When
+    the keys are built in sorted order, both agree and the first output is shown."""
     source = """
         inp = keras.Input((6,))
         decomp = keras.Model(inp, {"trend": layers.Dense(4)(inp), "season": layers.Dense(4)(inp)})
         parts = decomp(np.zeros((3, 6), "float32"))
         trend = parts["trend"]
-        mixed = keras.Model(inp, {"a": layers.Dense(4)(inp), "b": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
+        mixed = keras.Model(inp, {"b": layers.Dense(4)(inp), "a": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
+        ordered = keras.Model(inp, {"a": layers.Dense(4)(inp), "b": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
+        first = ordered["a"]
         """
-    assert_agrees(source, ["trend"])
+    assert_agrees(source, ["trend", "first"])
     calls = {
         f.span.line - PREAMBLE.count("\n"): f.shape.dims
         for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts
@@ -201,3 +204,4 @@ def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
     }
     assert calls[4] == (3, 4)
     assert calls[6] == (3, None)
+    assert calls[7] == (3, 4)

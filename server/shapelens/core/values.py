@@ -432,7 +432,11 @@ def first_output(v: Value) -> Tensor | None:
             return None
         v = v.items[0]
     if isinstance(v, DictVal) and v.items and v.complete:
-        # which entry comes first depends on how Keras orders the dict: all of them joined
+        # Keras hands back either the dict as built or one rebuilt in sorted key order; when
+        # the two agree the first entry is certain, otherwise all of them are joined
+        keys = list(v.items)
+        if all(isinstance(k, str) for k in keys) and keys == sorted(keys):
+            return first_output(v.items[keys[0]])
         firsts = [t for item in v.items.values() if (t := first_output(item)) is not None]
         if len(firsts) != len(v.items):
             return None
