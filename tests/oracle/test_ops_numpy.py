@@ -134,9 +134,56 @@ def test_creation(expr: str) -> None:
 
 
 def test_long_comprehensions() -> None:
-    # 375 windows: the count is known, the window length (a slice with unknown bounds) is not
-    agree("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n", ["y"], exact=False)
-    assert run_engine("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n").values["y"].shape == (375, None)
+    # 375 windows: the count is known, and so is the window length, since i + 24 <= 400
+    agree("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n", ["y"])
+    assert run_engine("y = np.stack([np.arange(400)[i : i + 24] for i in range(375)])\n").values["y"].shape == (375, 24)
+    # a window that may run past the end is not claimed
+    assert run_engine("y = [np.arange(400)[i : i + 24] for i in range(390)][0]\n").values["y"].shape == (None,)
+
+
+def test_windows_over_a_long_range() -> None:
+    """Windowing loops (time series, language models): a slice between a loop variable over a
+    long range and that variable plus a constant has the constant's length when it stays in
+    bounds; two different loop variables, or a value kept from the previous pass, do not."""
+    agree(
+        """
+        series = np.sin(np.arange(500) * 0.1).astype("float32")
+        feats = np.random.rand(300, 5)
+
+        def create_sequences(data, seq_len):
+            xs, ys = [], []
+            for i in range(len(data) - seq_len):
+                xs.append(data[i:i + seq_len])
+                ys.append(data[i + seq_len])
+            return np.array(xs), np.array(ys)
+
+        X, y = create_sequences(series, 24)
+        ahead = np.stack([feats[i:i + 10] for i in range(len(feats) - 10)])
+        behind = np.stack([feats[i - 10:i] for i in range(10, len(feats))])
+        strided = np.stack([feats[i:i + 20] for i in range(0, len(feats) - 20, 3)])
+        prev = 0
+        for i in range(290):
+            carried = feats[prev:i + 10]
+            prev = i
+        pairs = [feats[j:k + 2] for j in range(280) for k in range(280)][-1]
+        """,
+        ["X", "y", "ahead", "behind", "strided", "carried", "pairs"],
+        exact=False,
+    )
+    values = run_engine(
+        """
+        feats = np.random.rand(300, 5)
+        X = np.stack([feats[i:i + 10] for i in range(len(feats) - 10)])
+        Y = np.stack([feats[i - 10:i] for i in range(10, len(feats))])
+        prev = 0
+        for i in range(290):
+            carried = feats[prev:i + 10]
+            prev = i
+        """
+    ).values
+    assert values["X"].shape == (290, 10, 5)
+    assert values["Y"].shape == (290, 10, 5)
+    assert values["carried"].shape == (None, 5)
 
 
 def test_generator_object() -> None:

@@ -11,6 +11,7 @@ from .namedtuples import tuple_view
 from .registry import Call, function, method
 from .values import (
     UNKNOWN,
+    BoundedInt,
     Const,
     DatasetVal,
     DictVal,
@@ -63,7 +64,7 @@ def _range(call: Call) -> Value:
         return UNKNOWN
     if len(r) <= RANGE_ITEMS_LIMIT:
         return Seq([Const(i) for i in r], "list")
-    return Seq(None, "list", Unknown(None, int), len(r))
+    return Seq(None, "list", BoundedInt(None, int, min(r[0], r[-1]), max(r[0], r[-1])), len(r))
 
 
 @function("builtins.enumerate")

@@ -27,6 +27,7 @@ from .user_modules import UserModules
 from .values import (
     SCALAR_TYPES,
     UNKNOWN,
+    BoundedInt,
     BoundMethod,
     ClassVal,
     Const,
@@ -410,7 +411,10 @@ class Interpreter:
 
     def assign(self, target: ast.expr, value: Value, env: Env) -> None:
         if isinstance(target, ast.Name):
-            if isinstance(value, Unknown) and value.name is None:
+            if isinstance(value, BoundedInt):
+                if value.name is None:
+                    value = BoundedInt(target.id, int, value.lo, value.hi, value.base, value.offset)
+            elif isinstance(value, Unknown) and value.name is None:
                 value = Unknown(target.id, value.pytype)
             env.set(target.id, value)
             self.record(target, target.id, value)
@@ -542,7 +546,12 @@ class Interpreter:
                 self.exec_block(stmt.orelse, env)
                 return
         elem = self.iteration_element(iterable)
-        self._abstract_loop(stmt.body, env, lambda: self.assign(stmt.target, elem, env))
+
+        def bind() -> None:
+            # each pass gets its own loop int: a value kept from the previous pass is unrelated
+            self.assign(stmt.target, elem.bound_to(None) if isinstance(elem, BoundedInt) else elem, env)
+
+        self._abstract_loop(stmt.body, env, bind)
         self.exec_block(stmt.orelse, env)
 
     def _unroll(self, stmt: ast.For | ast.AsyncFor, items: list[Value], env: Env) -> int | None:
@@ -1051,6 +1060,10 @@ class Interpreter:
     def binop(self, op: type, left: Value, right: Value, node: ast.AST) -> Value:
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return _elementwise().tensor_binop(self, op, left, right, node)
+        if isinstance(left, BoundedInt) or isinstance(right, BoundedInt):
+            shifted = _shift_bounded(op, left, right)
+            if shifted is not None:
+                return shifted
         if isinstance(left, Const) and isinstance(right, Const):
             fn = _BINOPS.get(op)
             if fn is None:
@@ -1437,7 +1450,8 @@ class Interpreter:
 
     def iteration_element(self, v: Value) -> Value:
         if isinstance(v, Seq):
-            return v.element_join()
+            elem = v.element_join()
+            return elem.bound_to(None) if isinstance(elem, BoundedInt) else elem
         if isinstance(v, DatasetVal):
             from .data import iterated_element
 
@@ -1491,6 +1505,22 @@ def _calls() -> Any:
 
         _LATE["calls"] = mod
     return mod
+
+
+def _shift_bounded(op: type, left: Value, right: Value) -> BoundedInt | None:
+    """``i + 10``, ``10 + i``, ``i - 10`` for a bounded loop int; None for anything else."""
+    if isinstance(left, BoundedInt) and isinstance(right, Const):
+        k = right.value
+        if isinstance(k, int) and not isinstance(k, bool):
+            if op is ast.Add:
+                return left.shifted(k)
+            if op is ast.Sub:
+                return left.shifted(-k)
+    if isinstance(right, BoundedInt) and isinstance(left, Const) and op is ast.Add:
+        k = left.value
+        if isinstance(k, int) and not isinstance(k, bool):
+            return right.shifted(k)
+    return None
 
 
 def _elementwise() -> Any:

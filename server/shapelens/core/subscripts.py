@@ -17,6 +17,7 @@ from .namedtuples import tuple_view
 from .shapes import Dim, Shape, ShapeError, format_shape
 from .values import (
     UNKNOWN,
+    BoundedInt,
     Const,
     DictVal,
     LibRef,
@@ -143,10 +144,21 @@ def slice_length(dim: Dim, sl: SliceVal) -> Dim:
         return None
     if isinstance(dim, int):
         if lower is False or upper is False:
-            return None
+            return _window_length(dim, sl) if step in (None, 1) else None
         return len(range(*slice(lower, upper, step).indices(dim)))  # type: ignore[arg-type]
     if lower is None and upper is None and step in (None, 1):
         return dim
+    return None
+
+
+def _window_length(dim: int, sl: SliceVal) -> int | None:
+    """``x[i:i + k]`` / ``x[i - k:i]`` with ``i`` a loop variable over a range that keeps both
+    ends inside ``0..dim``: every iteration takes exactly ``k`` items."""
+    lo, hi = sl.lower, sl.upper
+    if isinstance(lo, BoundedInt) and isinstance(hi, BoundedInt) and lo.base is not None and lo.base is hi.base:
+        k = hi.offset - lo.offset
+        if k >= 0 and lo.lo >= 0 and hi.hi <= dim:
+            return k
     return None
 
 

@@ -54,6 +54,26 @@ UNKNOWN = Unknown()
 
 
 @dataclass(eq=False, slots=True)
+class BoundedInt(Unknown):
+    """An int not known here whose range is: a loop variable over a long ``range``, or such a
+    variable plus a constant. ``lo``..``hi`` bound this value (inclusive); ``base`` identifies
+    the loop variable it is derived from and ``offset`` is this value minus that variable, so
+    ``x[i:i + 10]`` is known to take 10 items when ``i + 10`` never passes the end."""
+
+    lo: int = 0
+    hi: int = 0
+    base: object | None = None
+    offset: int = 0
+
+    def shifted(self, by: int) -> BoundedInt:
+        return BoundedInt(None, int, self.lo + by, self.hi + by, self.base, self.offset + by)
+
+    def bound_to(self, name: str | None) -> BoundedInt:
+        """A copy for one loop: its own identity (two loops over one range are unrelated)."""
+        return BoundedInt(name, int, self.lo, self.hi, object(), 0)
+
+
+@dataclass(eq=False, slots=True)
 class Const(Value):
     """A known Python scalar: int, float, bool, str, bytes, None, Ellipsis, or a slice."""
 
@@ -515,6 +535,16 @@ def join(a: Value, b: Value) -> Value:
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
         )
+    if isinstance(a, BoundedInt) or isinstance(b, BoundedInt):
+        # two loop ints are the same value only when they come from one loop at one offset
+        if (
+            isinstance(a, BoundedInt) and isinstance(b, BoundedInt) and a.base is b.base
+            and a.offset == b.offset and a.base is not None
+        ):
+            return a
+        if scalar_type(a) is int and scalar_type(b) is int:
+            return Unknown(a.name if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name else None, int)
+        return UNKNOWN
     if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name and a.pytype is b.pytype:
         return a
     t = scalar_type(a)

@@ -501,6 +501,18 @@ def concat_shape(shapes: list[Shape], axis: int, op: str = "concat") -> Shape:
     return Shape(tuple(out))
 
 
+def _listed_shapes(shapes: list[Shape]) -> str:
+    """The inputs' shapes for a message; a long list (a stack of 60 windows) as its distinct
+    shapes with how many inputs have each."""
+    if len(shapes) <= 6:
+        return ", ".join(format_shape(x) for x in shapes)
+    counts: dict[str, int] = {}
+    for x in shapes:
+        text = format_shape(x)
+        counts[text] = counts.get(text, 0) + 1
+    return ", ".join(f"{n} x {text}" for text, n in counts.items()) + f" ({len(shapes)} inputs)"
+
+
 def same_shapes(shapes: list[Shape], op: str) -> Shape:
     """All inputs must have one shape (stack): the merged shape, or a certain error."""
     known = [s for s in shapes if s.dims is not None]
@@ -509,11 +521,7 @@ def same_shapes(shapes: list[Shape], op: str) -> Shape:
     rank = len(known[0].dims or ())
     for s in known:
         if len(s.dims or ()) != rank:
-            raise ShapeError(
-                f"{op}: all inputs must have the same shape, got "
-                f"{', '.join(format_shape(x) for x in known)}",
-                code="stack",
-            )
+            raise ShapeError(f"{op}: all inputs must have the same shape, got {_listed_shapes(known)}", code="stack")
     out: list[Dim] = []
     for i in range(rank):
         d: Dim = None
@@ -521,9 +529,7 @@ def same_shapes(shapes: list[Shape], op: str) -> Shape:
             e = s[i]
             if dims_conflict(d, e):
                 raise ShapeError(
-                    f"{op}: all inputs must have the same shape, got "
-                    f"{', '.join(format_shape(x) for x in known)}",
-                    code="stack",
+                    f"{op}: all inputs must have the same shape, got {_listed_shapes(known)}", code="stack"
                 )
             d = merge_dim(d, e)
         out.append(d)
