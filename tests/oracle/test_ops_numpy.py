@@ -654,3 +654,41 @@ def test_bin_indices() -> None:
         """,
         ["a", "b", "c", "d"],
     )
+
+
+def test_meshgrid_and_unique_and_dates() -> None:
+    """Grids of collocation points (PINNs), unique rows of an id table, a date range."""
+    agree(
+        """
+        xs = np.linspace(-1, 1, 41, dtype=np.float32)
+        ts = np.linspace(0, 1, 11, dtype=np.float32)
+        X, T = np.meshgrid(xs, ts)
+        A, B = np.meshgrid(xs, ts, indexing="ij")
+        S1, S2 = np.meshgrid(xs, ts, sparse=True)
+        P, Q, R = np.meshgrid(np.arange(3), np.arange(4), np.arange(5))
+        M1, M2 = np.meshgrid(np.zeros((2, 3)), [1, 2])
+        g1, g2 = tf.meshgrid(tf.range(5), tf.range(7))
+        k1, k2 = keras.ops.meshgrid(np.arange(2), np.arange(6), indexing="ij")
+        grid = tf.constant(np.stack([X.ravel(), T.ravel()], axis=1))
+        table = np.array([[1, 2], [1, 2], [3, 4]])
+        rows = np.unique(table, axis=0)
+        cols, col_inverse = np.unique(table, axis=1, return_inverse=True)
+        vals, first, inverse, counts = np.unique(np.array([3, 1, 3, 2]), return_index=True, return_inverse=True, return_counts=True)
+        flat = np.unique(table)
+        dates = np.datetime64("2023-01-01") + np.arange(12)
+        dow = (dates.astype(np.int64) + 3) % 7
+        """,
+        ["X", "T", "A", "B", "S1", "S2", "P", "Q", "R", "M1", "M2", "g1", "g2", "k1", "k2", "grid",
+         "rows", "cols", "col_inverse", "vals", "first", "inverse", "counts", "flat", "dates", "dow"],
+        exact=False,
+    )
+    values = run_engine(
+        """
+        X, T = np.meshgrid(np.zeros(41), np.zeros(11))
+        rows = np.unique(np.zeros((5, 2)), axis=0)
+        dow = (np.datetime64("2023-01-01") + np.arange(12)).astype(np.int64) % 7
+        """
+    ).values
+    assert values["X"].shape == (11, 41) and values["T"].shape == (11, 41)
+    assert values["rows"].shape == (None, 2)
+    assert values["dow"].shape == (12,)

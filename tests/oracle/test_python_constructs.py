@@ -683,3 +683,48 @@ def test_lists_extended_by_arrays_of_random_sizes() -> None:
         ["motif", "data", "prompt", "counts"],
         require_exact=False,
     )
+
+
+def test_automatic_layer_names_follow_keras() -> None:
+    """A layer made without a name gets its class name in snake case (then _1, _2...)."""
+    import keras as real_keras
+    from keras.src.utils.naming import to_snake_case
+
+    from shapelens.core.layers.base import LAYERS
+    from shapelens.core.models import snake_case
+
+    checked = 0
+    for key, spec in LAYERS.items():
+        cls = getattr(real_keras.layers, key, None)
+        if isinstance(cls, type):
+            assert snake_case(spec.name) == to_snake_case(cls.__name__), key
+            checked += 1
+    assert checked > 100
+
+
+def test_layers_picked_by_name_in_a_loop() -> None:
+    """Grad-CAM rebuilds: walk model.layers and keep the output of the one with a given name;
+    layers Keras named automatically can be told apart from a chosen name."""
+    assert_agrees(
+        """
+        m = keras.Sequential([
+            keras.Input((8, 8, 3)), layers.Conv2D(4, 3, name="c1"), layers.BatchNormalization(),
+            layers.ReLU(), layers.MaxPool2D(), layers.Conv2D(6, 3, padding="same", name="last_conv"),
+            layers.GlobalAveragePooling2D(), layers.Dense(2),
+        ])
+        inp = keras.Input((8, 8, 3))
+        x = inp
+        conv_out = None
+        for layer in m.layers:
+            x = layer(x)
+            if layer.name == "last_conv":
+                conv_out = x
+        feat = conv_out
+        convs = [l for l in m.layers if "conv" in l.name]
+        n_convs = np.zeros((len(convs),))
+        others = [l for l in m.layers if l.name != "c1" and "re_lu" not in l.name]
+        n_others = np.zeros((len(others),))
+        """,
+        ["feat", "n_convs", "n_others"],
+        require_exact=True,
+    )

@@ -27,6 +27,7 @@ from .user_modules import UserModules
 from .values import (
     SCALAR_TYPES,
     UNKNOWN,
+    AutoName,
     BoundedInt,
     BoundMethod,
     ClassVal,
@@ -1154,6 +1155,12 @@ class Interpreter:
             return UNKNOWN
         result = True
         for op, right in zip(node.ops, rights, strict=True):
+            named = _auto_name_compare(op, left, right)
+            if named is not None:
+                if not named:
+                    return Const(False)
+                left = right
+                continue
             fn = _CMPOPS.get(type(op))
             lv, rv = _py(left), _py(right)
             if fn is None or lv is _NOPE or rv is _NOPE:
@@ -1505,6 +1512,30 @@ def _calls() -> Any:
 
         _LATE["calls"] = mod
     return mod
+
+
+def _auto_name_compare(op: ast.cmpop, left: Value, right: Value) -> bool | None:
+    """A comparison with a layer's automatic name that is certain either way: None when the
+    operands are something else, or when the name's suffix decides."""
+    if isinstance(op, (ast.Eq, ast.NotEq)):
+        pair = (left, right) if isinstance(left, AutoName) else (right, left)
+        name, other = pair
+        if isinstance(name, AutoName) and isinstance(other, Const) and isinstance(other.value, str):
+            if name.may_equal(other.value):
+                return None
+            return isinstance(op, ast.NotEq)
+        return None
+    if (
+        isinstance(op, (ast.In, ast.NotIn))
+        and isinstance(right, AutoName)
+        and isinstance(left, Const)
+        and isinstance(left.value, str)
+    ):
+        found = right.contains(left.value)
+        if found is None:
+            return None
+        return found if isinstance(op, ast.In) else not found
+    return None
 
 
 def _shift_bounded(op: type, left: Value, right: Value) -> BoundedInt | None:

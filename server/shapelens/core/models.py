@@ -5,6 +5,7 @@ them. Every layer inside a Sequential gets its output recorded at its constructo
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
 from .values import (
     UNKNOWN,
+    AutoName,
     Const,
     DatasetVal,
     DictVal,
@@ -1231,6 +1233,36 @@ def _weight_getter(weight: str) -> Callable[[Value], Value]:
 
 for _weight in ("kernel", "bias", "embeddings"):
     attribute("layer", _weight)(_weight_getter(_weight))
+
+
+@attribute("layer", "name")
+def _layer_name(v: Value) -> Value:
+    """A built-in layer's name: the one it was given, else Keras' automatic one."""
+    if not isinstance(v, LayerVal):
+        return UNKNOWN
+    given = v.kwargs.get("name")
+    if given is None:
+        return AutoName(None, str, snake_case(v.spec.name))
+    if isinstance(given, Const) and isinstance(given.value, str):
+        return given
+    return Unknown(None, str)
+
+
+# Keras' short aliases name the class they stand for (MaxPool2D is a MaxPooling2D)
+_ALIAS_CLASS_PARTS = {
+    "Convolution": "Conv", "MaxPool": "MaxPooling", "AvgPool": "AveragePooling",
+    "GroupQueryAttention": "GroupedQueryAttention",
+}
+_ALIAS_PARTS = re.compile(r"GroupQueryAttention|Convolution|MaxPool(?!ing)|AvgPool")
+
+
+def snake_case(class_name: str) -> str:
+    """Keras' automatic layer-name stem: ``BatchNormalization`` -> ``batch_normalization``,
+    ``ReLU`` -> ``re_lu``, ``Conv2DTranspose`` -> ``conv2d_transpose``."""
+    class_name = _ALIAS_PARTS.sub(lambda m: _ALIAS_CLASS_PARTS[m.group(0)], class_name)
+    text = re.sub(r"\W+", "", class_name)
+    text = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", text)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", text).lower()
 
 
 @attribute("layer", "input")

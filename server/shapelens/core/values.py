@@ -54,6 +54,29 @@ UNKNOWN = Unknown()
 
 
 @dataclass(eq=False, slots=True)
+class AutoName(Unknown):
+    """The name Keras gives a layer created without one: its class name in snake case, then
+    ``_1``, ``_2``... after the first (``batch_normalization_3``). Which suffix is unknown,
+    but ``layer.name == "last_conv"`` is certainly false for a BatchNormalization."""
+
+    prefix: str = ""
+
+    def may_equal(self, text: str) -> bool:
+        if text == self.prefix:
+            return True
+        rest = text[len(self.prefix) + 1 :]
+        return text.startswith(self.prefix + "_") and rest.isdigit()
+
+    def contains(self, text: str) -> bool | None:
+        """``text in name``: True when the prefix has it, False when it has a character the
+        name cannot, None when it may straddle the suffix."""
+        if text in self.prefix:
+            return True
+        allowed = set(self.prefix) | set("_0123456789")
+        return False if any(c not in allowed for c in text) else None
+
+
+@dataclass(eq=False, slots=True)
 class BoundedInt(Unknown):
     """An int not known here whose range is: a loop variable over a long ``range``, or such a
     variable plus a constant. ``lo``..``hi`` bound this value (inclusive); ``base`` identifies
@@ -535,6 +558,10 @@ def join(a: Value, b: Value) -> Value:
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
         )
+    if isinstance(a, AutoName) or isinstance(b, AutoName):
+        if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
+            return a
+        return Unknown(None, str) if scalar_type(a) is str and scalar_type(b) is str else UNKNOWN
     if isinstance(a, BoundedInt) or isinstance(b, BoundedInt):
         # two loop ints are the same value only when they come from one loop at one offset
         if (

@@ -475,3 +475,8 @@ def _cce(call: Call) -> Value:
         )
     return op.out(Shape(t.shape.dims[:-1]), t.dtype)
 
+
+
+@function("keras.ops.meshgrid")
+def _meshgrid(call: Call) -> Value:
+    return so.meshgrid_op(call, "keras", list(call.args), call.kwargs.get("indexing"), None)

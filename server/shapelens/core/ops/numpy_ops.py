@@ -283,6 +283,16 @@ def _dtype_ctor(call: Call) -> Value:
     return so.cast_op(call, "np", x, Const(dtype))
 
 
+@function("np.datetime64", "np.timedelta64")
+def _date_scalar(call: Call) -> Value:
+    """``np.datetime64("2023-01-01")``: a 0-d array. Its dtype (a unit like ``datetime64[D]``)
+    is left unknown: the engine's dtype tables are numeric."""
+    x = call.arg(0)
+    if x is None or isinstance(x, Const) or (isinstance(x, Unknown) and x.pytype in (int, str)):
+        return so.result(call, Shape(()), None, "np")
+    return UNKNOWN
+
+
 # ---------------------------------------------------------------------------------------------
 # shape manipulation
 
@@ -627,12 +637,38 @@ def _take(call: Call) -> Value:
 
 @function("np.unique")
 def _unique(call: Call) -> Value:
+    """Unique values (how many is data-dependent), optionally with first indices, the inverse
+    and counts; ``axis=k`` keeps the other axes (unique rows of a table)."""
     a = call.arg(0, "ar")
     op = so.begin(call, "np", a)
     t = op.tensor(a)
-    if call.kwargs or len(call.args) > 1:
+    flags = [call.arg(i, name) for i, name in ((1, "return_index"), (2, "return_inverse"), (3, "return_counts"))]
+    if any(f is not None and not (isinstance(f, Const) and isinstance(f.value, bool)) for f in flags):
         return UNKNOWN
-    return op.out(Shape((None,)), t.dtype if t is not None else None)
+    wanted = [isinstance(f, Const) and f.value is True for f in flags]
+    axis_v = call.arg(4, "axis")
+    dtype = t.dtype if t is not None else None
+    dims = t.shape.dims if t is not None else None
+    axis: int | None = None
+    if axis_v is not None and not (isinstance(axis_v, Const) and axis_v.value is None):
+        axis = as_int(axis_v)
+        if axis is None or dims is None or not -len(dims) <= axis < len(dims):
+            return UNKNOWN
+        axis %= len(dims)
+    if axis is None:
+        values = op.out(Shape((None,)), dtype)
+        # numpy 2 gives the inverse the input's shape, numpy 1 a flat one: they agree on 1-D
+        inverse = Shape((dims[0],)) if dims is not None and len(dims) == 1 else UNKNOWN_SHAPE
+    else:
+        assert dims is not None
+        values = op.out(Shape(tuple(None if i == axis else d for i, d in enumerate(dims))), dtype)
+        inverse = Shape((dims[axis],))
+    if not any(wanted):
+        return values
+    extra = [Shape((None,)), inverse, Shape((None,))]
+    items: list[Value] = [values]
+    items.extend(Tensor(shape, "int64", "np") for shape, w in zip(extra, wanted, strict=True) if w)
+    return Seq(items, "tuple")
 
 
 @function("np.shape")
@@ -653,3 +689,8 @@ def _size(call: Call) -> Value:
     t = so.Op(call, "np", "np", False).tensor(call.arg(0, "a"))
     n = t.shape.num_elements() if t is not None else None
     return Const(n) if n is not None else UNKNOWN
+
+
+@function("np.meshgrid")
+def _meshgrid(call: Call) -> Value:
+    return so.meshgrid_op(call, "np", list(call.args), call.kwargs.get("indexing"), call.kwargs.get("sparse"))

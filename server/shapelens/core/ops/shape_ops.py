@@ -2241,3 +2241,33 @@ def shape_tensor_op(call: Call, lib: Flavour, x: Value | None, out_type: Value |
         for dim in t.shape.dims
     ]
     return op.out(Shape((len(t.shape.dims),)), d, content)
+
+
+@relate
+def meshgrid_op(call: Call, lib: Flavour, inputs: list[Value], indexing: Value | None, sparse: Value | None) -> Value:
+    """``meshgrid(x, y, ...)``: one grid per input, each input flattened first. ``xy``
+    indexing (the default) swaps the first two axes; ``sparse`` grids keep size 1 on the
+    axes that are not their own (numpy only)."""
+    op = begin(call, lib, *inputs)
+    mode = "xy" if indexing is None else (indexing.value if isinstance(indexing, Const) else None)
+    flag = False if sparse is None else (sparse.value if isinstance(sparse, Const) else None)
+    if mode not in ("xy", "ij") or not isinstance(flag, bool) or any(isinstance(v, Seq) and v.items is None for v in inputs):
+        return UNKNOWN
+    tensors = [op.tensor(v) for v in inputs]
+    lengths: list[Dim] = []
+    for t in tensors:
+        if t is None or t.shape.dims is None:
+            lengths.append(None)
+        elif all(isinstance(d, int) for d in t.shape.dims):
+            lengths.append(math.prod(int(d) for d in t.shape.dims if d is not None))
+        else:
+            lengths.append(t.shape.dims[0] if len(t.shape.dims) == 1 else None)
+    axes = list(range(len(tensors)))
+    if mode == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+    grid = [lengths[axes.index(a)] for a in range(len(tensors))]
+    outs: list[Value] = []
+    for i, t in enumerate(tensors):
+        dims = tuple(d if (not flag or a == axes[i]) else 1 for a, d in enumerate(grid))
+        outs.append(op.out(Shape(dims), t.dtype if t is not None else None))
+    return Seq(outs, "tuple" if lib == "np" else "list")

@@ -711,3 +711,8 @@ def _sigmoid_xent(call: Call) -> Value:
 @function("tf.random.set_seed", "tf.config.run_functions_eagerly", "tf.debugging.set_log_device_placement")
 def _none(call: Call) -> Value:
     return Const(None)
+
+
+@function("tf.meshgrid")
+def _meshgrid(call: Call) -> Value:
+    return so.meshgrid_op(call, "tf", list(call.args), call.kwargs.get("indexing"), None)
