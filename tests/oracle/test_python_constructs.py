@@ -526,8 +526,20 @@ def test_custom_layer_input_and_output_and_get_layer_by_name() -> None:
         o = lay.output
         trunk = keras.Model(model.input, model.get_layer("scale").output)
         t = trunk(np.zeros((7, 16), "float32"))
+
+        class Encoder(keras.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.d = layers.Dense(4)
+
+            def call(self, x):
+                return self.d(x)
+
+        tokens = keras.Input((5,))
+        outer = keras.Model(tokens, layers.Dense(2)(Encoder(name="shared_encoder")(tokens)))
+        reused = outer.get_layer("shared_encoder")(keras.ops.ones((3, 5)))
         """,
-        ["i", "o", "t"],
+        ["i", "o", "t", "reused"],
     )
 
 

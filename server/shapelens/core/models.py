@@ -1107,7 +1107,7 @@ def _get_layer(call: Call) -> Value:
                 return layer
             if isinstance(layer, ModelVal) and layer.name == name.value:
                 return layer
-            if isinstance(layer, Instance) and layer.model is None:
+            if isinstance(layer, Instance):
                 given = layer.attrs.get("name")
                 if isinstance(given, Const) and given.value == name.value:
                     return layer
