@@ -692,3 +692,82 @@ def test_meshgrid_and_unique_and_dates() -> None:
     assert values["X"].shape == (11, 41) and values["T"].shape == (11, 41)
     assert values["rows"].shape == (None, 2)
     assert values["dow"].shape == (12,)
+
+
+def test_loop_ints_kept_elsewhere_are_not_the_current_iteration() -> None:
+    """A loop variable stored in a list, a dict, a generator, a lambda default, or set on
+    some iterations only, may come from another iteration: no window length is claimed and
+    nothing built on it is reported."""
+    agree(
+        """
+        x = np.zeros((400, 3))
+        idx = [i for i in range(300)]
+        a = x[idx[3]:idx[0] + 10]
+        g = (i for i in range(300))
+        p = next(g)
+        q = next(g)
+        b = x[q:p + 10]
+        dd = {k: k for k in range(300)}
+        u = x[dd[5]:dd[0] + 10]
+        fs = [lambda i=i: i for i in range(300)]
+        f = x[fs[3]():fs[0]() + 10]
+        ev = [i for i in range(300) if i % 2 == 0]
+        v = x[ev[3]:ev[0] + 10]
+        joined = np.concatenate([x[idx[3]:idx[0] + 10], np.ones((7, 3))], axis=1)
+        pairs = [(i, i + 10) for i in range(300)]
+        for lo, _ in pairs[:3]:
+            for _, hi in pairs[5:8]:
+                d = x[lo:hi]
+        acc = []
+        for i in range(300):
+            acc.append(i)
+            first = x[acc[0]:i + 10]
+            if i % 50 == 0:
+                start = i
+            if i % 50 == 7:
+                z = x[start:i + 10]
+                c = np.concatenate([z, np.ones((17, 3))], axis=1)
+        """,
+        ["a", "b", "u", "f", "v", "joined", "d", "first", "z", "c"],
+        exact=False,
+    )
+    values = run_engine(
+        """
+        x = np.zeros((400, 3))
+        idx = [i for i in range(300)]
+        a = x[idx[3]:idx[0] + 10]
+        for i in range(300):
+            if i % 50 == 0:
+                start = i
+            z = x[start:i + 10]
+        """
+    ).values
+    assert values["a"].shape == (None, 3)
+    assert values["z"].shape == (None, 3)
+
+
+def test_layer_names_given_late_or_by_position() -> None:
+    """A layer renamed after it was made, or named by a positional argument, is not compared
+    with Keras' automatic name."""
+    agree(
+        """
+        d = keras.layers.Dense(3)
+        d.name = "head"
+        a = np.zeros((3, 1)) if d.name == "head" else np.zeros((3, 2))
+        w = a @ np.ones((1, 4))
+        p = keras.layers.MaxPooling2D(2, 2, "same", None, "pool1")
+        b = np.zeros((1,)) if p.name == "pool1" else np.zeros((2,))
+        e = keras.layers.Dense(3)
+        setattr(e, "name", "head2")
+        c = np.zeros((1,)) if e.name == "head2" else np.zeros((2,))
+        h = keras.layers.Dense(3)
+        h._name = "x"
+        n = np.zeros((1,)) if h.name == "x" else np.zeros((2,))
+        auto = keras.layers.Dense(3)
+        m = np.zeros((1,)) if auto.name == "head" else np.zeros((2,))
+        """,
+        ["a", "w", "b", "c", "n", "m"],
+        exact=False,
+    )
+    values = run_engine("auto = keras.layers.Dense(3)\nm = np.zeros((1,)) if auto.name == 'head' else np.zeros((2,))\n").values
+    assert values["m"].shape == (2,)

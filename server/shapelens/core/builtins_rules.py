@@ -21,6 +21,7 @@ from .values import (
     Unknown,
     Value,
     as_int,
+    detached,
     join,
 )
 
@@ -332,6 +333,7 @@ def _blur(seq: Seq, extra: Value | None = None) -> None:
     """The container changed in a way whose count is not certain: keep only a joined element."""
     elem = seq.element_join()
     if extra is not None:
+        extra = detached(extra)
         # an empty list has no element to join with; one of unknown size (None) may have some
         elem = extra if seq.size() == 0 else join(elem, extra)
     seq.items, seq.elem, seq.length = None, elem, None

@@ -38,6 +38,7 @@ from .values import (
     Instance,
     LayerVal,
     LibRef,
+    LoopPass,
     ModelVal,
     ModuleVal,
     NamespaceVal,
@@ -48,6 +49,7 @@ from .values import (
     Unknown,
     Value,
     describe_structure,
+    detached,
     join,
     scalar_type,
     tensors_in,
@@ -423,6 +425,11 @@ class Interpreter:
             self._assign_unpack(target.elts, value, env)
         elif isinstance(target, ast.Attribute):
             obj = self.eval(target.value, env)
+            value = detached(value)
+            if isinstance(obj, LayerVal) and target.attr in ("name", "_name"):
+                # a private rename may or may not reach `name`, depending on the Keras version
+                certain = not self.uncertain_depth and target.attr == "name"
+                obj.kwargs["name"] = value if certain else Unknown(None, str)
             if isinstance(obj, Instance):
                 obj.attrs[target.attr] = value
             elif isinstance(obj, ClassVal):
@@ -433,6 +440,7 @@ class Interpreter:
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value, env)
             key = self.eval(target.slice, env)
+            value = detached(value)
             if isinstance(obj, DictVal):
                 certain = self.certain_mutation(obj)
                 if isinstance(key, Const) and (key.value in obj.items or certain):
@@ -547,12 +555,20 @@ class Interpreter:
                 self.exec_block(stmt.orelse, env)
                 return
         elem = self.iteration_element(iterable)
+        passes: list[LoopPass] = []
 
         def bind() -> None:
             # each pass gets its own loop int: a value kept from the previous pass is unrelated
-            self.assign(stmt.target, elem.bound_to(None) if isinstance(elem, BoundedInt) else elem, env)
+            if passes:
+                passes[-1].live = False
+            passes.append(LoopPass())
+            self.assign(stmt.target, elem.in_pass(passes[-1]) if isinstance(elem, BoundedInt) else elem, env)
 
-        self._abstract_loop(stmt.body, env, bind)
+        try:
+            self._abstract_loop(stmt.body, env, bind)
+        finally:
+            for p in passes:
+                p.live = False
         self.exec_block(stmt.orelse, env)
 
     def _unroll(self, stmt: ast.For | ast.AsyncFor, items: list[Value], env: Env) -> int | None:
@@ -829,6 +845,8 @@ class Interpreter:
             obj.kwargs["trainable"] = value
         elif isinstance(obj, ModelVal):
             obj.trainable = value
+        elif isinstance(obj, Instance) and obj.model is not None:
+            obj.model.trainable = value  # a keras.Model subclass: its table reads the model's flag
         elif not isinstance(obj, (Instance, ClassVal)):
             self.trainable_unknown = True
 
@@ -1294,13 +1312,18 @@ class Interpreter:
         length = None
         if not gen.ifs:
             length = _seq_length(iterable)
-        self.assign(gen.target, self.iteration_element(iterable), env)
-        for cond in gen.ifs:
-            self.eval(cond, env)
-        if last:
-            self._last_elem = produce(env)
-            return None, length
-        sub = self._comprehension(gens, index + 1, env, produce)
+        elem = self.iteration_element(iterable)
+        loop = LoopPass()
+        self.assign(gen.target, elem.in_pass(loop) if isinstance(elem, BoundedInt) else elem, env)
+        try:
+            for cond in gen.ifs:
+                self.eval(cond, env)
+            if last:
+                self._last_elem = produce(env)
+                return None, length
+            sub = self._comprehension(gens, index + 1, env, produce)
+        finally:
+            loop.live = False
         if sub is None:
             return None
         inner = sub[1]
@@ -1457,8 +1480,7 @@ class Interpreter:
 
     def iteration_element(self, v: Value) -> Value:
         if isinstance(v, Seq):
-            elem = v.element_join()
-            return elem.bound_to(None) if isinstance(elem, BoundedInt) else elem
+            return v.element_join()
         if isinstance(v, DatasetVal):
             from .data import iterated_element
 
@@ -1651,6 +1673,8 @@ def _join_scopes(states: list[dict[str, Value]], keep_new: bool = True) -> dict[
         for other in present[1:]:
             if other is not v:
                 v = join(v, other)
+        if isinstance(v, BoundedInt) and len(present) < len(states):
+            v = v.unrelated()  # set on some paths only: it may be from another iteration
         out[name] = v
     return out
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .convert import literal_shape_dtype
 from .registry import Call, function
-from .shapes import Shape
-from .values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, shape_value
+from .shapes import Dim, Shape
+from .values import UNKNOWN, Const, LibRef, Seq, Tensor, Unknown, Value, shape_value
 
 
 @function(
@@ -13,13 +14,20 @@ from .values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, shape_value
     "keras.utils.sequence.pad_sequences",
 )
 def _pad_sequences(call: Call) -> Value:
-    """A list of sequences -> int32 array (count, maxlen); maxlen defaults to the longest."""
+    """A list of sequences -> int32 array (count, maxlen, *step): maxlen defaults to the
+    longest; ``step`` is the shape of one timestep (empty for sequences of numbers, ``(3,)``
+    for sequences of 3 features)."""
     seqs = call.arg(0, "sequences")
     if isinstance(seqs, Seq):
         count = seqs.size()
+        sequence = seqs.element_join()
     elif isinstance(seqs, Tensor) and seqs.shape.dims:
         count = seqs.shape.dims[0] if isinstance(seqs.shape.dims[0], int) else None
+        sequence = Tensor(Shape(seqs.shape.dims[1:]), seqs.dtype)
     else:
+        return UNKNOWN
+    step = _step_shape(sequence)
+    if step is None:
         return UNKNOWN
     maxlen = call.int(1, "maxlen")
     if maxlen is None and call.arg(1, "maxlen") is None and isinstance(seqs, Seq) and seqs.items is not None:
@@ -27,7 +35,26 @@ def _pad_sequences(call: Call) -> Value:
         if lengths and all(isinstance(n, int) for n in lengths):
             maxlen = max(n for n in lengths if n is not None)
     dtype = call.dtype(2, "dtype", "int32")
-    return Tensor(Shape((count, maxlen)), dtype, "np", call.span)
+    return Tensor(Shape((count, maxlen, *step)), dtype, "np", call.span)
+
+
+def _step_shape(sequence: Value) -> tuple[Dim, ...] | None:
+    """The shape of one timestep of a sequence (a list or an array); None when unknown."""
+    if isinstance(sequence, Tensor):
+        dims = sequence.shape.dims
+        return tuple(dims[1:]) if dims else None
+    if isinstance(sequence, Seq):
+        got = literal_shape_dtype(sequence)
+        if got is not None and got[0].dims:
+            return tuple(got[0].dims[1:])
+        step = sequence.element_join()
+        if (isinstance(step, Const) and isinstance(step.value, int | float)) or (
+            isinstance(step, Unknown) and step.pytype in (int, float)
+        ):
+            return ()
+        if isinstance(step, Tensor) and step.shape.dims is not None:
+            return tuple(step.shape.dims)
+    return None
 
 
 @function("keras.backend.image_data_format", "keras.config.image_data_format")

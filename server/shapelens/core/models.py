@@ -1241,7 +1241,12 @@ def _layer_name(v: Value) -> Value:
     if not isinstance(v, LayerVal):
         return UNKNOWN
     given = v.kwargs.get("name")
+    at = v.spec.positions.get("name")
+    if given is None and at is not None and at < len(v.args):
+        given = v.args[at]
     if given is None:
+        if len(v.args) > len(v.spec.params):
+            return Unknown(None, str)  # more positional arguments than the engine reads
         return AutoName(None, str, snake_case(v.spec.name))
     if isinstance(given, Const) and isinstance(given.value, str):
         return given

@@ -18,6 +18,7 @@ from .values import (
     DictVal,
     FieldDefault,
     Instance,
+    LayerVal,
     LibRef,
     NamespaceVal,
     PartialVal,
@@ -100,6 +101,8 @@ def _setattr(call: Call) -> Value:
     named = isinstance(name, Const) and isinstance(name.value, str)
     if named and value is not None and isinstance(obj, Instance | NamespaceVal):
         obj.attrs[name.value] = value  # type: ignore[union-attr]
+    if isinstance(obj, LayerVal) and not (isinstance(name, Const) and name.value not in ("name", "_name")):
+        obj.kwargs["name"] = Unknown(None, str)  # renamed: no longer Keras' automatic name
     return Const(None)
 
 

@@ -155,7 +155,7 @@ def _window_length(dim: int, sl: SliceVal) -> int | None:
     """``x[i:i + k]`` / ``x[i - k:i]`` with ``i`` a loop variable over a range that keeps both
     ends inside ``0..dim``: every iteration takes exactly ``k`` items."""
     lo, hi = sl.lower, sl.upper
-    if isinstance(lo, BoundedInt) and isinstance(hi, BoundedInt) and lo.base is not None and lo.base is hi.base:
+    if isinstance(lo, BoundedInt) and isinstance(hi, BoundedInt) and lo.related_to(hi):
         k = hi.offset - lo.offset
         if k >= 0 and lo.lo >= 0 and hi.hi <= dim:
             return k

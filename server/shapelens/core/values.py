@@ -76,24 +76,44 @@ class AutoName(Unknown):
         return False if any(c not in allowed for c in text) else None
 
 
+class LoopPass:
+    """One abstract pass of one loop (or one comprehension). Values derived from its loop
+    variable are related only while the pass runs: a value kept in a container, or kept from
+    an earlier pass, may come from another iteration."""
+
+    __slots__ = ("live",)
+
+    def __init__(self) -> None:
+        self.live = True
+
+
 @dataclass(eq=False, slots=True)
 class BoundedInt(Unknown):
     """An int not known here whose range is: a loop variable over a long ``range``, or such a
-    variable plus a constant. ``lo``..``hi`` bound this value (inclusive); ``base`` identifies
-    the loop variable it is derived from and ``offset`` is this value minus that variable, so
-    ``x[i:i + 10]`` is known to take 10 items when ``i + 10`` never passes the end."""
+    variable plus a constant. ``lo``..``hi`` bound this value (inclusive); ``base`` is the
+    loop pass whose variable it is derived from and ``offset`` is this value minus that
+    variable, so ``x[i:i + 10]`` is known to take 10 items when ``i + 10`` never passes the
+    end. A range's own element has no pass (``base`` None) and relates to nothing."""
 
     lo: int = 0
     hi: int = 0
-    base: object | None = None
+    base: LoopPass | None = None
     offset: int = 0
 
     def shifted(self, by: int) -> BoundedInt:
         return BoundedInt(None, int, self.lo + by, self.hi + by, self.base, self.offset + by)
 
-    def bound_to(self, name: str | None) -> BoundedInt:
-        """A copy for one loop: its own identity (two loops over one range are unrelated)."""
-        return BoundedInt(name, int, self.lo, self.hi, object(), 0)
+    def in_pass(self, loop: LoopPass) -> BoundedInt:
+        """The loop variable itself, for one pass of a loop over this range."""
+        return BoundedInt(None, int, self.lo, self.hi, loop, 0)
+
+    def unrelated(self) -> BoundedInt:
+        """The same range, related to nothing (a value that may come from another pass)."""
+        return BoundedInt(self.name, int, self.lo, self.hi, None, 0)
+
+    def related_to(self, other: BoundedInt) -> bool:
+        """Both derive from the variable of the pass now running."""
+        return self.base is not None and self.base is other.base and self.base.live
 
 
 @dataclass(eq=False, slots=True)
@@ -511,6 +531,12 @@ def scalar_type(v: Value) -> type | None:
     if isinstance(v, Unknown):
         return v.pytype
     return None
+
+
+def detached(v: Value) -> Value:
+    """A value stored somewhere that outlives this iteration (an attribute, a container made
+    before the loop): a loop int there relates to no later read."""
+    return v.unrelated() if isinstance(v, BoundedInt) else v
 
 
 def join(a: Value, b: Value) -> Value:
