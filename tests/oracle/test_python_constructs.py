@@ -740,3 +740,49 @@ def test_layers_picked_by_name_in_a_loop() -> None:
         ["feat", "n_convs", "n_others"],
         require_exact=True,
     )
+
+
+def test_custom_layer_rebuilt_from_its_config() -> None:
+    """``Block.from_config(block.get_config())`` is ``Block(**config)``: a config the engine can
+    read rebuilds the layer; one it cannot leaves the rebuilt layer's sizes unknown, never the
+    __init__ defaults."""
+    assert_agrees(
+        """
+        class Block(layers.Layer):
+            def __init__(self, units, mult=4, **kwargs):
+                super().__init__(**kwargs)
+                self.units, self.mult = units, mult
+                self.fc = layers.Dense(units * mult)
+
+            def call(self, x):
+                return self.fc(x)
+
+            def get_config(self):
+                cfg = super().get_config()
+                cfg.update(units=self.units, mult=self.mult)
+                return cfg
+
+        class Opaque(layers.Layer):
+            def __init__(self, units, mult=4, **kwargs):
+                super().__init__(**kwargs)
+                self.fc = layers.Dense(units * mult)
+
+            def call(self, x):
+                return self.fc(x)
+
+            def get_config(self):
+                return {**super().get_config(), **self.extra()}
+
+            def extra(self):
+                return dict(units=3, mult=2)
+
+        b = Block(8, mult=2, name="b")
+        first = b(np.zeros((2, 5), "float32"))
+        again = Block.from_config(b.get_config())(np.zeros((1, 7), "float32"))
+        o = Opaque(3, 2)
+        seen = o(np.zeros((2, 5), "float32"))
+        rebuilt = Opaque.from_config(o.get_config())(np.zeros((4, 5), "float32"))
+        """,
+        ["first", "again", "seen", "rebuilt"],
+        require_exact=False,
+    )

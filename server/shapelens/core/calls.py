@@ -409,6 +409,8 @@ def call_method(
     recv = bm.receiver
     if isinstance(recv, SuperVal):
         return _call_super(interp, recv, bm.name, args, kwargs, node)
+    if isinstance(recv, ClassVal) and bm.name == "from_config":
+        return _from_config(interp, recv, args[0] if args else kwargs.get("config"), node)
     if isinstance(recv, Instance):
         fn = recv.cls.lookup(bm.name)
         if isinstance(fn, FunctionVal):
@@ -433,6 +435,48 @@ def call_method(
         return UNKNOWN
     call = registry.Call(args, kwargs, node, interp, recv, bm.name, arg_nodes, kwarg_nodes)
     return handler(call)
+
+
+def _plain_layer_subclass(interp: Interpreter, cls: ClassVal) -> bool:
+    """A subclass of keras.layers.Layer itself (not of Dense or another built-in layer, whose
+    configs hold their own arguments)."""
+    bases = cls.library_bases()
+    return bool(bases) and all(
+        b in ("keras.Layer", "keras.layers.Layer") or (b.endswith(".Layer") and b.rsplit(".", 1)[0] != "keras.layers")
+        for b in bases
+    )
+
+
+def _base_layer_config(inst: Instance) -> Value:
+    """What keras.layers.Layer.get_config returns: its name and its own settings, none of
+    which a subclass's __init__ reads by itself."""
+    name = inst.attrs.get("name")
+    return DictVal(
+        {
+            "name": name if name is not None else Unknown(None, str),
+            "activity_regularizer": UNKNOWN,
+            "trainable": UNKNOWN,
+            "dtype": UNKNOWN,
+            "autocast": UNKNOWN,
+        }
+    )
+
+
+def _from_config(interp: Interpreter, cls: ClassVal, config: Value | None, node: ast.AST) -> Value:
+    """Keras' inherited ``Layer.from_config(config)`` is ``cls(**config)``. Parameters the
+    config may hold but the engine cannot read are unknown, not their defaults: the layer
+    must not be analysed as if it had the defaults when it may not."""
+    given: dict[str, Value] = {}
+    complete = False
+    if isinstance(config, DictVal):
+        given = {k: v for k, v in config.items.items() if isinstance(k, str)}
+        complete = config.complete
+    init = cls.lookup("__init__")
+    if not complete and isinstance(init, FunctionVal):
+        params = init.node.args
+        for p in [*params.posonlyargs, *params.args, *params.kwonlyargs][1:]:
+            given.setdefault(p.arg, Unknown(p.arg))
+    return instantiate(interp, cls, [], given, node)
 
 
 _LAYER_METHODS = frozenset({"add_weight", "add_variable"})
@@ -476,6 +520,8 @@ def _call_super(
             return _keras_layer_method(interp, inst, name, args, kwargs, node)
         if name == "call" and inst.model is None:
             return args[0] if args else UNKNOWN
+        if name == "get_config" and inst.model is None and _plain_layer_subclass(interp, inst.cls):
+            return _base_layer_config(inst)
         if inst.model is not None and name != "__init__" and ("model", name) in registry.METHODS:
             # keras.Model's own method under a user override: `super().compile()` compiles
             return call_method(interp, BoundMethod(inst.model, name), args, kwargs, node, [], {})

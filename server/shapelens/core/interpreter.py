@@ -921,6 +921,8 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, ClassVal):
             found = obj.lookup(attr)
+            if found is None and attr == "from_config" and self.is_keras_layer_class(obj):
+                return BoundMethod(obj, attr)  # Keras' inherited classmethod
             if found is None and attr == "_fields" and obj.is_namedtuple and obj.fields is not None:
                 return Seq([Const(n) for n in obj.fields], "tuple")
             return found if found is not None else UNKNOWN
