@@ -786,3 +786,41 @@ def test_custom_layer_rebuilt_from_its_config() -> None:
         ["first", "again", "seen", "rebuilt"],
         require_exact=False,
     )
+
+
+def test_itertools_sweeps_over_a_registry() -> None:
+    """Config sweeps: itertools.product over a registry filled by a decorator, chain and
+    combinations of known lists."""
+    assert_agrees(
+        """
+        import itertools
+        from functools import partial
+
+        REG = {}
+
+        def register(name):
+            def _reg(fn):
+                REG[name] = fn
+                return fn
+            return _reg
+
+        @register("dense")
+        def dense_net(x, width):
+            return layers.Dense(width)(x)
+
+        @register("wide")
+        def wide_net(x, width):
+            return layers.Dense(width * 2)(x)
+
+        inp = keras.Input((6,))
+        outs = []
+        for fam, w in itertools.product(sorted(REG), [3, 4]):
+            outs.append(partial(REG[fam], width=w)(inp))
+        first, last = outs[0], outs[-1]
+        grid = np.zeros((len(list(itertools.product([1, 2], repeat=3))), 2))
+        chained = np.zeros((len(list(itertools.chain([1, 2], (3,), [4, 5]))),))
+        pairs = np.zeros((len(list(itertools.combinations(range(5), 2))), 2))
+        orders = np.zeros((len(list(itertools.permutations("abc"))),))
+        """,
+        ["first", "last", "grid", "chained", "pairs", "orders"],
+    )

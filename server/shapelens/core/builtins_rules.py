@@ -636,3 +636,55 @@ def _str_method(call: Call) -> Value:
     if isinstance(result, (bool, int)):
         return Const(result)
     return Const(result) if len(result) <= 1_000_000 else UNKNOWN
+
+
+# ---------------------------------------------------------------------------------------------
+# itertools: config sweeps (`for family, width in itertools.product(FAMILIES, WIDTHS)`)
+
+_ITER_COMBINATIONS_LIMIT = 256
+
+
+@function("itertools.product")
+def _product(call: Call) -> Value:
+    repeat = call.int(-1, "repeat", 1)
+    pools = [call.interp.iteration_items(a) for a in call.args]
+    if repeat is None or repeat < 0 or any(p is None for p in pools):
+        return Seq(None, "list", Seq([_element(a) for a in call.args] * (repeat or 1), "tuple"))
+    combos: list[list[Value]] = [[]]
+    for pool in [p for p in pools if p is not None] * repeat:
+        combos = [[*c, item] for c in combos for item in pool]
+        if len(combos) > _ITER_COMBINATIONS_LIMIT:
+            return Seq(None, "list", Seq([_element(a) for a in call.args] * repeat, "tuple"))
+    return Seq([Seq(c, "tuple") for c in combos], "list")
+
+
+@function("itertools.chain")
+def _chain(call: Call) -> Value:
+    pools = [call.interp.iteration_items(a) for a in call.args]
+    if all(p is not None for p in pools):
+        return Seq([item for p in pools if p is not None for item in p], "list")
+    elem: Value | None = None
+    for a in call.args:
+        e = _element(a)
+        elem = e if elem is None else join(elem, e)
+    return Seq(None, "list", elem if elem is not None else UNKNOWN)
+
+
+@function("itertools.combinations", "itertools.permutations")
+def _combinations(call: Call) -> Value:
+    import itertools
+
+    pool = call.arg(0)
+    items = call.interp.iteration_items(pool) if pool is not None else None
+    r = call.int(1, "r")
+    if call.name.endswith("permutations") and r is None and call.arg(1, "r") is None and items is not None:
+        r = len(items)
+    if items is None or r is None or r < 0:
+        return Seq(None, "list", UNKNOWN)
+    make = itertools.combinations if call.name.endswith("combinations") else itertools.permutations
+    out: list[Value] = []
+    for combo in make(range(len(items)), r):
+        out.append(Seq([items[i] for i in combo], "tuple"))
+        if len(out) > _ITER_COMBINATIONS_LIMIT:
+            return Seq(None, "list", Seq([Seq(items, "list").element_join()] * r, "tuple"))
+    return Seq(out, "list")
