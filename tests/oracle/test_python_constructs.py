@@ -824,3 +824,27 @@ def test_itertools_sweeps_over_a_registry() -> None:
         """,
         ["first", "last", "grid", "chained", "pairs", "orders"],
     )
+
+
+def test_tagged_corpus_parsed_from_a_string_and_set_comprehensions() -> None:
+    """A POS corpus written inline: splitlines/split/rsplit/partition on constants give known
+    sentence lengths; a set comprehension collapses duplicates (its size is the distinct
+    count, not the number of items)."""
+    assert_agrees(
+        """
+        TAGGED = '''The/DET cat/NOUN sat/VERB ./PUNCT
+        A/DET dog/NOUN barked/VERB loudly/ADV ./PUNCT'''
+        sentences = []
+        for line in TAGGED.strip().splitlines():
+            pairs = [tok.rsplit("/", 1) for tok in line.split()]
+            sentences.append(([w for w, _ in pairs], [t for _, t in pairs]))
+        MAX_LEN = max(len(ws) for ws, _ in sentences) + 2
+        tags = ["<pad>"] + sorted({t for _, ts in sentences for t in ts})
+        x = keras.Input((MAX_LEN,))
+        head = layers.Dense(len(tags))(x)
+        left, sep, right = "a=b".partition("=")
+        part = np.zeros((len(left) + len(right), len("ab".center(6))))
+        distinct = np.zeros((len({i % 3 for i in range(10)}),))
+        """,
+        ["x", "head", "part", "distinct"],
+    )

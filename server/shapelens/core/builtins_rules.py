@@ -538,18 +538,21 @@ _STR_PREDICATES = (
     "startswith", "endswith", "isdigit", "isalpha", "isalnum", "isupper", "islower", "isspace",
     "isidentifier", "isnumeric", "isdecimal",
 )
-_STR_COUNTS = ("count", "find", "rfind")
+_STR_COUNTS = ("count", "find", "rfind", "index", "rindex")
+_STR_SPLITS = ("split", "rsplit", "splitlines")
 _STR_METHODS = (
-    "join", "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "replace", "title",
-    "capitalize", "casefold", "swapcase", "zfill", "removeprefix", "removesuffix", "format",
-    *_STR_PREDICATES, *_STR_COUNTS,
+    "join", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "title", "capitalize",
+    "casefold", "swapcase", "zfill", "removeprefix", "removesuffix", "format", "center", "ljust",
+    "rjust", "expandtabs", "partition", "rpartition", *_STR_SPLITS, *_STR_PREDICATES, *_STR_COUNTS,
 )
 
 
 def _unknown_str_result(name: str) -> Value:
     """What a str method gives when the string or an argument is not known: its type."""
-    if name.endswith("split"):
+    if name in _STR_SPLITS:
         return Seq(None, "list", Unknown(None, str))
+    if name in ("partition", "rpartition"):
+        return Seq([Unknown(None, str)] * 3, "tuple")
     if name in _STR_PREDICATES:
         return Unknown(None, bool)
     if name in _STR_COUNTS:
@@ -633,6 +636,8 @@ def _str_method(call: Call) -> Value:
         return UNKNOWN
     if isinstance(result, list):
         return constant_items(result, "list")
+    if isinstance(result, tuple):
+        return constant_items(list(result), "tuple")
     if isinstance(result, (bool, int)):
         return Const(result)
     return Const(result) if len(result) <= 1_000_000 else UNKNOWN

@@ -1278,6 +1278,10 @@ class Interpreter:
         if results is None:
             return Seq(None, kind)
         elems, length = results
+        if isinstance(node, ast.SetComp):  # duplicates collapse: only known constants keep a size
+            if elems is not None:
+                return builtins_rules.unique_constants(Seq(elems, "tuple"))
+            return Seq(None, kind, self._last_elem)
         if elems is not None:
             return Seq(elems, kind)
         return Seq(None, kind, self._last_elem, length)
