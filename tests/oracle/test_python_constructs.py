@@ -848,3 +848,40 @@ def test_tagged_corpus_parsed_from_a_string_and_set_comprehensions() -> None:
         """,
         ["x", "head", "part", "distinct"],
     )
+
+
+def test_properties_are_read_through_their_getter() -> None:
+    """``env.obs_dim`` defined with @property (and a setter) is the getter's value."""
+    assert_agrees(
+        """
+        import functools
+
+        class Env:
+            ACTIONS = [(0, 1), (1, 0), (0, -1), (-1, 0)]
+
+            def __init__(self, size=5):
+                self._size = size
+
+            @property
+            def obs_dim(self):
+                return 3 * self._size * self._size
+
+            @property
+            def size(self):
+                return self._size
+
+            @size.setter
+            def size(self, value):
+                self._size = value
+
+            @functools.cached_property
+            def n_actions(self):
+                return len(self.ACTIONS)
+
+        env = Env()
+        x = keras.Input((env.obs_dim,))
+        q = layers.Dense(env.n_actions)(x)
+        grid = np.zeros((env.size, env.size))
+        """,
+        ["x", "q", "grid"],
+    )

@@ -446,6 +446,7 @@ def _query(call: Call) -> Value:
 @method("dict", "get")
 def _dict_get(call: Call) -> Value:
     d, key = call.receiver, call.arg(0)
+    default = call.arg(1, "default")
     if isinstance(d, DictVal) and isinstance(key, Const):
         try:
             found = d.items.get(key.value)
@@ -454,10 +455,26 @@ def _dict_get(call: Call) -> Value:
         if found is not None:
             return found
         if not d.complete:
-            return UNKNOWN
-        default = call.arg(1, "default")
+            return _any_value(d, default)
         return default if default is not None else Const(None)
+    if isinstance(d, DictVal) and key is not None:
+        return _any_value(d, default)
     return UNKNOWN
+
+
+def _any_value(d: DictVal, default: Value | None) -> Value:
+    """``d.get(key, default)`` for a key the engine cannot name: any value the dict may hold,
+    or the default (``word2idx.get(w, 1)`` is an int whichever word it is)."""
+    values = list(d.items.values())
+    if not d.complete:
+        if d.others is None:
+            return UNKNOWN
+        values.append(d.others)
+    values.append(default if default is not None else Const(None))
+    out = values[0]
+    for v in values[1:]:
+        out = join(out, v)
+    return out
 
 
 @method("dict", "keys", "values", "items")

@@ -56,6 +56,7 @@ from .values import (
 )
 
 _LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
+_PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
 # a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
 # stay within this many executed statements (windowing loops: a line or two per iteration)
@@ -658,7 +659,17 @@ class Interpreter:
         self.functions.append(fn)
         value: Value = fn
         for deco in reversed(stmt.decorator_list):
+            if isinstance(deco, ast.Attribute) and deco.attr in ("setter", "deleter", "getter"):
+                # `@size.setter`: the property keeps reading through its getter
+                prop = self.eval(deco.value, env)
+                if isinstance(prop, FunctionVal) and prop.is_property:
+                    fn.called = True  # analysed as a method with unknown arguments elsewhere
+                    value = prop
+                    continue
             d = self.eval(deco, env)
+            if isinstance(d, LibRef) and d.name in _PROPERTY_DECORATORS and isinstance(value, FunctionVal):
+                value.is_property = True
+                continue
             value = self._apply_decorator(d, value, deco)
         env.set(stmt.name, value)
 
@@ -903,6 +914,8 @@ class Interpreter:
                 return obj.attrs[attr]
             found = obj.cls.lookup(attr)
             if isinstance(found, FunctionVal):
+                if found.is_property:
+                    return self.call_function(found, [obj], {}, node)
                 return BoundMethod(obj, attr)
             if found is not None:
                 return found

@@ -324,6 +324,7 @@ class FunctionVal(Value):
     name: str = "<lambda>"
     called: bool = False
     file: str | None = None  # the source file defining it (user modules are followed)
+    is_property: bool = False  # `@property`: reading the attribute calls it
 
 
 @dataclass(eq=False, slots=True)
