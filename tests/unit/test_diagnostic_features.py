@@ -132,3 +132,29 @@ def test_input_shape_fix_for_sequential() -> None:
     fixed = _apply(src, err.fixes[0])
     assert "input_shape=(5,)" in fixed
     assert not [i for i in analyze_source(fixed).issues if i.severity == "error"]
+
+
+def test_failures_inside_a_try_that_catches_them_are_information() -> None:
+    found = issues(
+        """
+        import numpy as np
+        import tensorflow as tf
+        a = np.zeros((2, 3))
+        try:
+            b = a @ np.zeros((4, 5))
+        except ValueError as e:
+            print(e)
+        try:
+            c = a @ np.zeros((4, 5))
+        except KeyError:
+            pass
+        try:
+            d = tf.reshape(tf.zeros(6), (4, 2))
+        except (KeyError, tf.errors.InvalidArgumentError):
+            pass
+        """
+    )
+    by_line = {i.span.line: i for i in found}
+    assert by_line[6].severity == "information" and "caught by the except at line 7" in by_line[6].message
+    assert by_line[10].severity == "error"
+    assert by_line[14].severity == "information"

@@ -57,6 +57,10 @@ from .values import (
 
 _LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
 _PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
+_SHAPE_ERROR_CATCHERS = frozenset({
+    "builtins.ValueError", "builtins.TypeError", "builtins.Exception", "builtins.BaseException",
+    "builtins.RuntimeError", "builtins.IndexError",
+})
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
 # a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
 # stay within this many executed statements (windowing loops: a line or two per iteration)
@@ -179,6 +183,7 @@ class Interpreter:
         # (a Sequential may only be built by a later fit/predict)
         self.models_at: dict[tuple[Span, str], ModelVal] = {}
         self.trainable_unknown = False  # `.trainable` set on something unidentified
+        self.catching: list[int] = []  # lines of the excepts around this point that catch shape errors
         self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor
         self.issues: dict[tuple[Span, str, str], Issue] = {}
         self.frames: list[_Frame] = []
@@ -333,6 +338,10 @@ class Interpreter:
     ) -> None:
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
+        if self.catching and severity == "error":
+            # the program expects this failure: it runs inside a try that catches it
+            severity = "information"
+            message = f"{message} (caught by the except at line {self.catching[-1]})"
         if self.current_file != self.main_file:
             # An error inside the user's other module: report it where this file calls in.
             site = next(
@@ -634,7 +643,14 @@ class Interpreter:
         self.exec_block(stmt.body, env)
 
     def _exec_try(self, stmt: ast.Try, env: Env) -> None:
-        self.exec_block(stmt.body, env)
+        catcher = next((h for h in stmt.handlers if self._catches_shape_errors(h, env)), None)
+        if catcher is not None:
+            self.catching.append(catcher.lineno)
+        try:
+            self.exec_block(stmt.body, env)
+        finally:
+            if catcher is not None:
+                self.catching.pop()
         if stmt.handlers:
             # A handler only runs if the body failed part-way: join its effects in.
             bodies = [h.body for h in stmt.handlers]
@@ -647,6 +663,19 @@ class Interpreter:
                 pass
         self.exec_block(stmt.orelse, env)
         self.exec_block(stmt.finalbody, env)
+
+    def _catches_shape_errors(self, handler: ast.ExceptHandler, env: Env) -> bool:
+        """Whether an ``except`` clause catches what a shape or dtype mistake raises (Keras'
+        ValueError, TF's InvalidArgumentError, numpy's ValueError...)."""
+        if handler.type is None:
+            return True
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        for k in kinds:
+            v = self.eval(k, env)
+            name = v.name if isinstance(v, LibRef) else ""
+            if name in _SHAPE_ERROR_CATCHERS or name.startswith("tf.errors."):
+                return True
+        return False
 
     def _exec_function_def(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, env: Env) -> None:
         defaults = [self.eval(d, env) for d in stmt.args.defaults]
