@@ -561,3 +561,38 @@ def test_lookup_vocabulary_sizes() -> None:
         "head = layers.Dense(len(a.get_vocabulary()) + 1)(keras.Input((4,)))\n"
     )
     agree(src, ["sizes", "head"])
+
+
+def test_vocabulary_learned_by_adapt_on_literal_text() -> None:
+    """adapt() on a literal list of sentences: the vocabulary Keras learns (lowercased,
+    punctuation stripped, split on whitespace, most frequent first, cut to max_tokens) sizes
+    the heads built from it."""
+    assert_agrees(
+        """
+        corpus = ["The cat sat on the mat.", "A dog chased the ball!", "the cat, the dog", "ok"]
+        tv = layers.TextVectorization(output_mode="int")
+        tv.adapt(corpus)
+        n = tv.vocabulary_size()
+        head = layers.Dense(n)(keras.Input((4,)))
+        small = layers.TextVectorization(max_tokens=6, output_sequence_length=5)
+        small.adapt(corpus)
+        capped = layers.Dense(small.vocabulary_size())(keras.Input((4,)))
+        lower = layers.TextVectorization(standardize="lower", split="character")
+        lower.adapt(["Ab, ab", "cd"])
+        chars = np.zeros((lower.vocabulary_size(),))
+        hot = layers.TextVectorization(output_mode="multi_hot")
+        hot.adapt(corpus)
+        multi = np.zeros((hot.vocabulary_size(),))
+        words = tv.get_vocabulary()[2:]
+        specials = ["[CLS]", "[SEP]"] + [w for w in words if w != "the"]
+        tv.set_vocabulary(specials)
+        reset = np.zeros((tv.vocabulary_size(),))
+        look = layers.StringLookup()
+        look.adapt(["a", "b", "a", "c"])
+        ids = np.zeros((look.vocabulary_size(),))
+        masked = layers.StringLookup(mask_token="", max_tokens=3)
+        masked.adapt([["x", "y"], ["z", "x"]])
+        mids = np.zeros((masked.vocabulary_size(),))
+        """,
+        ["head", "capped", "chars", "multi", "reset", "ids", "mids"],
+    )

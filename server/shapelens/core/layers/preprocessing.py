@@ -13,6 +13,7 @@ numpy arrays, tf.data pipelines) follow what ``call`` returns, which differs in 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..convert import to_tensor
@@ -752,7 +753,10 @@ def _vocabulary(call: Call) -> Value:
         mask_default = "" if lay.spec.name == "TextVectorization" else None
         num_oov, mask, oov = _oov_config(lc, mask_default, "[UNK]" if string_keys else -1)
         vocab = _literal_list(lc.raw("vocabulary"))
-        if lc.cfg_soft("pad_to_max_tokens", False) is not False or _layer_state(lc).get("adapted"):
+        state = _layer_state(lc)
+        if state.get("adapted"):
+            vocab = state.get("learned_vocab")
+        if lc.cfg_soft("pad_to_max_tokens", False) is not False:
             return UNKNOWN
     except (ShapeError, Unknowable):
         return UNKNOWN
@@ -770,5 +774,75 @@ def _vocabulary(call: Call) -> Value:
 def _adapt(call: Call) -> Value:
     lay = call.receiver
     if isinstance(lay, LayerVal):
+        learned = None
+        replaces = call.name.endswith("set_vocabulary")  # a second adapt() would merge
+        if (replaces or not lay.config_cache.get("adapted")) and not call.interp.uncertain_depth:
+            lc = LayerCall(lay, [], {}, call.interp, call.span)
+            data = call.arg(0, "data" if call.name.endswith("adapt") else "vocabulary")
+            try:
+                learned = (_learned_vocabulary if call.name.endswith("adapt") else _set_vocabulary)(lc, data)
+            except (ShapeError, Unknowable):
+                learned = None
         lay.config_cache["adapted"] = True
+        lay.config_cache["learned_vocab"] = learned
     return Const(None)
+
+
+# Keras' default standardization strips these characters (after lowercasing)
+_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+def _learned_vocabulary(lc: LayerCall, data: Value | None) -> list[str] | None:
+    """The tokens ``adapt()`` learns from a literal list of ASCII strings, in Keras' order
+    (most frequent first, ties in reverse byte order), cut to ``max_tokens``; None when the
+    data or the layer's text processing is not something the engine can replay."""
+    name = lc.layer.spec.name
+    texts = _literal_list(data)
+    if texts is None and isinstance(data, Seq) and data.items is not None:
+        rows = [_literal_list(item) for item in data.items]
+        texts = [t for row in rows if row is not None for t in row] if all(r is not None for r in rows) else None
+    if not texts or not all(isinstance(t, str) and t.isascii() for t in texts):
+        return None
+    if name == "TextVectorization":
+        standardize = lc.cfg_soft("standardize", "lower_and_strip_punctuation")
+        split = lc.cfg_soft("split", "whitespace")
+        if lc.cfg_soft("ngrams", None) is not None or standardize not in (
+            None, "lower", "strip_punctuation", "lower_and_strip_punctuation"
+        ) or split not in (None, "whitespace", "character"):
+            return None
+        tokens: list[str] = []
+        for text in texts:
+            if standardize in ("lower", "lower_and_strip_punctuation"):
+                text = text.lower()
+            if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+                text = _PUNCTUATION.sub("", text)
+            tokens.extend(text.split() if split == "whitespace" else list(text) if split == "character" else [text])
+    elif name == "StringLookup":
+        tokens = list(texts)
+    else:
+        return None
+    mode = _mode(lc, "int", ("int", "one_hot", "multi_hot", "count", "tf_idf"))
+    mask_default = "" if name == "TextVectorization" else None
+    num_oov, mask, oov = _oov_config(lc, mask_default, "[UNK]")
+    if num_oov is None:
+        return None
+    counts: dict[str, int] = {}
+    for t in tokens:
+        if t not in (mask, oov):
+            counts[t] = counts.get(t, 0) + 1
+    ordered = sorted(counts, key=lambda t: (counts[t], t.encode()), reverse=True)
+    start = (1 if mask is not None and mode == "int" else 0) + num_oov
+    max_tokens = lc.cfg_soft("max_tokens", None)
+    if max_tokens is not None:
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+            return None
+        ordered = ordered[: max(0, max_tokens - start)]
+    return ordered
+
+
+def _set_vocabulary(lc: LayerCall, vocab: Value | None) -> list[str] | None:
+    """``set_vocabulary(tokens)`` with a literal list of distinct tokens."""
+    tokens = _literal_list(vocab)
+    if tokens is None or len(set(tokens)) != len(tokens) or not all(isinstance(t, str) for t in tokens):
+        return None
+    return tokens
