@@ -4,7 +4,7 @@ tf.keras.backend functions, dict comprehensions of inputs, TimeDistributed over 
 
 import pytest
 
-from oracle.harness import assert_agrees
+from oracle.harness import assert_agrees, run_engine
 
 
 def test_star_import_and_partial_and_getattr() -> None:
@@ -885,3 +885,56 @@ def test_properties_are_read_through_their_getter() -> None:
         """,
         ["x", "q", "grid"],
     )
+
+
+def test_generator_functions_yield_their_values() -> None:
+    """K-fold index generators and batch generators: iterating one gives what it yields; fit
+    and predict read one like a dataset, and predict concatenates every step's rows."""
+    assert_agrees(
+        """
+        def kfold(n, k):
+            idx = np.random.permutation(n)
+            folds = np.array_split(idx, k)
+            for j in range(k):
+                val = folds[j]
+                tr = np.concatenate([folds[i] for i in range(k) if i != j])
+                yield j, tr, val
+
+        X = np.random.rand(100, 8).astype("float32")
+        for fold, tr, va in kfold(100, 5):
+            xt = X[tr]
+
+        def batches(bs=16):
+            while True:
+                idx = np.random.randint(0, 100, bs)
+                yield X[idx], np.random.randint(0, 2, (bs, 1))
+
+        def pairs():
+            yield from zip(X[:3], X[3:6])
+
+        m = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.Dense(1, activation="sigmoid")])
+        m.compile("adam", "binary_crossentropy")
+        m.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)
+        xb, yb = next(batches())
+        p = m.predict(batches(), steps=2, verbose=0)
+        a, b = next(pairs())
+        ds = tf.data.Dataset.from_tensor_slices(X).batch(16, drop_remainder=True)
+        whole = m.predict(ds, verbose=0)
+        some = m.predict(ds.repeat(), steps=3, verbose=0)
+        """,
+        ["xt", "tr", "va", "xb", "yb", "p", "a", "b", "whole", "some"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        X = np.random.rand(100, 8).astype("float32")
+        m = keras.Sequential([keras.Input((8,)), layers.Dense(1)])
+        whole = m.predict(tf.data.Dataset.from_tensor_slices(X).batch(16, drop_remainder=True), verbose=0)
+        def gen():
+            for i in range(3):
+                yield X[:10]
+        g = next(gen())
+        """
+    ).values
+    assert values["whole"].shape == (96, 1)
+    assert values["g"].shape == (10, 8)

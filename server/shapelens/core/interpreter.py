@@ -108,10 +108,11 @@ class Env:
 
 
 class _Frame:
-    __slots__ = ("call_span", "env", "function", "returns")
+    __slots__ = ("call_span", "env", "function", "returns", "yields")
 
     def __init__(self, function: FunctionVal | None, call_span: Span | None, env: Env) -> None:
         self.returns: list[Value] = []
+        self.yields: list[Value] = []
         self.function = function
         self.call_span = call_span
         self.env = env
@@ -1075,7 +1076,13 @@ class Interpreter:
                 self.call_spans.pop()
                 self.call_files.pop()
         if _is_generator(fn.node):
-            return UNKNOWN
+            # iterating the generator gives any of the values it yields
+            if not frame.yields:
+                return Seq(None, "list", UNKNOWN, generator=True)
+            item = frame.yields[0]
+            for y in frame.yields[1:]:
+                item = join(item, y)
+            return Seq(None, "list", item, generator=True)
         if not frame.returns:
             return Const(None)
         result = frame.returns[0]
@@ -1451,9 +1458,12 @@ class Interpreter:
         return UNKNOWN
 
     def _eval_yield(self, node: ast.Yield | ast.YieldFrom, env: Env) -> Value:
-        if node.value is not None:
-            self.eval(node.value, env)
-        return UNKNOWN
+        value = self.eval(node.value, env) if node.value is not None else Const(None)
+        if isinstance(node, ast.YieldFrom):
+            value = self.iteration_element(value)
+        if self.frames and self.frames[-1].function is not None:
+            self.frames[-1].yields.append(detached(value))
+        return UNKNOWN  # what the caller sends in
 
     _expr_handlers: dict[type, Callable[[Interpreter, Any, Env], Value]] = {
         ast.Constant: _eval_constant,

@@ -845,15 +845,37 @@ def call_model(
     return out
 
 
+def _generator_as_dataset(call: Call) -> None:
+    """Keras reads a Python generator given as ``x`` like a dataset whose element spec merges
+    the batches it yields."""
+    x = call.arg(0, "x")
+    if not (isinstance(x, Seq) and x.generator):
+        return
+    from .data import map_leaves
+
+    ds = DatasetVal(map_leaves(x.elem, lambda t: Tensor(t.shape, t.dtype, "spec", t.origin, t.label)))
+    if "x" in call.kwargs:
+        call.kwargs["x"] = ds
+    else:
+        call.args[0] = ds
+
+
 @method("model", "predict", "predict_on_batch", "__call__")
 def _model_predict(call: Call) -> Value:
     model = call.receiver
+    if call.name == "predict":
+        _generator_as_dataset(call)
     x = call.arg(0, "x")
     if not isinstance(model, ModelVal) or x is None:
         return UNKNOWN
+    from_data = isinstance(x, DatasetVal) and call.name == "predict"
+    total: Dim = None  # rows of the whole output: predict concatenates its steps' outputs
     if isinstance(x, DatasetVal):
         from .data import traced_element
 
+        if x.batch_rows is not None and "steps" not in call.kwargs:
+            size, full, last = x.batch_rows
+            total = size * full + last
         elem = traced_element(x)
         if isinstance(elem, Seq) and elem.items:
             elem = elem.items[0]
@@ -863,7 +885,9 @@ def _model_predict(call: Call) -> Value:
         if custom is not None:
             return custom
     out, rows = _run_on_data(call, model, x, training=False)
-    if rows is not None:  # the steps' outputs, concatenated
+    if from_data:
+        out = _rebatch(out, total, "np", call.span)
+    elif rows is not None:  # the steps' outputs, concatenated
         out = _rebatch(out, rows, "np", call.span)
     # predict returns numpy arrays
     for t in tensors_in(out):
@@ -910,6 +934,8 @@ def _model_fit(call: Call) -> Value:
     model = call.receiver
     if not isinstance(model, ModelVal):
         return UNKNOWN
+    if call.name in ("fit", "evaluate"):
+        _generator_as_dataset(call)
     from .checks import check_targets, check_training_call
 
     x, y = check_training_call(call, model)

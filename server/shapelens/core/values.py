@@ -139,6 +139,7 @@ class Seq(Value):
     # mutation at that depth (a function's own list, even when the call is in a branch) is
     # certain, one deeper may not happen
     created_depth: int = 0
+    generator: bool = False  # what a generator function returns: ``elem`` is what it yields
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length
