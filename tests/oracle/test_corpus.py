@@ -21,9 +21,9 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-EXACT_THRESHOLD = 97.4
+EXACT_THRESHOLD = 97.5
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (293 of 386
+# Share of built module-level models whose parameter counts the engine knows exactly (320 of 424
 # with custom layers, keras.Model subclasses and applications counted; raise it as the engine
 # improves). Lowered from 0.76 when 26 blind scripts came in: a fine-tuning script freezes layers
 # of an application by index, which leaves every trainable count in its file unknown.
