@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from oracle.harness import PREAMBLE, assert_agrees, compare, run_engine, run_real
+from oracle.op_cases import agree
 from shapelens.core.analysis import analyze_source
 
 CASES = [
@@ -205,3 +206,27 @@ def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
     assert calls[4] == (3, 4)
     assert calls[6] == (3, None)
     assert calls[7] == (3, 4)
+
+
+def test_a_sequential_with_an_input_checks_symbolic_calls_only() -> None:
+    """A Sequential given an Input runs a symbolic call through the functional graph Keras
+    built from it, which checks the input spec; an eager call is not checked, and a Sequential
+    built on its first call is left alone (Keras checks a later symbolic call against the first
+    one's shape; the engine does not claim that)."""
+    seq = """
+        m = keras.Sequential([layers.Input(shape=(41,)), layers.Embedding(100, 4), layers.GlobalAveragePooling1D(), layers.Dense(1)])
+        """
+    agree(seq + "y = m(keras.Input((40,)))\n", ["y"])
+    agree(seq + "y = keras.Sequential([layers.Input((40,)), m])(np.zeros((2, 40)))\n", ["y"])
+    agree(seq + "y = m(np.zeros((4, 40)))\n", ["y"])
+    agree(seq + "y = m(keras.Input((None,)))\n", ["y"])
+    agree(
+        """
+        m = keras.Sequential([layers.Embedding(100, 4), layers.GlobalAveragePooling1D(), layers.Dense(1)])
+        a = m(keras.Input((41,)))
+        y = m(keras.Input((40,)))
+        """,
+        ["a", "y"],
+        exact=False,
+        catch=False,  # Keras checks this one too; the engine leaves it to the first call
+    )

@@ -88,6 +88,7 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
     if isinstance(item, Tensor) and item.kind == "keras" and not model.layers and model.inputs is None:
         model.inputs = item
         model.outputs = item
+        model.declared_input = True
         return
     if isinstance(item, LayerVal) and item.spec.name == "InputLayer" and not model.layers:
         shape = _first_layer_input(item)
@@ -95,6 +96,7 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
             t = Tensor(shape, "float32", "keras", item.origin, f"InputLayer at line {_line(item.origin)}")
             model.inputs = t
             model.outputs = t
+            model.declared_input = True
         return
     if not model.layers and model.inputs is None:
         shape = _first_layer_input(item)
@@ -105,6 +107,7 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
             model.inputs = t
             model.outputs = t
             model.input_from_first_layer = True
+            model.declared_input = True
     model.layers.append(item)
     model.spans.append(_origin(item))
     if model.outputs is not None and isinstance(model.outputs, Tensor):
@@ -831,6 +834,13 @@ def call_model(
     site = Span.of(node)
     note_input_dtypes(interp, model, x, site)
     try:
+        if (
+            model.kind == "sequential" and model.declared_input and isinstance(model.inputs, Tensor)
+            and isinstance(x, Tensor) and x.kind == "keras"
+        ):
+            # a symbolic call goes through the functional graph Keras built from that input,
+            # which checks the input spec (an eager call does not)
+            _adjust_input(model, model.inputs, x, 0)
         out = model_output_for(interp, model, x, site, node)
     except ShapeError as err:
         arg_nodes = getattr(node, "args", [])

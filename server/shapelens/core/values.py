@@ -289,6 +289,9 @@ class ModelVal(Value):
     compiled: dict[str, Value] | None = None
     compile_span: Span | None = None
     input_from_first_layer: bool = False
+    # a Sequential given its input (an Input, an InputLayer, input_shape=): Keras checks a
+    # symbolic call's input against it
+    declared_input: bool = False
     spans: list[Span | None] = field(default_factory=list)  # constructor span of each layer
     instance: Any = None  # the Instance for subclassed models
     built_input: Value | None = None
