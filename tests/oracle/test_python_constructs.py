@@ -938,3 +938,34 @@ def test_generator_functions_yield_their_values() -> None:
     ).values
     assert values["whole"].shape == (96, 1)
     assert values["g"].shape == (10, 8)
+
+
+def test_counter_vocabularies() -> None:
+    """Vocabularies counted with collections.Counter from literal text: most_common, filters
+    on counts, update() adding counts, and counting in a loop."""
+    assert_agrees(
+        """
+        from collections import Counter
+        import collections
+
+        text = "the cat sat on the mat the end"
+        c = Counter(text.split())
+        vocab = ["<pad>", "<unk>"] + [w for w, n in c.most_common(3)]
+        head = layers.Dense(len(vocab))(keras.Input((4,)))
+        b = np.zeros((len(c),))
+        keep = np.zeros((len([w for w, n in c.items() if n >= 2]),))
+        chars = np.zeros((len(collections.Counter("hello")),))
+        c.update(["dog", "dog", "the"])
+        u = np.zeros((len(c), c["dog"]))
+        top = c.most_common()
+        t = np.zeros((len(top), top[0][1]))
+        e = Counter()
+        for w in text.split():
+            e[w] += 1
+        z = np.zeros((len(e),))
+        unknown = Counter(open(__file__).read().split())
+        n = np.zeros((len(unknown.most_common(5)),))
+        """,
+        ["head", "b", "keep", "chars", "u", "t", "z", "n"],
+        require_exact=False,
+    )

@@ -503,6 +503,9 @@ def _dict_mutate(call: Call) -> Value:
     if not isinstance(d, DictVal):
         return UNKNOWN
     certain = call.interp.certain_mutation(d)
+    if call.name == "update" and d.counter:
+        _count_into(d, call.arg(0), certain, call)
+        return Const(None)
     if call.name == "update":
         other = call.arg(0)
         if certain and (other is None or (isinstance(other, DictVal) and other.complete)):
@@ -710,3 +713,63 @@ def _combinations(call: Call) -> Value:
         if len(out) > _ITER_COMBINATIONS_LIMIT:
             return Seq(None, "list", Seq([Seq(items, "list").element_join()] * r, "tuple"))
     return Seq(out, "list")
+
+
+# ---------------------------------------------------------------------------------------------
+# collections.Counter: vocabularies counted from literal text
+
+
+def _counted(call: Call, v: Value | None) -> dict[object, int] | None:
+    """Counts of the items of a literal collection (a string counts its characters)."""
+    if v is None:
+        return {}
+    if isinstance(v, Const) and isinstance(v.value, str):
+        values: list[object] = list(v.value)
+    elif isinstance(v, DictVal) and v.complete and all(isinstance(c, Const) and isinstance(c.value, int) for c in v.items.values()):
+        return {k: c.value for k, c in v.items.items() if isinstance(c, Const)}
+    else:
+        items = call.interp.iteration_items(v)
+        if items is None or not all(isinstance(i, Const) for i in items):
+            return None
+        values = [i.value for i in items if isinstance(i, Const)]
+    counts: dict[object, int] = {}
+    try:
+        for x in values:
+            counts[x] = counts.get(x, 0) + 1
+    except TypeError:  # unhashable
+        return None
+    return counts
+
+
+def _count_into(d: DictVal, v: Value | None, certain: bool, call: Call) -> None:
+    counts = _counted(call, v)
+    if counts is None or not certain or not all(isinstance(c, Const) for c in d.items.values()):
+        d.items = {k: Unknown(None, int) for k in d.items}
+        d.store_unknown_key(Unknown(None, int), call.interp.iteration_element(v) if v is not None else None)
+        return
+    for k, n in counts.items():
+        old = d.items.get(k)
+        d.items[k] = Const((old.value if isinstance(old, Const) else 0) + n)
+
+
+@function("collections.Counter")
+def _counter(call: Call) -> Value:
+    d = DictVal({}, counter=True)
+    _count_into(d, call.arg(0), True, call)
+    return call.interp.fresh(d)
+
+
+@method("dict", "most_common")
+def _most_common(call: Call) -> Value:
+    d = call.receiver
+    if not isinstance(d, DictVal) or not d.counter:
+        return UNKNOWN
+    n_value = call.arg(0, "n")
+    n = call.int(0, "n")
+    if n_value is not None and not (isinstance(n_value, Const) and n_value.value is None) and n is None:
+        return Seq(None, "list", Seq([d.key_join(), Unknown(None, int)], "tuple"))
+    if d.complete and all(isinstance(c, Const) for c in d.items.values()):
+        # stable sort: equal counts keep the order in which they were first counted
+        ranked = sorted(d.items.items(), key=lambda kv: kv[1].value if isinstance(kv[1], Const) else 0, reverse=True)
+        return Seq([Seq([Const(k), c], "tuple") for k, c in ranked[:n]], "list")
+    return Seq(None, "list", Seq([d.key_join(), Unknown(None, int)], "tuple"))

@@ -168,6 +168,7 @@ class DictVal(Value):
     created_depth: int = 0  # as for `Seq`
     # what those keys have in common (``pos[u] = ...`` for an int ``u`` of unknown value)
     other_keys: Value | None = None
+    counter: bool = False  # a collections.Counter: update() adds counts
 
     def store_unknown_key(self, value: Value, key: Value | None = None) -> None:
         """A value goes in under a key the engine cannot name (``key``: what is known of it)."""
