@@ -4,7 +4,9 @@ so that dimension arithmetic like ``len(class_names)`` or ``range(num_blocks)`` 
 from __future__ import annotations
 
 import builtins
+import collections
 import io
+import itertools
 from typing import Literal
 
 from .namedtuples import tuple_view
@@ -465,16 +467,10 @@ def _dict_get(call: Call) -> Value:
 def _any_value(d: DictVal, default: Value | None) -> Value:
     """``d.get(key, default)`` for a key the engine cannot name: any value the dict may hold,
     or the default (``word2idx.get(w, 1)`` is an int whichever word it is)."""
-    values = list(d.items.values())
-    if not d.complete:
-        if d.others is None:
-            return UNKNOWN
-        values.append(d.others)
-    values.append(default if default is not None else Const(None))
-    out = values[0]
-    for v in values[1:]:
-        out = join(out, v)
-    return out
+    fallback = default if default is not None else Const(None)
+    if d.complete and not d.items:
+        return fallback
+    return join(d.value_join(), fallback)
 
 
 @method("dict", "keys", "values", "items")
@@ -697,8 +693,6 @@ def _chain(call: Call) -> Value:
 
 @function("itertools.combinations", "itertools.permutations")
 def _combinations(call: Call) -> Value:
-    import itertools
-
     pool = call.arg(0)
     items = call.interp.iteration_items(pool) if pool is not None else None
     r = call.int(1, "r")
@@ -719,30 +713,25 @@ def _combinations(call: Call) -> Value:
 # collections.Counter: vocabularies counted from literal text
 
 
-def _counted(call: Call, v: Value | None) -> dict[object, int] | None:
-    """Counts of the items of a literal collection (a string counts its characters)."""
+def _counted(v: Value | None) -> dict[object, int] | None:
+    """Counts of the items of a literal collection (a string counts its characters; a dict of
+    int counts is taken as it is, as Counter takes a mapping)."""
     if v is None:
         return {}
-    if isinstance(v, Const) and isinstance(v.value, str):
-        values: list[object] = list(v.value)
-    elif isinstance(v, DictVal) and v.complete and all(isinstance(c, Const) and isinstance(c.value, int) for c in v.items.values()):
-        return {k: c.value for k, c in v.items.items() if isinstance(c, Const)}
-    else:
-        items = call.interp.iteration_items(v)
-        if items is None or not all(isinstance(i, Const) for i in items):
-            return None
-        values = [i.value for i in items if isinstance(i, Const)]
-    counts: dict[object, int] = {}
+    if isinstance(v, DictVal):
+        counts = {k: c.value for k, c in v.items.items() if isinstance(c, Const) and isinstance(c.value, int)}
+        return counts if v.complete and len(counts) == len(v.items) else None
+    values = _constants(v)
+    if values is None:
+        return None
     try:
-        for x in values:
-            counts[x] = counts.get(x, 0) + 1
+        return dict(collections.Counter(values))
     except TypeError:  # unhashable
         return None
-    return counts
 
 
 def _count_into(d: DictVal, v: Value | None, certain: bool, call: Call) -> None:
-    counts = _counted(call, v)
+    counts = _counted(v)
     if counts is None or not certain or not all(isinstance(c, Const) for c in d.items.values()):
         d.items = {k: Unknown(None, int) for k in d.items}
         d.store_unknown_key(Unknown(None, int), call.interp.iteration_element(v) if v is not None else None)

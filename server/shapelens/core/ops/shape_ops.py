@@ -2259,7 +2259,7 @@ def meshgrid_op(call: Call, lib: Flavour, inputs: list[Value], indexing: Value |
         if t is None or t.shape.dims is None:
             lengths.append(None)
         elif all(isinstance(d, int) for d in t.shape.dims):
-            lengths.append(math.prod(int(d) for d in t.shape.dims if d is not None))
+            lengths.append(math.prod(t.shape.dims))  # type: ignore[arg-type]
         else:
             lengths.append(t.shape.dims[0] if len(t.shape.dims) == 1 else None)
     axes = list(range(len(tensors)))
