@@ -969,3 +969,51 @@ def test_counter_vocabularies() -> None:
         ["head", "b", "keep", "chars", "u", "t", "z", "n"],
         require_exact=False,
     )
+
+
+def test_a_callable_picked_from_a_registry_with_an_unknown_key() -> None:
+    """A block or builder picked by a name the engine cannot read is each of the options:
+    the result joins theirs, the option that would fail on this input is not reported (the
+    program never meets it), and an option that always raises is not the one taken."""
+    v = assert_agrees(
+        """
+        import functools
+        import os
+
+        def conv_block(x, f):
+            return layers.Conv2D(f, 3, padding="same")(x)
+
+        def sep_block(x, f):
+            return layers.SeparableConv2D(f, 3, padding="same")(x)
+
+        def seq_block(x, f):
+            return layers.LSTM(f)(x)  # fails on an image: never picked for one
+
+        def not_ready(x, f):
+            raise NotImplementedError(f)
+
+        BLOCKS = {"conv": conv_block, "sep": sep_block, "todo": not_ready}
+        kind = os.environ.get("SHAPELENS_NO_SUCH_VAR", "conv")
+        inp = keras.Input((16, 16, 3))
+        h = BLOCKS[kind](inp, 8)
+        risky = {"conv": conv_block, "seq": seq_block}[kind](inp, 4)
+        pick = conv_block if len(os.environ) > 1_000_000 else sep_block
+        p = pick(inp, 2)
+        scale = functools.partial(conv_block, f=5) if kind else functools.partial(sep_block, f=5)
+        s = scale(inp)
+        """,
+        ["h", "p", "s"],
+    )
+    assert v.exact
+    quiet = run_engine(
+        """
+        import os
+        def conv_block(x, f):
+            return layers.Conv2D(f, 3)(x)
+        def seq_block(x, f):
+            return layers.LSTM(f)(x)
+        kind = os.environ.get("SHAPELENS_NO_SUCH_VAR", "conv")
+        out = {"conv": conv_block, "seq": seq_block}[kind](keras.Input((16, 16, 3)), 4)
+        """
+    )
+    assert quiet.errors == []

@@ -147,9 +147,16 @@ def _list_of(call: Call) -> Value:
 def _scalar(call: Call) -> Value:
     v = call.arg(0)
     fn = getattr(builtins, call.name.split(".")[-1])
+    if (
+        isinstance(v, Tensor) and v.content is not None and len(v.content) == 1
+        and v.shape.dims is not None and all(d == 1 for d in v.shape.dims)
+        and isinstance(v.content[0], Const) and len(call.args) == 1
+        and call.name in ("builtins.int", "builtins.float", "builtins.bool")
+    ):
+        v = v.content[0]  # a one-element tensor of known value: int(np.prod(shape))
     if isinstance(v, Const):
         try:
-            args = [a.value for a in call.args if isinstance(a, Const)]
+            args = [a.value for a in [v, *call.args[1:]] if isinstance(a, Const)]
             if len(args) != len(call.args):
                 return UNKNOWN
             return Const(fn(*args))

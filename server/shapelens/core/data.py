@@ -61,7 +61,7 @@ def _spec(t: Tensor) -> Tensor:
     return Tensor(t.shape, t.dtype, "spec", t.origin, t.label)
 
 
-def _literal_dtype(v: Value) -> DType:
+def literal_dtype(v: Value) -> DType:
     """The dtype ``tf.convert_to_tensor`` gives a nested list/scalar literal; None if unsure.
     Raises ShapeError for literals TF cannot convert: strings mixed with other values, or a
     list that starts with a boolean and goes on with numbers (TF infers from the first item)."""
@@ -149,7 +149,7 @@ def convert_component(v: Value) -> Tensor | None:
         got = literal_shape_dtype(v)
         if got is None:
             return None
-        return Tensor(got[0], _literal_dtype(v), "spec")
+        return Tensor(got[0], literal_dtype(v), "spec")
     return None
 
 
@@ -300,6 +300,18 @@ def _batched_cardinality(n: int | None, size: int | None, drop: bool | None) -> 
 # sources
 
 
+def _rows_of_ragged_matrices(v: Value) -> Value:
+    """A 2-D ragged tensor slices into dense rows of unknown length, as a dense matrix with an
+    unknown second axis would; deeper ragged tensors give ragged elements (left unknown)."""
+    if isinstance(v, Tensor) and v.kind == "ragged" and v.shape.dims is not None and len(v.shape.dims) == 2:
+        return Tensor(Shape((v.shape.dims[0], None)), v.dtype, "tf", v.origin, v.label)
+    if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None:
+        return Seq([_rows_of_ragged_matrices(i) for i in v.items], "tuple")
+    if isinstance(v, DictVal) and v.complete:
+        return DictVal({k: _rows_of_ragged_matrices(i) for k, i in v.items.items()})
+    return v
+
+
 @function(
     "tf.data.Dataset.from_tensor_slices",
     "tf.compat.v1.data.Dataset.from_tensor_slices",
@@ -308,7 +320,7 @@ def _from_tensor_slices(call: Call) -> Value:
     v = call.arg(0, "tensors")
     if v is None:
         return DatasetVal(UNKNOWN, None, call.span)
-    whole = to_element(v)
+    whole = to_element(_rows_of_ragged_matrices(v))
     firsts: list[Dim] = []
     origins: list[Span | None] = []
 

@@ -30,12 +30,14 @@ from .values import (
     AutoName,
     BoundedInt,
     BoundMethod,
+    Choice,
     ClassVal,
     Const,
     DatasetVal,
     DictVal,
     FunctionVal,
     Instance,
+    KerasVariable,
     LayerVal,
     LibRef,
     LoopPass,
@@ -199,6 +201,9 @@ class Interpreter:
         # > 0 while running code that may or may not execute (unknown branches, loops with an
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
+        # > 0 while calling one option of several (values.Choice): nothing is reported there
+        self.muted = 0
+        self.last_call_raised = False  # the user function that just returned certainly raised
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
@@ -337,6 +342,8 @@ class Interpreter:
         related: list[Related] | None = None,
         fixes: list[Fix] | None = None,
     ) -> None:
+        if self.muted:
+            return
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
         if self.catching and severity == "error":
@@ -428,7 +435,7 @@ class Interpreter:
             if isinstance(value, BoundedInt):
                 if value.name is None:
                     value = BoundedInt(target.id, int, value.lo, value.hi, value.base, value.offset)
-            elif isinstance(value, Unknown) and value.name is None:
+            elif isinstance(value, Unknown) and value.name is None and not isinstance(value, (Choice, AutoName)):
                 value = Unknown(target.id, value.pytype)
             env.set(target.id, value)
             self.record(target, target.id, value)
@@ -442,6 +449,7 @@ class Interpreter:
                 certain = not self.uncertain_depth and target.attr == "name"
                 obj.kwargs["name"] = value if certain else Unknown(None, str)
             if isinstance(obj, Instance):
+                self._track_keras_variable(obj, target.attr, value)
                 obj.attrs[target.attr] = value
             elif isinstance(obj, ClassVal):
                 obj.namespace[target.attr] = value
@@ -904,6 +912,14 @@ class Interpreter:
     def _eval_constant(self, node: ast.Constant, env: Env) -> Value:
         return Const(node.value)
 
+    def _track_keras_variable(self, obj: Instance, attr: str, value: Value) -> None:
+        """A keras.Variable set on a layer's attribute is one of its weights, as an add_weight."""
+        if not isinstance(value, KerasVariable) or not self.is_keras_layer_class(obj.cls):
+            return
+        if isinstance(obj.attrs.get(attr), KerasVariable) or self.uncertain_depth > obj.created_depth:
+            obj.weights_uncertain = True  # replacing one, or maybe not set at all
+        obj.own_weights.append((value.shape.num_elements(), value.trainable))
+
     def _eval_name(self, node: ast.Name, env: Env) -> Value:
         v = env.lookup(node.id)
         if v is not None:
@@ -1061,13 +1077,14 @@ class Interpreter:
         if fn.file is not None:
             self.current_file = fn.file
         outer_partial, self.partial_exit = self.partial_exit, False
+        raised = False
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, local)
             try:
                 self.exec_block(fn.node.body, local)
-            except _Terminated:
-                pass
+            except _Terminated as t:
+                raised = t.kind == "raise" and not frame.returns
         finally:
             self.partial_exit = outer_partial
             self.current_file = caller_file
@@ -1075,6 +1092,7 @@ class Interpreter:
             if pushed:
                 self.call_spans.pop()
                 self.call_files.pop()
+        self.last_call_raised = raised
         if _is_generator(fn.node):
             # iterating the generator gives any of the values it yields
             if not frame.yields:
@@ -1533,6 +1551,12 @@ class Interpreter:
             return [Const(k) for k in v.items] if v.complete else None
         if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
             return [Const(c) for c in v.value]
+        if isinstance(v, Tensor) and v.kind in ("np", "tf") and v.shape.dims:
+            # an array or eager tensor of a known, small number of rows: one row per item
+            n = v.shape.dims[0]
+            if isinstance(n, int) and n <= MAX_SEQ_ITEMS:
+                row = v.shape.__class__(v.shape.dims[1:])
+                return [Tensor(row, v.dtype, v.kind) for _ in range(n)]
         view = tuple_view(self, v)
         return view.items if view is not None else None
 

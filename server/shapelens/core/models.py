@@ -28,6 +28,7 @@ from .values import (
     Instance,
     LayerVal,
     ModelVal,
+    OpNode,
     Seq,
     Tensor,
     TensorKind,
@@ -231,9 +232,9 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
         return copies[id(callee)]
 
     def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        if v.history is None:
-            # a step the engine did not record (an operator on keras tensors): the copy has it
-            # too, with the same shape, and is as opaque there as the original
+        if v.history is None or isinstance(v.history[0], OpNode):
+            # a step that is no layer (an operator on keras tensors): the copy has it too, with
+            # the same shape, and is as opaque there as the original
             return v
         callee, _args, _kwargs, pos, _defined_at = v.history
         copy = callee_copy(callee)
@@ -566,7 +567,8 @@ def rebuild_graph(
         if isinstance(v, Tensor):
             key = id(v)
             if key not in known:
-                if v.history is None:
+                if v.history is None or isinstance(v.history[0], OpNode):
+                    # an op is not replayed: remake decides alone (nothing before it is re-run)
                     known[key] = remake(v, [], {})
                 else:
                     _callee, args, kwargs, _pos, _defined_at = v.history
@@ -1106,6 +1108,8 @@ def functional_graph(model: ModelVal) -> FunctionalGraph:
             callee, args, kwargs, pos, _site = t.history
             for a in (*args, *kwargs.values()):
                 walk(a)
+            if isinstance(callee, OpNode):
+                continue  # an op between layers: part of the graph, not one of its layers
             if pos == 0:
                 graph.outputs.setdefault(id(callee), t)
             if callee not in graph.layers:

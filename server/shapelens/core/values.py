@@ -239,6 +239,23 @@ class Tensor(Value):
 
 
 @dataclass(eq=False, slots=True)
+class OpNode(Value):
+    """A ``keras.ops`` function or an operator applied to KerasTensors outside any layer, as
+    the producer in a KerasTensor's ``history``: a node of the functional graph (so the walk
+    from a model's outputs reaches the layers before it) that is no layer and has no weights."""
+
+    name: str
+
+
+@dataclass(eq=False, slots=True)
+class KerasVariable(Tensor):
+    """A ``keras.Variable``: kept in a layer's attribute, Keras tracks it as one of the layer's
+    weights (a ``tf.Variable`` it does not). ``trainable``: None when not known."""
+
+    trainable: bool | None = True
+
+
+@dataclass(eq=False, slots=True)
 class LibRef(Value):
     """A library module, class or function, by canonical dotted name (``tf.reshape``)."""
 
@@ -412,6 +429,34 @@ class PartialVal(Value):
     func: Value
     args: list[Value]
     kwargs: dict[str, Value]
+
+
+@dataclass(eq=False, slots=True)
+class Choice(Unknown):
+    """One of several functions or classes, which one unknown: a registry dict read with an
+    unknown key, a builder picked in a branch. Calling it calls each (its diagnostics muted,
+    since this argument may never meet that option) and joins the results; anything else sees
+    an unknown value."""
+
+    options: tuple[Value, ...] = ()
+
+
+MAX_CHOICES = 8
+
+
+def _choosable(v: Value) -> bool:
+    # Fresh-construction callables only: calling an existing layer or model through a choice
+    # would build it with an input it may never get.
+    return isinstance(v, (FunctionVal, ClassVal, PartialVal, Choice))
+
+
+def _choice_join(a: Value, b: Value) -> Value:
+    options: list[Value] = []
+    for v in (a, b):
+        for o in v.options if isinstance(v, Choice) else (v,):
+            if not any(o is seen for seen in options):
+                options.append(o)
+    return Choice(options=tuple(options)) if len(options) <= MAX_CHOICES else UNKNOWN
 
 
 @dataclass(eq=False, slots=True)
@@ -590,6 +635,10 @@ def join(a: Value, b: Value) -> Value:
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
         )
+    if _choosable(a) and _choosable(b):
+        return _choice_join(a, b)
+    if isinstance(a, Choice) or isinstance(b, Choice):
+        return UNKNOWN
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
             return a

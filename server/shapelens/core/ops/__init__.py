@@ -3,10 +3,13 @@
 from . import elementwise as _elementwise  # noqa: F401
 from . import image_ops as _image_ops  # noqa: F401
 from . import keras_ops as _keras_ops  # noqa: F401
+from . import keras_signal_ops as _keras_signal_ops  # noqa: F401
 from . import linalg_ops as _linalg_ops  # noqa: F401
 from . import methods as _methods  # noqa: F401
 from . import numpy_ops as _numpy_ops  # noqa: F401
+from . import ragged_ops as _ragged_ops  # noqa: F401
 from . import shape_ops as _shape_ops  # noqa: F401
 from . import sparse_ops as _sparse_ops  # noqa: F401
 from . import string_ops as _string_ops  # noqa: F401
+from . import tf_map_ops as _tf_map_ops  # noqa: F401
 from . import tf_ops as _tf_ops  # noqa: F401

@@ -39,7 +39,7 @@ from ..shapes import (
     is_int,
     numpy_promote,
 )
-from ..values import UNKNOWN, Const, Seq, Tensor, TensorKind, Value
+from ..values import UNKNOWN, Const, OpNode, Seq, Tensor, TensorKind, Value
 
 if TYPE_CHECKING:
     from ..interpreter import Interpreter
@@ -394,7 +394,14 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
             ) from None
     if op is ast.Div:
         dtype = true_divide_dtype(dtype, lib)
-    return Tensor(shape, dtype, kind, Span.of(node))
+    return graph_node(Tensor(shape, dtype, kind, Span.of(node)), symbol, left, right)
+
+
+def graph_node(t: Tensor, name: str, *operands: Value) -> Tensor:
+    """A KerasTensor made by an operator is a node of the functional graph (values.OpNode)."""
+    if t.kind == "keras":
+        t.history = (OpNode(name), list(operands), {}, 0, None)
+    return t
 
 
 def _kind(lib: TensorKind, *ts: Tensor) -> TensorKind:
@@ -451,7 +458,7 @@ def tensor_compare(interp: Interpreter, left: Value, right: Value, node: ast.AST
             code="broadcast",
             related=_related(a, b),
         ) from None
-    return Tensor(shape, "bool", _kind(lib), Span.of(node))
+    return graph_node(Tensor(shape, "bool", _kind(lib), Span.of(node)), "comparison", left, right)
 
 
 def matmul_shape(a: Shape, b: Shape, lib: TensorKind, op: str, related: list[object] | None = None) -> Shape:

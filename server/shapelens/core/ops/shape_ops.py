@@ -40,6 +40,7 @@ from ..values import (
     UNKNOWN,
     Const,
     LibRef,
+    OpNode,
     Seq,
     Tensor,
     TensorKind,
@@ -264,7 +265,10 @@ def result(
     """A rule's output tensor, labelled with the call that produced it."""
     span = Span.of(call.node)
     label = f"{call.name or 'op'} at line {span.line}"
-    return Tensor(shape, dtype, kind, span, label, content)
+    out = Tensor(shape, dtype, kind, span, label, content)
+    if kind == "keras":
+        out.history = (OpNode(call.name or "op"), list(call.args), dict(call.kwargs), 0, None)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

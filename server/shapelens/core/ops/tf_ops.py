@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, LibRef, Seq, Tensor, Value, as_dim, as_shape
+from ..values import UNKNOWN, Const, KerasVariable, LibRef, Seq, Tensor, Value, as_dim, as_shape
 from . import shape_ops as so
 from .elementwise import convert_alone
 
@@ -157,6 +157,29 @@ def _variable(call: Call) -> Value:
         dims = so.shape_dims(given)
         shape = Shape(tuple(dims)) if dims is not None else UNKNOWN_SHAPE
     return so.result(call, shape, dtype or t.dtype, "var")
+
+
+@function("keras.Variable")
+def _keras_variable(call: Call) -> Value:
+    init = call.arg(0, "initializer")
+    op = so.begin(call, "tf", init)
+    given = call.arg(1, "shape")
+    dims = so.shape_dims(given) if given is not None and not _is_none(given) else None
+    t = op.tensor(init) if init is not None and not isinstance(init, (Const, LibRef)) else None
+    if dims is not None:
+        shape = Shape(tuple(dims))
+    elif t is not None:
+        shape = t.shape
+    else:
+        shape = UNKNOWN_SHAPE
+    dtype = so.dtype_arg(call.arg(2, "dtype")) or (t.dtype if t is not None else "float32")
+    flag = call.arg(3, "trainable")
+    trainable = True if flag is None else (flag.value if isinstance(flag, Const) and isinstance(flag.value, bool) else None)
+    return KerasVariable(shape, dtype, "var", call.span, f"keras.Variable at line {call.span.line}", trainable=trainable)
+
+
+def _is_none(v: Value) -> bool:
+    return isinstance(v, Const) and v.value is None
 
 
 @function("tf.TensorSpec")
