@@ -756,3 +756,37 @@ def test_text_read_from_a_file_into_a_character_pipeline() -> None:
         "chars": (None,), "ids": (None,), "unk": (1, 1), "batch": (2, None), "padded": (2, 5),
         "first": (5, 3),
     }
+
+
+def test_ragged_constant_rows_slice_into_dense_elements() -> None:
+    """tf.ragged.constant: rows, then an unknown axis per ragged dimension; a 2-D ragged tensor
+    slices into dense rows of unknown length, which map() sees as plain tensors."""
+    assert_agrees(
+        """
+        clips = [np.zeros(n, dtype=np.float32) for n in (5, 9, 7)]
+        r = tf.ragged.constant(clips)
+        r64 = tf.ragged.constant([np.zeros(3), np.zeros(4)])
+        ints = tf.ragged.constant([[1, 2], [3]])
+        deep = tf.ragged.constant([[[1.0]], [[2.0], [3.0, 4.0]]])
+        words = tf.ragged.constant([["a"], ["b", "c"]])
+        flat = tf.ragged.constant([1, 2, 3])
+        dense = r.to_tensor()
+        ds = tf.data.Dataset.from_tensor_slices((r, np.arange(3)))
+        ds = ds.map(lambda w, y: (tf.concat([w, tf.zeros([9]) [:9 - tf.shape(w)[0]]], 0), y))
+        for w, y in ds.take(1):
+            pass
+        batched = ds.batch(2)
+        for bw, by in batched.take(1):
+            pass
+        """,
+        ["r", "r64", "ints", "deep", "words", "flat", "dense", "w", "y", "by"],
+        require_exact=False,
+    )
+    v = run_engine(
+        """
+        r = tf.ragged.constant([np.zeros(n, dtype=np.float32) for n in (5, 9, 7)])
+        first = next(iter(tf.data.Dataset.from_tensor_slices(r)))
+        """
+    ).values
+    assert v["r"].shape == (3, None) and v["r"].dtype == "float32"
+    assert v["first"].shape == (None,) and v["first"].dtype == "float32"

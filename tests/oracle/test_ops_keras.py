@@ -346,3 +346,37 @@ def test_unknown_dims(src: str) -> None:
     # refuses to squeeze a None axis symbolically, but an engine None may be a dim the engine
     # merely lost track of, so the engine stays silent there.
     agree(src, ["y"], exact=False, catch="squeeze" not in src)
+
+
+def _signal_case(rng: random.Random, _i: int) -> tuple[str, list[str]]:
+    """A random keras.ops Fourier transform or STFT on a symbolic or eager input."""
+    which = rng.choice(["fft", "fft2", "ifft2", "rfft", "irfft", "stft"])
+    if which == "stft":
+        n = rng.randint(40, 300)
+        fft = rng.choice([16, 32, 64])
+        seq = rng.randint(8, fft)
+        stride = rng.randint(4, 40)
+        center = rng.choice([True, False])
+        x, _ = source(rng, (n,))
+        return (
+            f"x = {x}\nre, im = ops.stft(x, {seq}, {stride}, {fft}, center={center})\n",
+            ["re", "im"],
+        )
+    shape = shape_of(rng, 2, 3, 9)
+    x, _ = source(rng, shape)
+    if which == "rfft":
+        length = f", fft_length={rng.randint(2, 12)}" if rng.random() < 0.5 else ""
+        return f"x = {x}\nre, im = ops.rfft(x{length})\n", ["re", "im"]
+    if which == "irfft":
+        length = f", fft_length={rng.randint(2, 12)}" if rng.random() < 0.5 else ""
+        return f"x = {x}\ny = ops.irfft((x, ops.zeros_like(x)){length})\n", ["y"]
+    return f"x = {x}\nre, im = ops.{which}((x, ops.zeros_like(x)))\n", ["re", "im"]
+
+
+@pytest.mark.parametrize(("src", "names"), cases(4242, 24, _signal_case))
+def test_fourier_transforms_and_stft(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
+def test_fourier_transforms_reject_ints() -> None:
+    agree("x = np.ones((3, 4), dtype=np.int32)\nre, im = ops.fft((x, x))\n", ["re"])

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from oracle.harness import run_engine
+from oracle.harness import assert_agrees, run_engine
 from oracle.op_cases import agree, cases, shape_of
 
 DTYPES = ["float32", "float64", "int32", "int64"]
@@ -881,4 +881,22 @@ def test_sparse_tensors() -> None:
         back = tf.sparse.to_dense(tf.sparse.from_dense(tf.ones((2, 5))))
         """,
         ["dense", "grid", "back"],
+    )
+
+
+def test_map_fn_and_vectorized_map() -> None:
+    """fn runs on one slice of elems; its results are stacked along a new first axis."""
+    assert_agrees(
+        """
+        w = tf.ones((10, 6, 3, 2))
+        x = tf.ones((4, 10, 6, 2, 1))
+        a = tf.map_fn(lambda e: tf.matmul(w, e), elems=x)
+        b = tf.vectorized_map(lambda e: tf.reduce_sum(e, axis=-1), x)
+        c = tf.map_fn(lambda e: tf.cast(e, tf.int32), tf.ones((5, 2)), fn_output_signature=tf.int32)
+        pairs = tf.map_fn(lambda p: p[0] + p[1], (tf.ones((3, 4)), tf.zeros((3, 4))), fn_output_signature=tf.float32)
+        def both(e):
+            return e * 2.0, tf.reduce_max(e)
+        d, m = tf.map_fn(both, tf.ones((7, 3)), fn_output_signature=(tf.float32, tf.float32))
+        """,
+        ["a", "b", "c", "pairs", "d", "m"],
     )

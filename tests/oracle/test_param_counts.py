@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from oracle.harness import PREAMBLE
+from oracle.harness import PREAMBLE, assert_agrees
 from shapelens.core.analysis import analyze_source
 from shapelens.core.model_table import ModelTable
 
@@ -413,3 +413,51 @@ def test_a_sequential_handed_to_unseen_code_has_no_table() -> None:
     )
     table = _engine_table(source)
     assert table is None or table.total is None
+
+
+VARIABLES_AND_EXPLICIT_BUILD = """
+class Scale(layers.Layer):
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.table = keras.Variable(np.zeros((3, dim)), trainable=False)  # a tracked weight
+        self.bias = keras.Variable(np.zeros((dim,)))
+        self.plain = tf.Variable(tf.zeros((7,)))  # not tracked by Keras
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(shape=(self.dim,), initializer="ones")
+
+    def call(self, x):
+        return x * self.gamma + self.bias
+
+
+class Block(layers.Layer):
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(dim)
+        self.scale = Scale(dim)
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+        self.scale.build(input_shape)  # built here: the call below does not add weights again
+
+    def call(self, x):
+        return self.scale(self.dense(x))
+
+
+inp = keras.Input(shape=(6,))
+h = Block(6, name="block")(inp)
+pos = layers.Embedding(4, 6)(ops.arange(4))
+h = ops.expand_dims(h, 1) + pos  # ops between layers stay in the graph; pos is a constant
+model = keras.Model(inp, layers.Dense(2)(h))
+again = model.get_layer("block")(keras.Input(shape=(6,)))
+"""
+
+
+def test_keras_variables_explicit_builds_and_ops_between_layers() -> None:
+    """A keras.Variable attribute is a weight (trainable or not; a tf.Variable is not), a
+    sublayer built explicitly in build() is not built twice, and get_layer finds a layer
+    before a keras.ops call or an operator on KerasTensors."""
+    model, table = _model_and_table(VARIABLES_AND_EXPLICIT_BUILD)
+    assert sorted(r.class_name for r in table.rows) == sorted(type(la).__name__ for la in model.layers)
+    assert_agrees(VARIABLES_AND_EXPLICIT_BUILD, ["h", "again"])

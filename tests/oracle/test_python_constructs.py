@@ -1017,3 +1017,26 @@ def test_a_callable_picked_from_a_registry_with_an_unknown_key() -> None:
         """
     )
     assert quiet.errors == []
+
+
+def test_loops_over_small_arrays_run_row_by_row() -> None:
+    """A loop over an array or eager tensor of a few rows runs once per row, so a list built
+    in it has a known length; int() of a known one-element array is that number."""
+    assert_agrees(
+        """
+        labels = np.random.randint(0, 6, size=12)
+        clips = []
+        for lbl in labels:
+            freq = 200.0 * (lbl + 1)
+            clips.append(np.sin(np.arange(100) * freq))
+        stacked = np.stack(clips).astype("float32")
+        rows = [tf.reduce_sum(r) for r in tf.ones((5, 3))]
+        summed = tf.stack(rows)
+        pairs = list(zip(np.zeros((4, 2)), np.ones(4)))
+        p = np.array([a for a, b in pairs])
+        shape = (28, 28, 1)
+        flat = layers.Dense(int(np.prod(shape)))(keras.Input((8,)))
+        half = np.zeros(int(np.prod([4, 6])) // 2)
+        """,
+        ["stacked", "summed", "p", "flat", "half"],
+    )

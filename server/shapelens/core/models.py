@@ -1102,6 +1102,8 @@ def functional_graph(model: ModelVal) -> FunctionalGraph:
             if id(t) in seen or id(t) in inputs:
                 continue
             seen.add(id(t))
+            if t.kind != "keras":
+                continue  # an eager tensor or array is a constant of the graph
             if t.history is None:
                 graph.complete = False  # an untracked step hides the layers before it
                 continue
