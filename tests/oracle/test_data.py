@@ -790,3 +790,45 @@ def test_ragged_constant_rows_slice_into_dense_elements() -> None:
     ).values
     assert v["r"].shape == (3, None) and v["r"].dtype == "float32"
     assert v["first"].shape == (None,) and v["first"].dtype == "float32"
+
+
+def test_iterating_a_generator_dataset_gives_the_yielded_sizes() -> None:
+    """The signature may leave sizes None; the eager tensors iterating the dataset have the
+    sizes the generator's values really have (within the signature)."""
+    assert_agrees(
+        """
+        X = np.zeros((100, 8, 3), dtype="float32")
+        y = np.zeros(100, dtype="int32")
+
+        def batches(bs):
+            while True:
+                idx = np.random.randint(0, 100, size=bs)
+                yield X[idx], y[idx]
+
+        sig = (tf.TensorSpec((None, 8, 3), tf.float32), tf.TensorSpec((None,), tf.int32))
+        ds = tf.data.Dataset.from_generator(batches, args=(16,), output_signature=sig).prefetch(2)
+        xb, yb = next(iter(ds.take(3)))
+        gen = batches(5)
+        ds2 = tf.data.Dataset.from_generator(lambda: gen, output_signature=sig)
+        for xb2, yb2 in ds2.take(1):
+            pass
+        def pairs():
+            for i in range(4):
+                yield {"a": np.zeros((2, 3), "float32")}, np.ones(7, "float32")
+        ds3 = tf.data.Dataset.from_generator(
+            pairs, output_signature=({"a": tf.TensorSpec((None, None), tf.float32)}, tf.TensorSpec((None,), tf.float32))
+        )
+        d, v = next(iter(ds3))
+        a = d["a"]
+        """,
+        ["xb", "yb", "xb2", "yb2", "a", "v"],
+    )
+    v = run_engine(
+        """
+        def gen():
+            yield np.zeros((4, 2), "float32")
+        ds = tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec((None, 2), tf.float32))
+        first = next(iter(ds))
+        """
+    ).values
+    assert v["first"].shape == (4, 2)

@@ -1040,3 +1040,20 @@ def test_loops_over_small_arrays_run_row_by_row() -> None:
         """,
         ["stacked", "summed", "p", "flat", "half"],
     )
+
+
+def test_map_over_known_items_calls_the_function_on_each() -> None:
+    assert_agrees(
+        """
+        def split_heads(x):
+            b, t = tf.shape(x)[0], tf.shape(x)[1]
+            return tf.transpose(tf.reshape(x, [b, t, 4, 8]), [0, 2, 1, 3])
+
+        qkv = tf.zeros((2, 5, 96))
+        q, k, v = map(split_heads, tf.split(qkv, 3, axis=-1))
+        sizes = list(map(len, [[1, 2], [3]]))
+        widths = np.zeros((sum(map(int, ["3", "4"])),))
+        scores = tf.einsum("bhqd,bhkd->bhqk", q, k)
+        """,
+        ["q", "k", "v", "widths", "scores"],
+    )

@@ -332,7 +332,33 @@ def _iterables(call: Call) -> Value:
     if call.name == "builtins.iter":
         v = call.arg(0)
         return v if v is not None else UNKNOWN
+    if call.name == "builtins.map" and len(call.args) >= 2 and not call.kwargs:
+        return _map(call, call.args[0], call.args[1:])
     return Seq(None, "list")
+
+
+def _map(call: Call, fn: Value, iterables: list[Value]) -> Value:
+    """``map(fn, *iterables)``: fn on each item of known iterables (zipped, shortest wins),
+    else on their elements once, where it may not run at all."""
+    interp = call.interp
+    known = [interp.iteration_items(s) for s in iterables]
+    if all(k is not None for k in known):
+        n = min(len(k) for k in known if k is not None)
+        if n <= _MAP_UNROLL:
+            return Seq(
+                [interp.call_value(fn, [k[i] for k in known if k is not None], {}, call.node) for i in range(n)],
+                "list",
+            )
+    interp.uncertain_depth += 1
+    try:
+        elem = interp.call_value(fn, [_element(s) for s in iterables], {}, call.node)
+    finally:
+        interp.uncertain_depth -= 1
+    sizes = [size for s in iterables if (size := _size(s)) is not None]
+    return Seq(None, "list", elem, min(sizes) if len(sizes) == len(iterables) else None)
+
+
+_MAP_UNROLL = 64
 
 
 # -- list and dict methods (in-place mutation of the shared abstract container) -----------------

@@ -334,6 +334,9 @@ class DatasetVal(Value):
     # smaller batch or 0). The element spec says None for the batch axis; the tensors iterating it
     # gives have these sizes.
     batch_rows: tuple[int, int, int] | None = None
+    # a dataset from a Python generator: the structure it yields (tensors of the sizes it
+    # really has), for the eager tensors iterating it gives where the signature says None
+    yielded: Value | None = None
 
 
 @dataclass(eq=False, slots=True)
