@@ -455,6 +455,7 @@ def prune_cache(paths: Sequence[Path]) -> None:
 
 
 SECONDS_PER_SCRIPT_LIMIT = 60  # a worker's deadline allows this much per script it runs
+SCRIPTS_PER_WORKER = 40  # then a fresh process: one long-lived TF process grew past 10 GB
 
 
 def collect_real(
@@ -476,34 +477,42 @@ def collect_real(
         todo.append(p)
     if todo:
         jobs = max(1, min(jobs, len(todo)))
-        # Spread the scripts over the workers, slowest (by size) first, round robin.
+        # Slowest (by size) first; each worker process runs at most SCRIPTS_PER_WORKER scripts,
+        # so the memory TF and Keras keep from one script to the next stays bounded.
         ordered = sorted(todo, key=lambda p: -p.stat().st_size)
-        chunks = [ordered[i::jobs] for i in range(jobs)]
+        n_chunks = max(jobs, -(-len(ordered) // SCRIPTS_PER_WORKER))
+        pending = [ordered[i::n_chunks] for i in range(n_chunks)]
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env["CUDA_VISIBLE_DEVICES"] = ""
         env["PYTHONPATH"] = os.pathsep.join([str(REPO / "server"), env.get("PYTHONPATH", "")]).rstrip(
             os.pathsep
         )
-        procs = []
+        logs: list[str] = []
         with tempfile.TemporaryDirectory(prefix="shapelens-corpus-") as tmp:
-            for chunk in chunks:
+            # (process, its log file, its deadline); logs go to files so no pipe ever fills
+            running: list[tuple[subprocess.Popen[bytes], Path, float]] = []
+
+            def start(chunk: list[Path]) -> None:
+                log = Path(tmp) / f"worker-{len(logs) + len(running)}.log"
                 cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *map(str, chunk)]
-                procs.append(
-                    subprocess.Popen(
-                        cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-                    )
-                )
-            limit = timeout if timeout is not None else max(900.0, SECONDS_PER_SCRIPT_LIMIT * max(map(len, chunks)))
-            deadline = time.monotonic() + limit
-            logs = []
-            for proc in procs:
-                try:
-                    out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    out, _ = proc.communicate()
-                logs.append(out or "")
+                with log.open("wb") as sink:
+                    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=sink, stderr=subprocess.STDOUT)
+                limit = timeout if timeout is not None else max(900.0, SECONDS_PER_SCRIPT_LIMIT * len(chunk))
+                running.append((proc, log, time.monotonic() + limit))
+
+            while pending or running:
+                while pending and len(running) < jobs:
+                    start(pending.pop(0))
+                for entry in list(running):
+                    proc, log, deadline = entry
+                    if proc.poll() is None and time.monotonic() > deadline:
+                        proc.kill()
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        proc.wait()
+                        running.remove(entry)
+                        logs.append(log.read_text(errors="replace"))
+                time.sleep(0.2)
         for p in todo:
             cp = cache_path(p)
             if cp.is_file():

@@ -194,6 +194,19 @@ def _argmax(call: Call) -> Value:
     return so.argmax_op(call, "np", _recv(call), call.arg(0, "axis"), call.kwargs.get("keepdims"))
 
 
+@method("ndarray", "argsort")
+def _argsort(call: Call) -> Value:
+    """Indices that sort along ``axis`` (the last by default): the array's shape, int64;
+    ``axis=None`` sorts the flattened array."""
+    t = _recv(call)
+    if t is None:
+        return UNKNOWN
+    axis = call.arg(0, "axis")
+    if isinstance(axis, Const) and axis.value is None:
+        return so.result(call, Shape((t.shape.num_elements(),)), "int64", "np")
+    return so.result(call, t.shape, "int64", "np")
+
+
 @method("ndarray", "cumsum", "cumprod")
 def _cumsum(call: Call) -> Value:
     return so.cumulative_op(call, "np", _recv(call), call.arg(0, "axis"), "sum")
