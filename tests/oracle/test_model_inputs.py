@@ -230,3 +230,27 @@ def test_a_sequential_with_an_input_checks_symbolic_calls_only() -> None:
         exact=False,
         catch=False,  # Keras checks this one too; the engine leaves it to the first call
     )
+
+
+def test_models_with_ops_between_layers_replay_them_on_new_data() -> None:
+    """keras.ops calls and operators on KerasTensors are graph nodes: calling the model on
+    other data re-runs them (a reshape with -1 follows the new length), while a step with
+    several outputs makes the call fall back to the batch-size rule."""
+    assert_agrees(
+        """
+        inp = keras.Input((None, 16))
+        h = layers.Dense(32)(inp)
+        h = h + ops.ones((32,))
+        h = ops.mean(h, axis=1)
+        model = keras.Model(inp, layers.Dense(3)(h * 2.0))
+        y = model(np.zeros((4, 10, 16), "float32"))
+        z = model.predict(np.zeros((5, 7, 16), "float32"), verbose=0)
+        inp2 = keras.Input((None, 8))
+        g = ops.reshape(layers.Dense(8)(inp2), (-1, 4, 2))
+        w = keras.Model(inp2, g)(np.zeros((3, 6, 8), "float32"))
+        s = keras.Input((12, 4))
+        parts = ops.split(s, 2, axis=1)
+        q = keras.Model(s, layers.Dense(2)(parts[0] + parts[1]))(np.zeros((2, 12, 4), "float32"))
+        """,
+        ["y", "z", "w", "q"],
+    )

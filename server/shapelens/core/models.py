@@ -17,7 +17,7 @@ from .facts import Fix, Span
 from .layers.base import LayerCall
 from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
-from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
+from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, Unknowable, format_shape
 from .values import (
     UNKNOWN,
     AutoName,
@@ -556,7 +556,10 @@ def _input_list(inputs: Value | None) -> list[Tensor] | None:
 
 
 def rebuild_graph(
-    outputs: Value, known: dict[int, Value], remake: Callable[[Tensor, list[Value], dict[str, Value]], Value]
+    outputs: Value,
+    known: dict[int, Value],
+    remake: Callable[[Tensor, list[Value], dict[str, Value]], Value],
+    through_ops: bool = False,
 ) -> Value:
     """A functional graph's ``outputs`` made again, walking back through each tensor's history:
     a tensor in ``known`` (by id: the inputs bound to new values) is replaced by its value there,
@@ -567,8 +570,10 @@ def rebuild_graph(
         if isinstance(v, Tensor):
             key = id(v)
             if key not in known:
-                if v.history is None or isinstance(v.history[0], OpNode):
-                    # an op is not replayed: remake decides alone (nothing before it is re-run)
+                if v.history is None or (
+                    isinstance(v.history[0], OpNode) and not (through_ops and v.history[0].replayable)
+                ):
+                    # a step that is not re-run: remake decides alone (nothing before it is re-run)
                     known[key] = remake(v, [], {})
                 else:
                     _callee, args, kwargs, _pos, _defined_at = v.history
@@ -589,14 +594,18 @@ def _replay_graph(
     """Re-run a functional model's layers on ``x`` (exact shapes, certain mismatches)."""
     known: dict[int, Value] = {}
     _bind_inputs(model, x, known)
+    if any(not isinstance(v, Tensor) or v.shape.dims is None for v in known.values()):
+        raise _NoReplay  # data the engine cannot read: re-running the layers would say nothing
 
     def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
         if v.history is None:
             raise _NoReplay
         callee, _args, _kwargs, pos, _defined_at = v.history
-        if training is not None:
+        if training is not None and not isinstance(callee, OpNode):
             kwargs["training"] = Const(training)
-        if isinstance(callee, LayerVal):
+        if isinstance(callee, OpNode):
+            out = _replay_op(interp, callee, args, kwargs)
+        elif isinstance(callee, LayerVal):
             # The layer's own line shows the call that built the graph: a replay on other
             # data (fit, predict, a call) runs inside Keras and adds nothing there.
             out = apply_layer(interp, callee, args, kwargs, site, replay=True)
@@ -612,7 +621,31 @@ def _replay_graph(
         return ts[pos]
 
     assert model.outputs is not None
-    return rebuild_graph(model.outputs, known, remake)
+    return rebuild_graph(model.outputs, known, remake, through_ops=True)
+
+
+def _replay_op(interp: Interpreter, op: OpNode, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    """A keras.ops function or binary operator of the graph run again on the replayed inputs.
+    Where it fails or says nothing, the replay stops (nothing is reported: the graph's own
+    check of these inputs is not modelled)."""
+    from . import registry
+    from .ops.elementwise import tensor_binop
+
+    if op.node is None:
+        raise _NoReplay
+    try:
+        if op.operator is not None and len(args) == 2:
+            out = tensor_binop(interp, op.operator, args[0], args[1], op.node)
+        else:
+            handler = registry.FUNCTIONS.get(op.name)
+            if handler is None:
+                raise _NoReplay
+            out = handler(registry.Call(list(args), dict(kwargs), op.node, interp, None, op.name))
+    except (ShapeError, Unknowable):
+        raise _NoReplay from None
+    if len(tensors_in(out)) != 1:
+        raise _NoReplay  # several outputs: which one this tensor was is not recorded
+    return out
 
 
 def _same_structure(inputs: Value | None, x: Value) -> bool:

@@ -242,9 +242,14 @@ class Tensor(Value):
 class OpNode(Value):
     """A ``keras.ops`` function or an operator applied to KerasTensors outside any layer, as
     the producer in a KerasTensor's ``history``: a node of the functional graph (so the walk
-    from a model's outputs reaches the layers before it) that is no layer and has no weights."""
+    from a model's outputs reaches the layers before it) that is no layer and has no weights.
+    ``node``: the call or operator expression; ``operator``: the ``ast`` operator class of a
+    binary operator. A replay re-runs a library function (by ``name``) or a binary operator."""
 
     name: str
+    node: ast.AST | None = None
+    operator: type | None = None
+    replayable: bool = False
 
 
 @dataclass(eq=False, slots=True)

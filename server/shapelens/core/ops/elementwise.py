@@ -394,13 +394,16 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
             ) from None
     if op is ast.Div:
         dtype = true_divide_dtype(dtype, lib)
-    return graph_node(Tensor(shape, dtype, kind, Span.of(node)), symbol, left, right)
+    return graph_node(Tensor(shape, dtype, kind, Span.of(node)), symbol, left, right, node=node, operator=op)
 
 
-def graph_node(t: Tensor, name: str, *operands: Value) -> Tensor:
-    """A KerasTensor made by an operator is a node of the functional graph (values.OpNode)."""
+def graph_node(
+    t: Tensor, name: str, *operands: Value, node: ast.AST | None = None, operator: type | None = None
+) -> Tensor:
+    """A KerasTensor made by an operator is a node of the functional graph (values.OpNode);
+    a binary operator's can be replayed on other inputs."""
     if t.kind == "keras":
-        t.history = (OpNode(name), list(operands), {}, 0, None)
+        t.history = (OpNode(name, node, operator, operator is not None), list(operands), {}, 0, None)
     return t
 
 

@@ -267,7 +267,11 @@ def result(
     label = f"{call.name or 'op'} at line {span.line}"
     out = Tensor(shape, dtype, kind, span, label, content)
     if kind == "keras":
-        out.history = (OpNode(call.name or "op"), list(call.args), dict(call.kwargs), 0, None)
+        from ..registry import FUNCTIONS
+
+        replayable = call.receiver is None and call.name in FUNCTIONS
+        node = OpNode(call.name or "op", call.node, None, replayable)
+        out.history = (node, list(call.args), dict(call.kwargs), 0, None)
     return out
 
 
