@@ -498,3 +498,21 @@ def test_cells_called_directly() -> None:
         """,
         ["out", "h1", "c1", "out2", "s2", "g_out", "g_state", "r_out", "r1", "y", "st0"],
     )
+
+
+def test_stepping_a_recurrent_layer_through_its_cell() -> None:
+    """``layer.cell`` steps one timestep: (batch, units) and the new states."""
+    assert_agrees(
+        """
+        gru = layers.GRU(16, return_sequences=True)
+        seq = gru(tf.zeros((2, 5, 8)))
+        cell = gru.cell
+        state = [tf.zeros((1, 16))]
+        for t in range(3):
+            h, state = cell(tf.zeros((1, 8)), state)
+        lstm = layers.LSTM(6)
+        _ = lstm(tf.zeros((2, 4, 3)))
+        out, (hs, cs) = lstm.cell(tf.zeros((2, 3)), [tf.zeros((2, 6)), tf.zeros((2, 6))])
+        """,
+        ["h", "out", "hs", "cs"],
+    )

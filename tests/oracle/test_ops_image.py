@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from oracle.harness import assert_agrees
 from oracle.op_cases import agree, cases
 
 SAME = [
@@ -167,3 +168,17 @@ def test_image_ops_inside_a_dataset_map() -> None:
         "first = batch\n"
     )
     agree(src, ["first"])
+
+
+def test_crop_and_resize_gives_one_crop_per_box() -> None:
+    assert_agrees(
+        """
+        feature = tf.zeros((2, 32, 32, 64))
+        boxes = tf.random.uniform((2, 3, 4))
+        flat = tf.reshape(boxes, [-1, 4])
+        idx = tf.repeat(tf.range(2), 3)
+        crops = tf.image.crop_and_resize(feature, flat, idx, [14, 14])
+        ints = tf.image.crop_and_resize(tf.zeros((1, 8, 8, 3), tf.int32), tf.zeros((5, 4)), tf.zeros((5,), tf.int32), (4, 6))
+        """,
+        ["crops", "ints"],
+    )

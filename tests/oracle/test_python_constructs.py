@@ -1057,3 +1057,26 @@ def test_map_over_known_items_calls_the_function_on_each() -> None:
         """,
         ["q", "k", "v", "widths", "scores"],
     )
+
+
+def test_slice_objects_and_lookups_built_from_unknown_vocabularies() -> None:
+    """``x[rows]`` with ``rows = slice(a, b)``; ``dict(zip(range(n), vocab))`` of a vocabulary
+    the engine cannot list still maps ints to strings."""
+    assert_agrees(
+        """
+        data = {"label": np.zeros(4096, dtype="float32")}
+        rows = slice(3276, 4096)
+        part = data["label"][rows]
+        head = np.arange(10)[slice(4)]
+        stepped = np.zeros((9, 2))[slice(1, None, 2)]
+        vec = layers.TextVectorization(output_sequence_length=6, standardize=lambda s: tf.strings.lower(s))
+        vec.adapt(["A b c", "d E"])
+        vocab = vec.get_vocabulary()
+        lookup = dict(zip(range(len(vocab)), vocab))
+        caption = "<start>"
+        for i in range(3):
+            caption += " " + lookup[i % 2]
+        tokens = vec([caption])
+        """,
+        ["part", "head", "stepped", "tokens"],
+    )

@@ -19,6 +19,7 @@ from .values import (
     DictVal,
     LibRef,
     Seq,
+    SliceVal,
     Tensor,
     Unknown,
     Value,
@@ -169,6 +170,18 @@ def _scalar(call: Call) -> Value:
     return UNKNOWN
 
 
+@function("builtins.slice")
+def _slice(call: Call) -> Value:
+    """``slice(stop)``, ``slice(start, stop[, step])``: the same as ``x[start:stop:step]``."""
+    none = Const(None)
+    args = list(call.args)
+    if call.kwargs or not 1 <= len(args) <= 3:
+        return UNKNOWN
+    if len(args) == 1:
+        return SliceVal(none, args[0], none)
+    return SliceVal(args[0], args[1], args[2] if len(args) == 3 else none)
+
+
 @function("builtins.max", "builtins.min", "builtins.sum")
 def _minmax(call: Call) -> Value:
     fn = getattr(builtins, call.name.split(".")[-1])
@@ -223,6 +236,12 @@ def _dict_of(call: Call) -> Value:
             else:
                 return UNKNOWN
         return DictVal(out)
+    if isinstance(v, Seq) and isinstance(v.elem, Seq) and v.elem.items is not None and len(v.elem.items) == 2:
+        # pairs the engine cannot list (zip of an unknown length): their keys and values
+        made = DictVal(dict(call.kwargs))
+        if v.size() != 0:
+            made.store_unknown_key(v.elem.items[1], v.elem.items[0])
+        return made
     return UNKNOWN
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..convert import to_tensor
 from ..registry import UNKNOWN_MARK, Call, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
-from ..values import UNKNOWN, Const, LayerVal, Seq, Tensor, Value
+from ..values import UNKNOWN, Const, LayerVal, Seq, Tensor, Unknown, Value
 from .base import LayerCall, layer
 from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
 
@@ -748,6 +748,11 @@ def _vocabulary(call: Call) -> Value:
         return UNKNOWN
     lc = LayerCall(lay, [], {}, call.interp, call.span)
     string_keys = lay.spec.name != "IntegerLookup"
+    # not known: still a list of str (int) tokens, its size an int
+    unknown: Value = (
+        Unknown(None, int) if call.name.endswith("vocabulary_size")
+        else Seq(None, "list", Unknown(None, str if string_keys else int))
+    )
     try:
         mode = _mode(lc, "int", ("int", "one_hot", "multi_hot", "count", "tf_idf"))
         mask_default = "" if lay.spec.name == "TextVectorization" else None
@@ -757,11 +762,11 @@ def _vocabulary(call: Call) -> Value:
         if state.get("adapted"):
             vocab = state.get("learned_vocab")
         if lc.cfg_soft("pad_to_max_tokens", False) is not False:
-            return UNKNOWN
+            return unknown
     except (ShapeError, Unknowable):
-        return UNKNOWN
+        return unknown
     if vocab is None or num_oov is None:
-        return UNKNOWN
+        return unknown
     special = [mask] * (1 if mask is not None and mode == "int" else 0) + [oov] * num_oov
     tokens = vocab[len(special):] if vocab[: len(special)] == special else vocab
     listed = special + tokens

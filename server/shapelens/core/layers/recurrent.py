@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..registry import attribute
 from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, format_shape, is_int
 from ..values import Const, FunctionVal, Instance, LayerVal, ModelVal, Seq, Tensor, Unknown, Value
 from .base import LayerCall, layer
@@ -546,3 +547,32 @@ def time_distributed(call: LayerCall) -> Value:
     od = out.shape.dims
     dtype = call.compute_dtype if x.kind == "keras" else out.dtype
     return Tensor(Shape((od[0], dims[1], *od[1:])), dtype)
+
+
+_CELL_OF = {"SimpleRNN": "SimpleRNNCell", "LSTM": "LSTMCell", "GRU": "GRUCell"}
+
+
+@attribute("layer", "cell")
+def _layer_cell(v: Value) -> Value:
+    """``rnn_layer.cell``: the cell the layer steps with (for one-step-at-a-time inference),
+    configured as the layer is; the generic RNN's own ``cell`` argument."""
+    from .base import LAYERS
+
+    if not isinstance(v, LayerVal):
+        return Unknown()
+    if v.spec.name == "RNN":
+        given = v.kwargs.get("cell", v.args[0] if v.args else None)
+        return given if given is not None else Unknown()
+    cell_name = _CELL_OF.get(v.spec.name)
+    if cell_name is None:
+        return Unknown()
+    cached = v.config_cache.get("cell")
+    if isinstance(cached, LayerVal):
+        return cached
+    spec = LAYERS[cell_name]
+    named = {p: v.args[i] for i, p in enumerate(v.spec.params) if i < len(v.args)}
+    named.update(v.kwargs)
+    kwargs = {k: x for k, x in named.items() if k in spec.params and k != "name"}
+    cell = LayerVal(spec, [], kwargs, v.origin, file=v.file)
+    v.config_cache["cell"] = cell
+    return cell

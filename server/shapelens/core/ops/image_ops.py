@@ -176,6 +176,20 @@ def _bounding_box(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Va
     return _target(op, dims, h, w, t.dtype)
 
 
+@function("tf.image.crop_and_resize")
+def _crop_and_resize(call: Call) -> Value:
+    """One ``crop_size`` crop per box, from the image its box index names:
+    ``(num_boxes, crop_height, crop_width, channels)``, always float32."""
+    image, boxes = call.arg(0, "image"), call.arg(1, "boxes")
+    op = so.begin(call, "tf", image, boxes)
+    t, b = op.tensor(image), op.tensor(boxes)
+    size = so.shape_dims(call.arg(3, "crop_size")) if call.has(3, "crop_size") else None
+    if t is None or t.shape.dims is None or len(t.shape.dims) != 4 or size is None or len(size) != 2:
+        return op.unknown("float32")
+    n: Dim = b.shape.dims[0] if b is not None and b.shape.dims else None
+    return op.out(Shape((n, size[0], size[1], t.shape.dims[3])), "float32")
+
+
 @function("tf.image.resize_with_pad")
 @_on_images("float32")
 def _resize_with_pad(call: Call, op: so.Op, t: Tensor, dims: tuple[Dim, ...]) -> Value:
