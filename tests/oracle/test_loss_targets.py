@@ -139,3 +139,39 @@ def test_one_dimensional_targets_under_mse(n: int, batch: int | str | None, unit
 def test_loss_constructor_arguments(ctor: str) -> None:
     """Keras' loss classes take no **kwargs: a keyword of another loss is a TypeError."""
     assert_flagged_iff_keras_rejects(f"loss = {ctor}\n")
+
+
+SPATIAL = [
+    ("(16, 24, 24, 15)", "mse"),
+    ("(16, 48, 48, 15)", "mse"),
+    ("(16, 1, 48, 15)", "mse"),
+    ("(16, 48, 24, 15)", "mae"),
+    ("(16, 48, 48, 1)", "mean_squared_error"),
+    ("(16, 48, 48)", "mse"),
+    ("(16, 48, 48, 15, 1)", "mse"),
+    ("(16, 24, 48, 15, 1)", "mse"),
+    ("(16, 48, 15)", "mse"),
+    ("(16, 15)", "mae"),
+]
+
+
+@pytest.mark.parametrize(("target", "loss"), SPATIAL)
+def test_dense_targets_under_mse_broadcast_on_every_axis(target: str, loss: str) -> None:
+    """Heatmap-style targets: mse subtracts targets and outputs of the same rank, so every
+    axis after the batch must broadcast; the output is named by a custom layer too."""
+    assert_flagged_iff_keras_rejects(
+        f"""
+class Soft(layers.Layer):
+    def call(self, hm):
+        return ops.mean(hm, axis=(1, 2))[..., :2]
+
+inp = keras.Input((48, 48, 1))
+hm = layers.Conv2D(15, 1, name="heatmaps")(inp)
+coords = Soft(name="coords")(hm)
+model = keras.Model(inp, [hm, coords])
+model.compile(optimizer="adam", loss={{"heatmaps": "{loss}", "coords": keras.losses.Huber()}})
+model.fit(np.zeros((16, 48, 48, 1), "float32"),
+          {{"heatmaps": np.zeros({target}, "float32"), "coords": np.zeros((16, 2), "float32")}},
+          epochs=1, verbose=0)
+"""
+    )

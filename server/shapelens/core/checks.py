@@ -18,6 +18,7 @@ from .values import (
     Const,
     DatasetVal,
     DictVal,
+    Instance,
     LayerVal,
     LibRef,
     ModelVal,
@@ -246,7 +247,11 @@ def _producer_name(t: Value) -> str | None:
     if not isinstance(t, Tensor) or t.history is None:
         return None
     callee = t.history[0]
-    given = callee.kwargs.get("name") if isinstance(callee, LayerVal) else None
+    given = None
+    if isinstance(callee, LayerVal):
+        given = callee.kwargs.get("name")
+    elif isinstance(callee, Instance) and callee.model is None:
+        given = callee.attrs.get("name")  # a custom layer given name= (Layer.__init__ keeps it)
     return given.value if isinstance(given, Const) and isinstance(given.value, str) else None
 
 
@@ -401,17 +406,45 @@ def _check_targets(
                 code="loss-target-mismatch",
                 related=list(related),
             )
-        a, b = yd[-1], od[-1]
-        if (
-            len(yd) == len(od)
-            and isinstance(a, int)
-            and isinstance(b, int)
-            and a != b
-            and a != 1
-            and b != 1
-        ):
+        _subtracted_shapes_broadcast(name, yd, od, where, related, batches)
+
+
+def _subtracted_shapes_broadcast(
+    name: str, yd: tuple[Dim, ...], od: tuple[Dim, ...], where: str, related: list[Related],
+    batches: set[int] | None = None,
+) -> None:
+    """Keras' mse/mae make ranks that differ by one equal when the longer ends in an axis of 1
+    (squeezing it, or expanding a 1-D side), then subtract with broadcasting: aligned from the
+    right, each pair of sizes must be equal or 1. Where ranks still differ, the shorter side's
+    batch axis meets an axis of the other: every batch size must fit it."""
+    a, b = list(yd), list(od)
+    for longer, shorter in ((a, b), (b, a)):
+        if len(longer) == len(shorter) + 1:
+            if longer[-1] is None:
+                return  # maybe 1: then the ranks are made equal
+            if longer[-1] == 1:
+                if len(shorter) == 1:
+                    shorter.append(1)
+                else:
+                    longer.pop()
+    if len(a) != len(b) and batches:
+        longer = a if len(a) > len(b) else b
+        k = longer[len(longer) - min(len(a), len(b))]
+        failing = sorted(size for size in batches if size not in (1, k))
+        if isinstance(k, int) and k != 1 and failing:
+            sizes = " and ".join(str(size) for size in failing)
             raise ShapeError(
-                f"{where} under '{name}' (last dimension {a} vs {b} cannot broadcast)",
+                f"{where} under '{name}': the ranks differ, so the batch axis of the shorter "
+                f"is broadcast against an axis of {k}, and each batch of {sizes} meets it",
+                code="loss-target-mismatch",
+                related=list(related),
+            )
+    for i in range(1, min(len(a), len(b)) + 1):
+        x, y = a[-i], b[-i]
+        if isinstance(x, int) and isinstance(y, int) and x != y and x != 1 and y != 1:
+            what = "last dimension" if i == 1 else f"dimension -{i}"
+            raise ShapeError(
+                f"{where} under '{name}' ({what} {x} vs {y} cannot broadcast)",
                 code="loss-target-mismatch",
                 related=list(related),
             )
