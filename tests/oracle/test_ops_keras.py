@@ -378,5 +378,7 @@ def test_fourier_transforms_and_stft(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
-def test_fourier_transforms_reject_ints() -> None:
+def test_fourier_transforms_reject_ints_but_rfft_converts_them() -> None:
     agree("x = np.ones((3, 4), dtype=np.int32)\nre, im = ops.fft((x, x))\n", ["re"])
+    agree("x = np.ones((2, 8), dtype=np.int32)\nre, im = ops.rfft(x)\n", ["re", "im"], exact=False)
+    agree("x = keras.Input((8,), dtype='int32')\nre, im = ops.rfft(x)\n", ["re", "im"], exact=False)

@@ -14,10 +14,14 @@ from .registry import Call, function, method
 from .values import (
     UNKNOWN,
     BoundedInt,
+    BoundMethod,
     Const,
     DatasetVal,
     DictVal,
+    FunctionVal,
+    Instance,
     LibRef,
+    PartialVal,
     Seq,
     SliceVal,
     Tensor,
@@ -150,11 +154,11 @@ def _scalar(call: Call) -> Value:
     fn = getattr(builtins, call.name.split(".")[-1])
     if (
         isinstance(v, Tensor) and v.content is not None and len(v.content) == 1
-        and v.shape.dims is not None and all(d == 1 for d in v.shape.dims)
+        and v.shape.dims == ()
         and isinstance(v.content[0], Const) and len(call.args) == 1
         and call.name in ("builtins.int", "builtins.float", "builtins.bool")
     ):
-        v = v.content[0]  # a one-element tensor of known value: int(np.prod(shape))
+        v = v.content[0]  # a scalar tensor of known value: int(np.prod(shape))
     if isinstance(v, Const):
         try:
             args = [a.value for a in [v, *call.args[1:]] if isinstance(a, Const)]
@@ -351,25 +355,37 @@ def _iterables(call: Call) -> Value:
     if call.name == "builtins.iter":
         v = call.arg(0)
         return v if v is not None else UNKNOWN
-    if call.name == "builtins.map" and len(call.args) >= 2 and not call.kwargs:
+    if (
+        call.name == "builtins.map" and len(call.args) >= 2 and not call.kwargs
+        and _mappable(call.args[0])
+    ):
         return _map(call, call.args[0], call.args[1:])
     return Seq(None, "list")
 
 
+def _mappable(fn: Value) -> bool:
+    """A function, a library callable or a method of the user's own object; not a container's
+    method such as ``log.append`` (run for its effect, by a map that may never be consumed)."""
+    if isinstance(fn, BoundMethod):
+        return isinstance(fn.receiver, Instance)
+    return isinstance(fn, (FunctionVal, LibRef, PartialVal))
+
+
 def _map(call: Call, fn: Value, iterables: list[Value]) -> Value:
     """``map(fn, *iterables)``: fn on each item of known iterables (zipped, shortest wins),
-    else on their elements once, where it may not run at all."""
+    else on their elements once. A map runs only as far as it is consumed, so what fn changes
+    elsewhere stays uncertain."""
     interp = call.interp
     known = [interp.iteration_items(s) for s in iterables]
-    if all(k is not None for k in known):
-        n = min(len(k) for k in known if k is not None)
-        if n <= _MAP_UNROLL:
-            return Seq(
-                [interp.call_value(fn, [k[i] for k in known if k is not None], {}, call.node) for i in range(n)],
-                "list",
-            )
     interp.uncertain_depth += 1
     try:
+        if all(k is not None for k in known):
+            n = min(len(k) for k in known if k is not None)
+            if n <= _MAP_UNROLL:
+                return Seq(
+                    [interp.call_value(fn, [k[i] for k in known if k is not None], {}, call.node) for i in range(n)],
+                    "list",
+                )
         elem = interp.call_value(fn, [_element(s) for s in iterables], {}, call.node)
     finally:
         interp.uncertain_depth -= 1

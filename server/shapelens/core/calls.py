@@ -14,7 +14,6 @@ from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable, is_float
 from .values import (
     UNKNOWN,
     BoundMethod,
-    Choice,
     ClassVal,
     Const,
     DictVal,
@@ -32,7 +31,6 @@ from .values import (
     Unknown,
     Value,
     first_output,
-    join,
     shape_value,
     tensors_in,
 )
@@ -69,38 +67,8 @@ def dispatch(
     if isinstance(func, PartialVal):
         merged = {**func.kwargs, **kwargs}
         return dispatch(interp, func.func, [*func.args, *args], merged, node, [], {})
-    if isinstance(func, Choice):
-        return call_choice(interp, func, args, kwargs, node, arg_nodes, kwarg_nodes)
     _escape(args, kwargs)
     return UNKNOWN
-
-
-def call_choice(
-    interp: Interpreter,
-    func: Choice,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    node: ast.AST,
-    arg_nodes: list[ast.AST],
-    kwarg_nodes: dict[str, ast.AST],
-) -> Value:
-    """Each option runs like a branch that may not be taken: shared state it changes becomes
-    uncertain, and what it would report is dropped (this argument may never meet it). An
-    option that certainly raises is not the one the program takes."""
-    out: Value | None = None
-    interp.uncertain_depth += 1
-    interp.muted += 1
-    try:
-        for option in func.options:
-            interp.last_call_raised = False
-            result = dispatch(interp, option, args, kwargs, node, arg_nodes, kwarg_nodes)
-            if isinstance(option, FunctionVal) and interp.last_call_raised:
-                continue
-            out = result if out is None else join(out, result)
-    finally:
-        interp.muted -= 1
-        interp.uncertain_depth -= 1
-    return out if out is not None else UNKNOWN
 
 
 def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
@@ -447,7 +415,10 @@ def call_method(
         fn = recv.cls.lookup(bm.name)
         if isinstance(fn, FunctionVal):
             result = interp.call_function(fn, [recv, *args], kwargs, node)
-            if bm.name == "build" and any(b.startswith("keras.") for b in recv.cls.library_bases()):
+            if (
+                bm.name == "build" and any(b.startswith("keras.") for b in recv.cls.library_bases())
+                and interp.uncertain_depth <= recv.created_depth
+            ):
                 # Keras wraps a layer's build(): it is built now, and its first call will not
                 # build it (and add its weights) again
                 recv.built = True

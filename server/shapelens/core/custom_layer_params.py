@@ -10,7 +10,9 @@ run, a ``trainable`` flag it cannot read) leaves the count, or its trainable par
 
 from __future__ import annotations
 
-from .values import DictVal, Instance, LayerVal, ModelVal, Seq, Value
+import ast
+
+from .values import ClassVal, DictVal, Instance, LayerVal, ModelVal, Seq, Value
 
 
 def tracked_sublayers(inst: Instance) -> list[Value]:
@@ -45,3 +47,29 @@ def holds_unknown_containers(inst: Instance) -> bool:
         if isinstance(v, DictVal) and not v.complete:
             return True
     return False
+
+
+def variables_set_directly(cls: ClassVal) -> bool:
+    """Every ``Variable(...)`` the class (and its user base classes) creates is assigned
+    straight to ``self.<name>``, and nothing is set with ``setattr``: then the keras.Variables
+    Keras tracks are exactly those the engine sees on the instance's attributes."""
+    for c in cls.mro():
+        if not isinstance(c, ClassVal):
+            continue
+        direct: set[int] = set()
+        for node in ast.walk(c.node):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_self_attribute(node.targets[0]):
+                direct.add(id(node.value))
+        for node in ast.walk(c.node):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name == "setattr" or (name == "Variable" and id(node) not in direct):
+                return False
+    return True
+
+
+def _is_self_attribute(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+    )

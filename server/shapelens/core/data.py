@@ -197,8 +197,7 @@ def iterated_element(ds: DatasetVal) -> Value:
     structure with eager tensors (kind ``tf``) instead of specs, with the batch size every
     batch really has where the spec leaves it unknown."""
     rows = iterated_rows(ds)
-    element = ds.element if ds.yielded is None else _refined_by_yield(ds.element, ds.yielded)
-    return map_leaves(element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+    return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
 
 
 def traced_element(ds: DatasetVal) -> Value:
@@ -433,52 +432,11 @@ def _shape_arg(v: Value) -> Shape:
 def _from_generator(call: Call) -> Value:
     sig = call.arg(4, "output_signature")
     if sig is not None:
-        ds = _dataset(_signature(sig), None, call)
-    else:
-        types = call.arg(1, "output_types")
-        if types is None:
-            return DatasetVal(UNKNOWN, None, call.span)
-        ds = _dataset(_legacy_signature(types, call.arg(2, "output_shapes")), None, call)
-    ds.yielded = _generator_yield(call)
-    return ds
-
-
-def _generator_yield(call: Call) -> Value | None:
-    """What the generator behind ``from_generator`` yields, as an element structure."""
-    fn = call.arg(0, "generator")
-    given = call.arg(3, "args")
-    if fn is None:
-        return None
-    args: list[Value] = []
-    if given is not None and not (isinstance(given, Const) and given.value is None):
-        if not (isinstance(given, Seq) and given.items is not None):
-            return None
-        args = list(given.items)
-    made = call.interp.call_value(fn, args, {}, call.node)
-    if not isinstance(made, Seq):
-        return None
-    element = to_element(made.element_join())
-    return None if element is UNKNOWN else element
-
-
-def _refined_by_yield(spec: Value, got: Value) -> Value:
-    """The element spec with the sizes the generator's values really have where it says None;
-    the spec wherever the two do not line up."""
-    if isinstance(spec, Tensor) and isinstance(got, Tensor):
-        a, b = spec.shape.dims, got.shape.dims
-        if a is None or b is None or len(a) != len(b):
-            return spec
-        if any(x is not None and x != y for x, y in zip(a, b, strict=True)):
-            return spec
-        dims = tuple(y if x is None and isinstance(y, int) else x for x, y in zip(a, b, strict=True))
-        return Tensor(Shape(dims), spec.dtype, spec.kind, spec.origin, spec.label)
-    if isinstance(spec, Seq) and isinstance(got, Seq) and spec.items is not None and got.items is not None:
-        if len(spec.items) != len(got.items):
-            return spec
-        return Seq([_refined_by_yield(a, b) for a, b in zip(spec.items, got.items, strict=True)], spec.kind)
-    if isinstance(spec, DictVal) and isinstance(got, DictVal) and spec.items.keys() == got.items.keys():
-        return DictVal({k: _refined_by_yield(v, got.items[k]) for k, v in spec.items.items()}, spec.complete)
-    return spec
+        return _dataset(_signature(sig), None, call)
+    types = call.arg(1, "output_types")
+    if types is not None:
+        return _dataset(_legacy_signature(types, call.arg(2, "output_shapes")), None, call)
+    return DatasetVal(UNKNOWN, None, call.span)
 
 
 @function("tf.data.Dataset.range", "tf.compat.v1.data.Dataset.range")
@@ -1011,7 +969,7 @@ def _apply(call: Call) -> Value:
 )
 def _same(call: Call) -> Value:
     ds = _receiver(call)
-    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows, ds.yielded)
+    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows)
 
 
 @method("dataset", "ignore_errors")
@@ -1081,7 +1039,7 @@ def _repeat(call: Call) -> Value:
     if c is not None and c >= 0 and ds.cardinality is not None:
         card = ds.cardinality * c
     # each pass gives the same batches again
-    return DatasetVal(ds.element, card, call.span, ds.batch_rows, ds.yielded)
+    return DatasetVal(ds.element, card, call.span, ds.batch_rows)
 
 
 @method("dataset", "take")
@@ -1095,7 +1053,7 @@ def _take(call: Call) -> Value:
     rows = ds.batch_rows
     if rows is not None and c is not None and 0 <= c <= rows[1]:
         rows = (rows[0], c, 0)  # only full batches
-    return DatasetVal(ds.element, card, call.span, rows, ds.yielded)
+    return DatasetVal(ds.element, card, call.span, rows)
 
 
 @method("dataset", "skip")
@@ -1109,7 +1067,7 @@ def _skip(call: Call) -> Value:
     rows = ds.batch_rows
     if rows is not None:
         rows = (rows[0], rows[1] - c, rows[2]) if c is not None and 0 <= c <= rows[1] else None
-    return DatasetVal(ds.element, card, call.span, rows, ds.yielded)
+    return DatasetVal(ds.element, card, call.span, rows)
 
 
 @method("dataset", "shard")

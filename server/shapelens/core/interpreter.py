@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import builtins_rules, registry
+from .custom_layer_params import variables_set_directly
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
@@ -30,7 +31,6 @@ from .values import (
     AutoName,
     BoundedInt,
     BoundMethod,
-    Choice,
     ClassVal,
     Const,
     DatasetVal,
@@ -201,9 +201,6 @@ class Interpreter:
         # > 0 while running code that may or may not execute (unknown branches, loops with an
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
-        # > 0 while calling one option of several (values.Choice): nothing is reported there
-        self.muted = 0
-        self.last_call_raised = False  # the user function that just returned certainly raised
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
@@ -342,8 +339,6 @@ class Interpreter:
         related: list[Related] | None = None,
         fixes: list[Fix] | None = None,
     ) -> None:
-        if self.muted:
-            return
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
         if self.catching and severity == "error":
@@ -435,7 +430,7 @@ class Interpreter:
             if isinstance(value, BoundedInt):
                 if value.name is None:
                     value = BoundedInt(target.id, int, value.lo, value.hi, value.base, value.offset)
-            elif isinstance(value, Unknown) and value.name is None and not isinstance(value, (Choice, AutoName)):
+            elif isinstance(value, Unknown) and value.name is None and not isinstance(value, AutoName):
                 value = Unknown(target.id, value.pytype)
             env.set(target.id, value)
             self.record(target, target.id, value)
@@ -916,8 +911,19 @@ class Interpreter:
         """A keras.Variable set on a layer's attribute is one of its weights, as an add_weight."""
         if not isinstance(value, KerasVariable) or not self.is_keras_layer_class(obj.cls):
             return
-        if isinstance(obj.attrs.get(attr), KerasVariable) or self.uncertain_depth > obj.created_depth:
-            obj.weights_uncertain = True  # replacing one, or maybe not set at all
+        if value.owner is obj:
+            return  # the same variable under a second name: one weight
+        if value.owner is not None:
+            # one variable in two layers: a model counts it once, the layers each
+            obj.weights_uncertain = value.owner.weights_uncertain = True
+            return
+        value.owner = obj
+        if (
+            isinstance(obj.attrs.get(attr), KerasVariable)
+            or self.uncertain_depth > obj.created_depth
+            or not variables_set_directly(obj.cls)
+        ):
+            obj.weights_uncertain = True  # replacing one, maybe not set at all, or kept elsewhere
         obj.own_weights.append((value.shape.num_elements(), value.trainable))
 
     def _eval_name(self, node: ast.Name, env: Env) -> Value:
@@ -1077,14 +1083,13 @@ class Interpreter:
         if fn.file is not None:
             self.current_file = fn.file
         outer_partial, self.partial_exit = self.partial_exit, False
-        raised = False
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, local)
             try:
                 self.exec_block(fn.node.body, local)
-            except _Terminated as t:
-                raised = t.kind == "raise" and not frame.returns
+            except _Terminated:
+                pass
         finally:
             self.partial_exit = outer_partial
             self.current_file = caller_file
@@ -1092,7 +1097,6 @@ class Interpreter:
             if pushed:
                 self.call_spans.pop()
                 self.call_files.pop()
-        self.last_call_raised = raised
         if _is_generator(fn.node):
             # iterating the generator gives any of the values it yields
             if not frame.yields:
@@ -1551,8 +1555,9 @@ class Interpreter:
             return [Const(k) for k in v.items] if v.complete else None
         if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
             return [Const(c) for c in v.value]
-        if isinstance(v, Tensor) and v.kind in ("np", "tf") and v.shape.dims:
-            # an array or eager tensor of a known, small number of rows: one row per item
+        if isinstance(v, Tensor) and v.kind == "np" and v.shape.dims:
+            # an array of a known, small number of rows: one row per item (not a tensor: in a
+            # tf.function AutoGraph runs a loop over one as a single while_loop)
             n = v.shape.dims[0]
             if isinstance(n, int) and n <= MAX_SEQ_ITEMS:
                 row = v.shape.__class__(v.shape.dims[1:])

@@ -258,6 +258,7 @@ class KerasVariable(Tensor):
     weights (a ``tf.Variable`` it does not). ``trainable``: None when not known."""
 
     trainable: bool | None = True
+    owner: Any = None  # the layer Instance whose attribute first held it
 
 
 @dataclass(eq=False, slots=True)
@@ -339,9 +340,6 @@ class DatasetVal(Value):
     # smaller batch or 0). The element spec says None for the batch axis; the tensors iterating it
     # gives have these sizes.
     batch_rows: tuple[int, int, int] | None = None
-    # a dataset from a Python generator: the structure it yields (tensors of the sizes it
-    # really has), for the eager tensors iterating it gives where the signature says None
-    yielded: Value | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -437,34 +435,6 @@ class PartialVal(Value):
     func: Value
     args: list[Value]
     kwargs: dict[str, Value]
-
-
-@dataclass(eq=False, slots=True)
-class Choice(Unknown):
-    """One of several functions or classes, which one unknown: a registry dict read with an
-    unknown key, a builder picked in a branch. Calling it calls each (its diagnostics muted,
-    since this argument may never meet that option) and joins the results; anything else sees
-    an unknown value."""
-
-    options: tuple[Value, ...] = ()
-
-
-MAX_CHOICES = 8
-
-
-def _choosable(v: Value) -> bool:
-    # Fresh-construction callables only: calling an existing layer or model through a choice
-    # would build it with an input it may never get.
-    return isinstance(v, (FunctionVal, ClassVal, PartialVal, Choice))
-
-
-def _choice_join(a: Value, b: Value) -> Value:
-    options: list[Value] = []
-    for v in (a, b):
-        for o in v.options if isinstance(v, Choice) else (v,):
-            if not any(o is seen for seen in options):
-                options.append(o)
-    return Choice(options=tuple(options)) if len(options) <= MAX_CHOICES else UNKNOWN
 
 
 @dataclass(eq=False, slots=True)
@@ -643,10 +613,6 @@ def join(a: Value, b: Value) -> Value:
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
         )
-    if _choosable(a) and _choosable(b):
-        return _choice_join(a, b)
-    if isinstance(a, Choice) or isinstance(b, Choice):
-        return UNKNOWN
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
             return a

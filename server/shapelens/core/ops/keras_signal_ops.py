@@ -16,13 +16,16 @@ def _pair(op: so.Op, shape: Shape, dtype: DType) -> Value:
     return Seq([op.out(shape, dtype), op.out(shape, dtype)], "tuple")
 
 
-def _float(t: Tensor | None, name: str) -> DType:
-    """The dtype both parts keep; an int input is Keras' 'not of type float' error."""
+def _float(t: Tensor | None, name: str, ints_ok: bool = False) -> DType:
+    """The dtype of both parts: float32 for a float32 input (other inputs are left unknown);
+    an int input is Keras' 'not of type float' error, except for rfft, which converts it."""
     if t is None or t.dtype is None:
         return None
     if not so.is_float_dtype(t.dtype):
+        if ints_ok:
+            return None
         raise ShapeError(f"{name} needs float tensors, got {t.dtype}", code="dtype-mismatch")
-    return t.dtype if t.dtype in ("float32", "float64") else None
+    return "float32" if t.dtype == "float32" else None
 
 
 def _real_part(op: so.Op, x: Value | None) -> Tensor | None:
@@ -54,7 +57,7 @@ def _rfft(call: Call) -> Value:
         return Seq([op.unknown(), op.unknown()], "tuple")
     n = call.int(1, "fft_length") if call.has(1, "fft_length") else dims[-1]
     bins: Dim = n // 2 + 1 if isinstance(n, int) else None
-    return _pair(op, Shape((*dims[:-1], bins)), _float(t, call.name))
+    return _pair(op, Shape((*dims[:-1], bins)), _float(t, call.name, ints_ok=True))
 
 
 @function("keras.ops.irfft")

@@ -54,10 +54,14 @@ def _map_fn(call: Call) -> Value:
     op = so.begin(call, "tf", elems)
     rows: list[Dim] = []
     element = _slices(so.resolve_deep(elems), rows)
-    if element is None:
-        call.interp.call_value(fn, [UNKNOWN], {}, call.node)
-        return op.unknown(_signature_dtype(call))
     known = {r for r in rows if isinstance(r, int)}
     n: Dim = known.pop() if len(known) == 1 else None
-    out = call.interp.call_value(fn, [element], {}, call.node)
+    # fn runs once per row (or once, traced): what it changes elsewhere is uncertain
+    call.interp.uncertain_depth += 1
+    try:
+        out = call.interp.call_value(fn, [element if element is not None else UNKNOWN], {}, call.node)
+    finally:
+        call.interp.uncertain_depth -= 1
+    if element is None:
+        return op.unknown(_signature_dtype(call))
     return _stacked(out, n, op, _signature_dtype(call))
