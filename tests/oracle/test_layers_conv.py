@@ -83,6 +83,7 @@ class _Sink:
 
     def __init__(self) -> None:
         self.issues: list[tuple[str, str]] = []
+        self.uncertain_depth = 0  # every call here certainly runs
 
     def report(self, site: Any, message: str, code: str = "", **_: Any) -> None:
         self.issues.append((code, message))

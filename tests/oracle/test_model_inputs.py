@@ -254,3 +254,44 @@ def test_models_with_ops_between_layers_replay_them_on_new_data() -> None:
         """,
         ["y", "z", "w", "q"],
     )
+
+
+def test_builds_and_compiles_in_branches_are_not_certain() -> None:
+    """A layer shared by functions called from two branches was built by one of them; a model
+    compiled differently in two branches has one of two losses. Neither is reported; a
+    mismatch with a build that certainly happened still is."""
+    quiet = run_engine(
+        """
+        import os
+        head = layers.Dense(5)
+        def flat_head(x):
+            return head(layers.Flatten()(x))
+        def gap_head(x):
+            return head(layers.GlobalAveragePooling2D()(x))
+        inp = keras.Input((4, 4, 3))
+        if os.environ.get("SHAPELENS_NO_SUCH_VAR") == "flat":
+            y = flat_head(inp)
+        else:
+            y = gap_head(inp)
+        w = head(keras.Input((3,)))
+
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+        if os.environ.get("SHAPELENS_NO_SUCH_VAR"):
+            model.compile("adam", "sparse_categorical_crossentropy")
+        else:
+            model.compile("adam", "categorical_crossentropy")
+        model.fit(np.zeros((16, 4), "float32"), np.zeros((16,), "int32"), epochs=1, verbose=0)
+        """
+    )
+    assert quiet.errors == []
+    flagged = run_engine(
+        """
+        head = layers.Dense(5)
+        y = head(keras.Input((48,)))
+        w = head(keras.Input((3,)))
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+        model.compile("adam", "categorical_crossentropy")
+        model.fit(np.zeros((16, 4), "float32"), np.zeros((16,), "int32"), epochs=1, verbose=0)
+        """
+    )
+    assert len(flagged.errors) == 2, flagged.errors

@@ -67,7 +67,7 @@ def check_against_build(call: LayerCall, layer: LayerVal, current: Value | None)
     """Raise ShapeError when ``current`` certainly disagrees with what the layer was built for."""
     built = layer.built_input
     axes_of = _FIXED_AXES.get(layer.spec.name)
-    if axes_of is None or not isinstance(built, Tensor) or not isinstance(current, Tensor):
+    if layer.build_conflict or axes_of is None or not isinstance(built, Tensor) or not isinstance(current, Tensor):
         return
     bdims, cdims = built.shape.dims, current.shape.dims
     if bdims is None or cdims is None or len(bdims) != len(cdims):
@@ -77,6 +77,11 @@ def check_against_build(call: LayerCall, layer: LayerVal, current: Value | None)
         if a is None:
             continue
         want, got = bdims[a], cdims[a]
+        if isinstance(want, int) and isinstance(got, int) and want != got and layer.build_uncertain:
+            # built on a path that may not have run (another branch, say): which build Keras
+            # made is not known from here on
+            layer.build_conflict = True
+            return
         if isinstance(want, int) and isinstance(got, int) and want != got:
             related = []
             if built.origin is not None:
@@ -97,7 +102,7 @@ def refined_by_build(call: LayerCall, layer: LayerVal, current: Tensor) -> Tenso
     input the layer was built for: a call that works has those sizes (Keras checks them)."""
     built = layer.built_input
     axes_of = _FIXED_AXES.get(layer.spec.name)
-    if axes_of is None or not isinstance(built, Tensor):
+    if layer.build_conflict or axes_of is None or not isinstance(built, Tensor):
         return current
     bdims, cdims = built.shape.dims, current.shape.dims
     if bdims is None or cdims is None or len(bdims) != len(cdims):

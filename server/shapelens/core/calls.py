@@ -103,6 +103,7 @@ def call_library(
             return LayerVal(
                 spec, args, kwargs, Span.of(node), file=interp.current_file,
                 kwarg_spans={k: Span.of(n) for k, n in kwarg_nodes.items()},
+                created_depth=interp.uncertain_depth,
             )
     _escape(args, kwargs)
     return UNKNOWN
@@ -177,6 +178,7 @@ def apply_layer(
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
         layer.built_call = (list(args), dict(kwargs))
+        layer.build_uncertain = interp.uncertain_depth > layer.created_depth
     # A call Keras rejects is reported; it must not blur the shape the layer's line shows for
     # the calls that work (a failing predict() replaying a Sequential, say).
     if replay:

@@ -963,15 +963,32 @@ def _arg_node(call: Call, index: int, name: str) -> ast.AST | None:
 def _model_compile(call: Call) -> Value:
     model = call.receiver
     if isinstance(model, ModelVal):
+        before = model.compiled
         model.compiled = dict(call.kwargs)
         if call.args:
             model.compiled.setdefault("optimizer", call.args[0])
         if len(call.args) > 1:
             model.compiled.setdefault("loss", call.args[1])
+        # compiled here on some paths only: the loss is this one or the one before, and when
+        # they differ which one is not known (check nothing)
+        if (
+            before is not None and call.interp.uncertain_depth > model.created_depth
+            and not _same_loss(before.get("loss"), model.compiled.get("loss"))
+        ):
+            model.compiled["loss"] = Const(None)
         model.compile_span = call.span
         loss_node = _arg_node(call, 1, "loss")
         model.loss_span = Span.of(loss_node) if loss_node is not None else None
     return Const(None)
+
+
+def _same_loss(a: Value | None, b: Value | None) -> bool:
+    from .checks import loss_name
+
+    if a is b:
+        return True
+    name = loss_name(a)
+    return name is not None and name == loss_name(b)
 
 
 @method("model", "fit", "evaluate", "train_on_batch", "test_on_batch")

@@ -368,6 +368,8 @@ def built_shapes(layer: LayerVal) -> list[Shape | None]:
     None where that parameter was not given."""
     if layer.built_call is None:
         return []
+    if layer.build_conflict:
+        raise _Unknown  # which of two builds Keras made is not known
     args, kwargs = layer.built_call
     spec = layer.spec
     first = args[0] if args else kwargs.get(spec.call_params[0])

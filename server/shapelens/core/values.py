@@ -291,6 +291,11 @@ class LayerVal(Value):
     config_cache: dict[str, Any] = field(default_factory=dict)
     file: str | None = None  # the source file of ``origin``
     kwarg_spans: dict[str, Span] = field(default_factory=dict)  # where each keyword was written
+    created_depth: int = 0  # the interpreter's uncertainty depth where it was made
+    # first built on a path that may not run (a branch, a loop that may not iterate); then
+    # ``build_conflict`` once a call disagrees with that build: which build Keras made is not known
+    build_uncertain: bool = False
+    build_conflict: bool = False
 
     @property
     def class_name(self) -> str:
