@@ -1070,3 +1070,19 @@ def test_side_effects_of_lazy_and_traced_calls_stay_uncertain() -> None:
         ["a", "mapped", "z", "y"],
         require_exact=False,
     )
+
+
+def test_starred_unpacking_of_unknown_length() -> None:
+    """``first, *rest = xs`` of a list of unknown length leaves ``rest``'s length unknown."""
+    assert_agrees(
+        """
+        import os
+        n = int(os.environ.get("SHAPELENS_NO_SUCH_VAR", "5"))
+        xs = [np.zeros(3) for _ in range(n)]
+        first, *rest = xs
+        r = np.array(rest)
+        f = np.array(first)
+        """,
+        ["r", "f"],
+        require_exact=False,
+    )

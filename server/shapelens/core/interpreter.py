@@ -484,6 +484,12 @@ class Interpreter:
         items = self.unpack(value, len(targets))
         star = next((i for i, t in enumerate(targets) if isinstance(t, ast.Starred)), None)
         if star is not None:
+            if items is not None and not self._length_known(value):
+                # `first, *rest = xs` of unknown length: the starred part has an unknown length
+                elem = items[0] if items else UNKNOWN
+                for i, t in enumerate(targets):
+                    self.assign(t, Seq(None, "list", elem) if i == star else elem, env)
+                return
             if items is not None and len(items) >= len(targets) - 1:
                 before = items[:star]
                 after_count = len(targets) - star - 1
@@ -502,6 +508,13 @@ class Interpreter:
             items = [UNKNOWN] * len(targets)
         for t, v in zip(targets, items, strict=True):
             self.assign(t, v, env)
+
+    @staticmethod
+    def _length_known(value: Value) -> bool:
+        """Whether ``unpack`` lists the value's real items (not copies of its element)."""
+        if isinstance(value, Seq):
+            return value.items is not None
+        return not isinstance(value, Tensor)
 
     def unpack(self, value: Value, count: int) -> list[Value] | None:
         if isinstance(value, Seq):

@@ -318,6 +318,62 @@ def _batch_of(x: Value) -> Dim:
     return None
 
 
+def _keeps_batch(model: ModelVal) -> bool:
+    """No op between the model's inputs and outputs may change the batch axis (a reshape with
+    -1, a transpose...): only layers, operators and element-wise ops."""
+    if model.outputs is None:
+        return False
+    inputs = {id(t) for t in tensors_in(model.inputs)} if model.inputs is not None else set()
+    seen: set[int] = set()
+    stack = list(tensors_in(model.outputs))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in inputs or t.kind != "keras":
+            continue
+        seen.add(id(t))
+        if t.history is None:
+            continue  # a step the engine did not record: assumed to keep it, as layers do
+        callee, args, kwargs, _pos, _site = t.history
+        if isinstance(callee, OpNode) and _may_change_batch(callee, args, kwargs):
+            return False
+        for a in (*args, *kwargs.values()):
+            stack.extend(tensors_in(a))
+    return True
+
+
+# ops that may move, merge or cut the batch axis whatever their arguments
+_BATCH_CHANGING_OPS = frozenset(
+    f"keras.ops.{n}" for n in (
+        "reshape", "transpose", "swapaxes", "moveaxis", "ravel", "tile", "broadcast_to", "slice",
+        "einsum", "flatten", "image.extract_patches",
+    )
+)
+# ops that change the batch axis when their ``axis`` is 0 (or not known)
+_AXIS_OPS = {
+    "keras.ops.split": 2, "keras.ops.concatenate": 1, "keras.ops.stack": 1,
+    "keras.ops.squeeze": 1, "keras.ops.expand_dims": 1, "keras.ops.take": 2,
+    "keras.ops.repeat": 2, "keras.ops.unstack": 2,
+    **{f"keras.ops.{n}": 1 for n in (
+        "sum", "mean", "max", "min", "prod", "std", "var", "argmax", "argmin", "any", "all",
+        "logsumexp", "amax", "amin", "median", "cumsum", "cumprod", "sort", "argsort",
+    )},
+}
+
+
+def _may_change_batch(op: OpNode, args: list[Value], kwargs: dict[str, Value]) -> bool:
+    """Whether an op between layers may change the batch axis (operators and element-wise
+    ops do not; a reshape or an op along axis 0 may; an unknown op may)."""
+    if op.operator is not None or op.name == "comparison":
+        return False
+    if op.name in _BATCH_CHANGING_OPS or not op.name.startswith("keras.ops."):
+        return True
+    at = _AXIS_OPS.get(op.name)
+    if at is None:
+        return False  # element-wise or along other axes (sum over axis=1 keeps the batch)
+    axis = kwargs.get("axis", args[at] if at < len(args) else None)
+    return not (isinstance(axis, Const) and isinstance(axis.value, int) and axis.value > 0)
+
+
 def _rebatch(v: Value, batch: Dim, kind: str, site: Span) -> Value:
     if isinstance(v, Tensor):
         dims = v.shape.dims
@@ -810,7 +866,8 @@ def _run_graph(
     except _NoReplay:
         if not _same_structure(model.inputs, x) or model.outputs is None:
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
-        out = _rebatch(model.outputs, _batch_of(x), kind, site)
+        # the outputs have the inputs' batch size only when no step between may change it
+        out = _rebatch(model.outputs, _batch_of(x) if _keeps_batch(model) else None, kind, site)
     # Keras 3 gives a single tensor for `outputs=[y]`
     return out.items[0] if isinstance(out, Seq) and out.items is not None and len(out.items) == 1 else out
 
