@@ -256,6 +256,27 @@ def test_models_with_ops_between_layers_replay_them_on_new_data() -> None:
     )
 
 
+def test_subscripts_of_keras_tensors_are_replayed_too() -> None:
+    """``h[:, :3]`` is a node of the graph: a model whose reshape merges the batch with
+    another axis before the slice gives the merged length on new data (review case)."""
+    assert_agrees(
+        """
+        inp = keras.Input((4, 6))
+        flat = ops.reshape(inp, (-1, 6))
+        out = layers.Dense(2)(flat[:, :3])
+        model = keras.Model(inp, out)
+        y = model(np.ones((2, 4, 6), "float32"))
+        p = model.predict(np.ones((3, 4, 6), "float32"), verbose=0)
+        seq = keras.Input((5, 4))
+        last = layers.Dense(3)(seq)[..., -1]
+        firsts = layers.Dense(3)(seq)[0]
+        z = keras.Model(seq, [last, firsts])(np.ones((2, 5, 4), "float32"))
+        z0, z1 = z
+        """,
+        ["y", "p", "z0", "z1"],
+    )
+
+
 def test_builds_and_compiles_in_branches_are_not_certain() -> None:
     """A layer shared by functions called from two branches was built by one of them; a model
     compiled differently in two branches has one of two losses. Neither is reported; a

@@ -382,3 +382,23 @@ def test_fourier_transforms_reject_ints_but_rfft_converts_them() -> None:
     agree("x = np.ones((3, 4), dtype=np.int32)\nre, im = ops.fft((x, x))\n", ["re"])
     agree("x = np.ones((2, 8), dtype=np.int32)\nre, im = ops.rfft(x)\n", ["re", "im"], exact=False)
     agree("x = keras.Input((8,), dtype='int32')\nre, im = ops.rfft(x)\n", ["re", "im"], exact=False)
+
+
+def _ctc_case(rng: random.Random, _i: int) -> tuple[str, list[str]]:
+    """Greedy or beam-search CTC decoding of eager or symbolic (batch, time, classes) scores."""
+    batch, time, classes = rng.randint(1, 4), rng.randint(2, 12), rng.randint(3, 9)
+    if rng.random() < 0.5:
+        decode = "strategy='greedy'"
+    else:
+        decode = f"strategy='beam_search', beam_width={rng.randint(2, 6)}, top_paths={rng.randint(1, 2)}"
+    return (
+        f"p = np.random.rand({batch}, {time}, {classes}).astype('float32')\n"
+        f"decoded, scores = ops.ctc_decode(p, np.full({batch}, {time}), {decode})\n"
+        "best = decoded[0]\n",
+        ["decoded", "scores", "best"],
+    )
+
+
+@pytest.mark.parametrize(("src", "names"), cases(777, 6, _ctc_case))
+def test_ctc_decode(src: str, names: list[str]) -> None:
+    agree(src, names)

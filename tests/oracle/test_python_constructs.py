@@ -1086,3 +1086,134 @@ def test_starred_unpacking_of_unknown_length() -> None:
         ["r", "f"],
         require_exact=False,
     )
+
+
+UNCERTAIN_WRITES = """
+import os
+flag = os.environ.get("SHAPELENS_NO_SUCH_VAR") {op} None
+
+model = keras.Sequential([keras.Input((8, 4))])
+if flag:
+    model.add(layers.Flatten())
+model.add(layers.Dense(4))
+out = model.output
+y = model(np.ones((2, 8, 4), "float32"))
+
+reg = keras.Sequential([keras.Input((6,))])
+if flag:
+    reg.add(layers.Dropout(0.2))
+reg.add(layers.Dense(3))
+r = reg.output
+
+class Holder:
+    def __init__(self):
+        self.proj = layers.Dense(3)
+
+h = Holder()
+if flag:
+    h.proj = layers.Dense(7)
+z = h.proj(np.ones((2, 5), "float32"))
+
+class Net:
+    def __init__(self, wide):
+        self.head = layers.Dense(2)
+        if wide:
+            self.head = layers.Dense(5)
+            return
+        self.extra = 1
+
+n = Net(flag)
+q = n.head(np.ones((2, 3), "float32"))
+
+class Box:
+    pass
+
+box = Box()
+box.units = 4
+if flag:
+    setattr(box, "units", 6)
+b = layers.Dense(box.units)(np.ones((1, 2), "float32"))
+
+k = int(os.environ.get("SHAPELENS_NO_SUCH_VAR", "2"))
+deep = keras.Sequential([keras.Input((5,))])
+for _ in range(k):
+    deep.add(layers.Dense(5))
+deep.add(layers.Dense(1))
+d = deep.output
+"""
+
+
+@pytest.mark.parametrize("op", ["is", "is not"])
+def test_objects_changed_on_paths_that_may_not_run_are_joined(op: str) -> None:
+    """An attribute set, or a layer added to a Sequential, in a branch of unknown outcome (or a
+    loop of unknown length, or before a `return` in a branch) holds either value after it:
+    nothing certain is claimed from one path. Both outcomes run under TF."""
+    source = UNCERTAIN_WRITES.replace("{op}", op)
+    assert_agrees(source, ["out", "y", "r", "z", "q", "b", "d"], require_exact=False)
+    values = run_engine(source).values
+    # a layer that keeps the shape, added on one path only, leaves the rest certain
+    assert values["r"].shape == (None, 3)
+    assert values["d"].shape == (None, 1)
+
+
+def test_shape_arithmetic_sums_of_arrays_and_pieces_of_strings() -> None:
+    """Blind audio scripts: a pad computed from ``tf.shape`` keeps the length known, ``sum`` of
+    harmonics is one signal, and transcripts cut with ``s[:n]`` are strings to tf.data."""
+    assert_agrees(
+        """
+        rng = np.random.default_rng(0)
+        w = tf.zeros((1500,))
+        pad = 1600 - tf.shape(w)[0]
+        padded = tf.pad(w, [[0, pad]])
+        trimmed = tf.pad(w[:1600], [[0, 1600 - tf.shape(w[:1600])[0]]])
+        t = np.arange(800) / 16000
+        hum = sum(np.sin(2 * np.pi * 60 * k * t) / k for k in range(1, 6))
+        mix = sum([tf.ones((2, 3)), tf.zeros((3,)), 1.0])
+        words = ["the", "cat", "sat"]
+        texts = []
+        for _ in range(6):
+            s = " ".join(rng.choice(words, size=2))
+            texts.append(s[:5])
+        ds = tf.data.Dataset.from_tensor_slices((np.zeros((6, 4), "float32"), texts))
+        spec = ds.element_spec[1]
+        """,
+        ["padded", "trimmed", "hum", "mix", "spec"],
+    )
+    assert run_engine(
+        """
+        words = ["a", "b"]
+        texts = [" ".join(words)[:1] for _ in range(3)]
+        ds = tf.data.Dataset.from_tensor_slices(texts)
+        """
+    ).errors == []
+
+
+def test_static_and_class_methods_get_their_own_arguments() -> None:
+    """``self._extract(a, t)`` of a ``@staticmethod`` passes no instance, a ``@classmethod``
+    gets the class (blind DDPM script: the schedule's gather was shifted by one argument)."""
+    assert_agrees(
+        """
+        class Schedule:
+            def __init__(self, steps):
+                self.alphas = tf.constant(np.linspace(0.1, 0.9, steps), dtype=tf.float32)
+
+            @staticmethod
+            def _extract(a, t):
+                return tf.reshape(tf.gather(a, t), [tf.shape(t)[0], 1, 1, 1])
+
+            @classmethod
+            def default(cls, steps=100):
+                return cls(steps)
+
+            def scale(self, x, t):
+                return self._extract(self.alphas, t) * x
+
+        sched = Schedule.default()
+        other = Schedule.default(50)
+        x = tf.ones((4, 8, 8, 3))
+        t = tf.constant([1, 2, 3, 4])
+        y = sched.scale(x, t)
+        picked = Schedule._extract(other.alphas, t)
+        """,
+        ["y", "picked"],
+    )

@@ -3,6 +3,7 @@ so that dimension arithmetic like ``len(class_names)`` or ``range(num_blocks)`` 
 
 from __future__ import annotations
 
+import ast
 import builtins
 import collections
 import io
@@ -197,7 +198,24 @@ def _minmax(call: Call) -> Value:
             return Const(fn([v.value for v in values if isinstance(v, Const)]))
         except Exception:
             return UNKNOWN
+    if call.name == "builtins.sum" and len(call.args) == 1 and values is not call.args and not call.kwargs:
+        return _sum_of_arrays(call, values)
     return UNKNOWN
+
+
+def _sum_of_arrays(call: Call, values: list[Value]) -> Value:
+    """``sum(arrays)``: 0 + a + b + ..., broadcast as the operator does (harmonics summed
+    into one signal, losses of several heads)."""
+    if not any(isinstance(v, Tensor) for v in values):
+        return UNKNOWN
+    if not all(isinstance(v, Tensor) or (isinstance(v, Const) and isinstance(v.value, int | float)) for v in values):
+        return UNKNOWN
+    from .ops.elementwise import tensor_binop
+
+    total: Value = Const(0)
+    for v in values:
+        total = tensor_binop(call.interp, ast.Add, total, v, call.node)
+    return total
 
 
 @function("builtins.sorted", "builtins.reversed")

@@ -411,10 +411,16 @@ def call_method(
     recv = bm.receiver
     if isinstance(recv, SuperVal):
         return _call_super(interp, recv, bm.name, args, kwargs, node)
+    if isinstance(recv, ClassVal):
+        own = recv.lookup(bm.name)
+        if isinstance(own, FunctionVal) and own.binding == "class":
+            return interp.call_function(own, [recv, *args], kwargs, node)
     if isinstance(recv, ClassVal) and bm.name == "from_config":
         return _from_config(interp, recv, args[0] if args else kwargs.get("config"), node)
     if isinstance(recv, Instance):
         fn = recv.cls.lookup(bm.name)
+        if isinstance(fn, FunctionVal) and fn.binding != "method":
+            return interp.call_function(fn, args if fn.binding == "static" else [recv.cls, *args], kwargs, node)
         if isinstance(fn, FunctionVal):
             result = interp.call_function(fn, [recv, *args], kwargs, node)
             if (

@@ -93,6 +93,10 @@ def literal_dtype(v: Value) -> DType:
             else:
                 return False
             return True
+        if isinstance(x, Unknown) and x.pytype in (str, float, bool):
+            # a value of a known Python type (an unknown int could be past int32)
+            kinds.append({str: "str", float: "float", bool: "bool"}[x.pytype])
+            return True
         if isinstance(x, Seq):
             if x.items is not None:
                 return all(walk(i) for i in x.items)

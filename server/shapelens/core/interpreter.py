@@ -20,12 +20,14 @@ from typing import Any
 from . import builtins_rules, registry
 from .custom_layer_params import variables_set_directly
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
+from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
 from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
 from .user_modules import UserModules
 from .values import (
+    JOIN_NODE,
     SCALAR_TYPES,
     UNKNOWN,
     AutoName,
@@ -201,6 +203,7 @@ class Interpreter:
         # > 0 while running code that may or may not execute (unknown branches, loops with an
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
+        self.heap = HeapTracker(lambda: self.uncertain_depth)
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
@@ -445,7 +448,7 @@ class Interpreter:
                 obj.kwargs["name"] = value if certain else Unknown(None, str)
             if isinstance(obj, Instance):
                 self._track_keras_variable(obj, target.attr, value)
-                obj.attrs[target.attr] = value
+                self.set_attr(obj, target.attr, value)
             elif isinstance(obj, ClassVal):
                 obj.namespace[target.attr] = value
             if target.attr == "trainable":
@@ -549,20 +552,38 @@ class Interpreter:
         start = dict(env.vars)
         exits: set[str] = set()
         partial = self.partial_exit
+        # what each arm left in the slots of older objects; an arm that returned or broke out
+        # still carries its writes somewhere, one that raised does not (the program runs)
+        heap_finals: list[dict[Slot, SlotValue]] = []
+        heap_refs: dict[Slot, SlotRef] = {}
+        heap_olds: dict[Slot, SlotValue] = {}
         self.uncertain_depth += 1
         try:
             for body in bodies:
                 env.vars = dict(start)
                 self.partial_exit = False
+                log = self.heap.push()
+                raised = False
                 try:
                     self.exec_block(body, env)
                 except _Terminated as t:
                     exits.add(t.kind)
+                    raised = t.kind == "raise"
                     continue
-                partial = partial or self.partial_exit
-                results.append(env.vars)
+                else:
+                    partial = partial or self.partial_exit
+                    results.append(env.vars)
+                finally:
+                    if not raised:
+                        heap_finals.append(log.current())
+                    for key, (ref, old) in log.saved.items():
+                        heap_refs[key] = ref
+                        heap_olds[key] = old
+                    log.restore()
+                    self.heap.pop(log)
         finally:
             self.uncertain_depth -= 1
+        self.heap.settle(heap_refs, heap_finals, heap_olds)
         if not results:
             env.vars = start
             raise _Terminated(exits.pop() if len(exits) == 1 else "mixed")
@@ -637,6 +658,8 @@ class Interpreter:
         before = dict(env.vars)
         states = [before]
         self.uncertain_depth += 1
+        log = self.heap.push()
+        joined: dict[Slot, SlotValue] = {}
         try:
             for _ in range(2):
                 bind()
@@ -647,7 +670,12 @@ class Interpreter:
                 self.partial_exit = False  # the join with the state before covers every exit
                 states.append(dict(env.vars))
                 env.vars = _join_scopes(states, keep_new=True)
+                # the objects' slots too: any number of passes, none included
+                for key, (ref, old) in log.saved.items():
+                    joined[key] = join_slot([joined.get(key, old), ref.get()])
+                    ref.put(joined[key])
         finally:
+            self.heap.pop(log)
             self.uncertain_depth -= 1
 
     def _exec_with(self, stmt: ast.With | ast.AsyncWith, env: Env) -> None:
@@ -715,6 +743,9 @@ class Interpreter:
             d = self.eval(deco, env)
             if isinstance(d, LibRef) and d.name in _PROPERTY_DECORATORS and isinstance(value, FunctionVal):
                 value.is_property = True
+                continue
+            if isinstance(d, LibRef) and d.name in ("builtins.staticmethod", "builtins.classmethod") and isinstance(value, FunctionVal):
+                value.binding = "static" if d.name == "builtins.staticmethod" else "class"
                 continue
             value = self._apply_decorator(d, value, deco)
         env.set(stmt.name, value)
@@ -981,7 +1012,9 @@ class Interpreter:
             if isinstance(found, FunctionVal):
                 if found.is_property:
                     return self.call_function(found, [obj], {}, node)
-                return BoundMethod(obj, attr)
+                if found.binding == "static":
+                    return found
+                return BoundMethod(obj.cls if found.binding == "class" else obj, attr)
             if found is not None:
                 return found
             if attr in ("add_weight", "add_variable"):
@@ -1003,6 +1036,8 @@ class Interpreter:
                 return BoundMethod(obj, attr)  # Keras' inherited classmethod
             if found is None and attr == "_fields" and obj.is_namedtuple and obj.fields is not None:
                 return Seq([Const(n) for n in obj.fields], "tuple")
+            if isinstance(found, FunctionVal) and found.binding == "class":
+                return BoundMethod(obj, attr)  # a classmethod gets the class first
             return found if found is not None else UNKNOWN
         if isinstance(obj, SuperVal):
             return BoundMethod(obj, attr)
@@ -1293,6 +1328,14 @@ class Interpreter:
 
     def _eval_slice(self, node: ast.Slice, env: Env) -> Value:
         return SliceVal(self.eval(node.lower, env), self.eval(node.upper, env), self.eval(node.step, env))
+
+    def set_attr(self, obj: Instance | NamespaceVal, name: str, value: Value) -> None:
+        """Set an attribute of a user object; on a path that may not run, joined after it."""
+        self.heap.write(SlotRef(obj.attrs, name, True, getattr(obj, "created_depth", 0)), value)
+
+    def set_field(self, obj: object, name: str, value: Value | None) -> None:
+        """Set a field of an engine object (a Sequential's running output) the same way."""
+        self.heap.write(SlotRef(obj, name, False, getattr(obj, "created_depth", 0)), value)
 
     def certain_mutation(self, obj: Value) -> bool:
         """Whether changing the list/dict ``obj`` here certainly happens on every path that
@@ -1805,8 +1848,8 @@ def provenance_chain(t: Tensor, memo: dict[int, tuple[Tensor, Chain]] | None = N
         if any(p is cur for p in pending):  # a cycle: stop here
             break
         pending.append(cur)
-        if cur.history is None:
-            break
+        if cur.history is None or cur.history[0] is JOIN_NODE:
+            break  # the start, or one of several paths (which one is not known)
         _callee, args, kwargs, _pos, _site = cur.history
         cur = next((x for a in (*args, *kwargs.values()) for x in tensors_in(a)), None)
     for node in reversed(pending):

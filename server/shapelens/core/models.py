@@ -19,6 +19,7 @@ from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, Unknowable, format_shape
 from .values import (
+    JOIN_NODE,
     UNKNOWN,
     AutoName,
     Const,
@@ -30,6 +31,7 @@ from .values import (
     ModelVal,
     OpNode,
     Seq,
+    SliceVal,
     Tensor,
     TensorKind,
     Unknown,
@@ -232,10 +234,17 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
         return copies[id(callee)]
 
     def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        if v.history is None or isinstance(v.history[0], OpNode):
-            # a step that is no layer (an operator on keras tensors): the copy has it too, with
-            # the same shape, and is as opaque there as the original
+        if v.history is None:
             return v
+        if isinstance(v.history[0], OpNode):
+            if not v.history[0].replayable:
+                # a step that is no layer and cannot be re-run: the copy has it too, with the
+                # same shape, and is as opaque there as the original
+                return v
+            # an op or operator between layers: the same step on the copy's tensors
+            step = Tensor(v.shape, v.dtype, "keras", v.origin, v.label)
+            step.history = (v.history[0], args, kwargs, v.history[3], None)
+            return step
         callee, _args, _kwargs, pos, _defined_at = v.history
         copy = callee_copy(callee)
         if isinstance(copy, LayerVal):
@@ -251,8 +260,8 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
             raise _NoReplay
         return ts[pos]
 
-    outputs = rebuild_graph(model.outputs, memo, remake)
-    inputs = rebuild_graph(model.inputs, memo, remake)
+    outputs = rebuild_graph(model.outputs, memo, remake, through_ops=True)
+    inputs = rebuild_graph(model.inputs, memo, remake, through_ops=True)
     return ModelVal(
         "functional", inputs=inputs, outputs=outputs, origin=site, name=model.name,
         created_depth=interp.uncertain_depth, trainable=model.trainable,
@@ -264,9 +273,13 @@ def _model_add(call: Call) -> Value:
     model = call.receiver
     item = call.arg(0, "layer")
     if isinstance(model, ModelVal) and item is not None:
-        if call.interp.uncertain_depth > model.created_depth:
+        interp = call.interp
+        if interp.uncertain_depth > model.created_depth:
             model.layers_uncertain = True  # in a loop of unknown length or one branch of an if
-        _add(call.interp, model, item)
+            # the running output (and input) after the branch: the join of the paths
+            interp.set_field(model, "inputs", model.inputs)
+            interp.set_field(model, "outputs", model.outputs)
+        _add(interp, model, item)
     return Const(None)
 
 
@@ -332,7 +345,7 @@ def _keeps_batch(model: ModelVal) -> bool:
             continue
         seen.add(id(t))
         if t.history is None:
-            continue  # a step the engine did not record: assumed to keep it, as layers do
+            return False  # a step the engine did not record: it may have changed it
         callee, args, kwargs, _pos, _site = t.history
         if isinstance(callee, OpNode) and _may_change_batch(callee, args, kwargs):
             return False
@@ -365,6 +378,10 @@ def _may_change_batch(op: OpNode, args: list[Value], kwargs: dict[str, Value]) -
     ops do not; a reshape or an op along axis 0 may; an unknown op may)."""
     if op.operator is not None or op.name == "comparison":
         return False
+    if op is JOIN_NODE or op.name.endswith(".preprocess_input"):
+        return False  # alternatives (both are walked) or an element-wise scaling
+    if op.name == "subscript":
+        return not (len(args) == 2 and isinstance(args[0], Tensor) and _keeps_first_axis(args[0], args[1]))
     if op.name in _BATCH_CHANGING_OPS or not op.name.startswith("keras.ops."):
         return True
     at = _AXIS_OPS.get(op.name)
@@ -372,6 +389,22 @@ def _may_change_batch(op: OpNode, args: list[Value], kwargs: dict[str, Value]) -
         return False  # element-wise or along other axes (sum over axis=1 keeps the batch)
     axis = kwargs.get("axis", args[at] if at < len(args) else None)
     return not (isinstance(axis, Const) and isinstance(axis.value, int) and axis.value > 0)
+
+
+def _keeps_first_axis(t: Tensor, index: Value) -> bool:
+    """``t[index]`` keeps axis 0 whole where it is: ``t[:, ...]``, or ``t[..., i]`` with no new
+    axis and fewer indices than ``t`` has axes."""
+    items = index.items if isinstance(index, Seq) and index.kind == "tuple" else [index]
+    if not items:
+        return False
+    first = items[0]
+    if isinstance(first, SliceVal):
+        return all(isinstance(b, Const) and b.value is None for b in (first.lower, first.upper, first.step))
+    if isinstance(first, Const) and first.value is Ellipsis:
+        rank = len(t.shape.dims) if t.shape.dims is not None else None
+        plain = all(isinstance(i, (Const, SliceVal)) and not (isinstance(i, Const) and i.value is None) for i in items)
+        return plain and rank is not None and len(items) - 1 < rank
+    return False
 
 
 def _rebatch(v: Value, batch: Dim, kind: str, site: Span) -> Value:
@@ -686,12 +719,15 @@ def _replay_op(interp: Interpreter, op: OpNode, args: list[Value], kwargs: dict[
     check of these inputs is not modelled)."""
     from . import registry
     from .ops.elementwise import tensor_binop
+    from .subscripts import tensor_index
 
     if op.node is None:
         raise _NoReplay
     try:
         if op.operator is not None and len(args) == 2:
             out = tensor_binop(interp, op.operator, args[0], args[1], op.node)
+        elif op.name == "subscript" and len(args) == 2 and isinstance(args[0], Tensor):
+            out = tensor_index(args[0], args[1], op.node)
         else:
             handler = registry.FUNCTIONS.get(op.name)
             if handler is None:
@@ -747,6 +783,8 @@ def model_output_for(
         if model.outputs is None:
             _replay_unseen(interp, model.layers, None, site, node, training)
             return Tensor(UNKNOWN_SHAPE, None, kind, site)
+        if model.layers_uncertain:
+            return _uncertain_sequential_output(model, x, kind, site)
         if isinstance(x, Tensor) and isinstance(model.inputs, Tensor) and x is not model.inputs:
             # Keras 3 runs a Sequential with a known input through a functional model, which
             # adds or drops a trailing axis of size 1 to fit (no input spec check of its own:
@@ -785,6 +823,20 @@ def model_output_for(
             return _run_graph(interp, model, x, site, node, training, kind)
         return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
     return UNKNOWN
+
+
+def _uncertain_sequential_output(model: ModelVal, x: Value, kind: TensorKind, site: Span) -> Tensor:
+    """A Sequential whose layers were added on paths that may not run: its layer list cannot be
+    replayed. Data shaped like its input gives its (joined) output, batch size aside."""
+    out, inp = model.outputs, model.inputs
+    if (
+        isinstance(x, Tensor) and isinstance(inp, Tensor) and isinstance(out, Tensor)
+        and x.shape.dims is not None and inp.shape.dims is not None and out.shape.dims
+        and len(x.shape.dims) == len(inp.shape.dims)
+        and all(isinstance(a, int) and a == b for a, b in zip(x.shape.dims[1:], inp.shape.dims[1:], strict=True))
+    ):
+        return Tensor(Shape((None, *out.shape.dims[1:])), out.dtype, kind, site)
+    return Tensor(UNKNOWN_SHAPE, None, kind, site)
 
 
 def _generic_input(item: Value, batch: Dim = None) -> Tensor | None:
@@ -1211,8 +1263,10 @@ def functional_graph(model: ModelVal) -> FunctionalGraph:
             seen.add(id(t))
             if t.kind != "keras":
                 continue  # an eager tensor or array is a constant of the graph
-            if t.history is None:
-                graph.complete = False  # an untracked step hides the layers before it
+            if t.history is None or t.history[0] is JOIN_NODE:
+                # an untracked step hides the layers before it; a tensor from one of several
+                # paths does not say which path's layers the model holds
+                graph.complete = False
                 continue
             callee, args, kwargs, pos, _site = t.history
             for a in (*args, *kwargs.values()):

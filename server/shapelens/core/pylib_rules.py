@@ -100,7 +100,7 @@ def _setattr(call: Call) -> Value:
     obj, name, value = call.arg(0), call.arg(1), call.arg(2)
     named = isinstance(name, Const) and isinstance(name.value, str)
     if named and value is not None and isinstance(obj, Instance | NamespaceVal):
-        obj.attrs[name.value] = value  # type: ignore[union-attr]
+        call.interp.set_attr(obj, name.value, value)  # type: ignore[union-attr]
     if isinstance(obj, LayerVal) and not (isinstance(name, Const) and name.value not in ("name", "_name")):
         obj.kwargs["name"] = Unknown(None, str)  # renamed: no longer Keras' automatic name
     return Const(None)

@@ -21,6 +21,7 @@ from .values import (
     Const,
     DictVal,
     LibRef,
+    OpNode,
     Seq,
     SliceVal,
     Tensor,
@@ -28,6 +29,7 @@ from .values import (
     Value,
     as_int,
     join,
+    scalar_type,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +43,11 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
             return UNKNOWN
         if obj.kind == "keras" and not interp.frames:
             _keras_mask_check(obj, index)
-        return tensor_index(obj, index, node)
+        out = tensor_index(obj, index, node)
+        if obj.kind == "keras" and isinstance(out, Tensor) and out.kind == "keras":
+            # a node of the functional graph: a model's replay on other data slices again
+            out.history = (OpNode("subscript", node, None, True), [obj, index], {}, 0, None)
+        return out
     if isinstance(obj, Seq):
         return seq_index(obj, index)
     if isinstance(obj, DictVal):
@@ -85,6 +91,8 @@ def _sequence_item(obj: Value, index: Value) -> Value:
                 return Const(obj.value[key])
             except (IndexError, TypeError):
                 return UNKNOWN
+    if scalar_type(obj) is str and (isinstance(index, SliceVal) or scalar_type(index) is int):
+        return Unknown(None, str)  # a piece of a string is a string
     return UNKNOWN
 
 

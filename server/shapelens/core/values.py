@@ -252,6 +252,9 @@ class OpNode(Value):
     replayable: bool = False
 
 
+JOIN_NODE = OpNode("join")  # the producer of a KerasTensor that is one of several (branches)
+
+
 @dataclass(eq=False, slots=True)
 class KerasVariable(Tensor):
     """A ``keras.Variable``: kept in a layer's attribute, Keras tracks it as one of the layer's
@@ -358,6 +361,7 @@ class FunctionVal(Value):
     called: bool = False
     file: str | None = None  # the source file defining it (user modules are followed)
     is_property: bool = False  # `@property`: reading the attribute calls it
+    binding: str = "method"  # "static" (@staticmethod) or "class" (@classmethod) in a class body
 
 
 @dataclass(eq=False, slots=True)
@@ -583,13 +587,17 @@ def join(a: Value, b: Value) -> Value:
         t = scalar_type(a)
         return Unknown(None, t) if t is not None and t is scalar_type(b) else UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return Tensor(
+        either = Tensor(
             join_shape(a.shape, b.shape),
             a.dtype if a.dtype == b.dtype else None,
             a.kind if a.kind == b.kind else "tf",
             a.origin if a.origin == b.origin else None,
             a.label if a.label == b.label else "",
         )
+        if a.kind == b.kind == "keras":
+            # one of two symbolic tensors: what holds for both graphs behind it still holds
+            either.history = (JOIN_NODE, [a, b], {}, 0, None)
+        return either
     if isinstance(a, Seq) and isinstance(b, Seq):
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
             return Seq([join(x, y) for x, y in zip(a.items, b.items, strict=True)], a.kind)
@@ -634,10 +642,18 @@ def join(a: Value, b: Value) -> Value:
         return UNKNOWN
     if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name and a.pytype is b.pytype:
         return a
+    if _numpy_scalar_or_float(a) and _numpy_scalar_or_float(b):
+        return Unknown(None, float)  # a Python float on one path, a numpy float scalar on another
     t = scalar_type(a)
     if t is not None and t is scalar_type(b):
         return Unknown(None, t)
     return UNKNOWN
+
+
+def _numpy_scalar_or_float(v: Value) -> bool:
+    if isinstance(v, Tensor):
+        return v.kind == "np" and v.shape.dims == () and v.dtype in ("float16", "float32", "float64")
+    return scalar_type(v) is float
 
 
 def describe_structure(v: Value) -> str:

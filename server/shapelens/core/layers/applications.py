@@ -34,6 +34,7 @@ from ..values import (
     Const,
     LayerVal,
     ModelVal,
+    OpNode,
     Seq,
     Tensor,
     Value,
@@ -427,9 +428,12 @@ def _preprocess_input(call: Call) -> Value:
     if not isinstance(x, Tensor):
         return UNKNOWN
     dtype = x.dtype if x.dtype in ("float32", "float64", "float16") else None
+    out = Tensor(x.shape, dtype, x.kind, call.span, x.label)
     if x.kind == "keras":
-        dtype = "float32"
-    return Tensor(x.shape, dtype, x.kind, call.span, x.label)
+        out.dtype = "float32"
+        # an element-wise step of the functional graph, re-run when the model meets new data
+        out.history = (OpNode(call.name, call.node, None, True), list(call.args), dict(call.kwargs), 0, None)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

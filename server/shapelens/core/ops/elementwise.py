@@ -21,7 +21,7 @@ Dtype rules, as measured on TF 2.21 / Keras 3.15 / numpy 2:
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from ..convert import to_tensor
@@ -39,7 +39,7 @@ from ..shapes import (
     is_int,
     numpy_promote,
 )
-from ..values import UNKNOWN, Const, OpNode, Seq, Tensor, TensorKind, Value
+from ..values import UNKNOWN, Const, OpNode, Seq, Tensor, TensorKind, Unknown, Value
 
 if TYPE_CHECKING:
     from ..interpreter import Interpreter
@@ -394,7 +394,44 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
             ) from None
     if op is ast.Div:
         dtype = true_divide_dtype(dtype, lib)
-    return graph_node(Tensor(shape, dtype, kind, Span.of(node)), symbol, left, right, node=node, operator=op)
+    content = _int_arithmetic(op, left, right) if dtype is not None and dtype.startswith(("int", "uint")) else None
+    out = Tensor(shape, dtype, kind, Span.of(node), content=content)
+    return graph_node(out, symbol, left, right, node=node, operator=op)
+
+
+_INT_OPS: dict[type, Callable[[int, int], int]] = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.FloorDiv: lambda x, y: x // y,
+}
+
+
+def _int_arithmetic(op: type, left: Value, right: Value) -> list[Value] | None:
+    """The known elements of integer arithmetic on shape values (``16000 - tf.shape(w)[0]``),
+    so that a size computed from them (a pad, a reshape) stays known."""
+    fn = _INT_OPS.get(op)
+    xs, ys = _int_elements(left), _int_elements(right)
+    if fn is None or xs is None or ys is None or (len(xs) != len(ys) and 1 not in (len(xs), len(ys))):
+        return None
+    n = max(len(xs), len(ys))
+    out: list[Value] = []
+    for i in range(n):
+        x, y = xs[0 if len(xs) == 1 else i], ys[0 if len(ys) == 1 else i]
+        if isinstance(x, int) and isinstance(y, int) and not (op is ast.FloorDiv and y == 0):
+            out.append(Const(fn(x, y)))
+        else:
+            out.append(Unknown(None, int))
+    return out
+
+
+def _int_elements(v: Value) -> list[int | None] | None:
+    if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+        return [v.value]
+    if isinstance(v, Tensor) and v.content is not None and v.shape.dims is not None and len(v.shape.dims) <= 1:
+        return [c.value if isinstance(c, Const) and isinstance(c.value, int) and not isinstance(c.value, bool) else None
+                for c in v.content]
+    return None
 
 
 def graph_node(

@@ -1,4 +1,4 @@
-"""``keras.ops`` Fourier transforms and the short-time Fourier transform. Keras keeps complex
+"""``keras.ops`` Fourier transforms, the short-time Fourier transform and CTC decoding. Keras keeps complex
 numbers as a ``(real, imag)`` pair of float tensors, so each of these takes or gives such a
 tuple: ``fft``/``fft2``/``ifft2`` keep the shape, ``rfft`` halves the last axis to
 ``n // 2 + 1``, ``irfft`` gives ``2 * (n - 1)`` (or ``fft_length``), and ``stft`` frames the
@@ -93,3 +93,19 @@ def _stft(call: Call) -> Value:
         frames = 1 + (padded - fft) // stride if padded >= fft else None
     bins: Dim = fft // 2 + 1 if fft is not None else None
     return _pair(op, Shape((*dims[:-1], frames, bins)), _float(t, call.name))
+
+
+@function("keras.ops.ctc_decode")
+def _ctc_decode(call: Call) -> Value:
+    """``(decoded, scores)``: the label sequences padded to the input's time steps, stacked per
+    path, ``(top_paths, batch, time)`` int32 (greedy decoding gives one path), and their scores
+    ``(batch, top_paths)``."""
+    x = call.arg(0, "inputs")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    dims = t.shape.dims if t is not None else None
+    strategy = call.value(2, "strategy", "greedy")
+    if dims is None or len(dims) != 3 or strategy not in ("greedy", "beam_search"):
+        return Seq([op.unknown(), op.unknown()], "tuple")
+    paths: Dim = 1 if strategy == "greedy" else (call.int(4, "top_paths") if call.has(4, "top_paths") else 1)
+    return Seq([op.out(Shape((paths, dims[0], dims[1])), "int32"), op.out(Shape((dims[0], paths)), "float32")], "tuple")

@@ -185,10 +185,17 @@ def nested_ints(v: Value | None) -> list[list[int | None]] | None:
     out: list[list[int | None]] = []
     for row in v.items:
         if isinstance(row, Seq) and row.items is not None:
-            out.append([as_int(x) for x in row.items])
+            # a scalar shape value (``n - tf.shape(x)[0]``) counts with its known value
+            out.append([as_int(x) if not isinstance(x, Tensor) else _scalar_content(x) for x in row.items])
         else:
             return None
     return out
+
+
+def _scalar_content(t: Tensor) -> int | None:
+    if t.content is not None and len(t.content) == 1 and t.shape.dims in ((), (1,)):
+        return as_int(t.content[0])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""What branches and loops of unknown outcome change on objects made before them.
+
+Local variables are copied per branch and joined after it (``interpreter.exec_branches``).
+Objects are shared: an attribute set in one arm of an ``if`` whose test is unknown, or a layer
+``add``-ed to a Sequential there, would otherwise look certain after the ``if``. While such a
+region runs, the first write to each slot of an older object saves the slot's value; each arm
+ends by putting the saved values back, and after the last arm every written slot holds the join
+of what the arms that reach (or return past) the join left there. A loop of unknown length joins
+each pass's writes with the value before the loop, as it does for variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .values import UNKNOWN, Value, join
+
+
+class _Missing:
+    """The slot did not exist (an attribute first set in the branch)."""
+
+
+MISSING = _Missing()
+
+Slot = tuple[int, str]  # (id of the holder, key)
+# what a slot holds: a Value, or None where an engine field is not set yet
+SlotValue = Value | None | _Missing
+
+
+@dataclass(slots=True)
+class SlotRef:
+    """One place a value lives: a key of a dict, or a field of an object."""
+
+    holder: object
+    key: str
+    is_dict: bool
+    created_depth: int
+
+    def get(self) -> SlotValue:
+        if self.is_dict:
+            return self.holder.get(self.key, MISSING)  # type: ignore[attr-defined,no-any-return]
+        return getattr(self.holder, self.key)  # type: ignore[no-any-return]
+
+    def put(self, value: SlotValue) -> None:
+        if self.is_dict:
+            if isinstance(value, _Missing):
+                self.holder.pop(self.key, None)  # type: ignore[attr-defined]
+            else:
+                self.holder[self.key] = value  # type: ignore[index]
+        elif not isinstance(value, _Missing):
+            setattr(self.holder, self.key, value)
+
+
+@dataclass(slots=True)
+class HeapLog:
+    """The slots written since a region of unknown outcome began, with their values before it."""
+
+    depth: int
+    saved: dict[Slot, tuple[SlotRef, SlotValue]] = field(default_factory=dict)
+
+    def note(self, ref: SlotRef) -> None:
+        key = (id(ref.holder), ref.key)
+        if key not in self.saved:
+            self.saved[key] = (ref, ref.get())
+
+    def current(self) -> dict[Slot, SlotValue]:
+        return {k: ref.get() for k, (ref, _) in self.saved.items()}
+
+    def restore(self) -> None:
+        for ref, old in self.saved.values():
+            ref.put(old)
+
+
+def join_slot(values: list[SlotValue]) -> SlotValue:
+    """Join the values a slot may hold; a path that left it unset adds nothing (the program is
+    assumed to run, so a read of it happens on a path that set it)."""
+    present = [v for v in values if not isinstance(v, _Missing)]
+    if not present:
+        return MISSING
+    out = present[0]
+    for other in present[1:]:
+        if other is out:
+            continue
+        if out is None or other is None:
+            return UNKNOWN  # an engine field set on some paths only
+        out = join(out, other)
+    return out
+
+
+class HeapTracker:
+    """The stack of logs for the regions of unknown outcome being run."""
+
+    def __init__(self, depth: Callable[[], int]) -> None:
+        self._depth = depth
+        self.logs: list[HeapLog] = []
+
+    def write(self, ref: SlotRef, value: Value | None) -> None:
+        """Set a slot, saving its old value when the holder is older than the current region.
+        Inside a region that keeps no log (a mapped function), the write is joined at once."""
+        depth = self._depth()
+        if ref.created_depth >= depth:
+            ref.put(value)
+            return
+        if self.logs and self.logs[-1].depth == depth:
+            self.logs[-1].note(ref)
+            ref.put(value)
+            return
+        old = ref.get()
+        ref.put(value if isinstance(old, _Missing) else join_slot([old, value]))
+
+    def push(self) -> HeapLog:
+        log = HeapLog(self._depth())
+        self.logs.append(log)
+        return log
+
+    def pop(self, log: HeapLog) -> None:
+        """End a region: slots of objects older than the enclosing region are saved there too."""
+        assert self.logs and self.logs[-1] is log
+        self.logs.pop()
+        if self.logs:
+            outer = self.logs[-1]
+            for key, (ref, old) in log.saved.items():
+                if ref.created_depth < outer.depth and key not in outer.saved:
+                    outer.saved[key] = (ref, old)
+
+    def settle(self, refs: dict[Slot, SlotRef], finals: list[dict[Slot, SlotValue]],
+               olds: dict[Slot, SlotValue]) -> None:
+        """After the arms of a branch: each written slot gets the join of the arms' values."""
+        for key, ref in refs.items():
+            ref.put(join_slot([f.get(key, olds[key]) for f in finals]) if finals else olds[key])
