@@ -771,3 +771,21 @@ def test_layer_names_given_late_or_by_position() -> None:
     )
     values = run_engine("auto = keras.layers.Dense(3)\nm = np.zeros((1,)) if auto.name == 'head' else np.zeros((2,))\n").values
     assert values["m"].shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.mgrid[0:5, 0:7]",
+        "np.mgrid[0:28, 0:28].astype('float32')",
+        "np.mgrid[1:10:2, 0:1:0.25]",
+        "np.mgrid[-1:1:5j, 0:3]",
+        "np.mgrid[0:6]",
+        "np.mgrid[0:4, 0:3, 2:5]",
+        "np.ogrid[0:5, 0:7][0]",
+        "np.ogrid[0:5, 0:7][1]",
+        "np.ogrid[0:1:4j]",
+    ],
+)
+def test_index_grids(expr: str) -> None:
+    agree(f"y = {expr}\n", ["y"])

@@ -66,6 +66,12 @@ def _analyze(text: str, path: str) -> Analysis:
             Issue(Span(1, 0, 1, 0), "information", "analysis-limit",
                   "the file is nested too deeply to analyse completely")
         )
+    except Exception as err:  # an engine bug: keep what was found so far, say so, never crash
+        parsed.issues.append(
+            Issue(Span(1, 0, 1, 0), "information", "internal-error",
+                  f"shapelens stopped analysing this file after an internal error "
+                  f"({type(err).__name__}: {err}); the shapes shown so far stand, please report it")
+        )
     finally:
         sys.setrecursionlimit(old_limit)
     for key, model in interp.models_at.items():

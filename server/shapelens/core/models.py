@@ -22,6 +22,7 @@ from .values import (
     JOIN_NODE,
     UNKNOWN,
     AutoName,
+    BoundMethod,
     Const,
     DatasetVal,
     DictVal,
@@ -211,6 +212,18 @@ def _clone_sequential(interp: Interpreter, model: ModelVal, site: Span) -> Model
     return clone
 
 
+def _rebuilt_from_config(interp: Interpreter, layer: Instance, site: Span) -> Instance:
+    """What ``clone_model`` makes of a custom layer: ``cls.from_config(layer.get_config())``."""
+    from .calls import call_method
+
+    node = _span_node(site)
+    config = call_method(interp, BoundMethod(layer, "get_config"), [], {}, node, [], {})
+    copy = call_method(interp, BoundMethod(layer.cls, "from_config"), [config], {}, node, [], {})
+    if not isinstance(copy, Instance) or copy.cls is not layer.cls:
+        raise _NoReplay
+    return copy
+
+
 def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal:
     """New inputs like the original's, and every layer call on the way to the outputs made
     again with a copy of its layer (a layer shared by two calls stays shared in the copy)."""
@@ -229,8 +242,10 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
                 copies[id(callee)] = _copy_layer(callee)
             elif isinstance(callee, ModelVal):
                 copies[id(callee)] = clone_of(interp, callee, site) or UNKNOWN
+            elif isinstance(callee, Instance) and callee.model is None and interp.is_keras_layer_class(callee.cls):
+                copies[id(callee)] = _rebuilt_from_config(interp, callee, site)
             else:
-                raise _NoReplay  # a custom layer is rebuilt from a config the engine cannot see
+                raise _NoReplay
         return copies[id(callee)]
 
     def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
@@ -249,6 +264,8 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
         copy = callee_copy(callee)
         if isinstance(copy, LayerVal):
             out = apply_layer(interp, copy, args, kwargs, site, record=False)
+        elif isinstance(copy, Instance):
+            out = call_custom_layer(interp, copy, args, kwargs, site, _span_node(site), record=False)
         elif isinstance(copy, ModelVal) and len(args) == 1 and not kwargs:
             out = model_output_for(interp, copy, args[0], site, _span_node(site))
             for i, t in enumerate(tensors_in(out)):

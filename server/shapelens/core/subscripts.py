@@ -10,6 +10,7 @@ integer-array indexing of tf tensors is left unknown."""
 from __future__ import annotations
 
 import ast
+import math
 from typing import TYPE_CHECKING
 
 from .facts import Span
@@ -62,10 +63,56 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
             # engine could not name
             return obj.others if obj.others is not None and not obj.complete else UNKNOWN
         return _any_value(obj)
+    if isinstance(obj, LibRef) and obj.name in ("np.mgrid", "np.ogrid"):
+        return _index_grid(obj.name == "np.ogrid", index, node)
     view = tuple_view(interp, obj)
     if view is not None:
         return seq_index(view, index)
     return _sequence_item(obj, index)
+
+
+def _grid_axis(part: Value) -> tuple[Dim, bool] | None:
+    """The length of one ``start:stop:step`` of ``np.mgrid`` (a complex step ``5j`` asks for that
+    many points, ends included) and whether it makes floats."""
+    if not isinstance(part, SliceVal):
+        return None
+    raw: list[object] = []
+    for b in (part.lower, part.upper, part.step):
+        if not isinstance(b, Const) or isinstance(b.value, bool):
+            return None  # a bound the engine does not know: neither length nor dtype is certain
+        raw.append(b.value)
+    start = 0 if raw[0] is None else raw[0]
+    stop = raw[1]
+    step = 1 if raw[2] is None else raw[2]
+    if isinstance(step, complex):
+        return int(abs(step)), True
+    if not all(isinstance(b, (int, float)) for b in (start, stop, step)) or step == 0:
+        return None
+    lo, hi, by = float(start), float(stop), float(step)  # type: ignore[arg-type]
+    floats = any(isinstance(b, float) for b in (start, stop, step))
+    return max(0, math.ceil((hi - lo) / by)), floats
+
+
+def _index_grid(open_grid: bool, index: Value, node: ast.AST) -> Value:
+    """``np.mgrid[0:h, 0:w]``: one ``(2, h, w)`` array of coordinates; ``np.ogrid``: a list of
+    ``(h, 1)`` and ``(1, w)`` arrays. A single slice gives one 1-D array either way."""
+    parts = index.items if isinstance(index, Seq) and index.kind == "tuple" else [index]
+    if parts is None or not parts:
+        return UNKNOWN
+    axes = [_grid_axis(p) for p in parts]
+    if any(a is None for a in axes):
+        return UNKNOWN
+    dims = [a[0] for a in axes if a is not None]
+    dtype = "float64" if any(a[1] for a in axes if a is not None) else "int64"
+    span = Span.of(node)
+    if len(dims) == 1:
+        return Tensor(Shape((dims[0],)), dtype, "np", span)
+    if not open_grid:
+        return Tensor(Shape((len(dims), *dims)), dtype, "np", span)
+    return Seq(
+        [Tensor(Shape(tuple(d if j == i else 1 for j in range(len(dims)))), dtype, "np", span) for i, d in enumerate(dims)],
+        "tuple",
+    )
 
 
 def _any_value(d: DictVal) -> Value:

@@ -102,6 +102,13 @@ def _random_uniform(call: Call) -> Value:
     return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
 
 
+@function("tf.random.stateless_normal", "tf.random.stateless_truncated_normal", "tf.random.stateless_uniform")
+def _stateless_random(call: Call) -> Value:
+    """``(shape, seed, ..., dtype)``: the seed pair comes second."""
+    dtype = so.dtype_arg(call.arg(4, "dtype"), "float32")
+    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
 @function("tf.random.shuffle", "tf.identity", "tf.stop_gradient", "tf.reverse", "tf.sort",
           "tf.random.experimental.stateless_shuffle")
 def _same(call: Call) -> Value:
