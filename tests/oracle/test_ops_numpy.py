@@ -789,3 +789,24 @@ def test_layer_names_given_late_or_by_position() -> None:
 )
 def test_index_grids(expr: str) -> None:
     agree(f"y = {expr}\n", ["y"])
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "a = np.zeros((4, 33, 32, 3))\na[0] = np.ones((32, 32, 3))\n",
+        "a = np.zeros((5, 3))\na[0] = np.ones((1, 3))\n",
+        "a = np.zeros((5, 3))\na[1:3] = np.ones(3)\n",
+        "a = np.zeros((5, 3))\na[1:3] = np.ones((3, 3))\n",
+        "a = np.zeros((5, 3))\na[:, 0] = np.arange(5)\n",
+        "a = np.zeros((5, 3))\na[:, 0] = np.arange(4)\n",
+        "a = np.zeros((5, 3))\na[..., 1] = 2.0\n",
+        "a = np.zeros((2, 4, 4))\na[1] = np.ones((1, 1, 4, 4))\n",
+        "a = np.zeros((2, 4, 4))\na[1] = np.ones((2, 4, 4))\n",
+        "a = np.zeros((2, 4))\na[None, 0] = tf.ones((1, 4))\n",
+    ],
+)
+def test_item_assignment_broadcasts_the_value(src: str) -> None:
+    """``a[index] = value`` on an array: numpy broadcasts the value to the part it replaces
+    (dropping leading axes of size 1) or raises; the engine reports exactly those."""
+    agree(src + "y = a\n", ["y"])

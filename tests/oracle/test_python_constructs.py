@@ -1217,3 +1217,99 @@ def test_static_and_class_methods_get_their_own_arguments() -> None:
         """,
         ["y", "picked"],
     )
+
+
+REVIEW_PATHS = """
+import os
+flag = os.environ.get("SHAPELENS_NO_SUCH_VAR") {op} None
+other = os.environ.get("SHAPELENS_NO_SUCH_VAR2") is not None
+x = tf.zeros((2, 3))
+
+class Cfg:
+    def __init__(self):
+        self.units = 4
+
+if flag:
+    cfg = Cfg()
+else:
+    cfg = Cfg()
+if other:
+    cfg.units = 16
+y = layers.Dense(cfg.units)(x)
+
+if flag:
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(5)])
+else:
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(5)])
+if other:
+    model.add(layers.Dense(7))
+z = model(x)
+
+class Conf:
+    units = 4
+
+if other:
+    Conf.units = 16
+a = layers.Dense(Conf.units)(x)
+
+class Net:
+    def setup(self):
+        if flag:
+            self.units = 16
+            return
+        self.units = 8
+
+n2 = Net()
+n2.setup()
+f = layers.Dense(n2.units)(x)
+
+def pick(o):
+    try:
+        if flag:
+            o.units = 20
+            raise ValueError("x")
+        o.units = 30
+    except ValueError:
+        pass
+    return o
+
+k = layers.Dense(pick(Cfg()).units)(x)
+
+def pick2():
+    try:
+        if flag:
+            u = 20
+            raise ValueError("x")
+        u = 30
+    except ValueError:
+        pass
+    return u
+
+k2 = layers.Dense(pick2())(x)
+
+c5 = Cfg()
+if flag:
+    c5.__dict__["units"] = 16
+i2 = layers.Dense(c5.units)(x)
+
+s = 2.0 if other else np.float64(2.0)
+b = tf.constant([s])
+inp = keras.Input((5,))
+m6 = keras.Model(inp, ops.concatenate([layers.Dense(3)(inp), inp], axis=-1))
+cast = m6(np.zeros((2, 5)))
+empty = tf.shape(tf.constant(3.0)) + 1
+grid = np.mgrid[0:5,]
+"""
+
+
+@pytest.mark.parametrize("op", ["is", "is not"])
+def test_review_counter_examples_of_paths_that_may_not_run(op: str) -> None:
+    """Review counter-examples: objects made in an earlier uncertain region and changed in a
+    later one, class attributes, a path that returns (or raises into a handler) before a later
+    write, writes through ``__dict__``, the dtype of a value that is a Python or a numpy float,
+    data cast to a functional model's float32 inputs, grids of a one-element tuple. Both
+    outcomes of the unknown condition run under TF."""
+    source = REVIEW_PATHS.replace("{op}", op)
+    assert_agrees(source, ["y", "z", "a", "f", "k", "k2", "i2", "b", "cast", "empty", "grid"], require_exact=False)
+    values = run_engine(source).values
+    assert values["cast"].dtype == "float32" and values["grid"].shape == (1, 5)

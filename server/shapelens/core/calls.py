@@ -230,6 +230,7 @@ def instantiate(
     interp: Interpreter, cls: ClassVal, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
     inst = Instance(cls, origin=Span.of(node), file=interp.current_file, created_depth=interp.uncertain_depth)
+    interp.heap.born(inst)
     if interp.is_keras_model_class(cls):
         inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
     init = cls.lookup("__init__")

@@ -30,12 +30,14 @@ SlotValue = Value | None | _Missing
 
 @dataclass(slots=True)
 class SlotRef:
-    """One place a value lives: a key of a dict, or a field of an object."""
+    """One place a value lives: a key of a dict, or a field of an object. ``owner``: the object
+    the slot belongs to (whose age decides whether a write needs saving)."""
 
     holder: object
     key: str
     is_dict: bool
     created_depth: int
+    owner: object = None
 
     def get(self) -> SlotValue:
         if self.is_dict:
@@ -54,9 +56,12 @@ class SlotRef:
 
 @dataclass(slots=True)
 class HeapLog:
-    """The slots written since a region of unknown outcome began, with their values before it."""
+    """The slots written since a region of unknown outcome began, with their values before it.
+    ``serial``: the region's number; objects made since then (a larger or equal birth number)
+    are the region's own and need no saving."""
 
     depth: int
+    serial: int
     saved: dict[Slot, tuple[SlotRef, SlotValue]] = field(default_factory=dict)
 
     def note(self, ref: SlotRef) -> None:
@@ -89,20 +94,39 @@ def join_slot(values: list[SlotValue]) -> SlotValue:
 
 
 class HeapTracker:
-    """The stack of logs for the regions of unknown outcome being run."""
+    """The stack of logs for the regions of unknown outcome being run, and when each object was
+    made relative to them."""
 
     def __init__(self, depth: Callable[[], int]) -> None:
         self._depth = depth
         self.logs: list[HeapLog] = []
+        self._serial = 0
+        self._born: dict[int, tuple[object, int]] = {}
+
+    def born(self, obj: object) -> None:
+        """Note that ``obj`` was made now (an object made before any region counts as oldest)."""
+        self._born[id(obj)] = (obj, self._serial)
+
+    def _birth(self, obj: object) -> int:
+        entry = self._born.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else 0
+
+    def changes_are_uncertain(self, obj: object, created_depth: int) -> bool:
+        """Whether changing ``obj`` here may not happen on every path that made it."""
+        depth = self._depth()
+        if depth == 0:
+            return False
+        if self.logs and self.logs[-1].depth == depth:
+            return self._birth(obj) < self.logs[-1].serial
+        return created_depth < depth
 
     def write(self, ref: SlotRef, value: Value | None) -> None:
-        """Set a slot, saving its old value when the holder is older than the current region.
+        """Set a slot, saving its old value when its object is older than the current region.
         Inside a region that keeps no log (a mapped function), the write is joined at once."""
-        depth = self._depth()
-        if ref.created_depth >= depth:
+        if not self.changes_are_uncertain(ref.owner, ref.created_depth):
             ref.put(value)
             return
-        if self.logs and self.logs[-1].depth == depth:
+        if self.logs and self.logs[-1].depth == self._depth():
             self.logs[-1].note(ref)
             ref.put(value)
             return
@@ -110,7 +134,8 @@ class HeapTracker:
         ref.put(value if isinstance(old, _Missing) else join_slot([old, value]))
 
     def push(self) -> HeapLog:
-        log = HeapLog(self._depth())
+        self._serial += 1
+        log = HeapLog(self._depth(), self._serial)
         self.logs.append(log)
         return log
 
@@ -121,7 +146,7 @@ class HeapTracker:
         if self.logs:
             outer = self.logs[-1]
             for key, (ref, old) in log.saved.items():
-                if ref.created_depth < outer.depth and key not in outer.saved:
+                if self._birth(ref.owner) < outer.serial and key not in outer.saved:
                     outer.saved[key] = (ref, old)
 
     def settle(self, refs: dict[Slot, SlotRef], finals: list[dict[Slot, SlotValue]],
@@ -129,3 +154,11 @@ class HeapTracker:
         """After the arms of a branch: each written slot gets the join of the arms' values."""
         for key, ref in refs.items():
             ref.put(join_slot([f.get(key, olds[key]) for f in finals]) if finals else olds[key])
+
+    def join_in(self, states: list[dict[Slot, tuple[SlotRef, SlotValue]]]) -> None:
+        """Where paths that left early meet again (a function's exit after an early ``return``):
+        each slot they wrote may hold what they left, or what it holds now."""
+        for state in states:
+            for ref, value in state.values():
+                if not isinstance(value, _Missing):
+                    self.write(ref, join_slot([ref.get(), value]))  # type: ignore[arg-type]

@@ -112,10 +112,12 @@ class Env:
 
 
 class _Frame:
-    __slots__ = ("call_span", "env", "function", "returns", "yields")
+    __slots__ = ("call_span", "env", "function", "returned_heaps", "returns", "yields")
 
     def __init__(self, function: FunctionVal | None, call_span: Span | None, env: Env) -> None:
         self.returns: list[Value] = []
+        # what paths that returned early left in older objects' slots (joined in at the exit)
+        self.returned_heaps: list[dict[Slot, tuple[SlotRef, SlotValue]]] = []
         self.yields: list[Value] = []
         self.function = function
         self.call_span = call_span
@@ -204,6 +206,9 @@ class Interpreter:
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
         self.heap = HeapTracker(lambda: self.uncertain_depth)
+        # per `try` being run: the paths that raised in it (object slots, scope, its variables),
+        # which go on at its handlers
+        self.raise_states: list[list[tuple[dict[Slot, tuple[SlotRef, SlotValue]], Env, dict[str, Value]]]] = []
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
@@ -450,7 +455,7 @@ class Interpreter:
                 self._track_keras_variable(obj, target.attr, value)
                 self.set_attr(obj, target.attr, value)
             elif isinstance(obj, ClassVal):
-                obj.namespace[target.attr] = value
+                self.heap.write(SlotRef(obj.namespace, target.attr, True, 0, obj), value)
             if target.attr == "trainable":
                 self._set_trainable(obj, value)
             self.record(target, _target_name(target), value)
@@ -473,6 +478,11 @@ class Interpreter:
                     if not isinstance(key, Const):
                         for k in list(obj.items):
                             obj.items[k] = join(obj.items[k], value)
+            elif isinstance(obj, Tensor) and obj.kind == "np":
+                try:
+                    _subscripts().check_item_assignment(obj, key, value, target)
+                except ShapeError as err:
+                    self._report_error(target, err)
             elif isinstance(obj, Seq) and obj.items is not None:
                 idx = key.value if isinstance(key, Const) else None
                 if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items) and self.certain_mutation(obj):
@@ -545,6 +555,21 @@ class Interpreter:
             return
         self.exec_branches([stmt.body, stmt.orelse], env)
 
+    def _note_return(self) -> None:
+        """A path of unknown outcome returns here: what it left in the slots written since any
+        open region began is joined in at the function's exit."""
+        if self.frames:
+            state = {k: (ref, ref.get()) for log in self.heap.logs for k, (ref, _) in log.saved.items()}
+            if state:
+                self.frames[-1].returned_heaps.append(state)
+
+    def _note_raise(self, env: Env) -> None:
+        """A path of unknown outcome raises here: inside a `try`, it goes on at the handlers
+        with what it left in objects and, in the same scope, in its variables."""
+        if self.raise_states:
+            state = {k: (ref, ref.get()) for log in self.heap.logs for k, (ref, _) in log.saved.items()}
+            self.raise_states[-1].append((state, env, dict(env.vars)))
+
     def exec_branches(self, bodies: list[list[ast.stmt]], env: Env) -> None:
         """Run alternative blocks on copies of the scope and join what they leave behind.
         A branch that certainly returns (or breaks) does not flow into the join."""
@@ -563,18 +588,22 @@ class Interpreter:
                 env.vars = dict(start)
                 self.partial_exit = False
                 log = self.heap.push()
-                raised = False
+                ended = ""
                 try:
                     self.exec_block(body, env)
                 except _Terminated as t:
                     exits.add(t.kind)
-                    raised = t.kind == "raise"
+                    ended = t.kind
                     continue
                 else:
                     partial = partial or self.partial_exit
                     results.append(env.vars)
                 finally:
-                    if not raised:
+                    if ended == "return":
+                        self._note_return()  # this path meets the others only at the exit
+                    elif ended == "raise":
+                        self._note_raise(env)  # it goes on at a handler, if one catches it
+                    else:
                         heap_finals.append(log.current())
                     for key, (ref, old) in log.saved.items():
                         heap_refs[key] = ref
@@ -665,8 +694,11 @@ class Interpreter:
                 bind()
                 try:
                     self.exec_block(body, env)
-                except _Terminated:
-                    pass
+                except _Terminated as t:
+                    if t.kind == "return":
+                        self._note_return()
+                    elif t.kind == "raise":
+                        self._note_raise(env)
                 self.partial_exit = False  # the join with the state before covers every exit
                 states.append(dict(env.vars))
                 env.vars = _join_scopes(states, keep_new=True)
@@ -691,11 +723,20 @@ class Interpreter:
         catcher = next((h for h in stmt.handlers if self._catches_shape_errors(h, env)), None)
         if catcher is not None:
             self.catching.append(catcher.lineno)
+        if stmt.handlers:
+            self.raise_states.append([])
         try:
             self.exec_block(stmt.body, env)
         finally:
+            raised = self.raise_states.pop() if stmt.handlers else []
             if catcher is not None:
                 self.catching.pop()
+        if raised:
+            # the paths that raised reach the handlers too
+            self.heap.join_in([heap for heap, _, _ in raised])
+            scopes = [scope for _, where, scope in raised if where is env]
+            if scopes:
+                env.vars = _join_scopes([env.vars, *scopes])
         if stmt.handlers:
             # A handler only runs if the body failed part-way: join its effects in.
             bodies = [h.body for h in stmt.handlers]
@@ -1008,6 +1049,9 @@ class Interpreter:
         if isinstance(obj, Instance):
             if attr in obj.attrs:
                 return obj.attrs[attr]
+            if attr == "__dict__":
+                # the instance's own attributes: writes through it change them (never certain)
+                return DictVal(obj.attrs, False)
             found = obj.cls.lookup(attr)
             if isinstance(found, FunctionVal):
                 if found.is_property:
@@ -1138,6 +1182,8 @@ class Interpreter:
                 self.exec_block(fn.node.body, local)
             except _Terminated:
                 pass
+            if frame.returned_heaps:
+                self.heap.join_in(frame.returned_heaps)
         finally:
             self.partial_exit = outer_partial
             self.current_file = caller_file
@@ -1331,11 +1377,11 @@ class Interpreter:
 
     def set_attr(self, obj: Instance | NamespaceVal, name: str, value: Value) -> None:
         """Set an attribute of a user object; on a path that may not run, joined after it."""
-        self.heap.write(SlotRef(obj.attrs, name, True, getattr(obj, "created_depth", 0)), value)
+        self.heap.write(SlotRef(obj.attrs, name, True, getattr(obj, "created_depth", 0), obj), value)
 
     def set_field(self, obj: object, name: str, value: Value | None) -> None:
         """Set a field of an engine object (a Sequential's running output) the same way."""
-        self.heap.write(SlotRef(obj, name, False, getattr(obj, "created_depth", 0)), value)
+        self.heap.write(SlotRef(obj, name, False, getattr(obj, "created_depth", 0), obj), value)
 
     def certain_mutation(self, obj: Value) -> bool:
         """Whether changing the list/dict ``obj`` here certainly happens on every path that

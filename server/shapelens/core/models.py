@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 @function("keras.Sequential")
 def sequential(call: Call) -> Value:
     model = ModelVal("sequential", origin=call.span, created_depth=call.interp.uncertain_depth)
+    call.interp.heap.born(model)
     name = call.arg(1, "name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
@@ -206,6 +207,7 @@ def _clone_sequential(interp: Interpreter, model: ModelVal, site: Span) -> Model
         input_from_first_layer=model.input_from_first_layer, spans=list(model.spans),
         trainable=model.trainable,  # part of the config the clone is made from
     )
+    interp.heap.born(clone)
     clone.layers = [_copy_layer(item) for item in model.layers if isinstance(item, LayerVal)]
     if isinstance(model.inputs, Tensor) and model.inputs.shape.dims:
         build_sequential(interp, clone, model.inputs.shape, model.inputs.shape.dims[0])
@@ -291,7 +293,7 @@ def _model_add(call: Call) -> Value:
     item = call.arg(0, "layer")
     if isinstance(model, ModelVal) and item is not None:
         interp = call.interp
-        if interp.uncertain_depth > model.created_depth:
+        if interp.heap.changes_are_uncertain(model, model.created_depth):
             model.layers_uncertain = True  # in a loop of unknown length or one branch of an if
             # the running output (and input) after the branch: the join of the paths
             interp.set_field(model, "inputs", model.inputs)
@@ -702,6 +704,14 @@ def _replay_graph(
     _bind_inputs(model, x, known)
     if any(not isinstance(v, Tensor) or v.shape.dims is None for v in known.values()):
         raise _NoReplay  # data the engine cannot read: re-running the layers would say nothing
+    for expected in tensors_in(model.inputs) if model.inputs is not None else []:
+        given = known.get(id(expected))
+        if (
+            isinstance(given, Tensor) and expected.dtype == "float32" and given.kind in ("np", "tf")
+            and given.dtype is not None and (given.dtype == "float64" or given.dtype.startswith(("int", "uint")))
+        ):
+            # Keras casts such data to the float32 inputs before running the graph (dtype-cast)
+            known[id(expected)] = Tensor(given.shape, "float32", given.kind, given.origin, given.label)
 
     def remake(v: Tensor, args: list[Value], kwargs: dict[str, Value]) -> Value:
         if v.history is None:

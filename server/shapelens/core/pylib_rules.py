@@ -118,7 +118,9 @@ def _vars(call: Call) -> Value:
 
 @function("types.SimpleNamespace", "argparse.Namespace")
 def _namespace(call: Call) -> Value:
-    return NamespaceVal(dict(call.kwargs))
+    ns = NamespaceVal(dict(call.kwargs))
+    call.interp.heap.born(ns)
+    return ns
 
 
 @function("dataclasses.field")
@@ -274,6 +276,7 @@ def _parse_args(call: Call) -> Value:
         else:
             values.update(parsed)
     ns = NamespaceVal(values)
+    call.interp.heap.born(ns)
     if call.name == "parse_known_args":
         return Seq([ns, Seq([], "list")], "tuple")
     return ns

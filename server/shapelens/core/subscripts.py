@@ -90,13 +90,16 @@ def _grid_axis(part: Value) -> tuple[Dim, bool] | None:
         return None
     lo, hi, by = float(start), float(stop), float(step)  # type: ignore[arg-type]
     floats = any(isinstance(b, float) for b in (start, stop, step))
+    if isinstance(stop, int) and isinstance(start, int) and isinstance(step, int) and (stop - start) * step < 0:
+        return None  # numpy refuses an empty integer range here ("negative dimensions")
     return max(0, math.ceil((hi - lo) / by)), floats
 
 
 def _index_grid(open_grid: bool, index: Value, node: ast.AST) -> Value:
     """``np.mgrid[0:h, 0:w]``: one ``(2, h, w)`` array of coordinates; ``np.ogrid``: a list of
     ``(h, 1)`` and ``(1, w)`` arrays. A single slice gives one 1-D array either way."""
-    parts = index.items if isinstance(index, Seq) and index.kind == "tuple" else [index]
+    tupled = isinstance(index, Seq) and index.kind == "tuple"
+    parts = index.items if isinstance(index, Seq) and tupled else [index]
     if parts is None or not parts:
         return UNKNOWN
     axes = [_grid_axis(p) for p in parts]
@@ -105,7 +108,7 @@ def _index_grid(open_grid: bool, index: Value, node: ast.AST) -> Value:
     dims = [a[0] for a in axes if a is not None]
     dtype = "float64" if any(a[1] for a in axes if a is not None) else "int64"
     span = Span.of(node)
-    if len(dims) == 1:
+    if not tupled:  # a bare slice; `np.mgrid[0:5,]` is a grid of one axis
         return Tensor(Shape((dims[0],)), dtype, "np", span)
     if not open_grid:
         return Tensor(Shape((len(dims), *dims)), dtype, "np", span)
@@ -468,3 +471,37 @@ def _literal_ints(v: Value) -> list[int]:
 
 def _unknown(t: Tensor, node: ast.AST) -> Value:
     return Tensor(Shape(None), t.dtype, t.kind, Span.of(node), t.label)
+
+
+def _basic_index(index: Value) -> bool:
+    """Ints, slices, ``...`` and ``None`` only (numpy's basic indexing: a view of known shape)."""
+    parts = index.items if isinstance(index, Seq) and index.kind == "tuple" else [index]
+    if parts is None:
+        return False
+    return all(
+        isinstance(p, SliceVal) or (isinstance(p, Const) and (p.value is None or p.value is Ellipsis or (isinstance(p.value, int) and not isinstance(p.value, bool))))
+        for p in parts
+    )
+
+
+def check_item_assignment(array: Tensor, index: Value, value: Value, node: ast.AST) -> None:
+    """``a[index] = value`` on a numpy array: the value must broadcast to the part it replaces
+    (leading axes of size 1 are dropped first), as numpy requires."""
+    if not isinstance(value, Tensor) or value.kind not in ("np", "tf") or not _basic_index(index):
+        return
+    part = tensor_index(array, index, node)
+    if not isinstance(part, Tensor):
+        return
+    target, given = part.shape.dims, value.shape.dims
+    if target is None or given is None or not all(isinstance(d, int) for d in (*target, *given)):
+        return
+    v = list(given)
+    while len(v) > len(target) and v[0] == 1:
+        v.pop(0)
+    fits = len(v) <= len(target) and all(a in (1, b) for a, b in zip(reversed(v), reversed(target), strict=False))
+    if not fits:
+        raise ShapeError(
+            f"could not broadcast input array from shape {format_shape(value.shape)} into shape "
+            f"{format_shape(part.shape)} (the part of the array this assignment replaces)",
+            code="broadcast",
+        )

@@ -642,8 +642,10 @@ def join(a: Value, b: Value) -> Value:
         return UNKNOWN
     if isinstance(a, Unknown) and isinstance(b, Unknown) and a.name == b.name and a.pytype is b.pytype:
         return a
-    if _numpy_scalar_or_float(a) and _numpy_scalar_or_float(b):
-        return Unknown(None, float)  # a Python float on one path, a numpy float scalar on another
+    if (isinstance(a, Tensor) or isinstance(b, Tensor)) and _numpy_scalar_or_float(a) and _numpy_scalar_or_float(b):
+        # a Python float on one path, a numpy float scalar on another: a scalar either way, but
+        # TF converts them to different dtypes
+        return Tensor(Shape(()), None, "np")
     t = scalar_type(a)
     if t is not None and t is scalar_type(b):
         return Unknown(None, t)
@@ -652,7 +654,7 @@ def join(a: Value, b: Value) -> Value:
 
 def _numpy_scalar_or_float(v: Value) -> bool:
     if isinstance(v, Tensor):
-        return v.kind == "np" and v.shape.dims == () and v.dtype in ("float16", "float32", "float64")
+        return v.kind == "np" and v.shape.dims == () and v.dtype in (None, "float16", "float32", "float64")
     return scalar_type(v) is float
 
 

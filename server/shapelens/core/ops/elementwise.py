@@ -412,7 +412,9 @@ def _int_arithmetic(op: type, left: Value, right: Value) -> list[Value] | None:
     so that a size computed from them (a pad, a reshape) stays known."""
     fn = _INT_OPS.get(op)
     xs, ys = _int_elements(left), _int_elements(right)
-    if fn is None or xs is None or ys is None or (len(xs) != len(ys) and 1 not in (len(xs), len(ys))):
+    if fn is None or xs is None or ys is None or not xs or not ys:
+        return None
+    if len(xs) != len(ys) and 1 not in (len(xs), len(ys)):
         return None
     n = max(len(xs), len(ys))
     out: list[Value] = []
