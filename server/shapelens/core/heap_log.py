@@ -155,6 +155,10 @@ class HeapTracker:
         for key, ref in refs.items():
             ref.put(join_slot([f.get(key, olds[key]) for f in finals]) if finals else olds[key])
 
+    def open_slots(self) -> dict[Slot, tuple[SlotRef, SlotValue]]:
+        """Every slot written since any open region began, with what it holds now."""
+        return {k: (ref, ref.get()) for log in self.logs for k, (ref, _) in log.saved.items()}
+
     def join_in(self, states: list[dict[Slot, tuple[SlotRef, SlotValue]]]) -> None:
         """Where paths that left early meet again (a function's exit after an early ``return``):
         each slot they wrote may hold what they left, or what it holds now."""

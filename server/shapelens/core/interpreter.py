@@ -559,7 +559,7 @@ class Interpreter:
         """A path of unknown outcome returns here: what it left in the slots written since any
         open region began is joined in at the function's exit."""
         if self.frames:
-            state = {k: (ref, ref.get()) for log in self.heap.logs for k, (ref, _) in log.saved.items()}
+            state = self.heap.open_slots()
             if state:
                 self.frames[-1].returned_heaps.append(state)
 
@@ -567,8 +567,7 @@ class Interpreter:
         """A path of unknown outcome raises here: inside a `try`, it goes on at the handlers
         with what it left in objects and, in the same scope, in its variables."""
         if self.raise_states:
-            state = {k: (ref, ref.get()) for log in self.heap.logs for k, (ref, _) in log.saved.items()}
-            self.raise_states[-1].append((state, env, dict(env.vars)))
+            self.raise_states[-1].append((self.heap.open_slots(), env, dict(env.vars)))
 
     def exec_branches(self, bodies: list[list[ast.stmt]], env: Env) -> None:
         """Run alternative blocks on copies of the scope and join what they leave behind.
@@ -577,8 +576,8 @@ class Interpreter:
         start = dict(env.vars)
         exits: set[str] = set()
         partial = self.partial_exit
-        # what each arm left in the slots of older objects; an arm that returned or broke out
-        # still carries its writes somewhere, one that raised does not (the program runs)
+        # what each arm left in the slots of older objects; an arm that returned meets the others
+        # at the function's exit, one that raised at a handler (or nowhere: the program runs)
         heap_finals: list[dict[Slot, SlotValue]] = []
         heap_refs: dict[Slot, SlotRef] = {}
         heap_olds: dict[Slot, SlotValue] = {}
