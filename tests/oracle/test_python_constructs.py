@@ -1313,3 +1313,47 @@ def test_review_counter_examples_of_paths_that_may_not_run(op: str) -> None:
     assert_agrees(source, ["y", "z", "a", "f", "k", "k2", "i2", "b", "cast", "empty", "grid"], require_exact=False)
     values = run_engine(source).values
     assert values["cast"].dtype == "float32" and values["grid"].shape == (1, 5)
+
+
+def test_containers_and_layers_made_in_an_earlier_uncertain_branch() -> None:
+    """A dict, list, layer or Sequential made in one ``if`` whose test is unknown and changed
+    (or built) in a later one: the change may not happen, so it is not taken as certain (the
+    dict's value, the list's length) and the layer is not taken as built (no false alarm when
+    it is then called on another width). Age against a region comes from when the object was
+    made, as for user objects."""
+    assert_agrees(
+        """
+        import copy
+        import os
+        flag = os.environ.get("SHAPELENS_NO_SUCH_VAR") is None
+        other = os.environ.get("SHAPELENS_NO_SUCH_VAR2") is not None
+        x = tf.zeros((2, 3))
+        if flag:
+            e = {"a": np.zeros(3)}
+        if other:
+            e["a"] = np.zeros(5)
+        v = e["a"]
+        if flag:
+            ys = [1, 2]
+        if other:
+            ys.append(3)
+        q = layers.Dense(len(ys))(x)
+        if flag:
+            d = layers.Dense(4)
+        if other:
+            d(tf.zeros((2, 7)))
+        w = d(tf.zeros((2, 5)))
+        if flag:
+            m = keras.Sequential([layers.Dense(6)])
+        if other:
+            m(tf.zeros((2, 7)))
+        w2 = m(tf.zeros((2, 5)))
+        if flag:
+            c = copy.deepcopy({"a": np.zeros(3)})
+        if other:
+            c["a"] = np.zeros(5)
+        v2 = c["a"]
+        """,
+        ["v", "q", "w", "w2", "v2"],
+        require_exact=False,
+    )

@@ -100,11 +100,10 @@ def call_library(
         short = name[len("keras.layers.") :]
         spec = LAYERS.get(short)
         if spec is not None:
-            return LayerVal(
+            return interp.fresh(LayerVal(
                 spec, args, kwargs, Span.of(node), file=interp.current_file,
                 kwarg_spans={k: Span.of(n) for k, n in kwarg_nodes.items()},
-                created_depth=interp.uncertain_depth,
-            )
+            ))
     _escape(args, kwargs)
     return UNKNOWN
 
@@ -178,7 +177,7 @@ def apply_layer(
     if layer.built_input is None and isinstance(first, Tensor) and first.shape.dims is not None:
         layer.built_input = first
         layer.built_call = (list(args), dict(kwargs))
-        layer.build_uncertain = interp.uncertain_depth > layer.created_depth
+        layer.build_uncertain = not interp.certain_mutation(layer)
     # A call Keras rejects is reported; it must not blur the shape the layer's line shows for
     # the calls that work (a failing predict() replaying a Sequential, say).
     if replay:
@@ -426,7 +425,7 @@ def call_method(
             result = interp.call_function(fn, [recv, *args], kwargs, node)
             if (
                 bm.name == "build" and any(b.startswith("keras.") for b in recv.cls.library_bases())
-                and interp.uncertain_depth <= recv.created_depth
+                and interp.certain_mutation(recv)
             ):
                 # Keras wraps a layer's build(): it is built now, and its first call will not
                 # build it (and add its weights) again
@@ -508,7 +507,7 @@ def _keras_layer_method(
         shape = call.shape(0, "shape") if call.has(0, "shape") else Shape(())
         dtype = call.dtype(-1, "dtype", "float32")
         trainable = call.kwargs.get("trainable")  # keyword-only in Keras 3
-        if interp.uncertain_depth > inst.created_depth:
+        if not interp.certain_mutation(inst):
             inst.weights_uncertain = True
         flag = trainable.value if isinstance(trainable, Const) and isinstance(trainable.value, bool) else None
         inst.own_weights.append((shape.num_elements(), True if trainable is None else flag))

@@ -15,7 +15,7 @@ import io
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from . import builtins_rules, registry
 from .custom_layer_params import variables_set_directly
@@ -58,6 +58,8 @@ from .values import (
     scalar_type,
     tensors_in,
 )
+
+V = TypeVar("V", bound=Value)
 
 _LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
 _PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
@@ -1004,7 +1006,7 @@ class Interpreter:
         value.owner = obj
         if (
             isinstance(obj.attrs.get(attr), KerasVariable)
-            or self.uncertain_depth > obj.created_depth
+            or not self.certain_mutation(obj)
             or not variables_set_directly(obj.cls)
         ):
             obj.weights_uncertain = True  # replacing one, maybe not set at all, or kept elsewhere
@@ -1382,15 +1384,18 @@ class Interpreter:
         """Set a field of an engine object (a Sequential's running output) the same way."""
         self.heap.write(SlotRef(obj, name, False, getattr(obj, "created_depth", 0), obj), value)
 
-    def certain_mutation(self, obj: Value) -> bool:
-        """Whether changing the list/dict ``obj`` here certainly happens on every path that
-        made it: no uncertain branch or loop was entered since it was created."""
-        return self.uncertain_depth <= getattr(obj, "created_depth", 0)
+    def certain_mutation(self, obj: object) -> bool:
+        """Whether changing ``obj`` (a list, dict, layer, model or user object) here certainly
+        happens on every path that made it: no branch or loop of unknown outcome was entered
+        since it was made."""
+        return not self.heap.changes_are_uncertain(obj, getattr(obj, "created_depth", 0))
 
-    def fresh(self, v: Value) -> Value:
-        """Stamp a list/dict the program just made with the current uncertainty depth."""
-        if isinstance(v, (Seq, DictVal)):
+    def fresh(self, v: V) -> V:
+        """Stamp a list, dict, layer or model the program just made as made here, so that
+        later changes to it are known to be certain or not (``certain_mutation``)."""
+        if isinstance(v, (Seq, DictVal, LayerVal, ModelVal, Instance)):
             v.created_depth = self.uncertain_depth
+            self.heap.born(v)
         return v
 
     def _eval_seq(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:

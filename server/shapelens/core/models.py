@@ -52,8 +52,7 @@ if TYPE_CHECKING:
 
 @function("keras.Sequential")
 def sequential(call: Call) -> Value:
-    model = ModelVal("sequential", origin=call.span, created_depth=call.interp.uncertain_depth)
-    call.interp.heap.born(model)
+    model = call.interp.fresh(ModelVal("sequential", origin=call.span))
     name = call.arg(1, "name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
@@ -194,21 +193,20 @@ def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | Non
     return None
 
 
-def _copy_layer(layer: LayerVal) -> LayerVal:
-    return LayerVal(layer.spec, list(layer.args), dict(layer.kwargs), layer.origin, file=layer.file,
-                    kwarg_spans=dict(layer.kwarg_spans))
+def _copy_layer(interp: Interpreter, layer: LayerVal) -> LayerVal:
+    return interp.fresh(LayerVal(layer.spec, list(layer.args), dict(layer.kwargs), layer.origin,
+                                 file=layer.file, kwarg_spans=dict(layer.kwarg_spans)))
 
 
 def _clone_sequential(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
     if not all(isinstance(item, LayerVal) for item in model.layers):
         return None
-    clone = ModelVal(
-        "sequential", origin=site, name=model.name, created_depth=interp.uncertain_depth,
+    clone = interp.fresh(ModelVal(
+        "sequential", origin=site, name=model.name,
         input_from_first_layer=model.input_from_first_layer, spans=list(model.spans),
         trainable=model.trainable,  # part of the config the clone is made from
-    )
-    interp.heap.born(clone)
-    clone.layers = [_copy_layer(item) for item in model.layers if isinstance(item, LayerVal)]
+    ))
+    clone.layers = [_copy_layer(interp, item) for item in model.layers if isinstance(item, LayerVal)]
     if isinstance(model.inputs, Tensor) and model.inputs.shape.dims:
         build_sequential(interp, clone, model.inputs.shape, model.inputs.shape.dims[0])
     return clone
@@ -241,7 +239,7 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
     def callee_copy(callee: Value) -> Value:
         if id(callee) not in copies:
             if isinstance(callee, LayerVal):
-                copies[id(callee)] = _copy_layer(callee)
+                copies[id(callee)] = _copy_layer(interp, callee)
             elif isinstance(callee, ModelVal):
                 copies[id(callee)] = clone_of(interp, callee, site) or UNKNOWN
             elif isinstance(callee, Instance) and callee.model is None and interp.is_keras_layer_class(callee.cls):
@@ -281,10 +279,10 @@ def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> Model
 
     outputs = rebuild_graph(model.outputs, memo, remake, through_ops=True)
     inputs = rebuild_graph(model.inputs, memo, remake, through_ops=True)
-    return ModelVal(
+    return interp.fresh(ModelVal(
         "functional", inputs=inputs, outputs=outputs, origin=site, name=model.name,
-        created_depth=interp.uncertain_depth, trainable=model.trainable,
-    )
+        trainable=model.trainable,
+    ))
 
 
 @method("model", "add")
@@ -293,7 +291,7 @@ def _model_add(call: Call) -> Value:
     item = call.arg(0, "layer")
     if isinstance(model, ModelVal) and item is not None:
         interp = call.interp
-        if interp.heap.changes_are_uncertain(model, model.created_depth):
+        if not interp.certain_mutation(model):
             model.layers_uncertain = True  # in a loop of unknown length or one branch of an if
             # the running output (and input) after the branch: the join of the paths
             interp.set_field(model, "inputs", model.inputs)
@@ -328,7 +326,7 @@ def _model_build(call: Call) -> Value:
 
 @function("keras.Model")
 def functional_model(call: Call) -> Value:
-    model = ModelVal("functional", origin=call.span)
+    model = call.interp.fresh(ModelVal("functional", origin=call.span))
     init_functional(call.interp, model, call.args, call.kwargs)
     return model
 
@@ -1108,7 +1106,7 @@ def _model_compile(call: Call) -> Value:
         # compiled here on some paths only: the loss is this one or the one before, and when
         # they differ which one is not known (check nothing)
         if (
-            before is not None and call.interp.uncertain_depth > model.created_depth
+            before is not None and not call.interp.certain_mutation(model)
             and not _same_loss(before.get("loss"), model.compiled.get("loss"))
         ):
             model.compiled["loss"] = Const(None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .registry import Call, function, method
 from .values import (
@@ -27,6 +27,9 @@ from .values import (
     Unknown,
     Value,
 )
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
 
 
 @function("functools.partial")
@@ -350,16 +353,15 @@ for _name in _MATH_INT:
 
 
 # ``copy``: a new container (so mutating the copy leaves the original alone), the same values
-def _copied(v: Value, deep: bool, made_at: int, depth: int = 0) -> Value:
-    """``made_at``: the uncertainty depth the new containers are made at."""
+def _copied(interp: Interpreter, v: Value, deep: bool, depth: int = 0) -> Value:
     if depth > 20:
         return v
-    inner = (lambda x: _copied(x, deep, made_at, depth + 1)) if deep else (lambda x: x)
+    inner = (lambda x: _copied(interp, x, deep, depth + 1)) if deep else (lambda x: x)
     if isinstance(v, Seq):
         items = [inner(i) for i in v.items] if v.items is not None else None
-        return Seq(items, v.kind, v.elem, v.length, created_depth=made_at)
+        return interp.fresh(Seq(items, v.kind, v.elem, v.length))
     if isinstance(v, DictVal):
-        out = DictVal({k: inner(x) for k, x in v.items.items()}, v.complete, v.others, made_at)
+        out = interp.fresh(DictVal({k: inner(x) for k, x in v.items.items()}, v.complete, v.others))
         out.other_keys = v.other_keys
         return out
     return v
@@ -370,4 +372,4 @@ def _copy(call: Call) -> Value:
     v = call.arg(0, "x")
     if v is None:
         return UNKNOWN
-    return _copied(v, call.name == "copy.deepcopy", call.interp.uncertain_depth)
+    return _copied(call.interp, v, call.name == "copy.deepcopy")
