@@ -1357,3 +1357,60 @@ def test_containers_and_layers_made_in_an_earlier_uncertain_branch() -> None:
         ["v", "q", "w", "w2", "v2"],
         require_exact=False,
     )
+
+
+def test_a_raise_at_the_top_of_a_try_body_goes_on_at_its_handler() -> None:
+    """A ``raise`` that certainly happens inside a ``try`` continues at the handler with what the
+    body had done (the rest of the module is still analysed); a handler that returns ends the
+    function there; with several handlers their effects are joined."""
+    assert_agrees(
+        """
+        x = tf.zeros((2, 3))
+        units = 4
+        try:
+            units = 8
+            raise ValueError("no")
+        except ValueError:
+            pass
+        y = layers.Dense(units)(x)
+
+        def first():
+            try:
+                raise KeyError("a")
+            except KeyError:
+                return np.zeros(3)
+            return np.zeros(4)
+
+        w = first()
+
+        width = 2
+        try:
+            width = 3
+            raise KeyError("k")
+        except ValueError:
+            width = 5
+        except KeyError:
+            pass
+        else:
+            width = 7
+        finally:
+            depth = 6
+        z = layers.Dense(width)(tf.zeros((2, depth)))
+        """,
+        ["y", "w", "z"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import tensorflow as tf
+        from keras import layers
+        units = 4
+        try:
+            units = 8
+            raise ValueError("no")
+        except ValueError:
+            pass
+        y = layers.Dense(units)(tf.zeros((2, 3)))
+        """
+    ).values
+    assert values["y"].shape == (2, 8)

@@ -726,8 +726,15 @@ class Interpreter:
             self.catching.append(catcher.lineno)
         if stmt.handlers:
             self.raise_states.append([])
+        certain_raise = False  # the body raises on every path: a handler certainly runs
         try:
-            self.exec_block(stmt.body, env)
+            try:
+                self.exec_block(stmt.body, env)
+            except _Terminated as t:
+                if t.kind != "raise" or not stmt.handlers:
+                    raise
+                certain_raise = True
+                self._note_raise(env)
         finally:
             raised = self.raise_states.pop() if stmt.handlers else []
             if catcher is not None:
@@ -737,13 +744,23 @@ class Interpreter:
             self.heap.join_in([heap for heap, _, _ in raised])
             scopes = [scope for _, where, scope in raised if where is env]
             if scopes:
-                env.vars = _join_scopes([env.vars, *scopes])
+                env.vars = _join_scopes(scopes if certain_raise else [env.vars, *scopes])
         if stmt.handlers:
-            # A handler only runs if the body failed part-way: join its effects in.
             bodies = [h.body for h in stmt.handlers]
             for h in stmt.handlers:
                 if h.name:
                     env.set(h.name, UNKNOWN)
+            if certain_raise:
+                # one of the handlers runs (were none to catch it, nothing after would run);
+                # what it ends with (a return, a raise again) ends the statement too
+                try:
+                    self.exec_branches(bodies, env)
+                except _Terminated:
+                    self.exec_block(stmt.finalbody, env)
+                    raise
+                self.exec_block(stmt.finalbody, env)
+                return
+            # A handler only runs if the body failed part-way: join its effects in.
             try:
                 self.exec_branches([[], *bodies], env)
             except _Terminated:
