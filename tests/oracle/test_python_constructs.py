@@ -1414,3 +1414,55 @@ def test_a_raise_at_the_top_of_a_try_body_goes_on_at_its_handler() -> None:
         """
     ).values
     assert values["y"].shape == (2, 8)
+
+
+def test_iterators_are_used_up_by_reading_them() -> None:
+    """zip, map, enumerate, iter() and generator expressions can be read once: after a loop,
+    a list() or a sum() over one, what is left is not its items (it is empty, or the rest after
+    next()). Re-iterable lists and ranges keep theirs."""
+    assert_agrees(
+        """
+        a = [1, 2, 3]
+        b = [4, 5, 6]
+        x = tf.zeros((2, 3))
+        pairs = zip(a, b)
+        for p in pairs:
+            pass
+        n = len(list(pairs))
+        y = layers.Dense(n + 1)(x)
+        m = map(int, a)
+        s1 = sum(m)
+        y3 = layers.Dense(len(list(m)) + 1)(x)
+        it = iter(a)
+        h = next(it)
+        y4 = layers.Dense(len(list(it)))(x)
+        it2 = iter([1, 2, 3])
+        first, *others = it2
+        y5 = layers.Dense(len(others))(x)
+        gx = (v * 2 for v in a)
+        total = sum(gx)
+        y6 = layers.Dense(len(list(gx)) + 1)(x)
+        xs, ys = zip(*list(zip(a, b)))
+        y7 = layers.Dense(len(xs))(x)
+        e = enumerate(a)
+        y8 = layers.Dense(len(list(e)))(x)
+        rows = [np.zeros(4) for _ in range(5)]
+        stacked = np.stack([r for r, c in zip(rows, range(5))])
+        again = layers.Dense(len(a))(x)
+        """,
+        ["y", "y3", "y4", "y5", "y6", "y7", "y8", "stacked", "again"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import numpy as np
+        a = [1, 2, 3]
+        it = iter(a)
+        h = next(it)
+        rest = np.zeros(len(list(it)))
+        first, *others = iter(a)
+        o = np.zeros(len(others))
+        kept = np.stack([r for r, c in zip([np.zeros(4)] * 5, range(5))])
+        """
+    ).values
+    assert values["rest"].shape == (2,) and values["o"].shape == (2,) and values["kept"].shape == (5, 4)

@@ -8,7 +8,7 @@ import builtins
 import collections
 import io
 import itertools
-from typing import Literal
+from typing import Literal, TypeVar
 
 from .namedtuples import tuple_view
 from .registry import Call, function, method
@@ -36,6 +36,8 @@ from .values import (
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"__name__", "__file__"}
 
 RANGE_ITEMS_LIMIT = 256
+
+V = TypeVar("V", bound=Value)
 
 
 @function("builtins.len")
@@ -80,12 +82,13 @@ def _range(call: Call) -> Value:
 def _enumerate(call: Call) -> Value:
     v = call.arg(0)
     start = call.int(1, "start", 0) or 0
+    size = _size(v) if v is not None else None
     items = call.interp.iteration_items(v) if v is not None else None
     if items is not None:
-        return Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(items)], "list")
+        return _iterator(Seq([Seq([Const(i + start), it], "tuple") for i, it in enumerate(items)], "list"))
     if v is None:
         return UNKNOWN
-    return Seq(None, "list", Seq([Unknown(None, int), _element(v)], "tuple"), _size(v))
+    return _iterator(Seq(None, "list", Seq([Unknown(None, int), _element(v)], "tuple"), size))
 
 
 @function("builtins.zip")
@@ -95,8 +98,15 @@ def _zip(call: Call) -> Value:
     known = [items for s in seqs if (items := call.interp.iteration_items(s)) is not None]
     if seqs and len(known) == len(seqs):
         n = min(len(items) for items in known)
-        return Seq([Seq([items[i] for items in known], "tuple") for i in range(n)], "list")
-    return Seq(None, "list", Seq([_element(s) for s in seqs], "tuple"))
+        return _iterator(Seq([Seq([items[i] for items in known], "tuple") for i in range(n)], "list"))
+    return _iterator(Seq(None, "list", Seq([_element(s) for s in seqs], "tuple")))
+
+
+def _iterator(seq: V) -> V:
+    """What zip, map, enumerate, reversed and iter() return: read once (``Interpreter.consume``)."""
+    if isinstance(seq, Seq):
+        seq.one_shot = True
+    return seq
 
 
 def _element(v: Value) -> Value:
@@ -225,7 +235,7 @@ def _sorted(call: Call) -> Value:
         v = Seq([Const(k) for k in v.items], "list")  # a dict iterates over its keys
     if isinstance(v, Seq) and v.items is not None:
         if call.name.endswith("reversed"):
-            return Seq(list(reversed(v.items)), "list")
+            return _iterator(Seq(list(reversed(v.items)), "list"))
         reverse = call.kwargs.get("reverse", Const(False))
         if set(call.kwargs) <= {"reverse"} and isinstance(reverse, Const) and all(
             isinstance(i, Const) for i in v.items
@@ -235,7 +245,8 @@ def _sorted(call: Call) -> Value:
             except TypeError:
                 return UNKNOWN
             return Seq([Const(x) for x in keys], "list")
-        return Seq(None, "list", v.element_join(), len(v.items))
+        out = Seq(None, "list", v.element_join(), len(v.items))
+        return _iterator(out) if call.name.endswith("reversed") else out
     return UNKNOWN
 
 
@@ -369,16 +380,27 @@ def _type(call: Call) -> Value:
 def _iterables(call: Call) -> Value:
     if call.name == "builtins.next":
         v = call.arg(0)
+        if isinstance(v, Seq) and v.one_shot and v.items and call.interp.certain_mutation(v):
+            first, v.items = v.items[0], v.items[1:]  # the rest is still known
+            return first
+        if isinstance(v, Seq):
+            elem = v.element_join()
+            call.interp.consume(v)
+            return elem
         return _element(v) if v is not None else UNKNOWN
     if call.name == "builtins.iter":
         v = call.arg(0)
+        if isinstance(v, Seq) and not v.one_shot:
+            return _iterator(Seq(list(v.items) if v.items is not None else None, v.kind, v.elem, v.length))
+        if isinstance(v, DictVal):
+            return _iterator(Seq([Const(k) for k in v.items] if v.complete else None, "list", v.key_join()))
         return v if v is not None else UNKNOWN
     if (
         call.name == "builtins.map" and len(call.args) >= 2 and not call.kwargs
         and _mappable(call.args[0])
     ):
-        return _map(call, call.args[0], call.args[1:])
-    return Seq(None, "list")
+        return _iterator(_map(call, call.args[0], call.args[1:]))
+    return _iterator(Seq(None, "list"))
 
 
 def _mappable(fn: Value) -> bool:
@@ -394,6 +416,7 @@ def _map(call: Call, fn: Value, iterables: list[Value]) -> Value:
     else on their elements once. A map runs only as far as it is consumed, so what fn changes
     elsewhere stays uncertain."""
     interp = call.interp
+    sizes = [size for s in iterables if (size := _size(s)) is not None]
     known = [interp.iteration_items(s) for s in iterables]
     interp.uncertain_depth += 1
     try:
@@ -407,7 +430,6 @@ def _map(call: Call, fn: Value, iterables: list[Value]) -> Value:
         elem = interp.call_value(fn, [_element(s) for s in iterables], {}, call.node)
     finally:
         interp.uncertain_depth -= 1
-    sizes = [size for s in iterables if (size := _size(s)) is not None]
     return Seq(None, "list", elem, min(sizes) if len(sizes) == len(iterables) else None)
 
 

@@ -83,6 +83,19 @@ def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
             _escape(list(items), {})
 
 
+def _use_up(interp: Interpreter, args: list[Value], kwargs: dict[str, Value]) -> None:
+    """Iterators handed to library code are read there (list, sum, sorted, np.array, join...):
+    after the call their rest is unknown. The handler runs after this, on a copy of the items."""
+    for i, v in enumerate(args):
+        if isinstance(v, Seq) and v.one_shot:
+            args[i] = Seq(list(v.items) if v.items is not None else None, v.kind, v.elem, v.length)
+            interp.consume(v)
+    for k, v in kwargs.items():
+        if isinstance(v, Seq) and v.one_shot:
+            kwargs[k] = Seq(list(v.items) if v.items is not None else None, v.kind, v.elem, v.length)
+            interp.consume(v)
+
+
 def call_library(
     interp: Interpreter,
     name: str,
@@ -93,6 +106,8 @@ def call_library(
     kwarg_nodes: dict[str, ast.AST],
 ) -> Value:
     handler = registry.FUNCTIONS.get(name)
+    if name not in ("builtins.next", "builtins.iter"):
+        _use_up(interp, args, kwargs)
     if handler is not None:
         call = registry.Call(args, kwargs, node, interp, None, name, arg_nodes, kwarg_nodes)
         return handler(call)
@@ -439,6 +454,7 @@ def call_method(
             )
         return _keras_layer_method(interp, recv, bm.name, args, kwargs, node)
     kind = registry.receiver_kind(recv)
+    _use_up(interp, args, kwargs)
     handler = registry.METHODS.get((kind, bm.name))
     if handler is None and kind in ("ndarray", "keras"):
         handler = registry.METHODS.get(("tensor", bm.name))

@@ -497,9 +497,12 @@ class Interpreter:
 
     def _assign_unpack(self, targets: list[ast.expr], value: Value, env: Env) -> None:
         items = self.unpack(value, len(targets))
+        length_known = self._length_known(value)
+        if isinstance(value, Seq):
+            self.consume(value)
         star = next((i for i, t in enumerate(targets) if isinstance(t, ast.Starred)), None)
         if star is not None:
-            if items is not None and not self._length_known(value):
+            if items is not None and not length_known:
                 # `first, *rest = xs` of unknown length: the starred part has an unknown length
                 elem = items[0] if items else UNKNOWN
                 for i, t in enumerate(targets):
@@ -1127,6 +1130,7 @@ class Interpreter:
                 if isinstance(v, Seq) and v.items is not None:
                     args.extend(v.items)
                     arg_nodes.extend([a] * len(v.items))
+                    self.consume(v)
                 else:
                     return self._call_unknown(node, env)
             else:
@@ -1426,6 +1430,7 @@ class Interpreter:
                 v = self.eval(e.value, env)
                 if isinstance(v, Seq) and v.items is not None:
                     items.extend(v.items)
+                    self.consume(v)
                     continue
                 return Seq(None, kind)
             items.append(self.eval(e, env))
@@ -1463,7 +1468,10 @@ class Interpreter:
         return DictVal(items) if known else UNKNOWN
 
     def _eval_comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
-        return self.fresh(self._eval_comprehension_items(node, env))
+        out = self.fresh(self._eval_comprehension_items(node, env))
+        if isinstance(node, ast.GeneratorExp) and isinstance(out, Seq):
+            out.one_shot = True
+        return out
 
     def _eval_comprehension_items(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
         kind: Any = "list" if isinstance(node, ast.ListComp) else "tuple"
@@ -1511,7 +1519,7 @@ class Interpreter:
             return out, len(out)
         length = None
         if not gen.ifs:
-            length = _seq_length(iterable)
+            length = len(items) if items is not None else _seq_length(iterable)
         elem = self.iteration_element(iterable)
         loop = LoopPass()
         self.assign(gen.target, elem.in_pass(loop) if isinstance(elem, BoundedInt) else elem, env)
@@ -1673,7 +1681,9 @@ class Interpreter:
 
     def iteration_items(self, v: Value) -> list[Value] | None:
         if isinstance(v, Seq) and v.items is not None:
-            return list(v.items)
+            items = list(v.items)
+            self.consume(v)
+            return items
         if isinstance(v, DictVal):
             return [Const(k) for k in v.items] if v.complete else None
         if isinstance(v, Const) and isinstance(v.value, str) and len(v.value) <= UNROLL_LIMIT:
@@ -1690,7 +1700,9 @@ class Interpreter:
 
     def iteration_element(self, v: Value) -> Value:
         if isinstance(v, Seq):
-            return v.element_join()
+            elem = v.element_join()
+            self.consume(v)
+            return elem
         if isinstance(v, DatasetVal):
             from .data import iterated_element
 
@@ -1703,6 +1715,15 @@ class Interpreter:
         if isinstance(v, DictVal):
             return v.key_join()
         return UNKNOWN
+
+    @staticmethod
+    def consume(v: Seq) -> None:
+        """An iterator that was read (wholly or in part) has an unknown rest. Forgetting is
+        right on every path, so it is done in place whether or not this read may not run."""
+        if v.one_shot and (v.items is not None or v.length is not None):
+            v.elem = v.element_join()
+            v.items = None
+            v.length = None
 
     def is_keras_layer_class(self, cls: ClassVal) -> bool:
         for name in cls.library_bases():

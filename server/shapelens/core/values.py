@@ -140,6 +140,9 @@ class Seq(Value):
     # certain, one deeper may not happen
     created_depth: int = 0
     generator: bool = False  # what a generator function returns: ``elem`` is what it yields
+    # an iterator (zip, map, enumerate, iter(), a generator expression): reading it uses it up,
+    # so once read its items are no longer known (``Interpreter.consume``)
+    one_shot: bool = False
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length
