@@ -167,6 +167,40 @@ def test_symbolic_calls_use_an_overridden_compute_output_shape() -> None:
     )
 
 
+def test_build_and_compute_output_shape_with_one_shape_per_call_argument() -> None:
+    """With several parameters, Keras gives ``build`` and ``compute_output_shape`` the shape of
+    each ``call`` argument by name (``rois`` -> ``rois_shape``); a symbolic call's output takes
+    the layer's compute dtype."""
+    assert_agrees(
+        """
+        class RoIPool(keras.layers.Layer):
+            def __init__(self, size, **kwargs):
+                super().__init__(**kwargs)
+                self.size = size
+
+            def build(self, features_shape, rois_shape):
+                self.channels = features_shape[-1]
+                self.count = rois_shape[1]
+
+            def call(self, features, rois):
+                n = tf.shape(rois)[1]
+                flat = tf.reshape(rois, [-1, 4])
+                idx = tf.repeat(tf.range(tf.shape(rois)[0]), n)
+                crops = tf.image.crop_and_resize(features, flat, idx, [self.size, self.size])
+                return tf.reshape(crops, [-1, n, self.size, self.size, self.channels])
+
+            def compute_output_shape(self, features_shape, rois_shape):
+                return (rois_shape[0], self.count, self.size, self.size, self.channels)
+
+        image = keras.Input((16, 16, 8))
+        boxes = keras.Input((6, 4))
+        pooled = RoIPool(3)(image, boxes)
+        eager = RoIPool(3)(tf.zeros((2, 16, 16, 8)), tf.zeros((2, 6, 4)))
+        """,
+        ["pooled", "eager"],
+    )
+
+
 def test_get_layer_output_and_reduce_composition() -> None:
     assert_agrees(
         """
@@ -1466,3 +1500,24 @@ def test_iterators_are_used_up_by_reading_them() -> None:
         """
     ).values
     assert values["rest"].shape == (2,) and values["o"].shape == (2,) and values["kept"].shape == (5, 4)
+
+
+def test_f_strings_of_known_values_are_known_strings() -> None:
+    """f-strings of known values fold to their text: dict keys built with them, their length,
+    and layer names looked up with get_layer."""
+    assert_agrees(
+        """
+        CROSSES = [("country", "app"), ("device", "hour")]
+        crossers = {f"{a}_x_{b}": layers.Dense(3) for a, b in CROSSES}
+        width = len(f"{CROSSES[0][0]!r}:{7:03d}")
+        inp = keras.Input((4,))
+        h = inp
+        for i in range(2):
+            h = layers.Dense(5 + i, name=f"block{i}_dense")(h)
+        model = keras.Model(inp, h)
+        picked = layers.Dense(width)(model.get_layer(f"block{0}_dense").output)
+        keys = np.zeros((len(crossers), len(f"{3.5:.2f}")))
+        outs = [crossers[k](tf.zeros((2, 4))) for k in crossers]
+        """,
+        ["picked", "keys", "outs"],
+    )

@@ -310,6 +310,31 @@ def _input_shape_value(v: Value) -> Value:
     return UNKNOWN
 
 
+def _shape_arguments(
+    target: FunctionVal, call: Value | None, first: Value, args: list[Value], kwargs: dict[str, Value]
+) -> dict[str, Value] | None:
+    """The arguments Keras gives a layer's ``build`` or ``compute_output_shape``: with one
+    parameter, the first input's shape; with several, each ``<name>_shape`` gets the shape of
+    ``call``'s argument ``<name>``. None where Keras would refuse the names."""
+    fn_args = target.node.args
+    names = [a.arg for a in [*fn_args.posonlyargs, *fn_args.args][1:]] + [a.arg for a in fn_args.kwonlyargs]
+    if len(names) <= 1:
+        return {names[0]: _input_shape_value(first)} if names else {}
+    if not isinstance(call, FunctionVal):
+        return None
+    call_args = call.node.args
+    call_names = [a.arg for a in [*call_args.posonlyargs, *call_args.args][1:]]
+    bound: dict[str, Value] = dict(zip(call_names, args, strict=False))
+    bound.update(kwargs)
+    out: dict[str, Value] = {}
+    for name in names:
+        arg = bound.get(name.removesuffix("_shape")) if name.endswith("_shape") else None
+        if arg is None:
+            return None
+        out[name] = _input_shape_value(arg)
+    return out
+
+
 def call_custom_layer(
     interp: Interpreter,
     inst: Instance,
@@ -330,7 +355,9 @@ def call_custom_layer(
             inst.built = True
             build = cls.lookup("build")
             if isinstance(build, FunctionVal):
-                interp.call_function(build, [inst, _input_shape_value(first)], {}, node)
+                shapes = _shape_arguments(build, cls.lookup("call"), first, args, kwargs)
+                if shapes is not None:
+                    interp.call_function(build, [inst], shapes, node)
         call = cls.lookup("call")
         out: Value = UNKNOWN
         if isinstance(call, FunctionVal):
@@ -338,14 +365,16 @@ def call_custom_layer(
         cos = cls.lookup("compute_output_shape")
         # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
         # (and runs `call` only when there is none); eager calls return what `call` computes.
-        if isinstance(cos, FunctionVal) and (kind == "keras" or not tensors_in(out)):
-            shp = interp.call_function(cos, [inst, _input_shape_value(first)], {}, node)
+        shapes = _shape_arguments(cos, call, first, args, kwargs) if isinstance(cos, FunctionVal) else None
+        if isinstance(cos, FunctionVal) and shapes is not None and (kind == "keras" or not tensors_in(out)):
+            shp = interp.call_function(cos, [inst], shapes, node)
             from .values import as_shape
 
             if _flat_shape(shp):
                 shape = as_shape(shp)
                 if shape.dims is not None:
-                    dtype = out.dtype if isinstance(out, Tensor) else "float32"
+                    # a symbolic call's output has the layer's compute dtype
+                    dtype = "float32" if kind == "keras" or not isinstance(out, Tensor) else out.dtype
                     out = Tensor(shape, dtype, kind)
             elif isinstance(shp, Seq) and shp.items and all(_flat_shape(i) for i in shp.items):
                 # several outputs: one shape each (dtypes from what `call` gave, if it says)

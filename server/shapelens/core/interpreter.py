@@ -79,6 +79,7 @@ SHORT_LOOP = 8
 MAX_CALL_DEPTH = 12
 MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
 MAX_VARIANTS = 4  # distinct shapes remembered per fact
+MAX_FOLDED_STRING = 4096  # longer f-strings are kept as an unknown str
 
 
 class Env:
@@ -1598,10 +1599,45 @@ class Interpreter:
         return v
 
     def _eval_joinedstr(self, node: ast.JoinedStr, env: Env) -> Value:
+        """An f-string of known values is a known string (layer names and dict keys such as
+        ``f"{a}_x_{b}"``); otherwise a str."""
+        parts: list[str] | None = []
         for v in node.values:
-            if isinstance(v, ast.FormattedValue):
-                self.eval(v.value, env)
-        return Unknown(None, str)
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                text: str | None = v.value
+            elif isinstance(v, ast.FormattedValue):
+                text = self._formatted(v, env)
+            else:
+                text = None
+            if text is None or parts is None:
+                parts = None
+            else:
+                parts.append(text)
+        if parts is None or sum(len(p) for p in parts) > MAX_FOLDED_STRING:
+            return Unknown(None, str)
+        return Const("".join(parts))
+
+    def _formatted(self, node: ast.FormattedValue, env: Env) -> str | None:
+        value = self.eval(node.value, env)
+        spec: Value = Const("")
+        if node.format_spec is not None:
+            spec = self.eval(node.format_spec, env)
+        if not (
+            isinstance(value, Const) and type(value.value) in (str, int, float, bool)
+            and isinstance(spec, Const) and isinstance(spec.value, str)
+        ):
+            return None
+        raw: object = value.value
+        if node.conversion == ord("r"):
+            raw = repr(raw)
+        elif node.conversion == ord("a"):
+            raw = ascii(raw)
+        elif node.conversion == ord("s"):
+            raw = str(raw)
+        try:
+            return format(raw, spec.value)
+        except (ValueError, TypeError):
+            return None  # Python raises here too
 
     def _eval_starred(self, node: ast.Starred, env: Env) -> Value:
         return self.eval(node.value, env)
