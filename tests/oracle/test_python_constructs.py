@@ -1521,3 +1521,56 @@ def test_f_strings_of_known_values_are_known_strings() -> None:
         """,
         ["picked", "keys", "outs"],
     )
+
+
+def test_mixed_precision_policy_sets_the_layers_compute_dtype() -> None:
+    """Under ``set_global_policy("mixed_float16")`` layers compute in float16 unless given a
+    dtype (the float32 output head), Inputs stay float32, and a custom layer's weights and
+    float inputs have a compute dtype the engine leaves unknown; no false alarm on the usual
+    mixed-precision training code. Setting the policy back restores float32."""
+    assert_agrees(
+        """
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+        class Scale(layers.Layer):
+            def build(self, input_shape):
+                self.gamma = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+            def call(self, x):
+                return x * self.gamma
+
+        inp = keras.Input((16, 16, 3))
+        h = layers.Conv2D(8, 3, padding="same")(inp)
+        h = layers.BatchNormalization()(h)
+        h = Scale()(h)
+        pooled = layers.GlobalAveragePooling2D()(h)
+        logits = layers.Dense(5)(pooled)
+        probs = layers.Activation("softmax", dtype="float32")(logits)
+        model = keras.Model(inp, probs)
+        opt = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.Adam())
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
+        x = np.random.rand(4, 16, 16, 3).astype("float32")
+        y = np.random.randint(0, 5, size=(4,))
+        model.fit(x, y, epochs=1, verbose=0)
+        pred = model(x)
+        eager = layers.Dense(3)(tf.zeros((2, 4)))
+        mixed = tf.cast(eager, tf.float32) + tf.zeros((2, 3))
+        keras.mixed_precision.set_global_policy("float32")
+        back = layers.Dense(3)(tf.zeros((2, 4)))
+        """,
+        ["h", "pooled", "logits", "probs", "pred", "eager", "mixed", "back"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import keras
+        import tensorflow as tf
+        from keras import layers
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        eager = layers.Dense(3)(tf.zeros((2, 4)))
+        head = layers.Dense(3, dtype="float32")(eager)
+        keras.mixed_precision.set_global_policy("float32")
+        back = layers.Dense(3)(tf.zeros((2, 4)))
+        """
+    ).values
+    assert (values["eager"].dtype, values["head"].dtype, values["back"].dtype) == ("float16", "float32", "float32")

@@ -310,6 +310,12 @@ def _input_shape_value(v: Value) -> Value:
     return UNKNOWN
 
 
+def _policy_cast(v: Value) -> Value:
+    if isinstance(v, Tensor) and (v.dtype is None or is_float(v.dtype)):
+        return Tensor(v.shape, None, v.kind, v.origin, v.label, v.content, name=v.name)
+    return v
+
+
 def _shape_arguments(
     target: FunctionVal, call: Value | None, first: Value, args: list[Value], kwargs: dict[str, Value]
 ) -> dict[str, Value] | None:
@@ -361,7 +367,14 @@ def call_custom_layer(
         call = cls.lookup("call")
         out: Value = UNKNOWN
         if isinstance(call, FunctionVal):
-            out = interp.call_function(call, [inst, *args], kwargs, node)
+            if interp.compute_policy != "float32":
+                # Keras casts float inputs to the layer's compute dtype, here not known
+                out = interp.call_function(
+                    call, [inst, *(_policy_cast(a) for a in args)],
+                    {k: _policy_cast(v) for k, v in kwargs.items()}, node,
+                )
+            else:
+                out = interp.call_function(call, [inst, *args], kwargs, node)
         cos = cls.lookup("compute_output_shape")
         # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
         # (and runs `call` only when there is none); eager calls return what `call` computes.
@@ -374,7 +387,7 @@ def call_custom_layer(
                 shape = as_shape(shp)
                 if shape.dims is not None:
                     # a symbolic call's output has the layer's compute dtype
-                    dtype = "float32" if kind == "keras" or not isinstance(out, Tensor) else out.dtype
+                    dtype = interp.compute_policy if kind == "keras" or not isinstance(out, Tensor) else out.dtype
                     out = Tensor(shape, dtype, kind)
             elif isinstance(shp, Seq) and shp.items and all(_flat_shape(i) for i in shp.items):
                 # several outputs: one shape each (dtypes from what `call` gave, if it says)
@@ -551,6 +564,8 @@ def _keras_layer_method(
         call = registry.Call(args, kwargs, node, interp, inst, name)
         shape = call.shape(0, "shape") if call.has(0, "shape") else Shape(())
         dtype = call.dtype(-1, "dtype", "float32")
+        if interp.compute_policy != "float32" and (dtype is None or is_float(dtype)):
+            dtype = None  # under a mixed policy a float variable is read as the compute dtype in call()
         trainable = call.kwargs.get("trainable")  # keyword-only in Keras 3
         if not interp.certain_mutation(inst):
             inst.weights_uncertain = True

@@ -208,6 +208,9 @@ class Interpreter:
         # > 0 while running code that may or may not execute (unknown branches, loops with an
         # unknown trip count): mutations of shared lists there make their length unknown.
         self.uncertain_depth = 0
+        # layers' compute dtype when they are given none: Keras' global dtype policy
+        # (``set_global_policy("mixed_float16")`` makes it float16); None where not known
+        self.compute_policy: str | None = "float32"
         self.heap = HeapTracker(lambda: self.uncertain_depth)
         # per `try` being run: the paths that raised in it (object slots, scope, its variables),
         # which go on at its handlers

@@ -167,3 +167,26 @@ def _k_flatten(call: Call) -> Value:
     if not isinstance(x, Tensor) or x.shape.dims is None:
         return UNKNOWN
     return Tensor(Shape((x.shape.num_elements(),)), x.dtype, x.kind if x.kind != "np" else "tf", call.span)
+
+
+_POLICY_COMPUTE_DTYPES = {
+    "mixed_float16": "float16", "mixed_bfloat16": "bfloat16",
+    "float16": "float16", "bfloat16": "bfloat16", "float32": "float32", "float64": "float64",
+}
+
+
+@function(
+    "keras.mixed_precision.set_global_policy", "keras.mixed_precision.set_dtype_policy",
+    "keras.config.set_dtype_policy",
+)
+def _set_global_policy(call: Call) -> Value:
+    """The compute dtype of layers made without a ``dtype`` from here on. A policy that is not
+    a known name (a Policy object, a variable), or one set on a path that may not run, leaves
+    it unknown."""
+    policy = call.arg(0, "policy")
+    interp = call.interp
+    new = _POLICY_COMPUTE_DTYPES.get(policy.value) if isinstance(policy, Const) and isinstance(policy.value, str) else None
+    if interp.uncertain_depth and new != interp.compute_policy:
+        new = None
+    interp.compute_policy = new
+    return Const(None)
