@@ -1574,3 +1574,22 @@ def test_mixed_precision_policy_sets_the_layers_compute_dtype() -> None:
         """
     ).values
     assert (values["eager"].dtype, values["head"].dtype, values["back"].dtype) == ("float16", "float32", "float32")
+
+
+def test_built_in_layers_keep_their_integer_settings_as_attributes() -> None:
+    """``conv.filters``, ``dense.units``, ``emb.input_dim``/``output_dim`` and
+    ``mha.num_heads``/``key_dim`` are the integers the layer was given."""
+    assert_agrees(
+        """
+        conv = layers.Conv2D(6, 3)
+        dense = layers.Dense(units=7)
+        emb = layers.Embedding(10, 5)
+        mha = layers.MultiHeadAttention(2, key_dim=4)
+        rnn = layers.LSTM(3)
+        x = tf.zeros((2, 8, 8, 3))
+        flat = tf.reshape(conv(x), (2, -1, conv.filters))
+        table = np.zeros((emb.input_dim, emb.output_dim, dense.units))
+        heads = np.zeros((mha.num_heads, mha.key_dim, rnn.units))
+        """,
+        ["flat", "table", "heads"],
+    )

@@ -1463,6 +1463,28 @@ for _weight in ("kernel", "bias", "embeddings"):
     attribute("layer", _weight)(_weight_getter(_weight))
 
 
+def _given_config_int(param: str) -> Callable[[Value], Value]:
+    """``dense.units``, ``conv.filters``, ``emb.output_dim``...: Keras keeps these integers as
+    they were given, so the attribute is the argument (when it is an int)."""
+
+    def get(v: Value) -> Value:
+        if not isinstance(v, LayerVal) or param not in v.spec.params:
+            return UNKNOWN
+        given = v.kwargs.get(param)
+        at = v.spec.positions.get(param)
+        if given is None and at is not None and at < len(v.args):
+            given = v.args[at]
+        if isinstance(given, Const) and type(given.value) is int:
+            return given
+        return Unknown(None, int) if given is not None else UNKNOWN
+
+    return get
+
+
+for _param in ("units", "filters", "input_dim", "output_dim", "num_heads", "key_dim"):
+    attribute("layer", _param)(_given_config_int(_param))
+
+
 @attribute("layer", "name")
 def _layer_name(v: Value) -> Value:
     """A built-in layer's name: the one it was given, else Keras' automatic one."""
