@@ -1593,3 +1593,50 @@ def test_built_in_layers_keep_their_integer_settings_as_attributes() -> None:
         """,
         ["flat", "table", "heads"],
     )
+
+
+def test_hand_written_padding_to_a_fixed_length() -> None:
+    """``s + [pad] * (max_len - len(s))`` after ``s = s[:max_len]`` (or ``s[-max_len:]``) has
+    ``max_len`` items even when ``s``'s length is unknown; without the truncation, with a
+    shorter target, or with ``s`` changed in between, the length stays unknown."""
+    assert_agrees(
+        """
+        import random
+        rng = np.random.default_rng(0)
+
+        def left_pad(seq, max_len):
+            seq = seq[-max_len:]
+            return [0] * (max_len - len(seq)) + seq
+
+        def right_pad(seq, max_len):
+            seq = seq[:max_len]
+            pad = max_len - len(seq)
+            return seq + [0] * pad
+
+        sessions = [list(range(int(rng.integers(5, 30)))) for _ in range(16)]
+        lefts = np.array([left_pad(s, 20) for s in sessions], "int32")
+        rights = np.array([right_pad(s, 12) for s in sessions])
+        u = sessions[0][:20]
+        u.append(3)
+        grown = np.array(u + [0] * (20 - len(u)))
+        unbounded = np.array(sessions[1] + [0] * (20 - len(sessions[1])))
+        window = np.array(list(range(40))[5:25])
+        emb = layers.Embedding(64, 8)(lefts)
+        """,
+        ["lefts", "rights", "grown", "unbounded", "window", "emb"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import numpy as np
+        rng = np.random.default_rng(0)
+
+        def left_pad(seq, max_len):
+            seq = seq[-max_len:]
+            return [0] * (max_len - len(seq)) + seq
+
+        sessions = [list(range(int(rng.integers(5, 30)))) for _ in range(16)]
+        lefts = np.array([left_pad(s, 20) for s in sessions], "int32")
+        """
+    ).values
+    assert values["lefts"].shape == (16, 20)

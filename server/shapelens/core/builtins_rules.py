@@ -24,6 +24,7 @@ from .values import (
     LibRef,
     PartialVal,
     Seq,
+    SeqLength,
     SliceVal,
     Tensor,
     Unknown,
@@ -45,7 +46,7 @@ def _len(call: Call) -> Value:
     v = call.arg(0)
     if isinstance(v, Seq):
         n = v.size()
-        return Const(n) if n is not None else Unknown(None, int)
+        return Const(n) if n is not None else SeqLength(None, int, seq=v)
     if isinstance(v, DictVal):
         return Const(len(v.items)) if v.complete else Unknown(None, int)
     if isinstance(v, Const) and isinstance(v.value, (str, bytes)):
@@ -446,7 +447,7 @@ def _blur(seq: Seq, extra: Value | None = None) -> None:
         extra = detached(extra)
         # an empty list has no element to join with; one of unknown size (None) may have some
         elem = extra if seq.size() == 0 else join(elem, extra)
-    seq.items, seq.elem, seq.length = None, elem, None
+    seq.items, seq.elem, seq.length, seq.at_most = None, elem, None, None
 
 
 @method("list", "append")
@@ -540,7 +541,7 @@ def _set_add(call: Call) -> Value:
 def blur_receiver(v: Value) -> None:
     """A method the engine does not model was called on a container: it may have changed it."""
     if isinstance(v, Seq):
-        v.items, v.elem, v.length = None, Unknown(), None
+        v.items, v.elem, v.length, v.at_most = None, Unknown(), None, None
     elif isinstance(v, DictVal):
         v.lose_keys()
 

@@ -47,6 +47,7 @@ from .values import (
     ModuleVal,
     NamespaceVal,
     Seq,
+    SeqLength,
     SliceVal,
     SuperVal,
     Tensor,
@@ -1289,6 +1290,9 @@ class Interpreter:
             if isinstance(result, int) and abs(result) > 1 << 62:
                 return UNKNOWN
             return Const(result)
+        padded = _padding(op, left, right)
+        if padded is not None:
+            return padded
         if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)
@@ -1918,6 +1922,33 @@ def _identity_known(a: Value, b: Value) -> bool | None:
         if isinstance(a, Unknown):
             return None
         return False
+    return None
+
+
+def _padding(op: type, left: Value, right: Value) -> Value | None:
+    """The hand-written padding idiom, ``s + [pad] * (max_len - len(s))`` (either order) after
+    ``s = s[:max_len]``: ``max_len`` items, though ``s``'s own length is not known. Each step
+    keeps which list it pads (``SeqLength``, ``Seq.pad_of``); a list changed in between has lost
+    its ``at_most`` bound, and then nothing is claimed."""
+    if (
+        op is ast.Sub and isinstance(left, Const) and type(left.value) is int
+        and isinstance(right, SeqLength) and right.total is None and right.seq is not None
+    ):
+        return SeqLength(None, int, seq=right.seq, total=left.value)
+    if op is ast.Mult and isinstance(right, Seq) and isinstance(left, SeqLength):
+        left, right = right, left
+    if (
+        op is ast.Mult and isinstance(left, Seq) and left.items is not None and len(left.items) == 1
+        and isinstance(right, SeqLength) and right.total is not None and right.seq is not None
+    ):
+        return Seq(None, left.kind, left.items[0], pad_of=(right.total, right.seq))
+    if op is ast.Add and isinstance(left, Seq) and isinstance(right, Seq):
+        for body, pad in ((left, right), (right, left)):
+            if (
+                pad.pad_of is not None and pad.pad_of[1] is body
+                and body.at_most is not None and body.at_most <= pad.pad_of[0]
+            ):
+                return Seq(None, left.kind, join(left.element_join(), right.element_join()), pad.pad_of[0])
     return None
 
 

@@ -170,6 +170,21 @@ def _py_index(index: Value) -> int | slice | None:
     return None
 
 
+def _slice_bound(key: slice, at_most: int | None) -> int | None:
+    """At most how many items ``s[key]`` has when ``s`` has an unknown length (at most
+    ``at_most``): ``s[:k]`` and ``s[-k:]`` have at most k."""
+    start, stop = key.start, key.stop
+    bound: int | None = None
+    if key.step in (None, 1):
+        if stop is not None and stop >= 0 and (start is None or start >= 0):
+            bound = max(0, stop - (start or 0))
+        elif start is not None and start < 0 and (stop is None or stop < 0):
+            bound = max(0, (stop or 0) - start)
+    if at_most is None:
+        return bound
+    return at_most if bound is None else min(bound, at_most)
+
+
 def _opt_int(v: Value) -> int | bool | None:
     if isinstance(v, Const) and v.value is None:
         return None
@@ -181,7 +196,9 @@ def seq_index(obj: Seq, index: Value) -> Value:
     key = _py_index(index)
     if obj.items is None:
         if isinstance(key, slice):
-            return Seq(None, obj.kind, obj.elem)
+            if obj.length is not None:
+                return Seq(None, obj.kind, obj.elem, len(range(obj.length)[key]))
+            return Seq(None, obj.kind, obj.elem, at_most=_slice_bound(key, obj.at_most))
         return obj.elem
     if key is None:
         if isinstance(index, SliceVal):  # bounds or step not known: some of the items

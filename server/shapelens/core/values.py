@@ -88,6 +88,15 @@ class LoopPass:
 
 
 @dataclass(eq=False, slots=True)
+class SeqLength(Unknown):
+    """``len(s)`` of a list ``s`` of unknown length, or with ``total`` set ``total - len(s)``:
+    how many items pad ``s`` to ``total`` (``s + [0] * (max_len - len(s))``)."""
+
+    seq: Seq | None = None
+    total: int | None = None
+
+
+@dataclass(eq=False, slots=True)
 class BoundedInt(Unknown):
     """An int not known here whose range is: a loop variable over a long ``range``, or such a
     variable plus a constant. ``lo``..``hi`` bound this value (inclusive); ``base`` is the
@@ -143,6 +152,10 @@ class Seq(Value):
     # an iterator (zip, map, enumerate, iter(), a generator expression): reading it uses it up,
     # so once read its items are no longer known (``Interpreter.consume``)
     one_shot: bool = False
+    # of unknown length, but at most this many items (a slice ``s[:k]`` / ``s[-k:]``)
+    at_most: int | None = None
+    # ``[pad] * (total - len(s))`` as (total, s): this list pads ``s`` to ``total`` items
+    pad_of: tuple[int, Seq] | None = None
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length
