@@ -1640,3 +1640,41 @@ def test_hand_written_padding_to_a_fixed_length() -> None:
         """
     ).values
     assert values["lefts"].shape == (16, 20)
+
+
+def test_nested_layers_serialized_in_a_config_come_back_unbuilt() -> None:
+    """A custom layer that keeps a nested layer in its config with
+    ``keras.saving.serialize_keras_object`` and remakes it with ``deserialize_keras_object``
+    in ``from_config``: the copy is a new, unbuilt layer like the original, so the remade block
+    runs on other widths too."""
+    assert_agrees(
+        """
+        class Block(keras.layers.Layer):
+            def __init__(self, units, activation=None, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+                self.activation = activation if activation is not None else layers.Activation("gelu")
+                self.proj = layers.Dense(units)
+
+            def call(self, x):
+                return self.activation(self.proj(x))
+
+            def get_config(self):
+                config = super().get_config()
+                config.update({"units": self.units,
+                               "activation": keras.saving.serialize_keras_object(self.activation)})
+                return config
+
+            @classmethod
+            def from_config(cls, config):
+                config["activation"] = keras.saving.deserialize_keras_object(config["activation"])
+                return cls(**config)
+
+        block = Block(6)
+        first = block(tf.zeros((2, 4)))
+        again = Block.from_config(block.get_config())
+        second = again(tf.zeros((3, 5, 9)))
+        named = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object("relu"))
+        """,
+        ["first", "second"],
+    )

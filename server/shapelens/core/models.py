@@ -29,6 +29,7 @@ from .values import (
     FunctionVal,
     Instance,
     LayerVal,
+    LibRef,
     ModelVal,
     OpNode,
     Seq,
@@ -222,6 +223,48 @@ def _rebuilt_from_config(interp: Interpreter, layer: Instance, site: Span) -> In
     if not isinstance(copy, Instance) or copy.cls is not layer.cls:
         raise _NoReplay
     return copy
+
+
+_SERIALIZE = (
+    "keras.saving.serialize_keras_object", "keras.utils.serialize_keras_object",
+    "keras.layers.serialize", "keras.activations.serialize",
+)
+_DESERIALIZE = (
+    "keras.saving.deserialize_keras_object", "keras.utils.deserialize_keras_object",
+    "keras.layers.deserialize", "keras.activations.deserialize",
+)
+
+
+@function(*_SERIALIZE)
+def _serialize(call: Call) -> Value:
+    """A config of unknown contents that remembers what it was made of (nested layers in a
+    custom layer's ``get_config``)."""
+    obj = call.arg(0, "obj")
+    if obj is None:
+        return UNKNOWN
+    if isinstance(obj, Const) and isinstance(obj.value, str | int | float | bool | type(None)):
+        return obj  # plain values are their own config
+    return DictVal({}, complete=False, serialized=obj)
+
+
+@function(*_DESERIALIZE)
+def _deserialize(call: Call) -> Value:
+    """A new object like the serialized one: a built-in layer unbuilt, a custom layer remade
+    through its config; a function or a name is itself."""
+    config = call.arg(0, "config")
+    if isinstance(config, Const):
+        return config
+    source = config.serialized if isinstance(config, DictVal) else None
+    if isinstance(source, LayerVal):
+        return _copy_layer(call.interp, source)
+    if isinstance(source, LibRef):
+        return source
+    if isinstance(source, Instance) and source.model is None and call.interp.is_keras_layer_class(source.cls):
+        try:
+            return _rebuilt_from_config(call.interp, source, call.span)
+        except _NoReplay:
+            return UNKNOWN
+    return UNKNOWN
 
 
 def _clone_functional(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal:

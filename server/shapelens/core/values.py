@@ -185,6 +185,8 @@ class DictVal(Value):
     # what those keys have in common (``pos[u] = ...`` for an int ``u`` of unknown value)
     other_keys: Value | None = None
     counter: bool = False  # a collections.Counter: update() adds counts
+    # what keras.saving.serialize_keras_object made this config of (deserializing makes it again)
+    serialized: Value | None = None
 
     def store_unknown_key(self, value: Value, key: Value | None = None) -> None:
         """A value goes in under a key the engine cannot name (``key``: what is known of it)."""
