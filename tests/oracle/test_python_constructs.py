@@ -1678,3 +1678,38 @@ def test_nested_layers_serialized_in_a_config_come_back_unbuilt() -> None:
         """,
         ["first", "second"],
     )
+
+
+def test_custom_layers_cast_float_inputs_to_their_compute_dtype() -> None:
+    """Keras converts a layer's array inputs to tensors and casts float ones to its compute
+    dtype before call(): float64 numpy data into a subclassed model mixes with float32 weights
+    without error, a layer made with dtype="float64" computes in float64, autocast=False keeps
+    the inputs as given."""
+    assert_agrees(
+        """
+        class Head(keras.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.gate = layers.Dense(3, activation="softmax")
+
+            def call(self, inputs):
+                preds, feats = inputs["preds"], inputs["features"]
+                w = self.gate(feats)
+                return tf.reduce_sum(w * preds, axis=-1, keepdims=True) + tf.concat([feats, preds], -1)[:, :1]
+
+        class Twice(keras.layers.Layer):
+            def call(self, x):
+                return x * 2
+
+        preds = np.random.rand(8, 3)
+        feats = np.random.rand(8, 3)
+        head = Head()
+        out = head({"preds": preds, "features": feats})
+        head.compile(optimizer="adam", loss="mse")
+        head.fit({"preds": preds, "features": feats}, np.zeros((8, 1)), epochs=1, verbose=0)
+        wide = Twice(dtype="float64")(np.ones((2, 2), "float32"))
+        kept = Twice(autocast=False)(np.ones((2, 2)))
+        cast = Twice()(np.ones((2, 2)))
+        """,
+        ["out", "wide", "kept", "cast"],
+    )

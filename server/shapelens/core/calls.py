@@ -248,6 +248,8 @@ def instantiate(
     if interp.is_keras_model_class(cls):
         inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
     init = cls.lookup("__init__")
+    if not isinstance(init, FunctionVal) and interp.is_keras_layer_class(cls):
+        inst.input_dtype = _layer_input_dtype(interp, kwargs)  # Keras' own __init__ takes them
     if isinstance(init, FunctionVal):
         interp.call_function(init, [inst, *args], kwargs, node)
     elif inst.model is not None and (args or "inputs" in kwargs):
@@ -310,9 +312,43 @@ def _input_shape_value(v: Value) -> Value:
     return UNKNOWN
 
 
-def _policy_cast(v: Value) -> Value:
-    if isinstance(v, Tensor) and (v.dtype is None or is_float(v.dtype)):
-        return Tensor(v.shape, None, v.kind, v.origin, v.label, v.content, name=v.name)
+_POLICY_DTYPES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+
+def _layer_input_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
+    """What keras.layers.Layer.__init__ makes of ``dtype`` and ``autocast``: the dtype float
+    inputs are cast to ("" when autocast is off, None when not known)."""
+    autocast = kwargs.get("autocast")
+    if autocast is not None:
+        if not (isinstance(autocast, Const) and isinstance(autocast.value, bool)):
+            return None
+        if not autocast.value:
+            return ""
+    dtype = kwargs.get("dtype")
+    if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
+        return interp.compute_policy
+    if isinstance(dtype, Const) and isinstance(dtype.value, str) and dtype.value in _POLICY_DTYPES:
+        return _POLICY_DTYPES[dtype.value]
+    given = registry.dtype_of_value(dtype)
+    return given if given is not None and is_float(given) else None
+
+
+def _input_cast(v: Value, dtype: str | None, depth: int = 0) -> Value:
+    """Keras converts a layer's array inputs to tensors and casts float ones to its compute
+    dtype (``dtype`` None: to a dtype not known here)."""
+    if isinstance(v, Tensor):
+        kind = "tf" if v.kind == "np" else v.kind
+        if kind == v.kind and (v.dtype == dtype or (v.dtype is not None and not is_float(v.dtype))):
+            return v
+        if v.dtype is None or is_float(v.dtype):
+            return Tensor(v.shape, dtype, kind, v.origin, v.label, v.content, name=v.name, history=v.history)
+        if kind != v.kind:
+            return Tensor(v.shape, v.dtype, kind, v.origin, v.label, v.content, name=v.name, history=v.history)
+        return v
+    if depth < 4 and isinstance(v, Seq) and v.items is not None:
+        return Seq([_input_cast(i, dtype, depth + 1) for i in v.items], v.kind)
+    if depth < 4 and isinstance(v, DictVal) and v.complete:
+        return DictVal({k: _input_cast(i, dtype, depth + 1) for k, i in v.items.items()})
     return v
 
 
@@ -367,14 +403,17 @@ def call_custom_layer(
         call = cls.lookup("call")
         out: Value = UNKNOWN
         if isinstance(call, FunctionVal):
-            if interp.compute_policy != "float32":
-                # Keras casts float inputs to the layer's compute dtype, here not known
-                out = interp.call_function(
-                    call, [inst, *(_policy_cast(a) for a in args)],
-                    {k: _policy_cast(v) for k, v in kwargs.items()}, node,
-                )
-            else:
+            target = inst.input_dtype
+            if target == "":  # autocast off: inputs as given
                 out = interp.call_function(call, [inst, *args], kwargs, node)
+            else:
+                # before call(), Keras casts float inputs to the layer's compute dtype (not
+                # known when Layer.__init__ was not seen to run with readable arguments)
+                dtype = target if isinstance(target, str) else None
+                out = interp.call_function(
+                    call, [inst, *(_input_cast(a, dtype) for a in args)],
+                    {k: _input_cast(v, dtype) for k, v in kwargs.items()}, node,
+                )
         cos = cls.lookup("compute_output_shape")
         # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
         # (and runs `call` only when there is none); eager calls return what `call` computes.
@@ -587,6 +626,8 @@ def _call_super(
                 return interp.call_function(fn, [inst, *args], kwargs, node)
             return UNKNOWN
     if isinstance(inst, Instance):
+        if name == "__init__":
+            inst.input_dtype = _layer_input_dtype(interp, kwargs)
         if name == "__init__" and inst.model is not None and args:
             # functional-style subclass: super().__init__(inputs, outputs)
             from . import models

@@ -428,6 +428,9 @@ class Instance(Value):
     # a custom layer's first symbolic call: (its first input, its output), Keras' ``layer.input``
     # and ``layer.output``
     first_node: tuple[Value, Value] | None = None
+    # a Keras layer's dtype for its inputs, from what reached keras.layers.Layer.__init__:
+    # False until that is seen, then the dtype (None where not known, "" where autocast is off)
+    input_dtype: str | bool | None = False
 
 
 @dataclass(eq=False, slots=True)
