@@ -13,7 +13,7 @@ import random
 import pytest
 
 from oracle import op_cases
-from oracle.harness import run_engine
+from oracle.harness import assert_agrees, run_engine
 from oracle.op_cases import cases, shape_of
 
 
@@ -810,3 +810,19 @@ def test_item_assignment_broadcasts_the_value(src: str) -> None:
     """``a[index] = value`` on an array: numpy broadcasts the value to the part it replaces
     (dropping leading axes of size 1) or raises; the engine reports exactly those."""
     agree(src + "y = a\n", ["y"])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.lib.stride_tricks.sliding_window_view(np.zeros((800, 3), 'float32'), 32, axis=0)",
+        "np.moveaxis(np.lib.stride_tricks.sliding_window_view(np.zeros((50, 4)), 8, axis=0), -1, 1)",
+        "np.lib.stride_tricks.sliding_window_view(np.arange(100), 5)",
+        "np.lib.stride_tricks.sliding_window_view(np.zeros((10, 12)), (3, 4))",
+        "np.lib.stride_tricks.sliding_window_view(np.zeros((10, 12)), (3, 2), axis=(1, 1))",
+        "np.lib.stride_tricks.sliding_window_view(np.zeros((10, 12)), 2, axis=-1)",
+    ],
+)
+def test_sliding_window_views(expr: str) -> None:
+    """Rolling windows: each windowed axis shrinks to n - w + 1, the window axes come last."""
+    assert_agrees(f"out = {expr}", ["out"])

@@ -318,6 +318,46 @@ def _moveaxis(call: Call) -> Value:
     return so.moveaxis_op(call, "np", call.arg(0, "a"), call.arg(1, "source"), call.arg(2, "destination"))
 
 
+def _int_list(v: Value | None) -> list[int] | None:
+    if isinstance(v, Const) and type(v.value) is int:
+        return [v.value]
+    if isinstance(v, Seq) and v.items is not None:
+        out = [as_int(i) for i in v.items]
+        return [i for i in out if i is not None] if all(i is not None for i in out) else None
+    return None
+
+
+@function("np.lib.stride_tricks.sliding_window_view")
+def _sliding_window_view(call: Call) -> Value:
+    """``sliding_window_view(x, window_shape, axis=None)``: each windowed axis shrinks to
+    ``n - w + 1`` and the window axes are appended at the end, in order."""
+    x = call.arg(0, "x")
+    windows = _int_list(call.arg(1, "window_shape"))
+    axis_v = call.arg(2, "axis")
+    if not isinstance(x, Tensor) or x.shape.dims is None or windows is None:
+        return UNKNOWN
+    rank = len(x.shape.dims)
+    if axis_v is None or (isinstance(axis_v, Const) and axis_v.value is None):
+        axes = list(range(rank))
+    else:
+        given = _int_list(axis_v)
+        if given is None:
+            return UNKNOWN
+        axes = given
+    if len(axes) != len(windows) or any(not -rank <= a < rank for a in axes) or any(w < 0 for w in windows):
+        return UNKNOWN  # numpy raises; its message is not modelled
+    dims = list(x.shape.dims)
+    for a, w in zip(axes, windows, strict=True):
+        d = dims[a % rank]
+        if isinstance(d, int):
+            if d < w:
+                return UNKNOWN
+            dims[a % rank] = d - w + 1
+        else:
+            dims[a % rank] = None
+    return Tensor(Shape((*dims, *windows)), x.dtype, "np", call.span)
+
+
 @function("np.expand_dims")
 def _expand_dims(call: Call) -> Value:
     return so.expand_dims_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"))
