@@ -1713,3 +1713,31 @@ def test_custom_layers_cast_float_inputs_to_their_compute_dtype() -> None:
         """,
         ["out", "wide", "kept", "cast"],
     )
+
+
+def test_explicit_build_of_a_built_in_layer_and_list_lookups() -> None:
+    """``if not layer.built: layer.build(shape)`` builds a built-in layer as a call would, so
+    its kernel and bias have known shapes; a layer called already is not built again.
+    ``list.index`` and ``count`` of known items give the ints Python gives."""
+    assert_agrees(
+        """
+        FEATURES = ["debt", "late", "income", "age"]
+        MONO = {"debt": 1, "income": -1}
+        idx = [FEATURES.index(f) for f in MONO]
+        signs = tf.constant([float(MONO[f]) for f in MONO])
+        x = tf.zeros((5, 4))
+        picked = tf.gather(x, idx, axis=1) * signs
+        dense = layers.Dense(6)
+        was_built = dense.built
+        if not dense.built:
+            dense.build(picked.shape)
+        pre = tf.matmul(picked, dense.kernel) + dense.bias
+        again = layers.Dense(3)
+        again(tf.zeros((1, 7)))
+        if not again.built:
+            again.build((None, 9))
+        kept = again.kernel
+        counted = np.zeros(FEATURES.count("age") + ["a", "a"].count("a"))
+        """,
+        ["picked", "pre", "kept", "counted"],
+    )

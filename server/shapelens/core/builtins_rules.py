@@ -505,6 +505,23 @@ def _pop(call: Call) -> Value:
     return elem
 
 
+@method(("list", "tuple"), "index", "count")
+def _index_of(call: Call) -> Value:
+    """``xs.index(v)`` / ``xs.count(v)`` of known constants: the int Python gives; else an int."""
+    seq, item = call.receiver, call.arg(0, "value")
+    if (
+        isinstance(seq, Seq) and seq.items is not None and isinstance(item, Const)
+        and len(call.args) == 1 and not call.kwargs and all(isinstance(i, Const) for i in seq.items)
+    ):
+        values = [i.value for i in seq.items if isinstance(i, Const)]
+        if call.name == "count":
+            return Const(values.count(item.value))
+        if item.value in values:
+            return Const(values.index(item.value))
+        return UNKNOWN  # Python raises ValueError
+    return Unknown(None, int)
+
+
 @method("list", "remove", "clear", "sort", "reverse")
 def _reorder(call: Call) -> Value:
     seq = call.receiver
@@ -546,10 +563,10 @@ def blur_receiver(v: Value) -> None:
         v.lose_keys()
 
 
-@method(("list", "tuple"), "index", "count", "copy")
+@method(("list", "tuple"), "copy")
 def _query(call: Call) -> Value:
     seq = call.receiver
-    if call.name == "copy" and isinstance(seq, Seq):
+    if isinstance(seq, Seq):
         return Seq(list(seq.items) if seq.items is not None else None, seq.kind, seq.elem, seq.length)
     return UNKNOWN
 

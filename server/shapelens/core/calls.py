@@ -74,7 +74,7 @@ def dispatch(
 def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
     """Models handed to code the engine cannot follow may be compiled or changed there."""
     for v in (*args, *kwargs.values()):
-        if isinstance(v, ModelVal):
+        if isinstance(v, (ModelVal, LayerVal)):
             v.escaped = True
         elif isinstance(v, Instance) and v.model is not None:
             v.model.escaped = True

@@ -1570,6 +1570,50 @@ def _layer_input(v: Value) -> Value:
     return UNKNOWN
 
 
+@attribute("layer", "built")
+def _layer_built(v: Value) -> Value:
+    """Built once called (or ``build()`` run) on every path; not built while neither happened
+    and no code the engine cannot follow has had it."""
+    if not isinstance(v, LayerVal):
+        return UNKNOWN
+    if v.built_input is not None:
+        return UNKNOWN if v.build_uncertain or v.build_conflict else Const(True)
+    return UNKNOWN if v.escaped else Const(False)
+
+
+@method("layer", "build")
+def _layer_build(call: Call) -> Value:
+    """``layer.build(input_shape)`` of a built-in layer: built as a call on tensors of those
+    shapes would build it (nothing changes when it is built already, as Keras does)."""
+    layer = call.receiver
+    assert isinstance(layer, LayerVal)
+    if layer.built_input is not None:
+        return Const(None)
+    inputs: list[Value] = []
+    readable = bool(call.args) and not call.kwargs
+    for arg in call.args:
+        if isinstance(arg, Seq) and arg.items and all(isinstance(i, Seq) for i in arg.items):
+            parts = [_shape_tensor(i) for i in arg.items]
+            readable = readable and None not in parts
+            inputs.append(Seq([p for p in parts if p is not None], "list"))
+        else:
+            one = _shape_tensor(arg)
+            readable = readable and one is not None
+            inputs.append(one if one is not None else UNKNOWN)
+    if not readable:
+        layer.escaped = True  # built in a way not read here
+        return Const(None)
+    layer.built_input = inputs[0]
+    layer.built_call = (inputs, {})
+    layer.build_uncertain = not call.interp.certain_mutation(layer)
+    return Const(None)
+
+
+def _shape_tensor(v: Value) -> Tensor | None:
+    shape = as_shape(v)
+    return Tensor(shape, "float32", "keras") if shape.dims is not None else None
+
+
 @method("layer", "__call__")
 def _layer_call(call: Call) -> Value:
     layer = call.receiver

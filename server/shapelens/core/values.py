@@ -317,6 +317,7 @@ class LayerVal(Value):
     # ``build_conflict`` once a call disagrees with that build: which build Keras made is not known
     build_uncertain: bool = False
     build_conflict: bool = False
+    escaped: bool = False  # handed to code the engine cannot follow (which may have built it)
 
     @property
     def class_name(self) -> str:
