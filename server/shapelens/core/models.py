@@ -889,7 +889,13 @@ def model_output_for(
     if model.kind == "subclass" and model.instance is not None:
         if runs_own_graph(model):
             return _run_graph(interp, model, x, site, node, training, kind)
-        return call_custom_layer(interp, model.instance, [x], {}, site, node, record=False)
+        # fit runs call(training=True), predict and evaluate training=False, when call takes it
+        call_fn = model.instance.cls.lookup("call")
+        takes_training = isinstance(call_fn, FunctionVal) and any(
+            a.arg == "training" for a in [*call_fn.node.args.args, *call_fn.node.args.kwonlyargs]
+        )
+        kwargs: dict[str, Value] = {"training": Const(training)} if training is not None and takes_training else {}
+        return call_custom_layer(interp, model.instance, [x], kwargs, site, node, record=False)
     return UNKNOWN
 
 
