@@ -142,6 +142,8 @@ def _list_of(call: Call) -> Value:
         return Seq([], kind)
     if isinstance(v, Const) and isinstance(v.value, str):
         return constant_items(list(v.value), kind)
+    if isinstance(v, Seq) and v.unordered:
+        return Seq(None, kind, v.element_join(), v.size())  # a set of strings: order unknown
     if isinstance(v, Seq):
         return Seq(list(v.items) if v.items is not None else None, kind, v.elem, v.length)
     if isinstance(v, DictVal):
@@ -381,7 +383,7 @@ def _type(call: Call) -> Value:
 def _iterables(call: Call) -> Value:
     if call.name == "builtins.next":
         v = call.arg(0)
-        if isinstance(v, Seq) and v.one_shot and v.items and call.interp.certain_mutation(v):
+        if isinstance(v, Seq) and v.one_shot and v.items and not v.unordered and call.interp.certain_mutation(v):
             first, v.items = v.items[0], v.items[1:]  # the rest is still known
             return first
         if isinstance(v, Seq):
@@ -392,6 +394,8 @@ def _iterables(call: Call) -> Value:
     if call.name == "builtins.iter":
         v = call.arg(0)
         if isinstance(v, Seq) and not v.one_shot:
+            if v.unordered:
+                return _iterator(Seq(None, "list", v.element_join(), v.size()))
             return _iterator(Seq(list(v.items) if v.items is not None else None, v.kind, v.elem, v.length))
         if isinstance(v, DictVal):
             return _iterator(Seq([Const(k) for k in v.items] if v.complete else None, "list", v.key_join()))
@@ -438,6 +442,12 @@ _MAP_UNROLL = 64
 
 
 # -- list and dict methods (in-place mutation of the shared abstract container) -----------------
+
+
+def forget_length(seq: Seq, extra: Value | None = None) -> None:
+    """A list changed in place by a number of items not known here (``del xs[i]`` of an unknown
+    ``i``, slice assignment, a change on a path that may not run)."""
+    _blur(seq, extra)
 
 
 def _blur(seq: Seq, extra: Value | None = None) -> None:
@@ -530,6 +540,11 @@ def _reorder(call: Call) -> Value:
             seq.items.clear()
         elif call.name == "reverse" and call.interp.certain_mutation(seq):
             seq.items.reverse()
+        else:
+            _blur(seq)
+    elif isinstance(seq, Seq) and call.name in ("remove", "clear"):
+        if call.name == "clear" and call.interp.certain_mutation(seq):
+            seq.items, seq.length, seq.at_most = [], None, None
         else:
             _blur(seq)
     return Const(None)
@@ -727,9 +742,15 @@ def unique_constants(v: Value | None) -> Value:
         elem = v.element_join() if isinstance(v, Seq) else Unknown()
         return Seq(None, "tuple", elem)
     try:
-        return constant_items(list(dict.fromkeys(values)), "tuple")
+        members = list(dict.fromkeys(values))
     except TypeError:  # unhashable
         return Seq(None, "tuple")
+    if all(type(m) in (int, float, bool) for m in members):
+        # numbers hash the same in every run: CPython iterates the set in this order
+        return constant_items(list(set(values)), "tuple")
+    out = constant_items(members, "tuple")
+    out.unordered = True
+    return out
 
 
 @function("builtins.set", "builtins.frozenset")

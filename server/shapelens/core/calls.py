@@ -83,6 +83,18 @@ def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
             _escape(list(items), {})
 
 
+def _share_layers(values: list[Value], depth: int = 0) -> None:
+    """Layers handed to library code (a wrapper such as TimeDistributed or RNN, a Sequential)
+    may be built there: whether they are built is no longer known from their own calls."""
+    for v in values:
+        if isinstance(v, LayerVal):
+            v.escaped = True
+        elif depth < 3 and isinstance(v, Seq) and v.items is not None:
+            _share_layers(v.items, depth + 1)
+        elif depth < 3 and isinstance(v, DictVal):
+            _share_layers(list(v.items.values()), depth + 1)
+
+
 def _use_up(interp: Interpreter, args: list[Value], kwargs: dict[str, Value]) -> None:
     """Iterators handed to library code are read there (list, sum, sorted, np.array, join...):
     after the call their rest is unknown. The handler runs after this, on a copy of the items."""
@@ -106,6 +118,14 @@ def call_library(
     kwarg_nodes: dict[str, ast.AST],
 ) -> Value:
     handler = registry.FUNCTIONS.get(name)
+    if not name.startswith("builtins."):
+        _share_layers([*args, *kwargs.values()])
+        if any(isinstance(v, Seq) and v.one_shot for v in (*args, *kwargs.values())):
+            # numpy makes a 0-d object array of an iterator; TF and Keras refuse or read it
+            # their own way: what comes out is not read here
+            _use_up(interp, args, kwargs)
+            _escape(args, kwargs)
+            return UNKNOWN
     if name not in ("builtins.next", "builtins.iter"):
         _use_up(interp, args, kwargs)
     if handler is not None:
@@ -249,7 +269,7 @@ def instantiate(
         inst.model = ModelVal("subclass", origin=Span.of(node), instance=inst, name=cls.name)
     init = cls.lookup("__init__")
     if not isinstance(init, FunctionVal) and interp.is_keras_layer_class(cls):
-        inst.input_dtype = _layer_input_dtype(interp, kwargs)  # Keras' own __init__ takes them
+        _init_layer_dtypes(interp, inst, kwargs)  # Keras' own __init__ takes them
     if isinstance(init, FunctionVal):
         interp.call_function(init, [inst, *args], kwargs, node)
     elif inst.model is not None and (args or "inputs" in kwargs):
@@ -315,15 +335,20 @@ def _input_shape_value(v: Value) -> Value:
 _POLICY_DTYPES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
 
-def _layer_input_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
-    """What keras.layers.Layer.__init__ makes of ``dtype`` and ``autocast``: the dtype float
-    inputs are cast to ("" when autocast is off, None when not known)."""
+def _init_layer_dtypes(interp: Interpreter, inst: Instance, kwargs: dict[str, Value]) -> None:
+    """What keras.layers.Layer.__init__ makes of ``dtype`` and ``autocast``: the layer's
+    compute dtype, and the dtype float inputs are cast to ("" when autocast is off)."""
+    inst.compute_dtype = _layer_compute_dtype(interp, kwargs)
     autocast = kwargs.get("autocast")
-    if autocast is not None:
-        if not (isinstance(autocast, Const) and isinstance(autocast.value, bool)):
-            return None
-        if not autocast.value:
-            return ""
+    if autocast is not None and not (isinstance(autocast, Const) and isinstance(autocast.value, bool)):
+        inst.input_dtype = None
+    elif isinstance(autocast, Const) and autocast.value is False:
+        inst.input_dtype = ""
+    else:
+        inst.input_dtype = inst.compute_dtype
+
+
+def _layer_compute_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
     dtype = kwargs.get("dtype")
     if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
         return interp.compute_policy
@@ -355,25 +380,37 @@ def _input_cast(v: Value, dtype: str | None, depth: int = 0) -> Value:
 def _shape_arguments(
     target: FunctionVal, call: Value | None, first: Value, args: list[Value], kwargs: dict[str, Value]
 ) -> dict[str, Value] | None:
-    """The arguments Keras gives a layer's ``build`` or ``compute_output_shape``: with one
-    parameter, the first input's shape; with several, each ``<name>_shape`` gets the shape of
-    ``call``'s argument ``<name>``. None where Keras would refuse the names."""
+    """The arguments Keras gives a layer's ``build`` or ``compute_output_shape``: the shapes of
+    ``call``'s tensor arguments other than ``mask``, by name (``rois`` -> ``rois_shape``); with
+    one parameter, the first of them. None where Keras would refuse the names or the engine
+    cannot bind the call."""
     fn_args = target.node.args
     names = [a.arg for a in [*fn_args.posonlyargs, *fn_args.args][1:]] + [a.arg for a in fn_args.kwonlyargs]
-    if len(names) <= 1:
-        return {names[0]: _input_shape_value(first)} if names else {}
     if not isinstance(call, FunctionVal):
-        return None
+        if len(names) == 1:
+            return {names[0]: _input_shape_value(first)}
+        return None if names else {}
     call_args = call.node.args
-    call_names = [a.arg for a in [*call_args.posonlyargs, *call_args.args][1:]]
+    call_names = [a.arg for a in [*call_args.posonlyargs, *call_args.args][1:]] + [
+        a.arg for a in call_args.kwonlyargs
+    ]
     bound: dict[str, Value] = dict(zip(call_names, args, strict=False))
     bound.update(kwargs)
+    # a value the engine cannot read may be a tensor: its shape is unknown, not absent
+    shapes = {
+        f"{name}_shape": _input_shape_value(bound[name])
+        for name in call_names
+        if name in bound and name not in ("mask", "kwargs", "args")
+        and (tensors_in(bound[name]) or isinstance(bound[name], Unknown))
+    }
+    if len(names) == 1:
+        return {names[0]: next(iter(shapes.values()), UNKNOWN)}
     out: dict[str, Value] = {}
     for name in names:
-        arg = bound.get(name.removesuffix("_shape")) if name.endswith("_shape") else None
-        if arg is None:
-            return None
-        out[name] = _input_shape_value(arg)
+        if not name.endswith("_shape") or name.removesuffix("_shape") not in call_names:
+            return None  # Keras raises a ValueError for such a signature
+        if name in shapes:
+            out[name] = shapes[name]
     return out
 
 
@@ -403,7 +440,13 @@ def call_custom_layer(
         call = cls.lookup("call")
         out: Value = UNKNOWN
         if isinstance(call, FunctionVal):
+            # Keras reads `self.autocast` when the layer is called
+            autocast = inst.attrs.get("autocast")
             target = inst.input_dtype
+            if autocast is not None:
+                target = "" if isinstance(autocast, Const) and autocast.value is False else (
+                    inst.compute_dtype if isinstance(autocast, Const) and autocast.value is True else None
+                )
             if target == "":  # autocast off: inputs as given
                 out = interp.call_function(call, [inst, *args], kwargs, node)
             else:
@@ -426,14 +469,15 @@ def call_custom_layer(
                 shape = as_shape(shp)
                 if shape.dims is not None:
                     # a symbolic call's output has the layer's compute dtype
-                    dtype = interp.compute_policy if kind == "keras" or not isinstance(out, Tensor) else out.dtype
+                    dtype = inst.compute_dtype if kind == "keras" or not isinstance(out, Tensor) else out.dtype
                     out = Tensor(shape, dtype, kind)
             elif isinstance(shp, Seq) and shp.items and all(_flat_shape(i) for i in shp.items):
-                # several outputs: one shape each (dtypes from what `call` gave, if it says)
+                # several outputs: one shape each; a symbolic call gives each the compute dtype,
+                # an eager one what `call` gave
                 given = out.items if isinstance(out, Seq) and out.items is not None else []
-                dtypes = [g.dtype if isinstance(g, Tensor) else "float32" for g in given]
-                if len(dtypes) != len(shp.items):
-                    dtypes = ["float32"] * len(shp.items)
+                dtypes: list[str | None] = [g.dtype if isinstance(g, Tensor) else None for g in given]
+                if kind == "keras" or len(dtypes) != len(shp.items):
+                    dtypes = [inst.compute_dtype] * len(shp.items)
                 out = Seq(
                     [Tensor(as_shape(i), d, kind) for i, d in zip(shp.items, dtypes, strict=True)],
                     "list",
@@ -627,7 +671,7 @@ def _call_super(
             return UNKNOWN
     if isinstance(inst, Instance):
         if name == "__init__":
-            inst.input_dtype = _layer_input_dtype(interp, kwargs)
+            _init_layer_dtypes(interp, inst, kwargs)
         if name == "__init__" and inst.model is not None and args:
             # functional-style subclass: super().__init__(inputs, outputs)
             from . import models

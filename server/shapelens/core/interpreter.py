@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from . import builtins_rules, registry
 from .custom_layer_params import variables_set_directly
+from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
@@ -80,6 +81,8 @@ SHORT_LOOP = 8
 MAX_CALL_DEPTH = 12
 MAX_SEQ_ITEMS = 256  # larger literal collections are kept homogeneous
 MAX_VARIANTS = 4  # distinct shapes remembered per fact
+# built-in layer settings Keras keeps as the integers given (`layer.units`)
+_INT_SETTINGS = frozenset({"units", "filters", "input_dim", "output_dim", "num_heads", "key_dim"})
 MAX_FOLDED_STRING = 4096  # longer f-strings are kept as an unknown str
 
 
@@ -178,9 +181,10 @@ class _Terminated(Exception):
     """Internal: a `return`, `break`, `continue` or `raise` ended the current block
     unconditionally. ``kind`` says which ("mixed" when branches ended it differently)."""
 
-    def __init__(self, kind: str = "return") -> None:
+    def __init__(self, kind: str = "return", raised: Value | None = None) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.raised = raised  # for a raise: the exception class, where known
 
 
 class Interpreter:
@@ -438,6 +442,16 @@ class Interpreter:
         )
         right = self.eval(stmt.value, env)
         result = self.binop(type(stmt.op), current, right, stmt)
+        if isinstance(current, Seq) and current.kind == "list" and isinstance(stmt.op, (ast.Add, ast.Mult)):
+            # `xs += ...` / `xs *= n` change the list itself: every name for it sees the change
+            if not isinstance(result, Seq):
+                builtins_rules.forget_length(current)
+            elif self.certain_mutation(current):
+                current.items, current.elem, current.length = result.items, result.elem, result.length
+                current.at_most = result.at_most
+            else:
+                builtins_rules.forget_length(current, result.element_join())
+            result = current
         self.assign(stmt.target, result, env)
 
     def assign(self, target: ast.expr, value: Value, env: Env) -> None:
@@ -458,6 +472,12 @@ class Interpreter:
                 # a private rename may or may not reach `name`, depending on the Keras version
                 certain = not self.uncertain_depth and target.attr == "name"
                 obj.kwargs["name"] = value if certain else Unknown(None, str)
+            elif isinstance(obj, LayerVal) and target.attr in obj.spec.params and target.attr != "trainable":
+                # a built-in layer reads its settings from these attributes (Dense.build reads
+                # self.units): integers kept as given follow the assignment, the rest are unknown
+                kept_as_given = target.attr in _INT_SETTINGS and scalar_type(value) is int
+                obj.kwargs[target.attr] = value if kept_as_given and self.certain_mutation(obj) else UNKNOWN
+                obj.config_cache.clear()
             if isinstance(obj, Instance):
                 self._track_keras_variable(obj, target.attr, value)
                 self.set_attr(obj, target.attr, value)
@@ -490,6 +510,9 @@ class Interpreter:
                     _subscripts().check_item_assignment(obj, key, value, target)
                 except ShapeError as err:
                     self._report_error(target, err)
+            elif isinstance(obj, Seq) and isinstance(key, SliceVal):
+                # slice assignment may change the length
+                builtins_rules.forget_length(obj, value.element_join() if isinstance(value, Seq) else None)
             elif isinstance(obj, Seq) and obj.items is not None:
                 idx = key.value if isinstance(key, Const) else None
                 if isinstance(idx, int) and -len(obj.items) <= idx < len(obj.items) and self.certain_mutation(obj):
@@ -726,7 +749,14 @@ class Interpreter:
                 # `with open(...) as f` binds the file itself; other managers' __enter__ is unseen
                 kept = isinstance(v, Tensor) or (isinstance(v, Unknown) and v.pytype in _FILE_TYPES)
                 self.assign(item.optional_vars, v if kept else UNKNOWN, env)
-        self.exec_block(stmt.body, env)
+        try:
+            self.exec_block(stmt.body, env)
+        except _Terminated as t:
+            if t.kind != "raise":
+                raise
+            # a context manager may suppress it (contextlib.suppress, an __exit__ returning
+            # True): the raise reaches a handler on one path, the code after the with on another
+            self._note_raise(env)
 
     def _exec_try(self, stmt: ast.Try, env: Env) -> None:
         catcher = next((h for h in stmt.handlers if self._catches_shape_errors(h, env)), None)
@@ -734,14 +764,15 @@ class Interpreter:
             self.catching.append(catcher.lineno)
         if stmt.handlers:
             self.raise_states.append([])
-        certain_raise = False  # the body raises on every path: a handler certainly runs
+        certain_raise = False  # the body raises on every path: a handler may run
+        raised_class: Value | None = None
         try:
             try:
                 self.exec_block(stmt.body, env)
             except _Terminated as t:
                 if t.kind != "raise" or not stmt.handlers:
                     raise
-                certain_raise = True
+                certain_raise, raised_class = True, t.raised
                 self._note_raise(env)
         finally:
             raised = self.raise_states.pop() if stmt.handlers else []
@@ -759,10 +790,15 @@ class Interpreter:
                 if h.name:
                     env.set(h.name, UNKNOWN)
             if certain_raise:
-                # one of the handlers runs (were none to catch it, nothing after would run);
-                # what it ends with (a return, a raise again) ends the statement too
+                # the first handler that catches it runs; where none may, the exception goes
+                # on outward (an arm that raises again, for an outer handler); what the handler
+                # ends with (a return, a raise again) ends the statement too
+                arms = self._catching_arms(stmt, raised_class, env)
                 try:
-                    self.exec_branches(bodies, env)
+                    if len(arms) == 1:
+                        self.exec_block(arms[0], env)
+                    else:
+                        self.exec_branches(arms, env)
                 except _Terminated:
                     self.exec_block(stmt.finalbody, env)
                     raise
@@ -775,6 +811,21 @@ class Interpreter:
                 pass
         self.exec_block(stmt.orelse, env)
         self.exec_block(stmt.finalbody, env)
+
+    def _catching_arms(self, stmt: ast.Try, raised: Value | None, env: Env) -> list[list[ast.stmt]]:
+        """The handler bodies that may run for an exception of class ``raised``, in order up to
+        the first that certainly catches it; a re-raise arm when none certainly does."""
+        arms: list[list[ast.stmt]] = []
+        for h in stmt.handlers:
+            kind = self.eval(h.type, env) if h.type is not None else None
+            answer = catches(kind, raised)
+            if answer is False:
+                continue
+            arms.append(h.body)
+            if answer is True:
+                return arms
+        arms.append([ast.copy_location(ast.Raise(exc=None, cause=None), stmt)])
+        return arms
 
     def _catches_shape_errors(self, handler: ast.ExceptHandler, env: Env) -> bool:
         """Whether an ``except`` clause catches what a shape or dtype mistake raises (Keras'
@@ -871,7 +922,12 @@ class Interpreter:
         raise _Terminated("break" if isinstance(stmt, ast.Break) else "continue")
 
     def _exec_raise(self, stmt: ast.Raise, env: Env) -> None:
-        raise _Terminated("raise")
+        raised: Value | None = None
+        if stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            value = self.eval(exc, env)
+            raised = value if isinstance(value, (LibRef, ClassVal)) else None
+        raise _Terminated("raise", raised)
 
     def _exec_import(self, stmt: ast.Import, env: Env) -> None:
         for alias in stmt.names:
@@ -916,6 +972,35 @@ class Interpreter:
         for t in stmt.targets:
             if isinstance(t, ast.Name):
                 env.vars.pop(t.id, None)
+            elif isinstance(t, ast.Subscript):
+                obj = self.eval(t.value, env)
+                key = self.eval(t.slice, env)
+                if isinstance(obj, Seq):
+                    self._delete_items(obj, key)
+                elif isinstance(obj, DictVal):
+                    if isinstance(key, Const) and self.certain_mutation(obj) and key.value in obj.items:
+                        del obj.items[key.value]
+                    else:
+                        obj.lose_keys()
+
+    def _delete_items(self, seq: Seq, key: Value) -> None:
+        """``del xs[i]`` / ``del xs[a:b]``: the items go when which ones is known and the change
+        is certain; otherwise the length is no longer known."""
+        if seq.items is not None and self.certain_mutation(seq):
+            index: int | slice | None = None
+            if isinstance(key, Const) and type(key.value) is int:
+                index = key.value
+            elif isinstance(key, SliceVal):
+                parts = [p.value if isinstance(p, Const) else p for p in (key.lower, key.upper, key.step)]
+                if all(p is None or type(p) is int for p in parts):
+                    index = slice(*parts)  # type: ignore[arg-type]
+            if index is not None:
+                try:
+                    del seq.items[index]
+                    return
+                except (IndexError, ValueError):
+                    pass
+        builtins_rules.forget_length(seq)
 
     def _exec_assert(self, stmt: ast.Assert, env: Env) -> None:
         value = self.eval(stmt.test, env)
@@ -1146,7 +1231,7 @@ class Interpreter:
         for kw in node.keywords:
             v = self.eval(kw.value, env)
             if kw.arg is None:
-                if not isinstance(v, DictVal) or not all(isinstance(k, str) for k in v.items):
+                if not isinstance(v, DictVal) or not v.complete or not all(isinstance(k, str) for k in v.items):
                     # unknown keyword arguments may override anything: claim nothing
                     return self._call_unknown(node, env)
                 for k, item in v.items.items():
@@ -1364,6 +1449,10 @@ class Interpreter:
     def _eval_compare(self, node: ast.Compare, env: Env) -> Value:
         left = self.eval(node.left, env)
         rights = [self.eval(c, env) for c in node.comparators]
+        for op, right in zip(node.ops, rights, strict=True):
+            if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, Seq) and right.one_shot:
+                self.consume(right)  # `x in it` reads the iterator up to x
+                return Unknown(None, bool)
         if isinstance(left, Tensor) or any(isinstance(r, Tensor) for r in rights):
             if len(rights) == 1:
                 return _elementwise().tensor_compare(self, left, rights[0], node)
@@ -1425,6 +1514,8 @@ class Interpreter:
         if isinstance(v, (Seq, DictVal, LayerVal, ModelVal, Instance)):
             v.created_depth = self.uncertain_depth
             self.heap.born(v)
+        if isinstance(v, LayerVal):
+            v.policy = self.compute_policy  # Keras fixes a layer's dtype policy when it is made
         return v
 
     def _eval_seq(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:
@@ -1723,6 +1814,8 @@ class Interpreter:
         return True
 
     def iteration_items(self, v: Value) -> list[Value] | None:
+        if isinstance(v, Seq) and v.unordered:
+            return None  # a set of strings: which member comes when is not known
         if isinstance(v, Seq) and v.items is not None:
             items = list(v.items)
             self.consume(v)

@@ -195,8 +195,10 @@ def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | Non
 
 
 def _copy_layer(interp: Interpreter, layer: LayerVal) -> LayerVal:
-    return interp.fresh(LayerVal(layer.spec, list(layer.args), dict(layer.kwargs), layer.origin,
+    copy = interp.fresh(LayerVal(layer.spec, list(layer.args), dict(layer.kwargs), layer.origin,
                                  file=layer.file, kwarg_spans=dict(layer.kwarg_spans)))
+    copy.policy = layer.policy  # part of the config it is made from
+    return copy
 
 
 def _clone_sequential(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
@@ -244,19 +246,31 @@ def _serialize(call: Call) -> Value:
         return UNKNOWN
     if isinstance(obj, Const) and isinstance(obj.value, str | int | float | bool | type(None)):
         return obj  # plain values are their own config
+    if isinstance(obj, LayerVal):
+        obj = _with_build_of(_copy_layer(call.interp, obj), obj)  # as it is now, built or not
+    elif isinstance(obj, Instance) and obj.built:
+        return DictVal({}, complete=False)  # its build_config rebuilds it: not followed here
     return DictVal({}, complete=False, serialized=obj)
+
+
+def _with_build_of(copy: LayerVal, layer: LayerVal) -> LayerVal:
+    """A built layer's config carries its build config: the copy Keras makes is built alike."""
+    copy.built_input, copy.built_call = layer.built_input, layer.built_call
+    copy.build_uncertain, copy.build_conflict = layer.build_uncertain, layer.build_conflict
+    copy.escaped = layer.escaped
+    return copy
 
 
 @function(*_DESERIALIZE)
 def _deserialize(call: Call) -> Value:
-    """A new object like the serialized one: a built-in layer unbuilt, a custom layer remade
-    through its config; a function or a name is itself."""
+    """A new object like the serialized one: a built-in layer built as it was when serialized,
+    an unbuilt custom layer remade through its config; a function or a name is itself."""
     config = call.arg(0, "config")
     if isinstance(config, Const):
         return config
     source = config.serialized if isinstance(config, DictVal) else None
     if isinstance(source, LayerVal):
-        return _copy_layer(call.interp, source)
+        return _with_build_of(_copy_layer(call.interp, source), source)
     if isinstance(source, LibRef):
         return source
     if isinstance(source, Instance) and source.model is None and call.interp.is_keras_layer_class(source.cls):
@@ -1593,8 +1607,8 @@ def _layer_build(call: Call) -> Value:
     shapes would build it (nothing changes when it is built already, as Keras does)."""
     layer = call.receiver
     assert isinstance(layer, LayerVal)
-    if layer.built_input is not None:
-        return Const(None)
+    if layer.built_input is not None or layer.escaped:
+        return Const(None)  # built already, or maybe by code the engine did not follow
     inputs: list[Value] = []
     readable = bool(call.args) and not call.kwargs
     for arg in call.args:

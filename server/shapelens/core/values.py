@@ -152,6 +152,9 @@ class Seq(Value):
     # an iterator (zip, map, enumerate, iter(), a generator expression): reading it uses it up,
     # so once read its items are no longer known (``Interpreter.consume``)
     one_shot: bool = False
+    # a set whose iteration order is not known (strings: their hashes vary per run); ``items``
+    # are its members, read for size, membership and sorting but not in order
+    unordered: bool = False
     # of unknown length, but at most this many items (a slice ``s[:k]`` / ``s[-k:]``)
     at_most: int | None = None
     # ``[pad] * (total - len(s))`` as (total, s): this list pads ``s`` to ``total`` items
@@ -318,6 +321,8 @@ class LayerVal(Value):
     build_uncertain: bool = False
     build_conflict: bool = False
     escaped: bool = False  # handed to code the engine cannot follow (which may have built it)
+    # the compute dtype of the global policy when the layer was made (its own without a dtype=)
+    policy: str | None = "float32"
 
     @property
     def class_name(self) -> str:
@@ -432,6 +437,7 @@ class Instance(Value):
     # a Keras layer's dtype for its inputs, from what reached keras.layers.Layer.__init__:
     # False until that is seen, then the dtype (None where not known, "" where autocast is off)
     input_dtype: str | bool | None = False
+    compute_dtype: str | None = None  # the layer's compute dtype, from the same arguments
 
 
 @dataclass(eq=False, slots=True)

@@ -198,7 +198,7 @@ class LayerCall:
     def compute_dtype(self) -> DType:
         v = self.raw("dtype")
         if v is None:
-            return self.interp.compute_policy if self.interp is not None else "float32"
+            return self.layer.policy
         if isinstance(v, Const) and isinstance(v.value, builtins.str) and v.value.startswith("mixed_"):
             return "bfloat16" if "bfloat16" in v.value else "float16"
         return dtype_of_value(v)
