@@ -826,3 +826,38 @@ def test_item_assignment_broadcasts_the_value(src: str) -> None:
 def test_sliding_window_views(expr: str) -> None:
     """Rolling windows: each windowed axis shrinks to n - w + 1, the window axes come last."""
     assert_agrees(f"out = {expr}", ["out"])
+
+
+def test_concatenating_a_list_of_unknown_length() -> None:
+    """A list filled in a loop of unknown length: the joined axis is unknown, the others are
+    the items' own; numpy refuses an axis the items do not have whatever the length."""
+    assert_agrees(
+        """
+        parts = []
+        for i in range(np.random.randint(1, 5)):
+            parts.append(np.zeros((2, 5)))
+        cat = np.concatenate(parts, axis=1)
+        flat = np.concatenate(parts, axis=None)
+        tcat = tf.concat(parts, axis=-1)
+        ds = tf.data.Dataset.from_tensor_slices((np.zeros((10, 3), "float32"), np.zeros((10,), "float32"))).batch(4)
+        ys = np.concatenate([y.numpy() for _, y in ds])
+        """,
+        ["cat", "flat", "tcat", "ys"],
+        require_exact=False,
+    )
+    assert_agrees(
+        """
+        ds = tf.data.Dataset.from_tensor_slices(np.zeros((10,), "float32")).batch(4)
+        bad = np.concatenate([y.numpy() for y in ds], axis=2)
+        """,
+        ["bad"],
+        require_exact=False,
+    )
+    assert run_engine(
+        """
+        import numpy as np
+        import tensorflow as tf
+        ds = tf.data.Dataset.from_tensor_slices(np.zeros((10,), "float32")).batch(4)
+        bad = np.concatenate([y.numpy() for y in ds], axis=2)
+        """
+    ).errors

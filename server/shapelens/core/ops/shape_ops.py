@@ -1301,7 +1301,7 @@ def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None
         if isinstance(values, Tensor) and lib == "tf":
             t = op.tensor(values)
             return op.out(t.shape, t.dtype) if t is not None else op.unknown()
-        return op.unknown()
+        return _concat_of_unknown_count(op, values, axis, default_axis)
     if not items:
         raise ShapeError(f"{op.name}: needs at least one tensor to concatenate", code="concat")
     tensors, dtype = _join_dtypes(call, lib, items)
@@ -1324,6 +1324,34 @@ def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None
         rank = next((s.rank for s in shapes if s.rank is not None), None)
         return op.out(Shape((None,) * rank) if rank is not None else UNKNOWN_SHAPE, dtype)
     return op.out(concat_shape(shapes, ax, op.name), dtype)
+
+
+def _concat_of_unknown_count(
+    op: Op, values: Value | None, axis: Value | None, default_axis: int | None
+) -> Value:
+    """Concatenating a list of unknown length (filled in a loop): its items share the element's
+    shape, so only the joined axis is unknown; an axis the element does not have fails whatever
+    the length (an empty list fails too)."""
+    one = values.element_join() if isinstance(values, Seq) and values.items is None else None
+    t = op.tensor(one) if isinstance(one, Tensor) else None
+    if t is None or t.shape.dims is None:
+        return op.unknown()
+    ax_v = resolve(axis)
+    if ax_v is None or (isinstance(ax_v, Const) and ax_v.value is None):
+        if ax_v is not None or default_axis is None:
+            return op.out(Shape((None,)), t.dtype)  # numpy axis=None: everything flattened
+        ax: int | None = default_axis
+    else:
+        ax = as_int(ax_v)
+    if ax is None or not t.shape.dims:
+        return op.unknown(t.dtype)
+    if not -len(t.shape.dims) <= ax < len(t.shape.dims):
+        if op.lib != "np":
+            return op.unknown(t.dtype)  # tf.concat of a single tensor does not check the axis
+        concat_shape([t.shape, t.shape], ax, op.name)  # raises for the axis out of range
+    dims = list(t.shape.dims)
+    dims[ax % len(dims)] = None
+    return op.out(Shape(tuple(dims)), t.dtype)
 
 
 @relate
