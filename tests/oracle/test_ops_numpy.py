@@ -861,3 +861,18 @@ def test_concatenating_a_list_of_unknown_length() -> None:
         bad = np.concatenate([y.numpy() for y in ds], axis=2)
         """
     ).errors
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.convolve(np.zeros(10, 'float32'), np.ones(6), mode='same')",
+        "np.convolve(np.zeros(10), np.ones(3))",
+        "np.convolve(np.zeros(4), np.ones(7), 'valid')",
+        "np.convolve(np.arange(5), np.arange(3), mode='full')",
+        "np.correlate(np.zeros(9), np.ones(4))",
+        "np.correlate(np.zeros(9), np.ones(4), 'same')",
+    ],
+)
+def test_convolve_and_correlate(expr: str) -> None:
+    assert_agrees(f"out = {expr}", ["out"])

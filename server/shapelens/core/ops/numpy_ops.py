@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..registry import FUNCTIONS, Call, function
-from ..shapes import UNKNOWN_SHAPE, Shape
+from ..shapes import UNKNOWN_SHAPE, Shape, numpy_promote
 from ..values import (
     UNKNOWN,
     Const,
@@ -325,6 +325,25 @@ def _int_list(v: Value | None) -> list[int] | None:
         out = [as_int(i) for i in v.items]
         return [i for i in out if i is not None] if all(i is not None for i in out) else None
     return None
+
+
+@function("np.convolve", "np.correlate")
+def _convolve(call: Call) -> Value:
+    """1-D ``convolve(a, v, mode)``: "full" n + m - 1 items, "same" max(n, m), "valid"
+    max(n, m) - min(n, m) + 1 (``correlate`` defaults to "valid")."""
+    a, v = call.arg(0, "a"), call.arg(1, "v")
+    mode = call.arg(2, "mode")
+    name = mode.value if isinstance(mode, Const) else ("full" if call.name == "np.convolve" else "valid")
+    if not (isinstance(a, Tensor) and isinstance(v, Tensor)) or name not in ("full", "same", "valid"):
+        return UNKNOWN
+    if a.shape.dims is None or v.shape.dims is None or len(a.shape.dims) != 1 or len(v.shape.dims) != 1:
+        return UNKNOWN  # numpy refuses other ranks; its message is not modelled
+    n, m = a.shape.dims[0], v.shape.dims[0]
+    dtype = numpy_promote(a.dtype, v.dtype) if a.dtype and v.dtype else None
+    if not (isinstance(n, int) and isinstance(m, int)) or n == 0 or m == 0:
+        return Tensor(Shape((None,)), dtype, "np", call.span)
+    size = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[name]
+    return Tensor(Shape((size,)), dtype, "np", call.span)
 
 
 @function("np.lib.stride_tricks.sliding_window_view")
