@@ -1785,6 +1785,8 @@ def clip_op(call: Call, lib: Flavour, x: Value | None, lo: Value | None, hi: Val
         return op.unknown()
     # a bound of None leaves that side open
     vals = [v for v in (x, lo, hi) if v is not None and not (isinstance(v, Const) and v.value is None)]
+    if not vals or vals[0] is not x:
+        return op.unknown()  # clipping None: TF and numpy refuse it
     tensors, d = _join_dtypes(call, lib, vals)
     t = tensors[0]
     if t is None:
