@@ -1576,6 +1576,54 @@ def test_mixed_precision_policy_sets_the_layers_compute_dtype() -> None:
     assert (values["eager"].dtype, values["head"].dtype, values["back"].dtype) == ("float16", "float32", "float32")
 
 
+def test_set_floatx_moves_keras_defaults_and_not_tf_ones() -> None:
+    """After ``keras.config.set_floatx("float64")`` (the usual first line of physics-informed
+    networks) Inputs, layers, their kernels and models run in float64, while ``tf.zeros``
+    stays float32. Subtracting float64 targets from the model's output is then fine: no
+    dtype alarm. keras.ops factories are left without a claimed float32. Keras keeps the
+    default policy the first layer took: setting floatx back does not move it, until
+    ``clear_session``."""
+    import keras
+
+    try:
+        assert_agrees(
+            """
+            keras.backend.clear_session()
+            keras.config.set_floatx("float64")
+            inp = keras.Input((3,))
+            dense = layers.Dense(2)
+            h = dense(inp)
+            kernel = dense.kernel
+            model = keras.Sequential([layers.Dense(2)])
+            y = tf.constant(np.ones((4, 2)))
+            residual = model(np.ones((4, 3))) - y
+            z = keras.ops.zeros((2,))
+            noise = keras.random.normal((2, 3))
+            plain = tf.zeros((2,))
+            keras.config.set_floatx("float32")
+            kept = layers.Dense(2)(tf.zeros((1, 3)))
+            keras.backend.clear_session()
+            back = layers.Dense(2)(tf.zeros((1, 3)))
+            """,
+            ["inp", "h", "kernel", "y", "residual", "z", "noise", "plain", "kept", "back"],
+            require_exact=False,
+        )
+    finally:
+        keras.config.set_floatx("float32")
+        keras.backend.clear_session()
+    values = run_engine(
+        """
+        import keras
+        import tensorflow as tf
+        keras.config.set_floatx("float64")
+        inp = keras.Input((3,))
+        out = keras.layers.Dense(2)(inp)
+        plain = tf.zeros((2,))
+        """
+    ).values
+    assert (values["inp"].dtype, values["out"].dtype, values["plain"].dtype) == ("float64", "float64", "float32")
+
+
 def test_built_in_layers_keep_their_integer_settings_as_attributes() -> None:
     """``conv.filters``, ``dense.units``, ``emb.input_dim``/``output_dim`` and
     ``mha.num_heads``/``key_dim`` are the integers the layer was given."""

@@ -4,6 +4,7 @@ classes (including custom Keras layers and models), and methods."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import TYPE_CHECKING
 
 from . import registry
@@ -108,6 +109,19 @@ def _use_up(interp: Interpreter, args: list[Value], kwargs: dict[str, Value]) ->
             interp.consume(v)
 
 
+_FLOATX_LIBS = ("keras.ops.", "keras.random.", "keras.backend.")
+
+
+def _without_float32(v: Value) -> Value:
+    """After ``set_floatx`` the Keras rules' float32 defaults may be the new floatx (factories,
+    random draws) or still float32 (conversions): not known, so not claimed."""
+    if isinstance(v, Tensor) and v.dtype == "float32":
+        return dataclasses.replace(v, dtype=None)
+    if isinstance(v, Seq) and v.items is not None:
+        return Seq([_without_float32(item) for item in v.items], v.kind, v.elem, v.length)
+    return v
+
+
 def call_library(
     interp: Interpreter,
     name: str,
@@ -130,6 +144,8 @@ def call_library(
         _use_up(interp, args, kwargs)
     if handler is not None:
         call = registry.Call(args, kwargs, node, interp, None, name, arg_nodes, kwarg_nodes)
+        if interp.floatx != "float32" and name.startswith(_FLOATX_LIBS):
+            return _without_float32(handler(call))
         return handler(call)
     if name.startswith("keras.layers."):
         short = name[len("keras.layers.") :]
@@ -349,6 +365,7 @@ def _init_layer_dtypes(interp: Interpreter, inst: Instance, kwargs: dict[str, Va
 
 
 def _layer_compute_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
+    interp.freeze_policy()
     dtype = kwargs.get("dtype")
     if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
         return interp.compute_policy

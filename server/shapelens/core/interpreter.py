@@ -216,6 +216,12 @@ class Interpreter:
         # layers' compute dtype when they are given none: Keras' global dtype policy
         # (``set_global_policy("mixed_float16")`` makes it float16); None where not known
         self.compute_policy: str | None = "float32"
+        # Keras' floatx (``keras.config.set_floatx``): the dtype of Inputs, of keras.ops
+        # factories and of the default policy; None where not known
+        self.floatx: str | None = "float32"
+        # Keras keeps the first default policy it hands out (to the first layer or model made)
+        # or the one set: floatx no longer moves it. None: maybe (made on an uncertain path).
+        self.policy_set: bool | None = False
         self.heap = HeapTracker(lambda: self.uncertain_depth)
         # per `try` being run: the paths that raised in it (object slots, scope, its variables),
         # which go on at its handlers
@@ -1516,7 +1522,14 @@ class Interpreter:
             self.heap.born(v)
         if isinstance(v, LayerVal):
             v.policy = self.compute_policy  # Keras fixes a layer's dtype policy when it is made
+        if isinstance(v, (LayerVal, ModelVal)):
+            self.freeze_policy()
         return v
+
+    def freeze_policy(self) -> None:
+        """A layer or model was made: the default dtype policy it took is now Keras' global one."""
+        if self.policy_set is not True:
+            self.policy_set = None if self.uncertain_depth else True
 
     def _eval_seq(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Value:
         return self.fresh(self._eval_seq_items(node, env))

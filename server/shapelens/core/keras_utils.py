@@ -65,7 +65,44 @@ def _image_data_format(call: Call) -> Value:
 
 @function("keras.backend.floatx", "keras.config.floatx")
 def _floatx(call: Call) -> Value:
-    return Const("float32")
+    fx = call.interp.floatx
+    return Const(fx) if fx is not None else UNKNOWN
+
+
+_FLOATX_NAMES = ("float16", "bfloat16", "float32", "float64")
+
+
+@function("keras.backend.set_floatx", "keras.config.set_floatx")
+def _set_floatx(call: Call) -> Value:
+    """Keras' default float dtype from here on: Inputs, keras.ops factories, and the default
+    dtype policy of layers (unless a global policy was set). A name not known here, or one
+    set on a path that may not run, leaves it unknown."""
+    value = call.arg(0, "value")
+    interp = call.interp
+    new = value.value if isinstance(value, Const) and value.value in _FLOATX_NAMES else None
+    if interp.uncertain_depth and new != interp.floatx:
+        new = None
+    interp.floatx = new  # type: ignore[assignment]
+    if interp.policy_set is False:
+        interp.compute_policy = new  # type: ignore[assignment]
+    elif interp.policy_set is None and new != interp.compute_policy:
+        interp.compute_policy = None  # a layer made on a path that may not run fixed it or not
+    return Const(None)
+
+
+@function("keras.backend.clear_session", "keras.utils.clear_session")
+def _clear_session(call: Call) -> Value:
+    """Keras forgets its global policy: the next layer takes floatx again."""
+    interp = call.interp
+    if interp.uncertain_depth:
+        if interp.policy_set is not False or interp.compute_policy != interp.floatx:
+            interp.policy_set = None
+            if interp.compute_policy != interp.floatx:
+                interp.compute_policy = None
+    else:
+        interp.policy_set = False
+        interp.compute_policy = interp.floatx
+    return Const(None)
 
 
 @function("keras.backend.int_shape")
@@ -189,4 +226,5 @@ def _set_global_policy(call: Call) -> Value:
     if interp.uncertain_depth and new != interp.compute_policy:
         new = None
     interp.compute_policy = new
+    interp.policy_set = True if not interp.uncertain_depth else (interp.policy_set or None)
     return Const(None)

@@ -98,7 +98,7 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
     if isinstance(item, LayerVal) and item.spec.name == "InputLayer" and not model.layers:
         shape = _first_layer_input(item)
         if shape is not None:
-            t = Tensor(shape, "float32", "keras", item.origin, f"InputLayer at line {_line(item.origin)}")
+            t = Tensor(shape, interp.floatx, "keras", item.origin, f"InputLayer at line {_line(item.origin)}")
             model.inputs = t
             model.outputs = t
             model.declared_input = True
@@ -107,8 +107,7 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
         shape = _first_layer_input(item)
         if shape is not None:
             origin = item.origin if isinstance(item, LayerVal) else None
-            dtype = "float32"
-            t = Tensor(shape, dtype, "keras", origin, f"input_shape at line {_line(origin)}")
+            t = Tensor(shape, interp.floatx, "keras", origin, f"input_shape at line {_line(origin)}")
             model.inputs = t
             model.outputs = t
             model.input_from_first_layer = True
@@ -160,7 +159,7 @@ def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, b
         return
     if not input_shape.dims:
         return
-    x = Tensor(Shape((batch, *input_shape.dims[1:])), "float32", "keras", None, "model input")
+    x = Tensor(Shape((batch, *input_shape.dims[1:])), interp.floatx, "keras", None, "model input")
     model.inputs = x
     out: Value = x
     for item in model.layers:
@@ -372,7 +371,7 @@ def _model_build(call: Call) -> Value:
         if model.kind == "sequential":
             build_sequential(call.interp, model, shape)
         elif model.kind == "subclass" and model.instance is not None and shape.dims is not None:
-            x = Tensor(shape, "float32", "keras")
+            x = Tensor(shape, call.interp.floatx, "keras")
             call_custom_layer(call.interp, model.instance, [x], {}, call.span, call.node, record=False)
     return Const(None)
 
@@ -1516,8 +1515,10 @@ def _weight_getter(weight: str) -> Callable[[Value], Value]:
         shape = weight_shape(v, weight)
         if shape is None or not isinstance(v, LayerVal):
             return UNKNOWN
-        # variables stay float32 under a mixed policy; another dtype= is not read here
-        return Tensor(shape, "float32" if "dtype" not in v.kwargs else None, "tf")
+        # variables stay float32 under a mixed policy (and a float16 policy may be mixed or
+        # not: unknown); another dtype= is not read here
+        known = v.policy if v.policy in ("float32", "float64") else None
+        return Tensor(shape, known if "dtype" not in v.kwargs else None, "tf")
 
     return get
 

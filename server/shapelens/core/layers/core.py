@@ -98,11 +98,11 @@ def _site_node(call: LayerCall) -> ast.AST:
 # Input
 
 
-def _input_dtype(v: Value | None) -> DType:
+def _input_dtype(v: Value | None, floatx: DType) -> DType:
     if v is None or (isinstance(v, Const) and v.value is None):
-        return "float32"
+        return floatx
     if isinstance(v, LibRef) and v.name == "builtins.float":
-        return "float32"  # Keras standardizes Python float to floatx
+        return floatx  # Keras standardizes Python float to floatx
     from ..registry import dtype_of_value
 
     return dtype_of_value(v)
@@ -147,7 +147,7 @@ def keras_input(call: Call) -> Value:
     tensor = call.arg(7, "tensor")
     name_v = call.arg(6, "name")
     name = name_v.value if isinstance(name_v, Const) and isinstance(name_v.value, str) else None
-    dtype = _input_dtype(call.arg(2, "dtype"))
+    dtype = _input_dtype(call.arg(2, "dtype"), call.interp.floatx if call.interp is not None else "float32")
     label = f"Input at line {call.span.line}"
 
     def given(v: Value | None) -> bool:
