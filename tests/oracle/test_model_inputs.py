@@ -255,6 +255,39 @@ def test_a_sequential_with_an_input_checks_symbolic_calls_only() -> None:
     )
 
 
+def test_a_sequential_over_a_built_model_is_built_on_its_input() -> None:
+    """Keras builds a Sequential whose first layer is a model with a known input (functional,
+    or a Sequential built by a call, batch size and all) once it has a second layer: the layers
+    after it run on that input, not on the first data given (the tutorial's
+    ``Sequential([model, Softmax()])``). One model alone is built on its first call."""
+    agree(
+        """
+        inp = keras.Input((3,))
+        fm = keras.Model(inp, layers.Dense(2)(inp))
+        log_layer = layers.Lambda(lambda t: tf.math.log(t + 1e-7))
+        wrapped = keras.Sequential([fm, log_layer])
+        first = log_layer.output
+        out = wrapped(np.ones((2, 3), "float32"))
+        s4 = keras.Sequential([layers.Dense(2)])
+        y4 = s4(keras.ops.zeros((2, 3)))
+        head = layers.Dense(5)
+        s5 = keras.Sequential([s4, head])
+        built_on = head.output
+        out5 = s5(np.zeros((7, 3)))
+        s7 = keras.Sequential()
+        s7.add(fm)
+        tail = layers.Dense(3)
+        s7.add(tail)
+        tail_out = tail.output
+        alone_head = layers.Dense(4)
+        alone = keras.Sequential([keras.Sequential([alone_head])])
+        o_alone = alone(np.zeros((6, 3)))
+        alone_out = alone_head.output
+        """,
+        ["first", "out", "built_on", "out5", "tail_out", "o_alone", "alone_out"],
+    )
+
+
 def test_models_with_ops_between_layers_replay_them_on_new_data() -> None:
     """keras.ops calls and operators on KerasTensors are graph nodes: calling the model on
     other data re-runs them (a reshape with -1 follows the new length), while a step with

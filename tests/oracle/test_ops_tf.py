@@ -900,3 +900,37 @@ def test_map_fn_and_vectorized_map() -> None:
         """,
         ["a", "b", "c", "pairs", "d", "m"],
     )
+
+
+def test_random_generator_draws() -> None:
+    """``tf.random.Generator`` objects draw with the module functions' arguments and dtypes."""
+    agree(
+        """
+        g = tf.random.Generator.from_seed(3)
+        images = g.uniform((4, 8, 8, 3), minval=0, maxval=255, dtype=tf.float32)
+        labels = g.uniform((4,), minval=0, maxval=2, dtype=tf.int32)
+        noise = g.normal((2, 5), stddev=0.1)
+        clipped = g.truncated_normal(shape=[3], dtype=tf.float64)
+        full = g.uniform_full_int((2, 2), dtype=tf.int64)
+        coin = g.binomial((5,), counts=1.0, probs=0.5)
+        seeds = g.make_seeds(4)
+        shared = tf.random.get_global_generator().normal((1, 2))
+        """,
+        ["images", "labels", "noise", "clipped", "full", "coin", "seeds", "shared"],
+    )
+
+
+def test_sequence_mask() -> None:
+    """``tf.sequence_mask`` appends ``maxlen`` to the lengths' shape; without it the last axis
+    is the largest length, which the engine leaves unknown."""
+    agree(
+        """
+        lengths = tf.constant([[1, 3], [2, 0]])
+        m = tf.sequence_mask(lengths, maxlen=5)
+        f = tf.sequence_mask(tf.constant(3), 4, dtype=tf.float32)
+        p = tf.sequence_mask([1, 2, 3], 6)
+        video = tf.zeros((6, 8, 8, 3)) * tf.cast(p[0], tf.float32)[:, None, None, None]
+        """,
+        ["m", "f", "p", "video"],
+    )
+    agree("free = tf.sequence_mask(tf.constant([1, 4, 2]))\n", ["free"], exact=False)

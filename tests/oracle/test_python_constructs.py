@@ -1931,3 +1931,39 @@ def test_review_counter_examples_of_the_new_rules() -> None:
          "y1", "y2", "y4", "masked", "nocast", "maybe64", "kk", "built_copy", "units", "d5_out"],
         require_exact=False,
     )
+
+
+def test_python_random_module_and_random_instances() -> None:
+    """``random.Random(seed)`` objects draw like the module functions: a choice from known
+    strings is a string, ``sample(population, k)`` has ``k`` items, ``choices`` has ``k`` (1 by
+    default) items, ``randrange`` is an int the engine does not read."""
+    assert_agrees(
+        """
+        import random
+        rnd = random.Random(0)
+        COLORS = {"red": 1, "green": 2, "blue": 3}
+        picked = rnd.choice(list(COLORS))
+        other = random.choice(["a", "b"]) if rnd.random() < 0.5 else str(rnd.randrange(4))
+        names = tf.constant([picked, other])
+        drawn = np.zeros((len(rnd.sample(range(10), 3)), 2))
+        one = np.zeros((len(rnd.choices("xyz")), 2))
+        many = np.zeros((len(random.choices("xyz", k=5)), 2))
+        width = np.zeros((rnd.randint(1, 3), 2))
+        """,
+        ["names", "drawn", "one", "many", "width"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import random
+        import numpy as np
+        import tensorflow as tf
+        rnd = random.Random(0)
+        picked = rnd.choice(["a", "b"])
+        names = tf.constant([picked, "c"])
+        drawn = np.zeros((len(rnd.sample(range(10), 3)), 2))
+        one = np.zeros((len(rnd.choices("xyz")), 2))
+        """
+    ).values
+    assert values["names"].shape == (2,) and values["names"].dtype == "string"
+    assert values["drawn"].shape == (3, 2) and values["one"].shape == (1, 2)

@@ -103,6 +103,8 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
             model.outputs = t
             model.declared_input = True
         return
+    if len(model.layers) == 1 and model.inputs is None:
+        _build_from_first_model(interp, model)
     if not model.layers and model.inputs is None:
         shape = _first_layer_input(item)
         if shape is not None:
@@ -116,6 +118,21 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
     model.spans.append(_origin(item))
     if model.outputs is not None and isinstance(model.outputs, Tensor):
         model.outputs = _apply_item(interp, item, model.outputs)
+
+
+def _build_from_first_model(interp: Interpreter, model: ModelVal) -> None:
+    """A Sequential whose first layer is a model with a known input (a functional model, a
+    built Sequential) is built on that model's input shape, batch size included, as soon as
+    it has a second layer."""
+    first = model.layers[0]
+    if not isinstance(first, ModelVal) or first.kind == "subclass" or not isinstance(first.inputs, Tensor):
+        return
+    given = first.inputs
+    if given.shape.dims is None:
+        return
+    t = Tensor(given.shape, given.dtype, "keras", first.origin, f"input of the model at line {_line(first.origin)}")
+    model.inputs = t  # not a declared Input: the engine leaves Keras' check of later calls alone
+    model.outputs = _apply_item(interp, first, t)
 
 
 def _origin(item: Value) -> Span | None:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from .registry import Call, function, method
+from .registry import FUNCTIONS, Call, function, method
 from .values import (
     UNKNOWN,
     ClassVal,
@@ -76,7 +76,7 @@ def _random_choice(call: Call) -> Value:
 @function("random.sample", "random.choices")
 def _random_sample(call: Call) -> Value:
     seq = call.arg(0)
-    k = call.int(1, "k") if call.name == "random.sample" else call.int(-1, "k", 1)
+    k = call.int(1, "k") if call.name.endswith(".sample") else call.int(-1, "k", 1)
     elem = seq.element_join() if isinstance(seq, Seq) else UNKNOWN
     return Seq(None, "list", elem, k)
 
@@ -373,3 +373,15 @@ def _copy(call: Call) -> Value:
     if v is None:
         return UNKNOWN
     return _copied(call.interp, v, call.name == "copy.deepcopy")
+
+
+@function("random.Random", "random.SystemRandom")
+def _random_instance(call: Call) -> Value:
+    return LibRef("random.Random")
+
+
+# A Random instance's methods are the module-level functions (same signatures).
+for _name in ("randrange", "randint", "getrandbits", "random", "uniform", "gauss", "normalvariate",
+              "betavariate", "expovariate", "triangular", "lognormvariate", "choice", "sample",
+              "choices", "seed", "shuffle"):
+    FUNCTIONS[f"random.Random.{_name}"] = FUNCTIONS[f"random.{_name}"]

@@ -90,13 +90,42 @@ def _eye(call: Call) -> Value:
     )
 
 
-@function("tf.random.normal", "tf.random.truncated_normal")
+@function(
+    "tf.random.Generator", "tf.random.Generator.from_seed", "tf.random.Generator.from_non_deterministic_state",
+    "tf.random.Generator.from_state", "tf.random.get_global_generator", "tf.random.Generator.from_key_counter",
+)
+def _random_generator(call: Call) -> Value:
+    """A ``tf.random.Generator``: its draws take the module functions' arguments."""
+    return LibRef("tf.random.Generator")
+
+
+@function("tf.random.Generator.make_seeds")
+def _make_seeds(call: Call) -> Value:
+    count = call.arg(0, "count")
+    n = count.value if isinstance(count, Const) and isinstance(count.value, int) else (1 if count is None else None)
+    return so.begin(call, "tf").out(Shape((2, n)), "int64")
+
+
+@function("tf.random.Generator.uniform_full_int")
+def _uniform_full_int(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(1, "dtype"), "uint64")
+    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
+@function("tf.random.Generator.binomial")
+def _binomial(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(3, "dtype"), "int32")
+    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
+@function("tf.random.normal", "tf.random.truncated_normal", "tf.random.Generator.normal",
+          "tf.random.Generator.truncated_normal")
 def _random_normal(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
     return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
 
 
-@function("tf.random.uniform")
+@function("tf.random.uniform", "tf.random.Generator.uniform")
 def _random_uniform(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
     return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
@@ -746,3 +775,20 @@ def _none(call: Call) -> Value:
 @function("tf.meshgrid")
 def _meshgrid(call: Call) -> Value:
     return so.meshgrid_op(call, "tf", list(call.args), call.kwargs.get("indexing"), None)
+
+
+@function("tf.sequence_mask")
+def _sequence_mask(call: Call) -> Value:
+    """``lengths.shape + (maxlen,)``; without ``maxlen`` the last axis is the largest length,
+    a value the engine does not read."""
+    lengths = call.arg(0, "lengths")
+    op = so.begin(call, "tf", lengths)
+    dtype = so.dtype_arg(call.arg(2, "dtype"), "bool")
+    t = op.tensor(lengths)
+    maxlen = call.arg(1, "maxlen")
+    last: Dim = None
+    if maxlen is not None and not (isinstance(maxlen, Const) and maxlen.value is None):
+        last = as_dim(maxlen)
+    if t is None or t.shape.dims is None:
+        return op.unknown(dtype)
+    return op.out(Shape((*t.shape.dims, last)), dtype)
