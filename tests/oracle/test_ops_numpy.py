@@ -559,6 +559,8 @@ def test_where_clip_take_masked() -> None:
         w0 = w[0]
         nz = np.nonzero(x)[1]
         aw = np.argwhere(x > 0.5)
+        fz = np.flatnonzero(x > 0.5)
+        picked = x.reshape(-1)[np.flatnonzero(x > 0.5)]
         d = np.clip(x, 0.2, 0.8)
         e = x.clip(0, 1)
         f = np.take(x, [0, 2], axis=1)
@@ -571,7 +573,7 @@ def test_where_clip_take_masked() -> None:
         p = x[np.newaxis]
         q = np.full_like(x, np.inf)
         """,
-        ["a", "b", "c", "w0", "nz", "aw", "d", "e", "f", "g", "h", "m", "k", "l2", "n", "p", "q"],
+        ["a", "b", "c", "w0", "nz", "aw", "fz", "picked", "d", "e", "f", "g", "h", "m", "k", "l2", "n", "p", "q"],
         exact=False,
     )
     agree(

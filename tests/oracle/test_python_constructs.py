@@ -1967,3 +1967,167 @@ def test_python_random_module_and_random_instances() -> None:
     ).values
     assert values["names"].shape == (2,) and values["names"].dtype == "string"
     assert values["drawn"].shape == (3, 2) and values["one"].shape == (1, 2)
+
+
+_FLOATX_CASES = {
+    "an Input made before set_floatx fixes the policy": """
+        keras.backend.clear_session()
+        inputs = keras.Input(shape=(4,))
+        keras.config.set_floatx("float64")
+        x = layers.Dense(8)(inputs)
+        model = keras.Model(inputs, x)
+        w = model.layers[1].kernel
+        """,
+    "asking for the policy fixes it": """
+        keras.backend.clear_session()
+        name = keras.config.dtype_policy().name
+        keras.config.set_floatx("float64")
+        inputs = keras.Input(shape=(4,))
+        x = layers.Dense(8)(inputs)
+        """,
+    "a layer with its own dtype does not fix it": """
+        keras.backend.clear_session()
+        head = layers.Dense(1, dtype="float32")
+        keras.config.set_floatx("float64")
+        hidden = layers.Dense(16, activation="tanh")
+        h = hidden(np.ones((8, 2)))
+        y = head(h)
+        kernel = hidden.kernel
+        """,
+    "Python float is float32 whatever floatx is": """
+        keras.backend.clear_session()
+        keras.config.set_floatx("float64")
+        inputs = keras.Input(shape=(4,), dtype=float)
+        x = layers.Dense(8)(inputs)
+        """,
+    "keras.Variable takes floatx from an initializer, its own dtype from a number": """
+        keras.backend.clear_session()
+        keras.config.set_floatx("float64")
+        w = keras.Variable(keras.initializers.GlorotUniform(), shape=(3, 4), name="w")
+        named = keras.Variable("zeros", shape=(2,))
+        step = keras.Variable(0, trainable=False)
+        flag = keras.Variable(True, trainable=False)
+        rate = keras.Variable(0.5)
+        """,
+    "Sequential.build gives its Input the first layer's compute dtype": """
+        keras.backend.clear_session()
+        keras.config.set_floatx("float64")
+        model = keras.Sequential([layers.Dense(8, dtype="float32"), layers.Dense(1)])
+        model.build((None, 4))
+        inp = model.inputs[0]
+        """,
+    "under mixed precision too": """
+        keras.backend.clear_session()
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        model = keras.Sequential([layers.Dense(8), layers.Dense(1, dtype="float32")])
+        model.build((None, 4))
+        inp = model.inputs[0]
+        keras.mixed_precision.set_global_policy("float32")
+        """,
+    "a Sequential over a model takes that model's compute dtype": """
+        keras.backend.clear_session()
+        tokens = keras.Input(shape=(20,), dtype="int32")
+        h = layers.GlobalAveragePooling1D()(layers.Embedding(1000, 16)(tokens))
+        encoder = keras.Model(tokens, h)
+        clf = keras.Sequential([encoder, layers.Dense(2, activation="softmax")])
+        inp = clf.inputs[0]
+        """,
+}
+
+
+@pytest.mark.parametrize("case", list(_FLOATX_CASES))
+def test_review_counter_examples_of_floatx_and_policies(case: str) -> None:
+    """Counter-examples a review found in the floatx and policy rules, each a wrong dtype
+    before the fix (Keras fixes its default policy when the first layer, Input or policy
+    query takes it; explicit dtypes do not)."""
+    import keras
+
+    src = _FLOATX_CASES[case]
+    names = [n for n in ("x", "h", "y", "w", "kernel", "named", "step", "flag", "rate", "inp", "inputs")
+             if f"{n} = " in src]
+    try:
+        assert_agrees(src, names)
+    finally:
+        keras.config.set_floatx("float32")
+        keras.backend.clear_session()
+
+
+def test_review_counter_examples_of_draws_and_shuffles() -> None:
+    """Random draws broadcast tensor-valued parameters; ``dtype=float`` is float32 in TF; a
+    shuffled list keeps its length but not its order; a functional model's fixed batch size is
+    not checked by Keras (a false alarm before)."""
+    assert_agrees(
+        """
+        import random
+        gen = tf.random.Generator.from_seed(42)
+        mu = tf.zeros([8, 16])
+        sigma = tf.ones([8, 16])
+        z = gen.normal(shape=[16], mean=mu, stddev=sigma)
+        jitter = gen.uniform([16], minval=-sigma, maxval=sigma)
+        plain = tf.random.normal([16], mean=mu)
+        lengths = tf.constant([3, 7, 5, 1])
+        mask = tf.sequence_mask(lengths, maxlen=7, dtype=float)
+        zeros = tf.zeros((2,), dtype=float)
+        rng = random.Random(1)
+        buckets = [np.zeros((32, 10)), np.zeros((32, 20)), np.zeros((32, 40))]
+        rng.shuffle(buckets)
+        first = buckets[0]
+        n_buckets = np.zeros((len(buckets), 2))
+        order = [np.ones((2, 3)), np.ones((4, 3))]
+        np.random.seed(0)
+        np.random.shuffle(order)
+        head = order[0]
+        inputs = keras.Input(shape=(8,), batch_size=32)
+        model = keras.Model(inputs, layers.Dense(1)(inputs))
+        out = model(np.zeros((10, 8), dtype="float32"))
+        """,
+        ["z", "jitter", "plain", "mask", "zeros", "first", "n_buckets", "head", "out"],
+        require_exact=False,
+    )
+
+
+_SIGNATURE_SNIPPET = """
+import tensorflow as tf
+seen = []
+
+@tf.function(input_signature=[tf.TensorSpec(shape=(None, None), dtype=tf.int64),
+                              tf.TensorSpec(shape=(None,), dtype=tf.int64)])
+def step(tokens, lengths):
+    emb = tf.cast(tokens, tf.float32)[..., None] * tf.ones((1, 1, 8))
+    seen.append(tuple(emb.shape))
+    return tf.reduce_sum(emb, axis=1)
+
+class Server(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def serve(self, x):
+        doubled = x * 2.0
+        seen.append(tuple(doubled.shape))
+        return doubled
+
+plain = tf.function(lambda t: t + 1)
+out = step(tf.zeros((4, 10), tf.int64), tf.zeros((4,), tf.int64))
+served = Server().serve(tf.zeros((2, 3)))
+bumped = plain(tf.zeros((5, 2)))
+"""
+
+
+def test_tf_function_input_signature_traces_with_the_specs() -> None:
+    """A function with an ``input_signature`` is traced on tensors of the specs' shapes, so
+    its body sees ``(None, None, 8)`` whatever data it is called with (the TF transformer
+    tutorial's ``train_step``); without one, TF traces with the data's own shapes."""
+    import textwrap
+
+    from shapelens.core.analysis import analyze_source
+
+    src = textwrap.dedent(_SIGNATURE_SNIPPET)
+    ns: dict[str, object] = {}
+    exec(compile(src, "<signature>", "exec"), ns)
+    real = ns["seen"]
+    facts = {(f.span.line, f.name): f for f in analyze_source(src).facts if f.kind == "assign"}
+    lines = src.splitlines()
+    emb_line = next(i for i, t in enumerate(lines, 1) if "emb = " in t)
+    doubled_line = next(i for i, t in enumerate(lines, 1) if "doubled = " in t)
+    assert real == [(None, None, 8), (None, 3)]
+    assert facts[(emb_line, "emb")].shape.dims == (None, None, 8)
+    assert facts[(doubled_line, "doubled")].shape.dims == (None, 3)
+    assert_agrees(src.replace("import tensorflow as tf\n", ""), ["out", "served", "bumped"], require_exact=False)

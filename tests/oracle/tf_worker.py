@@ -37,9 +37,10 @@ def reset_state() -> None:
     import numpy as np
     import tensorflow as tf
 
-    keras.backend.clear_session()
+    # floatx first, then clear_session, which also forgets the global dtype policy: the script
+    # starts with none set, as a fresh process does (the first layer it makes fixes one)
     keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
+    keras.backend.clear_session()
     tf.config.run_functions_eagerly(False)
     np.random.seed(0)
     tf.random.set_seed(0)

@@ -18,6 +18,7 @@ from . import layers as _layers  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import ops as _ops  # noqa: F401
 from . import pylib_rules as _pylib  # noqa: F401
+from . import traced_functions as _traced  # noqa: F401
 from .facts import Issue, ShapeFact, Span
 from .interpreter import Interpreter
 from .model_summary import summarize

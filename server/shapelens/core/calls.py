@@ -109,6 +109,22 @@ def _use_up(interp: Interpreter, args: list[Value], kwargs: dict[str, Value]) ->
             interp.consume(v)
 
 
+_FLOAT32 = LibRef("tf.float32")
+
+
+def _is_py_float(v: Value) -> bool:
+    return isinstance(v, LibRef) and v.name == "builtins.float"
+
+
+def _python_float_as_float32(args: list[Value], kwargs: dict[str, Value]) -> tuple[list[Value], dict[str, Value]]:
+    """TF and Keras read Python's ``float`` as a dtype as float32 (numpy reads it as float64).
+    A first positional argument is left alone: there ``float`` is a function to apply."""
+    if not any(_is_py_float(v) for v in (*args[1:], *kwargs.values())):
+        return args, kwargs
+    new_args = [args[0], *[_FLOAT32 if _is_py_float(v) else v for v in args[1:]]] if args else []
+    return new_args, {k: _FLOAT32 if _is_py_float(v) else v for k, v in kwargs.items()}
+
+
 _FLOATX_LIBS = ("keras.ops.", "keras.random.", "keras.backend.")
 
 
@@ -132,6 +148,8 @@ def call_library(
     kwarg_nodes: dict[str, ast.AST],
 ) -> Value:
     handler = registry.FUNCTIONS.get(name)
+    if name.startswith(("tf.", "keras.")):
+        args, kwargs = _python_float_as_float32(args, kwargs)
     if not name.startswith("builtins."):
         _share_layers([*args, *kwargs.values()])
         if any(isinstance(v, Seq) and v.one_shot for v in (*args, *kwargs.values())):
@@ -365,9 +383,9 @@ def _init_layer_dtypes(interp: Interpreter, inst: Instance, kwargs: dict[str, Va
 
 
 def _layer_compute_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
-    interp.freeze_policy()
     dtype = kwargs.get("dtype")
     if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
+        interp.freeze_policy()
         return interp.compute_policy
     if isinstance(dtype, Const) and isinstance(dtype.value, str) and dtype.value in _POLICY_DTYPES:
         return _POLICY_DTYPES[dtype.value]

@@ -26,6 +26,7 @@ from .imports import canonical, module_for_import
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
 from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
+from .traced_functions import traced_arguments
 from .user_modules import UserModules
 from .values import (
     JOIN_NODE,
@@ -49,6 +50,7 @@ from .values import (
     NamespaceVal,
     Seq,
     SeqLength,
+    SignatureDecorator,
     SliceVal,
     SuperVal,
     Tensor,
@@ -881,6 +883,8 @@ class Interpreter:
         decorators still run, for what they do besides (``@register("tcn")`` fills a registry)."""
         if isinstance(deco, FunctionVal) and isinstance(fn, FunctionVal):
             self.call_function(deco, [fn], {}, node)
+        if isinstance(deco, SignatureDecorator) and isinstance(fn, FunctionVal):
+            fn.signature = deco.signature
         return fn
 
     def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
@@ -1282,6 +1286,8 @@ class Interpreter:
         if len(self.frames) >= MAX_CALL_DEPTH or any(f.function is fn for f in self.frames[-2:]):
             return UNKNOWN
         local = Env(fn.closure)
+        if fn.signature is not None:
+            args, kwargs = traced_arguments(fn, args, kwargs)
         self._bind_params(fn, args, kwargs, local)
         frame = _Frame(fn, Span.of(node), local)
         self.frames.append(frame)
@@ -1520,10 +1526,11 @@ class Interpreter:
         if isinstance(v, (Seq, DictVal, LayerVal, ModelVal, Instance)):
             v.created_depth = self.uncertain_depth
             self.heap.born(v)
-        if isinstance(v, LayerVal):
-            v.policy = self.compute_policy  # Keras fixes a layer's dtype policy when it is made
         if isinstance(v, (LayerVal, ModelVal)):
-            self.freeze_policy()
+            v.policy = self.compute_policy  # Keras fixes a layer's dtype policy when it is made
+            dtype = v.kwargs.get("dtype") if isinstance(v, LayerVal) else None
+            if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
+                self.freeze_policy()  # only a layer that takes the default policy fixes it
         return v
 
     def freeze_policy(self) -> None:

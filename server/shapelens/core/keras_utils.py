@@ -90,6 +90,23 @@ def _set_floatx(call: Call) -> Value:
     return Const(None)
 
 
+@function(
+    "keras.config.dtype_policy", "keras.mixed_precision.global_policy", "keras.mixed_precision.dtype_policy",
+    "keras.DTypePolicy", "keras.mixed_precision.Policy", "keras.mixed_precision.DTypePolicy",
+    "keras.dtype_policies.DTypePolicy",
+)
+def _query_policy(call: Call) -> Value:
+    """Asking Keras for its global policy (or making a policy without a name) fixes the
+    default one, as making a layer does."""
+    named = call.arg(0, "name")
+    if call.name.endswith(("Policy", "DTypePolicy")) and named is not None and not (
+        isinstance(named, Const) and named.value is None
+    ):
+        return UNKNOWN
+    call.interp.freeze_policy()
+    return UNKNOWN
+
+
 @function("keras.backend.clear_session", "keras.utils.clear_session")
 def _clear_session(call: Call) -> Value:
     """Keras forgets its global policy: the next layer takes floatx again."""

@@ -130,7 +130,7 @@ def _build_from_first_model(interp: Interpreter, model: ModelVal) -> None:
     given = first.inputs
     if given.shape.dims is None:
         return
-    t = Tensor(given.shape, given.dtype, "keras", first.origin, f"input of the model at line {_line(first.origin)}")
+    t = Tensor(given.shape, first.policy, "keras", first.origin, f"input of the model at line {_line(first.origin)}")
     model.inputs = t  # not a declared Input: the engine leaves Keras' check of later calls alone
     model.outputs = _apply_item(interp, first, t)
 
@@ -169,6 +169,27 @@ def _span_node(span: Span | None) -> ast.AST:
     return node
 
 
+def first_compute_dtype(model: ModelVal) -> str | None:
+    """The dtype of the Input Keras makes when it builds a Sequential: its first layer's
+    compute dtype (None where not known)."""
+    from .calls import _POLICY_DTYPES
+    from .registry import dtype_of_value
+
+    first = model.layers[0] if model.layers else None
+    if isinstance(first, LayerVal):
+        given = first.kwargs.get("dtype")
+        if given is None or (isinstance(given, Const) and given.value is None):
+            return first.policy
+        if isinstance(given, Const) and isinstance(given.value, str) and given.value in _POLICY_DTYPES:
+            return _POLICY_DTYPES[given.value]
+        return dtype_of_value(given)
+    if isinstance(first, ModelVal) and first.kind != "subclass":
+        return first.policy
+    if isinstance(first, Instance):
+        return getattr(first, "compute_dtype", None)
+    return None
+
+
 def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, batch: Dim = None) -> None:
     """Build a Sequential that had no input yet (first call, ``build``, ``fit``/``predict``).
     A direct call builds with the data's batch size, as Keras 3 does."""
@@ -176,7 +197,8 @@ def build_sequential(interp: Interpreter, model: ModelVal, input_shape: Shape, b
         return
     if not input_shape.dims:
         return
-    x = Tensor(Shape((batch, *input_shape.dims[1:])), interp.floatx, "keras", None, "model input")
+    dtype = first_compute_dtype(model)
+    x = Tensor(Shape((batch, *input_shape.dims[1:])), dtype, "keras", None, "model input")
     model.inputs = x
     out: Value = x
     for item in model.layers:
@@ -597,7 +619,8 @@ def _adjust_input(model: ModelVal, expected: Tensor, given: Value, index: int) -
     es = e[:-1] if e[-1] == 1 else e
     gs = g[:-1] if g and g[-1] == 1 else g
     for axis, (a, b) in enumerate(zip(es, gs, strict=False)):
-        if isinstance(a, int) and isinstance(b, int) and a != b:
+        # Keras' Functional input spec sets the batch axis to None: a fixed batch_size is not checked
+        if axis > 0 and isinstance(a, int) and isinstance(b, int) and a != b:
             raise ShapeError(
                 f"{_model_label(model)} expects {what} with shape {format_shape(expected.shape)}, "
                 f"but received input with shape {format_shape(given.shape)} (axis {axis}: "

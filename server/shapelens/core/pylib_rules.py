@@ -81,9 +81,23 @@ def _random_sample(call: Call) -> Value:
     return Seq(None, "list", elem, k)
 
 
-@function("random.seed", "random.shuffle")
+@function("random.seed")
 def _random_none(call: Call) -> Value:
     return Const(None)
+
+
+@function("random.shuffle")
+def _random_shuffle(call: Call) -> Value:
+    scramble(call.arg(0, "x"))
+    return Const(None)
+
+
+def scramble(v: Value | None) -> None:
+    """A list shuffled in place keeps its length; which item is where is no longer known."""
+    if isinstance(v, Seq) and v.kind == "list" and v.items is not None:
+        n = len(v.items)
+        v.elem = v.element_join()
+        v.items, v.length = None, n
 
 
 @function("builtins.getattr")

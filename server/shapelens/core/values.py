@@ -338,6 +338,8 @@ class ModelVal(Value):
 
     kind: Literal["sequential", "functional", "subclass", "application"]
     layers: list[Value] = field(default_factory=list)
+    # the compute dtype of the global policy when the model was made (None: not known)
+    policy: str | None = "float32"
     inputs: Value | None = None  # structure of keras tensors
     outputs: Value | None = None
     origin: Span | None = None
@@ -386,6 +388,9 @@ class FunctionVal(Value):
     file: str | None = None  # the source file defining it (user modules are followed)
     is_property: bool = False  # `@property`: reading the attribute calls it
     binding: str = "method"  # "static" (@staticmethod) or "class" (@classmethod) in a class body
+    # ``tf.function(input_signature=...)``: what TF traces the body with instead of the
+    # arguments' own shapes (a list of specs; UNKNOWN when not readable)
+    signature: Value | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -463,6 +468,14 @@ class NamespaceVal(Value):
     """An object used only for its attributes (argparse.Namespace, SimpleNamespace)."""
 
     attrs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class SignatureDecorator(Value):
+    """``tf.function(input_signature=...)`` used as a decorator: it fixes the signature of the
+    function it decorates."""
+
+    signature: Value
 
 
 @dataclass(eq=False, slots=True)

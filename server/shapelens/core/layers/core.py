@@ -102,7 +102,7 @@ def _input_dtype(v: Value | None, floatx: DType) -> DType:
     if v is None or (isinstance(v, Const) and v.value is None):
         return floatx
     if isinstance(v, LibRef) and v.name == "builtins.float":
-        return floatx  # Keras standardizes Python float to floatx
+        return "float32"  # Keras maps Python's float to float32, whatever floatx is
     from ..registry import dtype_of_value
 
     return dtype_of_value(v)
@@ -148,6 +148,8 @@ def keras_input(call: Call) -> Value:
     name_v = call.arg(6, "name")
     name = name_v.value if isinstance(name_v, Const) and isinstance(name_v.value, str) else None
     dtype = _input_dtype(call.arg(2, "dtype"), call.interp.floatx if call.interp is not None else "float32")
+    if call.interp is not None:
+        call.interp.freeze_policy()  # the InputLayer behind it is a layer made with the default policy
     label = f"Input at line {call.span.line}"
 
     def given(v: Value | None) -> bool:

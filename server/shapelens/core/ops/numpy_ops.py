@@ -243,9 +243,16 @@ def _default_rng(call: Call) -> Value:
     return LibRef("np.random.Generator")
 
 
-@function("np.random.seed", "np.random.shuffle", "np.random.Generator.shuffle", "np.set_printoptions",
-          "np.seterr")
+@function("np.random.seed", "np.set_printoptions", "np.seterr")
 def _none(call: Call) -> Value:
+    return Const(None)
+
+
+@function("np.random.shuffle", "np.random.Generator.shuffle")
+def _shuffle(call: Call) -> Value:
+    from ..pylib_rules import scramble
+
+    scramble(call.arg(0, "x"))
     return Const(None)
 
 
@@ -682,6 +689,14 @@ def _argwhere(call: Call) -> Value:
     if t is None:
         return op.unknown("int64")
     return op.out(Shape((None, t.shape.rank)), "int64")
+
+
+@function("np.flatnonzero")
+def _flatnonzero(call: Call) -> Value:
+    """The flat indices of the nonzero items: how many is a matter of the values."""
+    a = call.arg(0, "a")
+    op = so.begin(call, "np", a)
+    return op.out(Shape((None,)), "int64")
 
 
 @function("np.clip")

@@ -22,7 +22,7 @@ Names are registered under their canonical spelling (`imports.py`); functions re
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, format_shape
+from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, broadcast_shapes, format_shape
 from ..values import UNKNOWN, Const, KerasVariable, LibRef, Seq, Tensor, Value, as_dim, as_shape
 from . import shape_ops as so
 from .elementwise import convert_alone
@@ -122,13 +122,39 @@ def _binomial(call: Call) -> Value:
           "tf.random.Generator.truncated_normal")
 def _random_normal(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
-    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    return _broadcast_with(out, call.arg(1, "mean"), call.arg(2, "stddev"))
 
 
 @function("tf.random.uniform", "tf.random.Generator.uniform")
 def _random_uniform(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
-    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    return _broadcast_with(out, call.arg(1, "minval"), call.arg(2, "maxval"))
+
+
+def _broadcast_with(out: Value, *params: Value | None) -> Value:
+    """A draw is ``rnd * scale + shift``: tensor-valued parameters broadcast the result. Where
+    that is not known (or TF would refuse), the shape is left unknown, not reported."""
+    if not isinstance(out, Tensor):
+        return out
+    shape = out.shape
+    for p in params:
+        if p is None or isinstance(p, Const):
+            continue
+        t = convert_alone(p, "tf")
+        if t is None:
+            return out.with_shape(UNKNOWN_SHAPE)
+        if t.shape.dims == ():
+            continue
+        try:
+            shape = broadcast_shapes(shape, t.shape)
+        except ShapeError:
+            shape = UNKNOWN_SHAPE
+    if shape is out.shape:
+        return out
+    out.shape = shape
+    return out
 
 
 @function("tf.random.stateless_normal", "tf.random.stateless_truncated_normal", "tf.random.stateless_uniform")
@@ -206,12 +232,44 @@ def _keras_variable(call: Call) -> Value:
         shape = Shape(tuple(dims))
     elif t is not None:
         shape = t.shape
+    elif isinstance(init, Const) and isinstance(init.value, (bool, int, float)):
+        shape = Shape(())
     else:
         shape = UNKNOWN_SHAPE
-    dtype = so.dtype_arg(call.arg(2, "dtype")) or (t.dtype if t is not None else "float32")
+    dtype = so.dtype_arg(call.arg(2, "dtype")) or (t.dtype if t is not None else _variable_dtype(call, init))
     flag = call.arg(3, "trainable")
     trainable = True if flag is None else (flag.value if isinstance(flag, Const) and isinstance(flag.value, bool) else None)
     return KerasVariable(shape, dtype, "var", call.span, f"keras.Variable at line {call.span.line}", trainable=trainable)
+
+
+def _variable_dtype(call: Call, init: Value | None) -> str | None:
+    """A Python number keeps its own dtype (bool, int32, float32); an initializer (a name or
+    an object) makes floatx; anything else is not known here."""
+    if isinstance(init, Const):
+        v = init.value
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, int):
+            return "int32"
+        if isinstance(v, float):
+            return "float32"
+        return call.interp.floatx if isinstance(v, str) else None
+    if isinstance(init, LibRef) and init.name.startswith("keras.initializers."):
+        return call.interp.floatx
+    return None
+
+
+_INITIALIZERS = (
+    "Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
+    "LecunUniform", "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "Identity",
+    "VarianceScaling",
+)
+
+
+@function(*[f"keras.initializers.{n}" for n in _INITIALIZERS])
+def _initializer(call: Call) -> Value:
+    """An initializer object: what it makes is floatx unless it is given a dtype."""
+    return LibRef("keras.initializers.Initializer")
 
 
 def _is_none(v: Value) -> bool:
