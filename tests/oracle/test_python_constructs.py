@@ -2131,3 +2131,36 @@ def test_tf_function_input_signature_traces_with_the_specs() -> None:
     assert facts[(emb_line, "emb")].shape.dims == (None, None, 8)
     assert facts[(doubled_line, "doubled")].shape.dims == (None, 3)
     assert_agrees(src.replace("import tensorflow as tf\n", ""), ["out", "served", "bumped"], require_exact=False)
+
+
+def test_zip_star_of_a_shuffled_list_of_pairs() -> None:
+    """``zip(*pairs)`` of a shuffled list of same-width tuples gives that many columns, each as
+    long as the list; with a list that may be empty, the number of columns is not claimed."""
+    assert_agrees(
+        """
+        import random
+        pairs = [("a b", 1.0), ("c", 2.0), ("d e f", 3.0)]
+        random.shuffle(pairs)
+        texts, scores = zip(*pairs)
+        labels = np.array(scores)
+        strings = tf.constant(list(texts))
+        rows = []
+        for i in range(int(random.random() * 3)):
+            rows.append((i, "x"))
+        cols = list(zip(*rows))
+        n_cols = np.zeros(len(cols))
+        """,
+        ["labels", "strings", "n_cols"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        import random
+        import numpy as np
+        pairs = [("a b", 1.0), ("c", 2.0), ("d e f", 3.0)]
+        random.shuffle(pairs)
+        texts, scores = zip(*pairs)
+        labels = np.array(scores)
+        """
+    ).values
+    assert values["labels"].shape == (3,) and values["labels"].dtype == "float64"

@@ -8,7 +8,7 @@ import builtins
 import collections
 import io
 import itertools
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from .namedtuples import tuple_view
 from .registry import Call, function, method
@@ -33,6 +33,9 @@ from .values import (
     detached,
     join,
 )
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"__name__", "__file__"}
 
@@ -101,6 +104,21 @@ def _zip(call: Call) -> Value:
         n = min(len(items) for items in known)
         return _iterator(Seq([Seq([items[i] for items in known], "tuple") for i in range(n)], "list"))
     return _iterator(Seq(None, "list", Seq([_element(s) for s in seqs], "tuple")))
+
+
+def transposed(interp: Interpreter, rows: Seq) -> Value:
+    """``zip(*rows)`` of a list whose items are not known one by one but are all tuples of
+    the same known width: that many tuples, each as long as ``rows``."""
+    interp.consume(rows)
+    row = rows.elem
+    n = rows.size()
+    if not isinstance(row, Seq):
+        return _iterator(Seq(None, "list", UNKNOWN))
+    if row.kind != "tuple" or row.items is None or not n:
+        # how many columns (none at all for no rows) is not known: each holds joined items
+        return _iterator(Seq(None, "list", Seq(None, "tuple", row.element_join())))
+    columns: list[Value] = [Seq(None, "tuple", item, n) for item in row.items]
+    return _iterator(Seq(columns, "list"))
 
 
 def _iterator(seq: V) -> V:

@@ -1227,6 +1227,11 @@ class Interpreter:
         for a in node.args:
             if isinstance(a, ast.Starred):
                 v = self.eval(a.value, env)
+                if (
+                    len(node.args) == 1 and not node.keywords and isinstance(func, LibRef)
+                    and func.name == "builtins.zip" and isinstance(v, Seq) and v.items is None
+                ):
+                    return builtins_rules.transposed(self, v)
                 if isinstance(v, Seq) and v.items is not None:
                     args.extend(v.items)
                     arg_nodes.extend([a] * len(v.items))
