@@ -366,9 +366,6 @@ def _input_shape_value(v: Value) -> Value:
     return UNKNOWN
 
 
-_POLICY_DTYPES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
-
-
 def _init_layer_dtypes(interp: Interpreter, inst: Instance, kwargs: dict[str, Value]) -> None:
     """What keras.layers.Layer.__init__ makes of ``dtype`` and ``autocast``: the layer's
     compute dtype, and the dtype float inputs are cast to ("" when autocast is off)."""
@@ -383,13 +380,12 @@ def _init_layer_dtypes(interp: Interpreter, inst: Instance, kwargs: dict[str, Va
 
 
 def _layer_compute_dtype(interp: Interpreter, kwargs: dict[str, Value]) -> str | None:
+    from .layers.base import dtype_setting
+
     dtype = kwargs.get("dtype")
     if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
-        interp.freeze_policy()
-        return interp.compute_policy
-    if isinstance(dtype, Const) and isinstance(dtype.value, str) and dtype.value in _POLICY_DTYPES:
-        return _POLICY_DTYPES[dtype.value]
-    given = registry.dtype_of_value(dtype)
+        interp.freeze_policy()  # only a layer that takes the default policy fixes it
+    given = dtype_setting(dtype, interp.compute_policy)
     return given if given is not None and is_float(given) else None
 
 

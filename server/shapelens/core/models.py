@@ -172,17 +172,11 @@ def _span_node(span: Span | None) -> ast.AST:
 def first_compute_dtype(model: ModelVal) -> str | None:
     """The dtype of the Input Keras makes when it builds a Sequential: its first layer's
     compute dtype (None where not known)."""
-    from .calls import _POLICY_DTYPES
-    from .registry import dtype_of_value
+    from .layers.base import dtype_setting
 
     first = model.layers[0] if model.layers else None
     if isinstance(first, LayerVal):
-        given = first.kwargs.get("dtype")
-        if given is None or (isinstance(given, Const) and given.value is None):
-            return first.policy
-        if isinstance(given, Const) and isinstance(given.value, str) and given.value in _POLICY_DTYPES:
-            return _POLICY_DTYPES[given.value]
-        return dtype_of_value(given)
+        return dtype_setting(first.kwargs.get("dtype"), first.policy)
     if isinstance(first, ModelVal) and first.kind != "subclass":
         return first.policy
     if isinstance(first, Instance):

@@ -68,6 +68,16 @@ def layer(
     return deco
 
 
+def dtype_setting(v: Value | None, policy: DType) -> DType:
+    """A layer's compute dtype from its ``dtype=`` setting: none (or None) takes the policy it
+    was made under; a mixed policy name computes in float16/bfloat16."""
+    if v is None or (isinstance(v, Const) and v.value is None):
+        return policy
+    if isinstance(v, Const) and isinstance(v.value, builtins.str) and v.value.startswith("mixed_"):
+        return "bfloat16" if "bfloat16" in v.value else "float16"
+    return dtype_of_value(v)
+
+
 class LayerCall:
     """A layer applied to inputs: typed access to its constructor config and call arguments."""
 
@@ -196,12 +206,7 @@ class LayerCall:
 
     @property
     def compute_dtype(self) -> DType:
-        v = self.raw("dtype")
-        if v is None:
-            return self.layer.policy
-        if isinstance(v, Const) and isinstance(v.value, builtins.str) and v.value.startswith("mixed_"):
-            return "bfloat16" if "bfloat16" in v.value else "float16"
-        return dtype_of_value(v)
+        return dtype_setting(self.raw("dtype"), self.layer.policy)
 
     # -- inputs ---------------------------------------------------------------------------
 
