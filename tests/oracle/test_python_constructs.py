@@ -290,6 +290,64 @@ def test_long_windowing_loop_is_unrolled() -> None:
     )
 
 
+def test_long_loops_that_append_a_fixed_count_per_pass() -> None:
+    """A loop too long to unroll whose straight-line body appends to a list a fixed number of
+    times per pass leaves the list with that many items per pass; a list the body also reaches
+    another way (an alias, an attribute, a function), or appended to under a branch, does not."""
+    src = """
+        series = np.random.rand(3000, 3).astype("float32")
+        def create_windows(data, lookback, horizon):
+            X, y = [], []
+            for i in range(len(data) - lookback - horizon + 1):
+                X.append(data[i:i + lookback])
+                y.append(data[i + lookback + horizon - 1, 0])
+            return np.array(X), np.array(y)
+        X, y = create_windows(series, 48, 4)
+        flat = X.reshape(X.shape[0], -1)
+        doubled = []
+        for row in series:
+            doubled.append(row)
+            doubled.append(row * 2)
+        doubled = np.stack(doubled)
+        W = [0]
+        alias = W
+        for i in range(1000):
+            W.append(i)
+            alias.append(i)
+        w = np.array(W)
+        V = []
+        for i in range(500):
+            V.append(i)
+            if i % 2:
+                V.append(i)
+        v = np.array(V)
+        class Buf:
+            def __init__(self):
+                self.items = []
+        b = Buf()
+        U = b.items
+        for i in range(400):
+            U.append(i)
+            b.items.append(i)
+        u = np.array(U)
+        T = []
+        def add(x):
+            T.append(x)
+        for i in range(400):
+            T.append(i)
+            add(i)
+        t = np.array(T)
+        """
+    assert_agrees(src, ["X", "y", "flat", "doubled", "w", "v", "u", "t"], require_exact=False)
+    values = run_engine(src).values
+    assert values["X"].shape == (2949, 48, 3)
+    assert values["y"].shape == (2949,)
+    assert values["flat"].shape == (2949, 144)
+    assert values["doubled"].shape == (6000, 3)
+    for name in ("w", "v", "u", "t"):
+        assert values[name].shape == (None,), name
+
+
 def test_appending_in_a_loop_of_unknown_length_keeps_the_earlier_items() -> None:
     """The second abstract pass over a loop once replaced the joined element of a list of
     unknown size by the last appended item: configs of other sizes were forgotten."""

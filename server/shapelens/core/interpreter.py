@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import builtins_rules, registry
+from .counted_loops import fixed_appends
 from .custom_layer_params import variables_set_directly
 from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
@@ -663,14 +664,18 @@ class Interpreter:
 
     def _exec_for(self, stmt: ast.For | ast.AsyncFor, env: Env) -> None:
         iterable = self.eval(stmt.iter, env)
+        total = _iteration_count(iterable)
+        growing = self._growing_lists(stmt, env) if total is not None and total > SHORT_LOOP else {}
         items = self.iteration_items(iterable)
+        done = 0
         if items is not None and len(items) <= max(SHORT_LOOP, min(MAX_SEQ_ITEMS, self.unroll_budget)):
-            done = self._unroll(stmt, items, env)
-            if done is None:  # a break: the rest of the loop and its else clause did not run
+            ran = self._unroll(stmt, items, env)
+            if ran is None:  # a break: the rest of the loop and its else clause did not run
                 return
-            if done == len(items):
+            if ran == len(items):
                 self.exec_block(stmt.orelse, env)
                 return
+            done = ran
         elem = self.iteration_element(iterable)
         passes: list[LoopPass] = []
 
@@ -682,11 +687,45 @@ class Interpreter:
             self.assign(stmt.target, elem.in_pass(passes[-1]) if isinstance(elem, BoundedInt) else elem, env)
 
         try:
+            if growing and done == 0:
+                # the loop certainly runs its (straight-line) body once: run that pass as certain
+                # code, so each list's growth on it is seen
+                bind()
+                self.exec_block(stmt.body, env)
+                done = 1
+            growing = {
+                name: (seq, size, per_pass)
+                for name, (seq, size, per_pass) in growing.items()
+                if env.lookup(name) is seq and seq.items is not None and len(seq.items) == size + done * per_pass
+            }
             self._abstract_loop(stmt.body, env, bind)
         finally:
             for p in passes:
                 p.live = False
+        assert total is not None or not growing
+        for name, (seq, size, per_pass) in growing.items():
+            if env.lookup(name) is seq and seq.items is None:
+                seq.length, seq.at_most = size + total * per_pass, None  # type: ignore[operator]
         self.exec_block(stmt.orelse, env)
+
+    def _growing_lists(self, stmt: ast.For | ast.AsyncFor, env: Env) -> dict[str, tuple[Seq, int, int]]:
+        """The lists of known length that each pass of ``stmt`` appends a fixed number of items
+        to (`counted_loops`), with their length now and that number. A list that the body
+        could also reach by another name, or a loop inside a ``try`` (an exception may end it
+        early with the program going on), has no count."""
+        if self.raise_states:
+            return {}
+        found: dict[str, tuple[Seq, int, int]] = {}
+        for name, per_pass in fixed_appends(stmt).items():
+            seq = env.lookup(name)
+            if isinstance(seq, Seq) and seq.kind == "list" and seq.items is not None and not seq.one_shot:
+                found[name] = (seq, len(seq.items), per_pass)
+        if found:
+            mentioned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name)}
+            for other in mentioned - found.keys():
+                v = env.lookup(other)
+                found = {k: entry for k, entry in found.items() if v is not entry[0]}
+        return found
 
     def _unroll(self, stmt: ast.For | ast.AsyncFor, items: list[Value], env: Env) -> int | None:
         """Run a loop over known items one iteration at a time: all of a short loop, a longer one
@@ -2075,6 +2114,15 @@ def _seq_length(v: Value) -> int | None:
         return v.size()
     if isinstance(v, Tensor):
         return v.shape[0] if isinstance(v.shape[0], int) else None
+    return None
+
+
+def _iteration_count(v: Value) -> int | None:
+    """How many passes a ``for`` loop over ``v`` makes, when known."""
+    if isinstance(v, Seq) and not v.unordered:
+        return v.size()
+    if isinstance(v, Tensor) and v.kind == "np" and v.shape.dims and isinstance(v.shape.dims[0], int):
+        return v.shape.dims[0]
     return None
 
 
