@@ -596,3 +596,49 @@ def test_vocabulary_learned_by_adapt_on_literal_text() -> None:
         """,
         ["head", "capped", "chars", "multi", "reset", "ids", "mids"],
     )
+
+
+def test_feature_space_concatenates_to_a_batch_of_float32_rows() -> None:
+    """keras.utils.FeatureSpace in concat mode: a batch of columns gives (batch, width), the
+    encoded features (None, width), both float32; the width comes from adapt() and is not
+    claimed, but the model built on top of it is known."""
+    assert_agrees(
+        """
+        import tensorflow as tf
+        from keras.utils import FeatureSpace
+        n = 64
+        data = {
+            "a": np.random.rand(n).astype("float32"),
+            "c": np.random.choice(["x", "y", "z"], n),
+            "i": np.random.randint(0, 4, n),
+        }
+        fs = FeatureSpace(
+            features={
+                "a": FeatureSpace.float_normalized(),
+                "c": FeatureSpace.string_categorical(num_oov_indices=1),
+                "i": FeatureSpace.integer_categorical(num_oov_indices=1),
+            },
+            crosses=[FeatureSpace.cross(("c", "i"), crossing_dim=8)],
+            output_mode="concat",
+        )
+        fs.adapt(tf.data.Dataset.from_tensor_slices(data).batch(16))
+        batch = fs({k: v[:5] for k, v in data.items()})
+        one = fs({k: v[0] for k, v in data.items()})
+        encoded = fs.get_encoded_features()
+        h = layers.Dense(8, activation="relu")(encoded)
+        out = layers.Dense(1)(h)
+        model = keras.Model(encoded, out)
+        """,
+        ["batch", "one", "encoded", "h", "out"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        from keras.utils import FeatureSpace
+        fs = FeatureSpace(features={"a": FeatureSpace.float_normalized()})
+        batch = fs({"a": np.zeros((5,), "float32")})
+        out = layers.Dense(1)(fs.get_encoded_features())
+        """
+    ).values
+    assert values["batch"].shape == (5, None) and values["batch"].dtype == "float32"
+    assert values["out"].shape == (None, 1)

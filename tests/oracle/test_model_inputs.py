@@ -372,3 +372,39 @@ def test_builds_and_compiles_in_branches_are_not_certain() -> None:
         """
     )
     assert len(flagged.errors) == 2, flagged.errors
+
+
+def test_a_subclass_fit_on_a_dataset_sees_its_batches_and_runs_compute_loss() -> None:
+    """fit traces a subclass's call on the dataset's element spec, batch size included when
+    drop_remainder fixes it, and calls its own compute_loss with x, y, the prediction and the
+    sample weights."""
+    assert_agrees(
+        """
+        import tensorflow as tf
+        seen = {}
+
+        class Head(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.body = layers.Dense(4)
+                self.teacher = layers.Dense(4)
+
+            def call(self, inputs):
+                seen["hidden"] = self.body(inputs["dense"])
+                return seen["hidden"]
+
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+                seen["teacher"] = self.teacher(x["dense"])
+                seen["soft"] = tf.nn.softmax(y_pred / 2.0, axis=-1)
+                return keras.ops.mean((y_pred - y) ** 2)
+
+        f = {"dense": np.zeros((64, 13), "float32")}
+        y = np.zeros((64, 4), "float32")
+        ds = tf.data.Dataset.from_tensor_slices((f, y)).batch(16, drop_remainder=True)
+        model = Head()
+        model.compile(optimizer="sgd")
+        model.fit(ds, epochs=1, verbose=0)
+        hidden, teacher, soft = seen["hidden"], seen["teacher"], seen["soft"]
+        """,
+        ["hidden", "teacher", "soft"],
+    )

@@ -182,3 +182,29 @@ def test_crop_and_resize_gives_one_crop_per_box() -> None:
         """,
         ["crops", "ints"],
     )
+
+
+def gen_keras_crop_pad(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    batched = i % 2 == 0
+    h, w, c = rng.randint(8, 16), rng.randint(8, 16), rng.choice([1, 3])
+    shape = (2, h, w, c) if batched else (h, w, c)
+    src = f"x = np.zeros({shape}, 'float32')\n"
+    fn = "crop_images" if i % 4 < 2 else "pad_images"
+    word = "cropping" if fn == "crop_images" else "padding"
+    a, b = rng.randint(0, 3), rng.randint(0, 3)
+    # exactly two of (near side, far side, target) per axis, as Keras requires
+    if i % 3 == 0:
+        args = f"top_{word}={a}, bottom_{word}={b}, left_{word}={b}, right_{word}={a}"
+    elif i % 3 == 1:
+        th = h - a - 1 if fn == "crop_images" else h + a + 1
+        tw = w - b - 1 if fn == "crop_images" else w + b + 1
+        args = f"top_{word}={a}, left_{word}={b}, target_height={th}, target_width={tw}"
+    else:
+        th = h - a - 1 if fn == "crop_images" else h + a + 1
+        args = f"bottom_{word}={a}, target_height={th}, left_{word}={b}, right_{word}={a}"
+    return src + f"y = keras.ops.image.{fn}(x, {args})\n", ["y"]
+
+
+@pytest.mark.parametrize(("src", "names"), cases(711, 24, gen_keras_crop_pad))
+def test_keras_crop_and_pad_images(src: str, names: list[str]) -> None:
+    agree(src, names)

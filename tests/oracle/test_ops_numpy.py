@@ -206,6 +206,23 @@ def test_scalars_returned_by_random_are_not_claimed() -> None:
     agree(src, ["a", "b", "c"])
 
 
+def test_one_random_choice_is_a_scalar() -> None:
+    """``choice`` without ``size`` picks one item: a Python int from ``choice(n)``, a numpy
+    scalar of a list's or a 1-D array's dtype otherwise; indexing with it takes one row."""
+    src = """
+        x = np.zeros((50, 8, 8, 3), "float32")
+        rng = np.random.default_rng(0)
+        a = np.random.choice(range(x.shape[0]))
+        c = np.random.choice([1.5, 2.5])
+        d = rng.choice(np.arange(4, dtype="int32"))
+        e = rng.choice(np.zeros(3, "float32"))
+        row_a = x[a]
+        row_b = x[np.random.choice(50)]
+        row_c = x[rng.choice(len(x))]
+        """
+    agree(src, ["a", "c", "d", "e", "row_a", "row_b", "row_c"])
+
+
 # ---------------------------------------------------------------------------------------------
 # reshape / transpose / expand / squeeze
 

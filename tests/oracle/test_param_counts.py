@@ -509,3 +509,40 @@ def test_variables_counted_once_or_left_unknown(source: str) -> None:
     exec(compile(PREAMBLE + textwrap.dedent(source), "<snippet>", "exec"), ns)
     table = _engine_table(textwrap.dedent(source))
     assert table is None or table.total is None or table.total == ns["model"].count_params()
+
+
+BUILTIN_SUBCLASSES = """
+class Doubled(layers.Dense):
+    def __init__(self, n, **kwargs):
+        super().__init__(n * 2, **kwargs)
+
+class Scaled(layers.Dense):
+    def call(self, inputs):
+        return super().call(inputs) * 2.0
+
+class Tempered(layers.MultiHeadAttention):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tau = keras.Variable(4.0, trainable=True)
+
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                           return_attention_scores=False, use_causal_mask=False):
+        query = keras.ops.multiply(query, 1.0 / self.tau)
+        scores = keras.ops.einsum(self._dot_product_equation, key, query)
+        scores = self._masked_softmax(scores, attention_mask)
+        return keras.ops.einsum(self._combine_equation, scores, value), scores
+
+inp = keras.Input((12, 32))
+a = Doubled(8)(inp)
+b = Scaled(5)(inp)
+c = Tempered(num_heads=2, key_dim=16)(inp, inp)
+model = keras.Model(inp, [a, b, c])
+"""
+
+
+def test_subclasses_of_built_in_layers_use_the_built_in_rule_and_weights() -> None:
+    """A subclass of Dense or MultiHeadAttention that keeps the built-in call (or calls it
+    through super()) computes what the built-in layer does with the arguments its __init__
+    passed on, and has the built-in layer's weights (plus its own)."""
+    assert_agrees(BUILTIN_SUBCLASSES, ["a", "b", "c"])
+    _model_and_table(BUILTIN_SUBCLASSES)

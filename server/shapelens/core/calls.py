@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from . import registry
 from .built_inputs import check_against_build
 from .facts import Related, Span
-from .layers.base import LAYERS, LayerCall
+from .layers.base import LAYERS, LayerCall, LayerSpec
 from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable, is_float
 from .values import (
     UNKNOWN,
@@ -304,6 +304,7 @@ def instantiate(
     init = cls.lookup("__init__")
     if not isinstance(init, FunctionVal) and interp.is_keras_layer_class(cls):
         _init_layer_dtypes(interp, inst, kwargs)  # Keras' own __init__ takes them
+        _init_builtin_base(interp, inst, args, kwargs, node)
     if isinstance(init, FunctionVal):
         interp.call_function(init, [inst, *args], kwargs, node)
     elif inst.model is not None and (args or "inputs" in kwargs):
@@ -470,7 +471,14 @@ def call_custom_layer(
                     interp.call_function(build, [inst], shapes, node)
         call = cls.lookup("call")
         out: Value = UNKNOWN
-        if isinstance(call, FunctionVal):
+        if (
+            not isinstance(call, FunctionVal)
+            and inst.base_layer is not None
+            and not isinstance(cls.lookup("compute_output_shape"), FunctionVal)
+        ):
+            # a subclass of a built-in layer that keeps its call: the built-in rule
+            out = apply_layer(interp, inst.base_layer, args, kwargs, site, record=False)
+        elif isinstance(call, FunctionVal):
             # Keras reads `self.autocast` when the layer is called
             autocast = inst.attrs.get("autocast")
             target = inst.input_dtype
@@ -625,6 +633,31 @@ def call_method(
     return handler(call)
 
 
+def builtin_base_spec(cls: ClassVal) -> LayerSpec | None:
+    """The built-in layer a user class extends (``class Scaled(layers.Dense)``), if any."""
+    for name in cls.library_bases():
+        if name.startswith("keras.layers."):
+            spec = LAYERS.get(name[len("keras.layers.") :])
+            if spec is not None:
+                return spec
+    return None
+
+
+def _init_builtin_base(
+    interp: Interpreter, inst: Instance, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> None:
+    """The built-in ``__init__`` of a subclass of a built-in layer got these arguments: the
+    layer they make is the one the subclass's inherited ``call`` runs."""
+    spec = builtin_base_spec(inst.cls)
+    if spec is None:
+        return
+    if inst.base_layer is not None or not interp.certain_mutation(inst):
+        inst.weights_uncertain = True  # made twice, or maybe not at all: which is not known
+        inst.base_layer = None
+        return
+    inst.base_layer = interp.fresh(LayerVal(spec, list(args), dict(kwargs), Span.of(node), file=interp.current_file))
+
+
 def _plain_layer_subclass(interp: Interpreter, cls: ClassVal) -> bool:
     """A subclass of keras.layers.Layer itself (not of Dense or another built-in layer, whose
     configs hold their own arguments)."""
@@ -703,6 +736,12 @@ def _call_super(
     if isinstance(inst, Instance):
         if name == "__init__":
             _init_layer_dtypes(interp, inst, kwargs)
+            _init_builtin_base(interp, inst, args, kwargs, node)
+        if name == "call" and builtin_base_spec(inst.cls) is not None:
+            # the built-in layer's own call: its rule, on what the override passes on
+            if inst.base_layer is None:
+                return UNKNOWN
+            return apply_layer(interp, inst.base_layer, args, kwargs, Span.of(node), record=False)
         if name == "__init__" and inst.model is not None and args:
             # functional-style subclass: super().__init__(inputs, outputs)
             from . import models

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .calls import builtin_base_spec
 from .custom_layer_params import holds_unknown_containers, tracked_sublayers
 from .model_table import ModelTable, TableRow
 from .models import functional_graph
@@ -191,6 +192,9 @@ def _instance_count(
     counts = [
         _Count(n, None if flag is None or n is None else (n if flag else 0)) for n, flag in inst.own_weights
     ]
+    if builtin_base_spec(inst.cls) is not None:
+        # the built-in layer's own weights (none known when its __init__ was not seen)
+        counts.append(_count(inst.base_layer, trainable_known, depth + 1) if inst.base_layer is not None else _Count(None, None))
     counts += [_count(sub, trainable_known, depth + 1) for sub in tracked_sublayers(inst)]
     total = _sum(c.total for c in counts)
     trainable = _sum(c.trainable for c in counts) if total is not None and trainable_known else None

@@ -532,8 +532,8 @@ def _step_input(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
     (``batch_shape``, stateful RNNs). ``x`` as one step sees it, and the row count of the whole
     data to give back (None when the step sees all of it)."""
     given = tensors_in(x)
-    if not given or not given[0].shape.dims:
-        return x, None
+    if not given or not given[0].shape.dims or any(t.kind == "spec" for t in given):
+        return x, None  # a dataset's element: the step is traced with its spec as it is
     rows = given[0].shape.dims[0]
     if not isinstance(rows, int):
         return x, None
@@ -1243,9 +1243,31 @@ def _model_fit(call: Call) -> Value:
             # Keras 3 builds it on the first batch, batch size included
             build_sequential(call.interp, model, ts[0].shape, _step_rows(call, x))
     if isinstance(x, (Tensor, Seq, DictVal)):
-        output, _rows = _run_on_data(call, model, x, training=call.name in ("fit", "train_on_batch"))
+        training = call.name in ("fit", "train_on_batch")
+        output, _rows = _run_on_data(call, model, x, training=training)
         check_targets(call, model, y, output)
+        _run_compute_loss(call, model, x, y, output, training)
     return UNKNOWN
+
+
+def _run_compute_loss(call: Call, model: ModelVal, x: Value, y: Value | None, y_pred: Value, training: bool) -> None:
+    """A subclass's own ``compute_loss``: Keras' train and test steps call it with one batch's
+    ``x``, ``y``, the prediction and the sample weights (positionally), and ``training`` when
+    it takes that argument."""
+    fn = user_method(model, "compute_loss")
+    if fn is None or not isinstance(model.instance, Instance):
+        return
+    step_x, _ = _step_input(call, model, x)
+    step_y = _step_input(call, model, y)[0] if y is not None else Const(None)
+    given_weights = (
+        "sample_weight" in call.kwargs or "class_weight" in call.kwargs
+        or not isinstance(call.arg(0, "x"), (Tensor, Seq, DictVal))  # a dataset may yield them
+    )
+    weights: Value = UNKNOWN if given_weights else Const(None)
+    params = fn.node.args
+    takes_training = any(a.arg == "training" for a in [*params.args, *params.kwonlyargs])
+    kwargs: dict[str, Value] = {"training": Const(training)} if takes_training else {}
+    call.interp.call_function(fn, [model.instance, step_x, step_y, y_pred, weights], kwargs, call.node)
 
 
 # the hooks fit calls on a callback, in order, with their arguments past ``self``

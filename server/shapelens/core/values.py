@@ -443,6 +443,9 @@ class Instance(Value):
     # False until that is seen, then the dtype (None where not known, "" where autocast is off)
     input_dtype: str | bool | None = False
     compute_dtype: str | None = None  # the layer's compute dtype, from the same arguments
+    # a subclass of a built-in layer (``class Scaled(layers.Dense)``): that layer, made from
+    # what reached the built-in ``__init__``; its rule gives the output when ``call`` is inherited
+    base_layer: LayerVal | None = None
 
 
 @dataclass(eq=False, slots=True)

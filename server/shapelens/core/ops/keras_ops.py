@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, Tensor, Value, as_dim, has_concrete_shape, shape_value
+from ..values import UNKNOWN, Const, Tensor, Value, as_dim, as_int, has_concrete_shape, shape_value
 from . import shape_ops as so
 
 # ---------------------------------------------------------------------------------------------
@@ -393,6 +393,43 @@ def _extract_patches(call: Call) -> Value:
     ch = c * ph * pw if isinstance(c, int) else None
     lead = dims[:-3]
     return op.out(Shape((*lead, ch, oh, ow) if first else (*lead, oh, ow, ch)), t.dtype)
+
+
+@function("keras.ops.image.crop_images", "keras.ops.image.pad_images")
+def _crop_or_pad_images(call: Call) -> Value:
+    """Per axis, exactly two of (top or left, bottom or right, target): the target, or the
+    size less (cropping) or plus (padding) the two margins. Dtype kept."""
+    x = call.arg(0, "images")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) not in (3, 4):
+        return op.unknown(t.dtype)
+    word = "cropping" if call.name.endswith("crop_images") else "padding"
+    sign = -1 if word == "cropping" else 1
+    first = _channels_first(call)
+    h_at, w_at = (len(dims) - 2, len(dims) - 1) if first else (len(dims) - 3, len(dims) - 2)
+    out = list(dims)
+    for at, (lo, lo_i), (hi, hi_i), (target, target_i) in (
+        (h_at, (f"top_{word}", 1), (f"bottom_{word}", 3), ("target_height", 5)),
+        (w_at, (f"left_{word}", 2), (f"right_{word}", 4), ("target_width", 6)),
+    ):
+        given = [call.arg(i, name) for name, i in ((lo, lo_i), (hi, hi_i), (target, target_i))]
+        set_ = [v is not None and not (isinstance(v, Const) and v.value is None) for v in given]
+        if sum(set_) != 2:
+            return op.unknown(t.dtype)  # Keras raises; the message is its own
+        ints = [as_int(v) if v is not None else None for v in given]
+        size = dims[at]
+        if set_[2]:
+            out[at] = ints[2]
+        elif isinstance(size, int) and ints[0] is not None and ints[1] is not None:
+            grown = size + sign * (ints[0] + ints[1])
+            out[at] = grown if grown >= 0 else None
+        else:
+            out[at] = None
+    return op.out(Shape(tuple(out)), t.dtype)
 
 
 @function("keras.ops.cast")

@@ -216,14 +216,36 @@ def _choice(call: Call) -> Value:
     else:
         t = so.Op(call, "np", "np", False).tensor(a)
         dtype = t.dtype if t is not None else None
+    if dtype is None and isinstance(a, Seq):
+        dtype = _python_items_dtype(a)
     size = call.arg(1, "size")
     if size is None or (isinstance(size, Const) and size.value is None):
+        # one item: of ``range(n)`` given as ``n``, a Python int; of a numeric list, an int64
+        # or float64 numpy scalar; of a 1-D array, one of its dtype (a 2-D one's row is not
+        # modelled)
+        if (isinstance(a, Const) and isinstance(a.value, int)) or (isinstance(a, Unknown) and a.pytype is int):
+            return Unknown(None, int)
+        if dtype is not None and (not isinstance(a, Tensor) or a.shape.rank == 1):
+            return so.begin(call, "np", a).out(Shape(()), dtype)
         return UNKNOWN
     op = so.begin(call, "np", a)
     dims = so.shape_dims(so.resolve(size))
     if dims is None:
         return op.unknown(dtype)
     return op.out(Shape(tuple(dims)), dtype)
+
+
+def _python_items_dtype(seq: Seq) -> str | None:
+    """The dtype numpy gives a list of Python ints (int64) or floats (float64), if it is one."""
+    elem = seq.element_join()
+    if isinstance(elem, Const) and not isinstance(elem.value, bool):
+        if isinstance(elem.value, int):
+            return "int64"
+        if isinstance(elem.value, float):
+            return "float64"
+    if isinstance(elem, Unknown) and elem.pytype in (int, float):
+        return "int64" if elem.pytype is int else "float64"
+    return None
 
 
 @function("np.random.permutation", "np.random.Generator.permutation")
