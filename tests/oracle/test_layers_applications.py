@@ -260,6 +260,8 @@ _NAMED_SWEEPS = [
     ("MobileNetV2(weights=None, include_top=True, input_shape=(96, 96, 3), alpha=1.3, classes=5)",
      r"(?!.*_pad$|input_layer$|global_average|predictions)"),
     ("InceptionV3(weights=None, include_top=False, input_shape=(155, 203, 3))", r"mixed\d+$"),
+    ("Xception(weights=None, include_top=False, input_shape=(97, 130, 3))", r"block"),
+    ("Xception(weights=None, include_top=True, input_shape=(150, 150, 3), classes=4)", r"block"),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import textwrap
 
 import pytest
 
@@ -204,6 +205,33 @@ def test_scalars_returned_by_random_are_not_claimed() -> None:
     src = "a = np.random.randint(0, 5)\nb = np.random.rand()\nc = np.random.normal()\n"
     assert run_engine(src).values == {}
     agree(src, ["a", "b", "c"])
+
+
+def test_reshape_by_its_own_unknown_length() -> None:
+    """``x.reshape(len(x), -1)`` (or ``x.shape[0]``, or a name unpacked from ``x.shape``) of data
+    of unknown length: the -1 is the product of the other axes; the length of another array,
+    or a -1 that the other sizes do not divide, is not resolved."""
+    src = """
+        import sys
+        def load(n):
+            return np.zeros((n, 16, 16, 1), "float32")
+        X = load(len(sys.argv) * 10)
+        Y = load(len(sys.argv))
+        a = X.reshape(len(X), -1)
+        b = X.reshape(X.shape[0], -1)
+        c = X.reshape((X.shape[0], 16, -1))
+        d = np.reshape(X, (np.shape(X)[0], -1))
+        n, h, w, ch = X.shape
+        g = X.reshape(n, -1)
+        """
+    values = run_engine(src).values
+    assert values["a"].shape == (None, 256) and values["b"].shape == (None, 256)
+    assert values["c"].shape == (None, 16, 16) and values["d"].shape == (None, 256)
+    assert values["g"].shape == ("n", 256)
+    agree(src, ["a", "b", "c", "d", "g"], exact=False)
+    # another array's length, or sizes that do not divide: nothing is resolved
+    values = run_engine(textwrap.dedent(src) + "e = Y.reshape(len(X), -1)\nf = X.reshape(len(X), 3, -1)\n").values
+    assert values["e"].shape == (None, None) and values["f"].shape == (None, 3, None)
 
 
 def test_one_random_choice_is_a_scalar() -> None:

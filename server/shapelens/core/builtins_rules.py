@@ -19,6 +19,7 @@ from .values import (
     Const,
     DatasetVal,
     DictVal,
+    DimOf,
     FunctionVal,
     Instance,
     LibRef,
@@ -60,6 +61,7 @@ def _len(call: Call) -> Value:
             return Const(d)
         if isinstance(d, str):
             return Unknown(d)
+        return DimOf(None, int, v, 0)
     if isinstance(v, DatasetVal) and v.cardinality is not None:
         return Const(v.cardinality)
     view = tuple_view(call.interp, v) if v is not None else None

@@ -40,6 +40,7 @@ from .values import (
     Const,
     DatasetVal,
     DictVal,
+    DimOf,
     FunctionVal,
     Instance,
     KerasVariable,
@@ -468,6 +469,9 @@ class Interpreter:
             if isinstance(value, BoundedInt):
                 if value.name is None:
                     value = BoundedInt(target.id, int, value.lo, value.hi, value.base, value.offset)
+            elif isinstance(value, DimOf):
+                if value.name is None:
+                    value = DimOf(target.id, value.pytype, value.source, value.axis)
             elif isinstance(value, Unknown) and value.name is None and not isinstance(value, AutoName):
                 value = Unknown(target.id, value.pytype)
             env.set(target.id, value)

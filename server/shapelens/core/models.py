@@ -1605,6 +1605,14 @@ for _param in ("units", "filters", "input_dim", "output_dim", "num_heads", "key_
     attribute("layer", _param)(_given_config_int(_param))
 
 
+@attribute("model", "name")
+def _model_name(v: Value) -> Value:
+    """A model's name where it is known: the one given, or an application's default."""
+    if isinstance(v, ModelVal) and isinstance(v.name, str) and v.kind in ("application", "sequential", "functional"):
+        return Const(v.name)
+    return Unknown(None, str)
+
+
 @attribute("layer", "name")
 def _layer_name(v: Value) -> Value:
     """A built-in layer's name: the one it was given, else Keras' automatic one."""

@@ -541,18 +541,28 @@ def as_shape(v: Value) -> Shape:
     return UNKNOWN_SHAPE
 
 
-def shape_value(shape: Shape, concrete: bool = False) -> Value:
+@dataclass(eq=False, slots=True)
+class DimOf(Unknown):
+    """The size of axis ``axis`` of the array ``source``, not known here (``len(x)`` or
+    ``x.shape[0]`` of data of unknown length): equal to that axis, so ``x.reshape(len(x), -1)``
+    knows its ``-1``. ``source`` is the engine's value of the array, one per run-time array."""
+
+    source: Tensor | None = None
+    axis: int = 0
+
+
+def shape_value(shape: Shape, concrete: bool = False, of: Tensor | None = None) -> Value:
     """A tensor's ``.shape`` as a Python value (a tuple of ints/None). ``concrete``: the value
     exists (a numpy array), so a dim the engine does not know is an int it cannot read, not
-    None as in a symbolic shape."""
+    None as in a symbolic shape; ``of``: that array, which such an int is the size of."""
     if shape.dims is None:
         return UNKNOWN
     items: list[Value] = []
-    for d in shape.dims:
+    for axis, d in enumerate(shape.dims):
         if isinstance(d, str):
             items.append(Unknown(d, int if concrete else None))
         elif d is None and concrete:
-            items.append(Unknown(None, int))
+            items.append(DimOf(None, int, of, axis) if of is not None else Unknown(None, int))
         else:
             items.append(Const(d))
     return Seq(items, "tuple")

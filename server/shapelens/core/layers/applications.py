@@ -361,10 +361,12 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
             tensor = None
         if tensor is not None and not (isinstance(tensor, Tensor) and tensor.kind == "keras"):
             return UNKNOWN
+        dims_known = True
         try:
             input_dims = _input_dims(app, cfg)
         except Unknowable:
             input_dims = (None, None, None)  # input_shape not known statically
+            dims_known = False
         if isinstance(tensor, Tensor):
             feed = tensor
             model_input = _source_input(tensor)
@@ -390,11 +392,34 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
         output.history = (config_layer, [feed], {}, 0, None)
         model = ModelVal(
             "application", layers=[config_layer], inputs=model_input, outputs=output,
-            origin=call.span, name=cfg.get("name") if isinstance(cfg.get("name"), str) else app.name.lower(),
+            origin=call.span,
+            name=cfg.get("name") if isinstance(cfg.get("name"), str) else _default_name(app, cfg, input_dims, dims_known),
         )
         return model
 
     return rule
+
+
+# Keras' default model names where they are not the constructor's name in lower case
+_DEFAULT_NAMES = {
+    "MobileNetV3Small": "MobileNetV3Small", "MobileNetV3Large": "MobileNetV3Large",
+    "InceptionV3": "inception_v3", "InceptionResNetV2": "inception_resnet_v2",
+    "NASNetMobile": "nasnet_mobile", "NASNetLarge": "nasnet_large",
+    **{f"EfficientNetV2{v}": f"efficientnetv2-{v.lower()}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")},
+    **{f"ConvNeXt{v}": f"convnext_{v.lower()}" for v in ("Tiny", "Small", "Base", "Large", "XLarge")},
+}
+
+
+def _default_name(app: App, cfg: dict[str, Any], input_dims: tuple[Dim, Dim, Dim], dims_known: bool) -> str | None:
+    """The model's name without ``name=``: MobileNet and MobileNetV2 put their width and input
+    rows in it (``mobilenetv2_1.00_224``); None where those are not known."""
+    if app.name in ("MobileNet", "MobileNetV2"):
+        alpha = _alpha(cfg)
+        if alpha is None or not dims_known:
+            return None
+        prefix = "mobilenet" if app.name == "MobileNet" else "mobilenetv2"
+        return f"{prefix}_{alpha:0.2f}_{input_dims[0]}"
+    return _DEFAULT_NAMES.get(app.name, app.name.lower())
 
 
 def _backbone(call: LayerCall) -> Value:
@@ -582,9 +607,47 @@ def _inception_v3_level(app: str, name: str, cfg: dict[str, Any]) -> Level | Non
     return (5 if i <= 2 else 6 if i <= 7 else 7), _INCEPTION_MIXED[i]
 
 
+# Xception's entry flow blocks 2-4 and exit block 13: (input channels, output channels), each
+# ending in a stride-2 pool; blocks 5-12 (the middle flow) keep 728 channels
+_XCEPTION_POOLED = {2: (64, 128), 3: (128, 256), 4: (256, 728), 13: (728, 1024)}
+
+
+def _xception_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``block1_conv{1,2}[_bn|_act]``, ``block{b}_sepconv{k}[_bn|_act]``, ``block{b}_pool``.
+    An ``_act`` comes before its separable convolution (after it in blocks 1 and 14)."""
+    split = _split_block(name, "block")
+    if split is None:
+        return None
+    block, rest = split
+    if block == 1:
+        if rest[0] in ("conv1", "conv2") and rest[1:] in ([], ["bn"], ["act"]):
+            return (1, 32) if rest[0] == "conv1" else (2, 64)
+        return None
+    if block == 14:
+        if rest[0] in ("sepconv1", "sepconv2") and rest[1:] in ([], ["bn"], ["act"]):
+            return (6, 1536) if rest[0] == "sepconv1" else (6, 2048)
+        return None
+    if not 2 <= block <= 13:
+        return None
+    level = 2 if block == 2 else 3 if block == 3 else 4 if block == 4 else 5
+    if block in _XCEPTION_POOLED:
+        inp, out = _XCEPTION_POOLED[block]
+        if rest == ["pool"]:
+            return level + 1, out
+        # the first convolution widens to `out`, except in block 13 where the second does
+        widths = {"sepconv1": (inp, out if block != 13 else inp), "sepconv2": (out if block != 13 else inp, out)}
+        convs = widths.get(rest[0])
+        if convs is None or rest[1:] not in ([], ["bn"], ["act"]) or (block == 2 and rest[1:] == ["act"] and rest[0] == "sepconv1"):
+            return None
+        return level, convs[0] if rest[1:] == ["act"] else convs[1]
+    if rest[0] in ("sepconv1", "sepconv2", "sepconv3") and rest[1:] in ([], ["bn"], ["act"]):
+        return level, 728
+    return None
+
+
 _NAMED_LEVELS: dict[str, Callable[[str, str, dict[str, Any]], Level | None]] = {
     "VGG16": _vgg_level, "VGG19": _vgg_level, "MobileNetV2": _mobilenet_v2_level,
-    "InceptionV3": _inception_v3_level,
+    "InceptionV3": _inception_v3_level, "Xception": _xception_level,
     **{n: _resnet_level for n in _RESNET_BLOCKS},
 }
 

@@ -25,7 +25,7 @@ from .elementwise import convert_to
 def _shape(v: Value) -> Value:
     if not isinstance(v, Tensor):
         return UNKNOWN
-    return shape_value(v.shape, concrete=has_concrete_shape(v))
+    return shape_value(v.shape, concrete=has_concrete_shape(v), of=v)
 
 
 @attribute(("tensor", "ndarray", "keras"), "dtype")

@@ -771,7 +771,7 @@ def _unique(call: Call) -> Value:
 def _shape(call: Call) -> Value:
     a = call.arg(0, "a")
     t = so.Op(call, "np", "np", False).tensor(a)
-    return shape_value(t.shape, concrete=has_concrete_shape(a)) if t is not None else UNKNOWN
+    return shape_value(t.shape, concrete=has_concrete_shape(a), of=t) if t is not None else UNKNOWN
 
 
 @function("np.ndim")

@@ -39,6 +39,7 @@ from ..shapes import (
 from ..values import (
     UNKNOWN,
     Const,
+    DimOf,
     LibRef,
     OpNode,
     Seq,
@@ -1205,10 +1206,51 @@ def reshape_op(call: Call, lib: Flavour, x: Value | None, shape: Value | None) -
     t = op.tensor(x)
     if t is None:
         return op.unknown()
-    target = shape_dims(resolve(shape))
+    given = resolve(shape)
+    target = shape_dims(given)
     if target is None:
         return op.out(UNKNOWN_SHAPE, t.dtype)
+    if isinstance(given, Seq) and given.items is not None and len(given.items) == len(target):
+        target = _own_axes_resolved(t, x, given.items, target)
     return op.out(reshape_shape(t.shape, target, op.name), t.dtype)
+
+
+def _own_axes_resolved(t: Tensor, x: Value | None, items: list[Value], target: list[Dim]) -> list[Dim]:
+    """``x.reshape(len(x), -1)`` with ``len(x)`` not known: the other axes of ``x`` are, so the
+    ``-1`` is their product over the target's known sizes. Each unknown size of the target must
+    be an axis of ``x`` itself (`DimOf`), each axis at most once."""
+    dims = t.shape.dims
+    if dims is None or target.count(-1) != 1:
+        return target
+    own: set[int] = set()
+    for item, d in zip(items, target, strict=True):
+        if isinstance(item, DimOf) and (item.source is t or item.source is x) and 0 <= item.axis < len(dims):
+            if item.axis in own:
+                return target
+            own.add(item.axis)
+        elif not isinstance(d, int):
+            return target
+    if not own:
+        return target
+    rest = 1
+    for axis, d in enumerate(dims):
+        if axis not in own:
+            if not isinstance(d, int):
+                return target
+            rest *= d
+    known = 1
+    for item, d in zip(items, target, strict=True):
+        if isinstance(d, int) and d != -1 and not isinstance(item, DimOf):
+            known *= d
+    if known <= 0 or rest % known:
+        return target
+    out: list[Dim] = []
+    for item, d in zip(items, target, strict=True):
+        if isinstance(item, DimOf) and item.axis in own:
+            out.append(d if isinstance(d, str) else dims[item.axis])  # a name the code gave it
+        else:
+            out.append(rest // known if d == -1 else d)
+    return out
 
 
 @relate
