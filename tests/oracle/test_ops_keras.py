@@ -280,6 +280,14 @@ CREATE = [
     "ops.image.extract_patches(keras.Input((32, 30, 3)), size=(8, 5), strides=4)",
     "ops.image.extract_patches(tf.ones((2, 32, 30, 3)), size=(8, 5), strides=4, padding='same')",
     "ops.image.extract_patches(np.ones((32, 32, 3), dtype=np.float32), 8)",
+    "keras.random.randint((2, 3), 0, 5)",
+    "keras.random.randint((4,), 0, 5, dtype='int64')",
+    "keras.random.beta((4, 1), 0.3, 0.3)",
+    "keras.random.gamma((2,), 1.0, dtype='float64')",
+    "keras.random.binomial((3, 2), 5, 0.5)",
+    "keras.random.categorical(np.zeros((4, 6), 'float32'), 3)",
+    "keras.random.shuffle(np.zeros((5, 2), 'float64'))",
+    "keras.random.dropout(np.zeros((3, 4), 'float16'), 0.5)",
 ]
 
 

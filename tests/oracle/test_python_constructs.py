@@ -2222,3 +2222,96 @@ def test_zip_star_of_a_shuffled_list_of_pairs() -> None:
         """
     ).values
     assert values["labels"].shape == (3,) and values["labels"].dtype == "float64"
+
+
+def test_init_subclass_registries_and_json_configs() -> None:
+    """Model zoos: subclasses registered by a base class's __init_subclass__, configs parsed
+    from a JSON literal (and deep-copied through json.dumps), ``cfg or {}`` defaults."""
+    src = """
+        import abc
+        import json
+
+        EXPERIMENT = '{"model": {"backbone": "wide", "units": [32, 16]}, "features": 12}'
+
+        class Base(abc.ABC):
+            registry = {}
+            name = None
+
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                if cls.name:
+                    Base.registry[cls.name] = cls
+
+            def __init__(self, features, **hp):
+                self.features = features
+                self.hp = hp
+
+            def build(self):
+                inp = keras.Input((self.features,))
+                x = inp
+                for u in self.hp["units"]:
+                    x = layers.Dense(u * self.scale)(x)
+                return keras.Model(inp, x)
+
+        class Narrow(Base):
+            name = "narrow"
+            scale = 1
+
+        class Wide(Base):
+            name = "wide"
+            scale = 2
+
+        def get_model(name, cfg, extra=None):
+            hp = dict(cfg["model"])
+            hp.pop("backbone")
+            hp.update(extra or {})
+            return Base.registry[name](cfg["features"], **hp).build()
+
+        cfg = json.loads(EXPERIMENT)
+        copy = json.loads(json.dumps(cfg))
+        copy["model"]["units"] = [8]
+        wide = get_model(cfg["model"]["backbone"], cfg)
+        narrow = get_model("narrow", copy)
+        out_wide = wide(np.zeros((3, 12), "float32"))
+        out_narrow = narrow(np.zeros((3, 12), "float32"))
+        both = np.zeros((len(Base.registry), len(cfg["model"]["units"])))
+        empty = {} or {"a": 1, "b": 2}
+        first = [] and [1]
+        picked = np.zeros((len(empty), len(first) + 1))
+        """
+    assert_agrees(src, ["out_wide", "out_narrow", "both", "picked"])
+
+
+def test_windows_in_nested_loops_over_short_ranges() -> None:
+    """A patch per pixel (hyperspectral cubes): nested loops over short ranges with a data
+    dependent ``continue``; every slice ``x[r:r + w, c:c + w]`` stays inside the padded cube."""
+    assert_agrees(
+        """
+        cube = np.random.rand(20, 20, 6)
+        gt = np.random.randint(0, 3, (20, 20))
+        padded = np.pad(cube, ((4, 4), (4, 4), (0, 0)))
+        patches = []
+        for r in range(gt.shape[0]):
+            for c in range(gt.shape[1]):
+                if gt[r, c] == 0:
+                    continue
+                patches.append(padded[r:r + 9, c:c + 9])
+        patches = np.asarray(patches, dtype="float32")
+        """,
+        ["patches"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        padded = np.zeros((28, 28, 6))
+        gt = np.random.randint(0, 3, (20, 20))
+        patches = []
+        for r in range(20):
+            for c in range(20):
+                if gt[r, c] == 0:
+                    continue
+                patches.append(padded[r:r + 9, c:c + 9])
+        patches = np.asarray(patches, dtype="float32")
+        """
+    ).values
+    assert values["patches"].shape == (None, 9, 9, 6)

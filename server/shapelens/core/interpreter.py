@@ -960,10 +960,24 @@ class Interpreter:
                     fn.owner = cls
             else:
                 self.exec_stmt(s, class_env)
+        self._init_subclass(cls, stmt, env)
         env.set(stmt.name, cls)
         for d, node in zip(reversed(decorators), reversed(stmt.decorator_list), strict=True):
             if isinstance(d, FunctionVal):
                 self.call_function(d, [cls], {}, node)  # a registry decorator: its side effects
+
+    def _init_subclass(self, cls: ClassVal, stmt: ast.ClassDef, env: Env) -> None:
+        """Python calls a base class's ``__init_subclass__`` with each new subclass (with the
+        class statement's keywords): the usual way to fill a registry of model classes."""
+        for base in cls.mro()[1:]:
+            if isinstance(base, ClassVal) and "__init_subclass__" in base.namespace:
+                hook = base.namespace["__init_subclass__"]
+                if isinstance(hook, FunctionVal):
+                    kwargs = {
+                        k.arg: self.eval(k.value, env) for k in stmt.keywords if k.arg and k.arg != "metaclass"
+                    }
+                    self.call_function(hook, [cls], kwargs, stmt)
+                return
 
     def _exec_return(self, stmt: ast.Return, env: Env) -> None:
         value = self.eval(stmt.value, env) if stmt.value is not None else Const(None)
@@ -1491,16 +1505,11 @@ class Interpreter:
 
     def _eval_boolop(self, node: ast.BoolOp, env: Env) -> Value:
         values = [self.eval(v, env) for v in node.values]
-        truths = [self.truth(v) for v in values]
-        if isinstance(node.op, ast.And):
-            for v, t in zip(values, truths, strict=True):
-                if t is False:
-                    return v
-                if t is None:
-                    return UNKNOWN
-            return values[-1]
-        for v, t in zip(values, truths, strict=True):
-            if t is True:
+        # the last operand is the result whatever its truth: only the ones before it are tested
+        truths = [self.truth(v) for v in values[:-1]]
+        stop = isinstance(node.op, ast.Or)  # `or` stops at a true operand, `and` at a false one
+        for v, t in zip(values, truths, strict=False):
+            if t is stop:
                 return v
             if t is None:
                 return UNKNOWN
@@ -1858,7 +1867,11 @@ class Interpreter:
                 return bool(v.value)
             except Exception:
                 return None
-        if isinstance(v, Seq) and v.items is not None:
+        if isinstance(v, Seq) and (v.one_shot or v.generator):
+            return True  # an iterator or generator object is true, even when it yields nothing
+        if isinstance(v, Seq) and v.size() is not None:
+            return bool(v.size())
+        if isinstance(v, DictVal) and v.complete:
             return bool(v.items)
         if isinstance(v, (LayerVal, ModelVal, FunctionVal, ClassVal, DatasetVal)):
             return True
@@ -1904,6 +1917,11 @@ class Interpreter:
 
     def iteration_element(self, v: Value) -> Value:
         if isinstance(v, Seq):
+            ints = [i.value for i in v.items or () if isinstance(i, Const) and type(i.value) is int]
+            if len(set(ints)) > 1 and v.items is not None and len(ints) == len(v.items) and not v.unordered:
+                # known ints (a short range): any of them, so `x[i:i + k]` keeps its bounds
+                self.consume(v)
+                return BoundedInt(None, int, min(ints), max(ints))
             elem = v.element_join()
             self.consume(v)
             return elem

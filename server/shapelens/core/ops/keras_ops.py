@@ -81,6 +81,42 @@ def _random(call: Call) -> Value:
     return so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
 
 
+@function("keras.random.randint")
+def _random_randint(call: Call) -> Value:
+    dtype = so.dtype_arg(call.arg(3, "dtype"), "int32")
+    return so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
+@function("keras.random.beta", "keras.random.gamma", "keras.random.binomial")
+def _random_distributions(call: Call) -> Value:
+    at = {"beta": 3, "gamma": 2, "binomial": 3}[call.name.rsplit(".", 1)[-1]]
+    dtype = so.dtype_arg(call.arg(at, "dtype"), "float32")
+    return so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
+
+
+@function("keras.random.categorical")
+def _random_categorical(call: Call) -> Value:
+    """One row of ``num_samples`` draws per row of 2-D logits."""
+    logits = call.arg(0, "logits")
+    op = so.begin(call, "keras", logits)
+    t = op.tensor(logits)
+    n = call.arg(1, "num_samples")
+    dtype = so.dtype_arg(call.arg(2, "dtype"), "int32")
+    if t is None or t.shape.dims is None or len(t.shape.dims) != 2:
+        return op.unknown(dtype)
+    return op.out(Shape((t.shape.dims[0], as_dim(n) if n is not None else None)), dtype)
+
+
+@function("keras.random.shuffle", "keras.random.dropout")
+def _random_same_shape(call: Call) -> Value:
+    x = call.arg(0, "x" if call.name.endswith("shuffle") else "inputs")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None:
+        return op.unknown()
+    return op.out(t.shape, t.dtype)
+
+
 @function("keras.utils.to_categorical")
 def _to_categorical(call: Call) -> Value:
     """A numpy float64 array: a trailing size-1 axis is replaced by the classes axis."""
