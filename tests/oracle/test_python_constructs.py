@@ -2315,3 +2315,132 @@ def test_windows_in_nested_loops_over_short_ranges() -> None:
         """
     ).values
     assert values["patches"].shape == (None, 9, 9, 6)
+
+
+def test_review_counter_examples_of_counted_loops_and_layer_subclasses() -> None:
+    """Counter-examples a review found in this round's rules, kept both ways: a list a helper
+    empties or appends to later, a loop a `with` may end early, a subclass of a built-in
+    layer whose own call changes the output (a symbolic call shows the built-in spec) or whose
+    overrides change the built-in call (eager), and a fit/evaluate batch smaller than
+    batch_size (traced with an unknown batch)."""
+    assert_agrees(
+        """
+        from contextlib import suppress
+
+        data = np.random.rand(1000, 3)
+        batch, batches = [], []
+        def flush(size=32):
+            if len(batch) == size:
+                batches.append(np.stack(batch))
+                batch.clear()
+        for i in range(1000):
+            batch.append(data[i])
+            flush()
+        rest = np.stack(batch)
+
+        out = []
+        with suppress(IndexError):
+            for i in range(1200):
+                out.append(data[i])
+        kept = np.array(out)
+
+        calls = 0
+        def window(i):
+            global calls
+            calls += 1
+            return data[i:i + 5]
+        frames = []
+        def record(w):
+            if calls > 100:
+                frames.append(w)
+            return w
+        for i in range(900):
+            frames.append(record(window(i)))
+        stacked = np.array(frames)
+        """,
+        ["rest", "kept", "stacked"],
+        require_exact=False,
+    )
+    assert_agrees(
+        """
+        class ArgmaxDense(layers.Dense):
+            def call(self, x):
+                return keras.ops.argmax(super().call(x), -1)
+
+        class GridDense(layers.Dense):
+            def call(self, x):
+                return keras.ops.reshape(super().call(x), (-1, 4, 4))
+
+        class StandardizedConv2D(layers.Conv2D):
+            def convolution_op(self, inputs, kernel):
+                mean, var = keras.ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+                return keras.ops.conv(inputs, (kernel - mean) / keras.ops.sqrt(var + 1e-10), padding="valid")
+
+        inp = keras.Input((8,), batch_size=2)
+        a = ArgmaxDense(5)(inp)
+        b = GridDense(16)(inp)
+        c = StandardizedConv2D(8, 3, padding="same")(np.zeros((1, 32, 32, 3), "float32"))
+        d = ArgmaxDense(5)(np.zeros((2, 8), "float32"))
+        """,
+        ["a", "b", "c", "d"],
+        require_exact=False,
+    )
+    assert_agrees(
+        """
+        seen = {}
+
+        class Head(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.d = layers.Dense(3)
+
+            def call(self, x):
+                return self.d(x)
+
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+                seen["flat"] = keras.ops.reshape(y_pred, (-1,))
+                return keras.ops.mean(keras.ops.square(y - y_pred))
+
+        x = np.random.rand(96, 4).astype("float32")
+        y = np.random.rand(96, 3).astype("float32")
+        model = Head()
+        model.compile(optimizer="sgd")
+        model.evaluate(x[:10], y[:10], verbose=0)
+        flat = seen["flat"]
+        v1 = tf.zeros((3,))
+        empty_shape = tf.zeros(tf.constant(3.0).shape or (1,))
+        sliced_shape = tf.zeros(v1.shape[1:] or (1,))
+        """,
+        ["flat", "empty_shape", "sliced_shape"],
+        require_exact=False,
+    )
+
+
+def test_keras_ops_shape_inside_a_layer_call_is_not_none() -> None:
+    """keras.io's PositionalEmbedding: ``ops.shape(inputs)[-1]`` of a variable-length symbolic
+    input is a dynamic size inside ``call`` (Keras builds the model on backend tensors), not
+    None, so ``ops.arange(0, length)`` is not empty (it was once claimed to be)."""
+    assert_agrees(
+        """
+        from keras import ops
+
+        class PositionalEmbedding(layers.Layer):
+            def __init__(self, sequence_length, vocab_size, embed_dim, **kwargs):
+                super().__init__(**kwargs)
+                self.token_embeddings = layers.Embedding(vocab_size, embed_dim)
+                self.position_embeddings = layers.Embedding(sequence_length, embed_dim)
+
+            def call(self, inputs):
+                length = ops.shape(inputs)[-1]
+                positions = ops.arange(0, length, 1)
+                return self.token_embeddings(inputs) + self.position_embeddings(positions)
+
+        inp = keras.Input(shape=(None,), dtype="int64")
+        x = PositionalEmbedding(20, 100, 16)(inp)
+        out = layers.Dense(4)(x)
+        fixed = PositionalEmbedding(20, 100, 16)(keras.Input(shape=(12,), dtype="int64"))
+        eager = PositionalEmbedding(20, 100, 16)(np.zeros((2, 7), "int64"))
+        """,
+        ["x", "out", "fixed", "eager"],
+        require_exact=False,
+    )

@@ -13,6 +13,16 @@ from .values import Const
 DEFAULT_BATCH_SIZE = 32
 
 
+def configured_batch_size(call: Call) -> int:
+    """The ``batch_size`` a fit/evaluate/predict call asks for (0 when not readable)."""
+    given = call.kwargs.get("batch_size")
+    if given is None or (isinstance(given, Const) and given.value is None):
+        return DEFAULT_BATCH_SIZE
+    if isinstance(given, Const) and isinstance(given.value, int) and not isinstance(given.value, bool):
+        return given.value
+    return 0
+
+
 def step_batch_sizes(call: Call, samples: object) -> set[int] | None:
     """The sizes of the batches a training/inference call on ``samples`` rows makes."""
     if not isinstance(samples, int) or samples < 1:

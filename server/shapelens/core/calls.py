@@ -471,13 +471,18 @@ def call_custom_layer(
                     interp.call_function(build, [inst], shapes, node)
         call = cls.lookup("call")
         out: Value = UNKNOWN
+        builtin: Value | None = None
+        # a subclass of a built-in layer: a symbolic call takes the built-in layer's output spec
+        # (its compute_output_shape/spec), whatever the subclass's call does; an eager one runs
+        # the built-in call, which may use the subclass's overrides
         if (
-            not isinstance(call, FunctionVal)
-            and inst.base_layer is not None
+            inst.base_layer is not None
             and not isinstance(cls.lookup("compute_output_shape"), FunctionVal)
+            and (kind == "keras" or (not isinstance(call, FunctionVal) and _keeps_builtin_methods(cls)))
         ):
-            # a subclass of a built-in layer that keeps its call: the built-in rule
-            out = apply_layer(interp, inst.base_layer, args, kwargs, site, record=False)
+            builtin = apply_layer(interp, inst.base_layer, args, kwargs, site, record=False)
+        if builtin is not None and not isinstance(call, FunctionVal):
+            out = builtin
         elif isinstance(call, FunctionVal):
             # Keras reads `self.autocast` when the layer is called
             autocast = inst.attrs.get("autocast")
@@ -496,6 +501,8 @@ def call_custom_layer(
                     call, [inst, *(_input_cast(a, dtype) for a in args)],
                     {k: _input_cast(v, dtype) for k, v in kwargs.items()}, node,
                 )
+        if builtin is not None:
+            out = builtin  # the subclass's call ran for what it does inside; Keras shows the spec
         cos = cls.lookup("compute_output_shape")
         # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
         # (and runs `call` only when there is none); eager calls return what `call` computes.
@@ -633,6 +640,22 @@ def call_method(
     return handler(call)
 
 
+# what a subclass may define without changing how the built-in layer's call computes
+_CONFIG_METHODS = frozenset({"__init__", "get_config", "from_config", "call", "__repr__", "__str__"})
+# built-in layers without a compute_output_shape/spec of their own: a symbolic call runs `call`
+_CALL_SHAPED = frozenset({"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "InputLayer"})
+
+
+def _keeps_builtin_methods(cls: ClassVal) -> bool:
+    """The subclass overrides nothing the built-in call relies on (``convolution_op``,
+    ``build``, ``_compute_attention``...)."""
+    return not any(
+        isinstance(v, FunctionVal) and k not in _CONFIG_METHODS
+        for c in cls.mro() if isinstance(c, ClassVal)
+        for k, v in c.namespace.items()
+    )
+
+
 def builtin_base_spec(cls: ClassVal) -> LayerSpec | None:
     """The built-in layer a user class extends (``class Scaled(layers.Dense)``), if any."""
     for name in cls.library_bases():
@@ -649,7 +672,7 @@ def _init_builtin_base(
     """The built-in ``__init__`` of a subclass of a built-in layer got these arguments: the
     layer they make is the one the subclass's inherited ``call`` runs."""
     spec = builtin_base_spec(inst.cls)
-    if spec is None:
+    if spec is None or spec.name in _CALL_SHAPED:
         return
     if inst.base_layer is not None or not interp.certain_mutation(inst):
         inst.weights_uncertain = True  # made twice, or maybe not at all: which is not known
@@ -738,8 +761,9 @@ def _call_super(
             _init_layer_dtypes(interp, inst, kwargs)
             _init_builtin_base(interp, inst, args, kwargs, node)
         if name == "call" and builtin_base_spec(inst.cls) is not None:
-            # the built-in layer's own call: its rule, on what the override passes on
-            if inst.base_layer is None:
+            # the built-in layer's own call: its rule, on what the override passes on (unless
+            # the subclass overrides a method that call relies on)
+            if inst.base_layer is None or not _keeps_builtin_methods(inst.cls):
                 return UNKNOWN
             return apply_layer(interp, inst.base_layer, args, kwargs, Span.of(node), record=False)
         if name == "__init__" and inst.model is not None and args:

@@ -233,6 +233,8 @@ class Interpreter:
         # `from keras.layers import *`: names not bound otherwise are looked up there
         self.star_modules: list[str] = []
         self.unroll_budget = UNROLL_BUDGET
+        self.user_calls = 0  # user functions analysed so far (a loop body that calls one is not counted)
+        self.with_depth = 0  # `with` blocks the program is inside (a manager may swallow an exception)
         self.statements_run = 0
         # set when a block just run may have been left on some paths only (a `continue`,
         # `break` or `return` in one branch); the rest of the enclosing blocks is then uncertain
@@ -672,6 +674,7 @@ class Interpreter:
         growing = self._growing_lists(stmt, env) if total is not None and total > SHORT_LOOP else {}
         items = self.iteration_items(iterable)
         done = 0
+        calls_before = self.user_calls
         if items is not None and len(items) <= max(SHORT_LOOP, min(MAX_SEQ_ITEMS, self.unroll_budget)):
             ran = self._unroll(stmt, items, env)
             if ran is None:  # a break: the rest of the loop and its else clause did not run
@@ -701,6 +704,8 @@ class Interpreter:
                 name: (seq, size, per_pass)
                 for name, (seq, size, per_pass) in growing.items()
                 if env.lookup(name) is seq and seq.items is not None and len(seq.items) == size + done * per_pass
+                # a user function may reach the list by another name, on later passes only
+                and self.user_calls == calls_before
             }
             self._abstract_loop(stmt.body, env, bind)
         finally:
@@ -717,7 +722,7 @@ class Interpreter:
         to (`counted_loops`), with their length now and that number. A list that the body
         could also reach by another name, or a loop inside a ``try`` (an exception may end it
         early with the program going on), has no count."""
-        if self.raise_states:
+        if self.raise_states or self.with_depth:
             return {}
         found: dict[str, tuple[Seq, int, int]] = {}
         for name, per_pass in fixed_appends(stmt).items():
@@ -800,6 +805,7 @@ class Interpreter:
                 # `with open(...) as f` binds the file itself; other managers' __enter__ is unseen
                 kept = isinstance(v, Tensor) or (isinstance(v, Unknown) and v.pytype in _FILE_TYPES)
                 self.assign(item.optional_vars, v if kept else UNKNOWN, env)
+        self.with_depth += 1
         try:
             self.exec_block(stmt.body, env)
         except _Terminated as t:
@@ -808,6 +814,8 @@ class Interpreter:
             # a context manager may suppress it (contextlib.suppress, an __exit__ returning
             # True): the raise reaches a handler on one path, the code after the with on another
             self._note_raise(env)
+        finally:
+            self.with_depth -= 1
 
     def _exec_try(self, stmt: ast.Try, env: Env) -> None:
         catcher = next((h for h in stmt.handlers if self._catches_shape_errors(h, env)), None)
@@ -1343,6 +1351,7 @@ class Interpreter:
         uncalled: bool = False,
     ) -> Value:
         """Analyse a user function (or lambda) for this call site's argument values."""
+        self.user_calls += 1
         if not uncalled:
             fn.called = True
         if len(self.frames) >= MAX_CALL_DEPTH or any(f.function is fn for f in self.frames[-2:]):
@@ -1867,8 +1876,10 @@ class Interpreter:
                 return bool(v.value)
             except Exception:
                 return None
-        if isinstance(v, Seq) and (v.one_shot or v.generator):
-            return True  # an iterator or generator object is true, even when it yields nothing
+        if isinstance(v, Seq) and (v.one_shot or v.generator or v.tensor_shape):
+            # an iterator or generator object is true, even when it yields nothing; so is a
+            # TensorShape of no dims
+            return True
         if isinstance(v, Seq) and v.size() is not None:
             return bool(v.size())
         if isinstance(v, DictVal) and v.complete:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .batching import step_batch_sizes
+from .batching import configured_batch_size, step_batch_sizes
 from .built_inputs import refined_by_build
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Fix, Span
@@ -546,7 +546,12 @@ def _step_input(call: Call, model: ModelVal, x: Value) -> tuple[Value, Dim]:
     if call.name not in ("fit", "evaluate", "predict"):
         return x, None
     step = _uniform_step(call, rows)
-    if step == rows or (step is None and any(len(t.shape.dims or ()) < 2 for t in given)):
+    one_axis = any(len(t.shape.dims or ()) < 2 for t in given)
+    if step == rows and call.name in ("fit", "evaluate") and rows < configured_batch_size(call) and not one_axis:
+        # one batch smaller than batch_size: Keras' training and test steps are traced with an
+        # unknown batch then (predict's with the rows)
+        step = None
+    elif step == rows or (step is None and one_axis):
         # one-axis data keeps its length: Keras' rank adjustment of a model input reads the
         # data's last axis, which is then the batch axis
         return x, None

@@ -209,7 +209,7 @@ def seq_index(obj: Seq, index: Value) -> Value:
     except IndexError:
         return UNKNOWN
     if isinstance(key, slice):
-        return Seq(list(got), obj.kind)  # type: ignore[arg-type]
+        return Seq(list(got), obj.kind, tensor_shape=obj.tensor_shape)  # type: ignore[arg-type]
     return got  # type: ignore[return-value]
 
 

@@ -159,6 +159,9 @@ class Seq(Value):
     at_most: int | None = None
     # ``[pad] * (total - len(s))`` as (total, s): this list pads ``s`` to ``total`` items
     pad_of: tuple[int, Seq] | None = None
+    # a TF TensorShape (a tf.Tensor's or tf.Variable's ``.shape``, or a slice of one): true even
+    # when it has no dims, unlike a tuple
+    tensor_shape: bool = False
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length

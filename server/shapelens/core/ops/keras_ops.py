@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, Tensor, Value, as_dim, as_int, has_concrete_shape, shape_value
+from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_dim, as_int, has_concrete_shape, shape_value
 from . import shape_ops as so
 
 # ---------------------------------------------------------------------------------------------
@@ -495,12 +495,18 @@ def _clip(call: Call) -> Value:
 
 @function("keras.ops.shape")
 def _shape(call: Call) -> Value:
-    """A tuple of dims (None for the unknown ones), not a tensor."""
+    """A tuple of dims, not a tensor. An unknown dim of a symbolic tensor is None at the top
+    level but a dynamic scalar inside a layer's ``call`` (Keras runs it on backend tensors to
+    build a model): not known here either way."""
     x = call.arg(0, "x")
     t = so.Op(call, "keras", "tf", False).tensor(x) if x is not None else None
     if t is None:
         return UNKNOWN
-    return shape_value(t.shape, concrete=has_concrete_shape(x))
+    concrete = has_concrete_shape(x)
+    shape = shape_value(t.shape, concrete=concrete, of=t)
+    if not concrete and isinstance(shape, Seq) and shape.items is not None:
+        shape.items = [UNKNOWN if isinstance(i, Const) and i.value is None else i for i in shape.items]
+    return shape
 
 
 @function("keras.ops.ndim")

@@ -25,7 +25,10 @@ from .elementwise import convert_to
 def _shape(v: Value) -> Value:
     if not isinstance(v, Tensor):
         return UNKNOWN
-    return shape_value(v.shape, concrete=has_concrete_shape(v), of=v)
+    shape = shape_value(v.shape, concrete=has_concrete_shape(v), of=v)
+    if isinstance(shape, Seq) and v.kind in ("tf", "var", "spec", "ragged", "sparse"):
+        shape.tensor_shape = True
+    return shape
 
 
 @attribute(("tensor", "ndarray", "keras"), "dtype")
