@@ -148,17 +148,28 @@ def call_library(
     kwarg_nodes: dict[str, ast.AST],
 ) -> Value:
     handler = registry.FUNCTIONS.get(name)
-    if name.startswith(("tf.", "keras.")):
+    # one pass over the arguments for what the checks below look for (most calls have none)
+    py_float = one_shot = containers = False
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, LibRef):
+            py_float = py_float or v.name == "builtins.float"
+        elif isinstance(v, Seq):
+            one_shot = one_shot or v.one_shot
+            containers = True
+        elif isinstance(v, (LayerVal, DictVal)):
+            containers = True
+    if py_float and name.startswith(("tf.", "keras.")):
         args, kwargs = _python_float_as_float32(args, kwargs)
     if not name.startswith("builtins."):
-        _share_layers([*args, *kwargs.values()])
-        if any(isinstance(v, Seq) and v.one_shot for v in (*args, *kwargs.values())):
+        if containers:
+            _share_layers([*args, *kwargs.values()])
+        if one_shot:
             # numpy makes a 0-d object array of an iterator; TF and Keras refuse or read it
             # their own way: what comes out is not read here
             _use_up(interp, args, kwargs)
             _escape(args, kwargs)
             return UNKNOWN
-    if name not in ("builtins.next", "builtins.iter"):
+    if one_shot and name not in ("builtins.next", "builtins.iter"):
         _use_up(interp, args, kwargs)
     if handler is not None:
         call = registry.Call(args, kwargs, node, interp, None, name, arg_nodes, kwarg_nodes)
