@@ -2444,3 +2444,41 @@ def test_keras_ops_shape_inside_a_layer_call_is_not_none() -> None:
         ["x", "out", "fixed", "eager"],
         require_exact=False,
     )
+
+
+def test_deques_and_replay_buffers() -> None:
+    """collections.deque reads like a list; one with a maxlen keeps its newest items. A DQN
+    replay buffer sampled with random.sample gives batches of the sample size."""
+    src = """
+        import random
+        from collections import deque
+
+        buf = deque(maxlen=100)
+        for i in range(2000):
+            buf.append(np.zeros(3))
+        x = np.array(buf)
+        d2 = deque()
+        for i in range(300):
+            d2.append(np.zeros(3))
+        z = np.array(d2)
+        w = np.array(deque([np.zeros(2)] * 5, maxlen=3))
+        d4 = deque(maxlen=4)
+        for i in range(6):
+            d4.append(np.zeros(5))
+        v = np.array(d4)
+        d5 = deque(maxlen=3)
+        d5.extend([np.zeros(1)] * 5)
+        u = np.array(d5)
+        d6 = deque([np.zeros(1)] * 2)
+        d6.appendleft(np.zeros(1))
+        t = np.array(d6)
+        replay = deque(maxlen=1000)
+        for step in range(500):
+            s = np.random.rand(4).astype("float32")
+            replay.append((s, 1, 0.5, s, False))
+        states, actions, rewards, nexts, dones = map(np.array, zip(*random.sample(replay, 32)))
+        """
+    assert_agrees(src, ["x", "z", "w", "v", "u", "t", "states", "actions", "rewards", "nexts", "dones"], require_exact=False)
+    values = run_engine(src).values
+    assert values["z"].shape == (300, 3) and values["w"].shape == (3, 2) and values["v"].shape == (4, 5)
+    assert values["u"].shape == (3, 1) and values["states"].shape == (32, 4) and values["dones"].shape == (32,)

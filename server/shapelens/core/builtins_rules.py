@@ -486,9 +486,16 @@ def _append(call: Call) -> Value:
     if isinstance(seq, Seq) and item is not None:
         if seq.items is not None and call.interp.certain_mutation(seq) and len(seq.items) < 4096:
             seq.items.append(item)
+            _drop_oldest(seq)
         else:
             _blur(seq, item)
     return Const(None)
+
+
+def _drop_oldest(seq: Seq) -> None:
+    """A deque with a ``maxlen`` keeps its newest items."""
+    if seq.maxlen is not None and seq.items is not None and len(seq.items) > seq.maxlen:
+        del seq.items[: len(seq.items) - seq.maxlen]
 
 
 @method("list", "extend")
@@ -503,16 +510,52 @@ def _extend(call: Call) -> Value:
         and call.interp.certain_mutation(seq)
     ):
         seq.items.extend(other.items)
+        _drop_oldest(seq)
     else:
         _blur(seq, _element(other))
     return Const(None)
+
+
+@function("collections.deque")
+def _deque(call: Call) -> Value:
+    """A deque is read like a list (len, indexing, iteration, ``random.sample``); one with a
+    ``maxlen`` keeps only that many of the newest items."""
+    given = call.arg(1, "maxlen")
+    maxlen = as_int(given) if given is not None and not (isinstance(given, Const) and given.value is None) else None
+    if given is not None and maxlen is None and not (isinstance(given, Const) and given.value is None):
+        return UNKNOWN  # a maxlen not known here: how many items it keeps is not known
+    first = call.arg(0, "iterable")
+    if first is None or (isinstance(first, Const) and first.value is None):
+        seq = Seq([], "list")
+    else:
+        made = _list_of(Call([first], {}, call.node, call.interp, None, "builtins.list"))
+        if not isinstance(made, Seq):
+            return UNKNOWN
+        seq = made
+    seq.maxlen = maxlen
+    _drop_oldest(seq)
+    if maxlen is not None and seq.items is None:
+        seq.length = None
+    return call.interp.fresh(seq)
+
+
+@method("list", "appendleft", "extendleft", "popleft", "rotate")
+def _deque_ends(call: Call) -> Value:
+    """The deque operations at its left end: the items' order and count are not followed."""
+    seq = call.receiver
+    if isinstance(seq, Seq):
+        extra = call.arg(0) if call.name == "appendleft" else None
+        elem = seq.element_join()
+        _blur(seq, extra)
+        return elem if call.name == "popleft" else Const(None)
+    return UNKNOWN
 
 
 @method("list", "insert")
 def _insert(call: Call) -> Value:
     seq, index, item = call.receiver, call.int(0, "index"), call.arg(1, "object")
     if isinstance(seq, Seq) and item is not None:
-        if seq.items is not None and index is not None and call.interp.certain_mutation(seq):
+        if seq.items is not None and index is not None and call.interp.certain_mutation(seq) and seq.maxlen is None:
             seq.items.insert(index, item)
         else:
             _blur(seq, item)

@@ -458,6 +458,8 @@ class Interpreter:
             # `xs += ...` / `xs *= n` change the list itself: every name for it sees the change
             if not isinstance(result, Seq):
                 builtins_rules.forget_length(current)
+            elif current.maxlen is not None:  # a deque keeping its newest items
+                builtins_rules.forget_length(current, result.element_join())
             elif self.certain_mutation(current):
                 current.items, current.elem, current.length = result.items, result.elem, result.length
                 current.at_most = result.at_most
@@ -727,7 +729,10 @@ class Interpreter:
         found: dict[str, tuple[Seq, int, int]] = {}
         for name, per_pass in fixed_appends(stmt).items():
             seq = env.lookup(name)
-            if isinstance(seq, Seq) and seq.kind == "list" and seq.items is not None and not seq.one_shot:
+            if (
+                isinstance(seq, Seq) and seq.kind == "list" and seq.items is not None
+                and not seq.one_shot and seq.maxlen is None
+            ):
                 found[name] = (seq, len(seq.items), per_pass)
         if found:
             mentioned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name)}

@@ -162,6 +162,8 @@ class Seq(Value):
     # a TF TensorShape (a tf.Tensor's or tf.Variable's ``.shape``, or a slice of one): true even
     # when it has no dims, unlike a tuple
     tensor_shape: bool = False
+    # a collections.deque(maxlen=n): appending past n items drops the oldest
+    maxlen: int | None = None
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length
