@@ -249,6 +249,16 @@ def test_one_random_choice_is_a_scalar() -> None:
         row_c = x[rng.choice(len(x))]
         """
     agree(src, ["a", "c", "d", "e", "row_a", "row_b", "row_c"])
+    # a Generator's choice from a 2-D array or list picks a row, not a scalar
+    agree(
+        """
+        rng = np.random.default_rng(0)
+        picked_row = rng.choice(np.zeros((5, 3)))
+        listed_row = rng.choice([[1, 2], [3, 4]])
+        """,
+        ["picked_row", "listed_row"],
+        exact=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -521,9 +521,11 @@ def _deque(call: Call) -> Value:
     """A deque is read like a list (len, indexing, iteration, ``random.sample``); one with a
     ``maxlen`` keeps only that many of the newest items."""
     given = call.arg(1, "maxlen")
-    maxlen = as_int(given) if given is not None and not (isinstance(given, Const) and given.value is None) else None
-    if given is not None and maxlen is None and not (isinstance(given, Const) and given.value is None):
-        return UNKNOWN  # a maxlen not known here: how many items it keeps is not known
+    maxlen = None
+    if given is not None and not (isinstance(given, Const) and given.value is None):
+        maxlen = as_int(given)
+        if maxlen is None:
+            return UNKNOWN  # a maxlen not known here: how many items it keeps is not known
     first = call.arg(0, "iterable")
     if first is None or (isinstance(first, Const) and first.value is None):
         seq = Seq([], "list")

@@ -481,6 +481,7 @@ def call_custom_layer(
                 if shapes is not None:
                     interp.call_function(build, [inst], shapes, node)
         call = cls.lookup("call")
+        cos = cls.lookup("compute_output_shape")
         out: Value = UNKNOWN
         builtin: Value | None = None
         # a subclass of a built-in layer: a symbolic call takes the built-in layer's output spec
@@ -488,13 +489,11 @@ def call_custom_layer(
         # the built-in call, which may use the subclass's overrides
         if (
             inst.base_layer is not None
-            and not isinstance(cls.lookup("compute_output_shape"), FunctionVal)
+            and not isinstance(cos, FunctionVal)
             and (kind == "keras" or (not isinstance(call, FunctionVal) and _keeps_builtin_methods(cls)))
         ):
             builtin = apply_layer(interp, inst.base_layer, args, kwargs, site, record=False)
-        if builtin is not None and not isinstance(call, FunctionVal):
-            out = builtin
-        elif isinstance(call, FunctionVal):
+        if isinstance(call, FunctionVal):
             # Keras reads `self.autocast` when the layer is called
             autocast = inst.attrs.get("autocast")
             target = inst.input_dtype
@@ -514,7 +513,6 @@ def call_custom_layer(
                 )
         if builtin is not None:
             out = builtin  # the subclass's call ran for what it does inside; Keras shows the spec
-        cos = cls.lookup("compute_output_shape")
         # Keras 3 takes a symbolic call's output shape from an overridden compute_output_shape
         # (and runs `call` only when there is none); eager calls return what `call` computes.
         shapes = _shape_arguments(cos, call, first, args, kwargs) if isinstance(cos, FunctionVal) else None

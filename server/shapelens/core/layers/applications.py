@@ -629,7 +629,7 @@ def _xception_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
         return None
     if not 2 <= block <= 13:
         return None
-    level = 2 if block == 2 else 3 if block == 3 else 4 if block == 4 else 5
+    level = min(block, 5)  # entry blocks 2-4 each start one pool deeper; the rest after block 4's
     if block in _XCEPTION_POOLED:
         inp, out = _XCEPTION_POOLED[block]
         if rest == ["pool"]:

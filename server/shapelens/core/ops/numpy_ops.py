@@ -211,13 +211,12 @@ for _dist, (_params, _dtype) in _DISTRIBUTIONS.items():
 @function("np.random.choice", "np.random.Generator.choice")
 def _choice(call: Call) -> Value:
     a = call.arg(0, "a")
+    t = None
     if isinstance(a, Const) and isinstance(a.value, int):
         dtype: str | None = "int64"
     else:
         t = so.Op(call, "np", "np", False).tensor(a)
         dtype = t.dtype if t is not None else None
-    if dtype is None and isinstance(a, Seq):
-        dtype = _python_items_dtype(a)
     size = call.arg(1, "size")
     if size is None or (isinstance(size, Const) and size.value is None):
         # one item: of ``range(n)`` given as ``n``, a Python int; of a numeric list, an int64
@@ -225,7 +224,7 @@ def _choice(call: Call) -> Value:
         # modelled)
         if (isinstance(a, Const) and isinstance(a.value, int)) or (isinstance(a, Unknown) and a.pytype is int):
             return Unknown(None, int)
-        if dtype is not None and (not isinstance(a, Tensor) or a.shape.rank == 1):
+        if t is not None and t.shape.rank == 1 and dtype is not None and dtype != "string":
             return so.begin(call, "np", a).out(Shape(()), dtype)
         return UNKNOWN
     op = so.begin(call, "np", a)
@@ -233,19 +232,6 @@ def _choice(call: Call) -> Value:
     if dims is None:
         return op.unknown(dtype)
     return op.out(Shape(tuple(dims)), dtype)
-
-
-def _python_items_dtype(seq: Seq) -> str | None:
-    """The dtype numpy gives a list of Python ints (int64) or floats (float64), if it is one."""
-    elem = seq.element_join()
-    if isinstance(elem, Const) and not isinstance(elem.value, bool):
-        if isinstance(elem.value, int):
-            return "int64"
-        if isinstance(elem.value, float):
-            return "float64"
-    if isinstance(elem, Unknown) and elem.pytype in (int, float):
-        return "int64" if elem.pytype is int else "float64"
-    return None
 
 
 @function("np.random.permutation", "np.random.Generator.permutation")
