@@ -176,6 +176,31 @@ def test_reduce(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+def gen_norm(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng)
+    x, sym = source(rng, shape, rng.choice(["float32", "int32", "float64"]))
+    r = len(shape) + (1 if sym else 0)
+    u = rng.random()
+    order = ""
+    if u < 0.25:
+        axis = ""
+        if r <= 2 and rng.random() < 0.5:
+            order = ", ord=2" if r == 1 else ", ord='fro'"
+    elif u < 0.7 or r < 2:
+        axis = f", axis={rng.randint(-r, r - 1)}"
+        order = rng.choice(["", ", ord=1", ", ord=2"])
+    else:
+        axis = f", axis={tuple(rng.sample(range(r), 2))}"
+        order = rng.choice(["", ", ord='fro'"])
+    kd = rng.choice(["", ", keepdims=True"])
+    return f"x = {x}\ny = ops.{rng.choice(['norm', 'linalg.norm'])}(x{order}{axis}{kd})\n", ["x", "y"]
+
+
+@pytest.mark.parametrize("src,names", cases(211, 30, gen_norm))
+def test_norm(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
 # ---------------------------------------------------------------------------------------------
 # dtypes: arithmetic on Keras' lattice
 

@@ -100,6 +100,34 @@ def test_reshape_from_tf_shape() -> None:
     )
 
 
+def test_reshape_to_shape_vectors_built_by_concat_and_stack() -> None:
+    """Mask R-CNN's ``tf.reshape(x, tf.concat([[batch, n], tf.shape(x)[1:]], 0))`` and friends:
+    the pieces' known sizes survive into the target shape."""
+    agree(
+        """
+        rois = tf.zeros((2, 16, 4))
+        batch = tf.shape(rois)[0]
+        n = tf.shape(rois)[1]
+        x = tf.zeros((32, 7, 7, 64))
+        a = tf.reshape(x, tf.concat([[batch, n], tf.shape(x)[1:]], 0))
+        b = tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
+        c = tf.reshape(x, tf.concat([tf.shape(x)[:1], [-1]], axis=0))
+        d = tf.reshape(x, tf.stack([batch, -1, 64]))
+        e = tf.reshape(x, tf.concat([tf.shape(x)[:-2], [7 * 64]], 0))
+        f = tf.reshape(x, tf.stack([tf.shape(x)[0], 49, tf.shape(x)[3]]))
+        s = tf.concat([[batch, n], tf.shape(x)[1:]], 0)
+        """,
+        ["a", "b", "c", "d", "e", "f", "s"],
+    )
+    agree(
+        """
+        x = tf.zeros((32, 7, 7, 64))
+        a = tf.reshape(x, tf.concat([[5], tf.shape(x)[1:]], 0))
+        """,
+        ["x", "a"],
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # transpose / expand_dims / squeeze
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from . import registry
@@ -192,11 +193,14 @@ def call_library(
 # layers
 
 
-def result_kind(values: list[Value]) -> TensorKind:
+def result_kind(values: Iterable[Value]) -> TensorKind:
     """Eager inputs give eager outputs; any symbolic KerasTensor input makes it symbolic."""
-    kinds = {t.kind for v in values for t in tensors_in(v)}
-    if "keras" in kinds:
-        return "keras"
+    for v in values:
+        if isinstance(v, Tensor):
+            if v.kind == "keras":
+                return "keras"
+        elif isinstance(v, (Seq, DictVal)) and any(t.kind == "keras" for t in tensors_in(v)):
+            return "keras"
     return "tf"
 
 
@@ -223,7 +227,9 @@ def apply_layer(
         inputs = list(args)
         call_kwargs = dict(kwargs)
     call = LayerCall(layer, inputs, call_kwargs, interp, site)
-    kind = result_kind(inputs + list(call_kwargs.values()))
+    kind = result_kind(inputs)
+    if kind == "tf" and call_kwargs:
+        kind = result_kind(call_kwargs.values())
     first = inputs[0] if inputs else next(iter(call_kwargs.values()), None)
     # A built model called on a symbolic tensor computes its layers' output specs without
     # re-checking them (Keras 3): nothing certain to report there.
@@ -270,7 +276,7 @@ def apply_layer(
         return out
     layer.outputs = out
     if kind == "keras":
-        for i, t in enumerate(tensors_in(out)):
+        for i, t in enumerate((out,) if isinstance(out, Tensor) else tensors_in(out)):
             t.history = (layer, args, kwargs, i, site if record else None)
     if record and not failed:
         main = first_output(out)

@@ -348,6 +348,20 @@ def _reduce(call: Call) -> Value:
     return so.reduce_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), call.arg(2, "keepdims"), what, dtype)
 
 
+@function("keras.ops.norm", "keras.ops.linalg.norm")
+def _norm(call: Call) -> Value:
+    """``norm(x, ord=None, axis=None, keepdims=False)``: a vector or matrix norm over ``axis``
+    (all axes, flattened, when not given)."""
+    x, order, axis = call.arg(0, "x"), call.arg(1, "ord"), call.arg(2, "axis")
+    t = x if isinstance(x, Tensor) else None
+    given = order is not None and not (isinstance(order, Const) and order.value is None)
+    if given and (axis is None or (isinstance(axis, Const) and axis.value is None)) and (
+        t is None or t.shape.rank is None or t.shape.rank > 2
+    ):
+        return so.begin(call, "keras", x).unknown()  # an ord needs a 1-D or 2-D input here
+    return so.reduce_op(call, "keras", x, axis, call.arg(3, "keepdims"), "norm")
+
+
 @function("keras.ops.argmax", "keras.ops.argmin")
 def _argmax(call: Call) -> Value:
     return so.argmax_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), call.arg(2, "keepdims"))

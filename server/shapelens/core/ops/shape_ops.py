@@ -1365,7 +1365,35 @@ def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None
     if ax is None:
         rank = next((s.rank for s in shapes if s.rank is not None), None)
         return op.out(Shape((None,) * rank) if rank is not None else UNKNOWN_SHAPE, dtype)
-    return op.out(concat_shape(shapes, ax, op.name), dtype)
+    joined = concat_shape(shapes, ax, op.name)
+    content = _vector_content(items) if lib == "tf" and joined.rank == 1 and is_int_dtype(dtype) else None
+    return op.out(joined, dtype, content)
+
+
+def _vector_content(items: list[Value]) -> list[Value] | None:
+    """The values of ``tf.concat([[batch, n], tf.shape(x)[1:]], 0)``: a shape vector built
+    from pieces keeps each piece's known sizes, so reshaping to it keeps them too."""
+    content: list[Value] = []
+    for item in items:
+        if isinstance(item, Tensor):
+            if item.content is None or item.shape.dims is None or len(item.shape.dims) != 1:
+                return None
+            content.extend(item.content)
+        elif isinstance(item, Seq) and item.items is not None:
+            for v in item.items:
+                if isinstance(v, Tensor) and v.shape.dims == () and v.content is not None and len(v.content) == 1:
+                    content.append(v.content[0])
+                elif (isinstance(v, Const) and type(v.value) is int) or (
+                    isinstance(v, Unknown) and v.pytype is int
+                ):
+                    content.append(v)
+                elif isinstance(v, Tensor) and v.shape.dims == ():
+                    content.append(Unknown())  # an int tensor whose value is not known
+                else:
+                    return None
+        else:
+            return None
+    return content if len(content) <= 64 else None
 
 
 def _concat_of_unknown_count(
@@ -1421,7 +1449,11 @@ def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None)
     if ax is None:
         elem = same_shapes(shapes, op.name)
         return op.out(Shape((None,) * (elem.rank + 1)) if elem.rank is not None else UNKNOWN_SHAPE, dtype)
-    return op.out(stack_shape(shapes, ax, op.name), dtype)
+    stacked = stack_shape(shapes, ax, op.name)
+    content = None
+    if lib == "tf" and stacked.rank == 1 and is_int_dtype(dtype):
+        content = _vector_content([Seq(items, "list")])  # tf.stack([batch, -1, 64])
+    return op.out(stacked, dtype, content)
 
 
 @relate
