@@ -249,6 +249,10 @@ def test_vgg_top_layers_by_name() -> None:
     )
 
 
+# EfficientNet's names except its paddings, input scaling and squeeze-excite internals (not
+# feature maps)
+_EFFICIENTNET_KNOWN = r"(?!.*_pad$|input_layer|rescaling|normalization|.*_se_(squeeze|reshape|reduce|expand)$)"
+
 # (constructor call, names the engine must know: a regex over the real model's layer names)
 _NAMED_SWEEPS = [
     ("ResNet50(weights=None, include_top=False, input_shape=(97, 130, 3))", r"(?!.*_pad$|input_layer$)"),
@@ -262,6 +266,15 @@ _NAMED_SWEEPS = [
     ("InceptionV3(weights=None, include_top=False, input_shape=(155, 203, 3))", r"mixed\d+$"),
     ("Xception(weights=None, include_top=False, input_shape=(97, 130, 3))", r"block"),
     ("Xception(weights=None, include_top=True, input_shape=(150, 150, 3), classes=4)", r"block"),
+    ("EfficientNetB0(weights=None, include_top=False, input_shape=(97, 130, 3))", _EFFICIENTNET_KNOWN),
+    ("EfficientNetB3(weights=None, include_top=False, input_shape=(64, 77, 3))", _EFFICIENTNET_KNOWN),
+    ("EfficientNetB1(weights=None, include_top=True, input_shape=(65, 65, 3), classes=3)",
+     r"(?!.*_pad$|input_layer|rescaling|normalization|.*_se_(squeeze|reshape|reduce|expand)$|avg_pool|"
+     r"top_dropout|predictions)"),
+    ("DenseNet121(weights=None, include_top=False, input_shape=(97, 130, 3))",
+     r"(?!input_layer|zero_padding)"),
+    ("DenseNet169(weights=None, include_top=False, input_shape=(64, 71, 3))",
+     r"(?!input_layer|zero_padding)"),
 ]
 
 

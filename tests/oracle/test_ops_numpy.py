@@ -528,6 +528,30 @@ def test_reduce(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+def gen_percentile(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 1, 3)
+    r = len(shape)
+    fn = rng.choice(["percentile", "quantile", "nanpercentile", "nanquantile"])
+    scale = 100 if "percentile" in fn else 1
+    dt = rng.choice([d for d in DTYPES if d != "bool"])
+    q = rng.choice([
+        str(rng.randint(0, scale)), repr(rng.random() * scale), repr([rng.randint(0, scale), scale]),
+        f"np.array({[[0, scale], [scale, 0]]!r})", f"np.float64({scale})",
+        f"np.array([{scale}], dtype=np.float32)",
+    ])
+    u = rng.random()
+    axis = "" if u < 0.3 else f", axis={rng.randint(-r, r - 1)}" if u < 0.8 else (
+        f", axis={tuple(rng.sample(range(r), rng.randint(1, r)))}"
+    )
+    kd = rng.choice(["", ", keepdims=True"])
+    return f"x = {arr(shape, dt)}\ny = np.{fn}(x, {q}{axis}{kd})\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(131, 40, gen_percentile))
+def test_percentile_and_quantile(src: str, names: list[str]) -> None:
+    agree(src, names)
+
+
 def test_reduce_dtype_argument() -> None:
     agree(
         """

@@ -100,6 +100,43 @@ def test_reshape_from_tf_shape() -> None:
     )
 
 
+def test_random_gamma_and_poisson_append_the_parameter_shape() -> None:
+    agree(
+        """
+        x = tf.zeros((64, 13, 32))
+        bsz = tf.shape(x)[0]
+        g1 = tf.random.gamma([bsz], 0.4)
+        g3 = tf.random.gamma([5, 2], [0.5, 1.5])
+        g5 = tf.random.gamma([3], [[1.0], [2.0]], beta=[1.0, 2.0, 3.0])
+        g6 = tf.random.poisson([4, 2], [1.5, 2.5], dtype=tf.int32)
+        g7 = tf.random.gamma([], 2.0)
+        g8 = tf.random.gamma((2,), tf.ones((3, 1), tf.float64), dtype=tf.float64)
+        lam = g1 / (g1 + tf.random.gamma([bsz], 0.4))
+        mixed = lam[:, None, None] * x
+        """,
+        ["g1", "g3", "g5", "g6", "g7", "g8", "lam", "mixed"],
+    )
+
+
+def test_ensure_shape_fills_in_the_named_dims() -> None:
+    agree(
+        """
+        clip = tf.zeros((8, 32, 32, 3))
+        c2 = tf.gather(clip, tf.range(0, 8, 2))
+        c3 = tf.ensure_shape(c2, (4, 32, 32, 3))
+        c4 = tf.ensure_shape(tf.zeros((5, 3)), [None, 3])
+        c5 = tf.ensure_shape(tf.zeros((5, 3)), tf.TensorShape([5, None]))
+        c6 = tf.ensure_shape(tf.zeros((5, 3)), None)
+        ds = tf.data.Dataset.from_tensor_slices(tf.zeros((6, 10, 4))).map(
+            lambda v: tf.ensure_shape(tf.gather(v, tf.range(0, tf.shape(v)[0], 2)), (5, 4)))
+        spec = ds.element_spec
+        """,
+        ["c2", "c3", "c4", "c5", "c6"],
+    )
+    agree("x = tf.ensure_shape(tf.zeros((5, 3)), (4, 3))\n", ["x"])
+    agree("x = tf.ensure_shape(tf.zeros((5, 3)), (5, 3, 1))\n", ["x"])
+
+
 def test_reshape_to_shape_vectors_built_by_concat_and_stack() -> None:
     """Mask R-CNN's ``tf.reshape(x, tf.concat([[batch, n], tf.shape(x)[1:]], 0))`` and friends:
     the pieces' known sizes survive into the target shape."""

@@ -23,6 +23,7 @@ scheme: VGG16/19, ResNet50/101/152 (V1 and V2), MobileNetV2 (any alpha) and Ince
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -645,10 +646,113 @@ def _xception_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
     return None
 
 
+# EfficientNet B0's stages: (repeats, input filters, output filters, expand ratio, stride),
+# widened and deepened per variant by (width, depth) coefficients
+_EFFICIENTNET_STAGES = (
+    (1, 32, 16, 1, 1), (2, 16, 24, 6, 2), (2, 24, 40, 6, 2), (3, 40, 80, 6, 2),
+    (3, 80, 112, 6, 1), (4, 112, 192, 6, 2), (1, 192, 320, 6, 1),
+)
+_EFFICIENTNET_SCALES = {
+    "EfficientNetB0": (1.0, 1.0), "EfficientNetB1": (1.0, 1.1), "EfficientNetB2": (1.1, 1.2),
+    "EfficientNetB3": (1.2, 1.4), "EfficientNetB4": (1.4, 1.8), "EfficientNetB5": (1.6, 2.2),
+    "EfficientNetB6": (1.8, 2.6), "EfficientNetB7": (2.0, 3.1),
+}
+
+
+def _efficientnet_filters(filters: int, width: float) -> int:
+    """Keras' ``round_filters``: scaled, rounded to a multiple of 8, never 10 % below."""
+    scaled = filters * width
+    rounded = max(8, int(scaled + 4) // 8 * 8)
+    return int(rounded + 8 if rounded < 0.9 * scaled else rounded)
+
+
+def _efficientnet_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``stem_*``, ``block{s}{letter}_{expand_*, dwconv, bn, activation, se_excite, project_*,
+    drop, add}`` and ``top_*``. The expansion runs before a block's stride, the depthwise
+    convolution applies it."""
+    width, depth = _EFFICIENTNET_SCALES[app]
+    if name in ("stem_conv", "stem_bn", "stem_activation"):
+        return 1, _efficientnet_filters(32, width)
+    if name in ("top_conv", "top_bn", "top_activation"):
+        return 5, _efficientnet_filters(1280, width)
+    if len(name) < 8 or not name.startswith("block") or not name[5].isdigit() or name[7] != "_":
+        return None
+    stage, block, part = int(name[5]), ord(name[6]) - ord("a"), name[8:]
+    if not 1 <= stage <= len(_EFFICIENTNET_STAGES) or block < 0:
+        return None
+    level = 1
+    for _repeats, _fi, _fo, _e, stride in _EFFICIENTNET_STAGES[: stage - 1]:
+        level += stride == 2
+    repeats, f_in, f_out, expand, stride = _EFFICIENTNET_STAGES[stage - 1]
+    if block >= math.ceil(depth * repeats):
+        return None
+    f_in, f_out = _efficientnet_filters(f_in, width), _efficientnet_filters(f_out, width)
+    after = level + (stride == 2)
+    if block > 0:  # the stage's later blocks keep its first block's output size and width
+        f_in, stride, level = f_out, 1, after
+    if part in ("expand_conv", "expand_bn", "expand_activation"):
+        return (level, f_in * expand) if expand != 1 else None
+    if part in ("dwconv", "bn", "activation", "se_excite"):
+        return after, f_in * expand
+    if part in ("project_conv", "project_bn"):
+        return after, f_out
+    if part in ("drop", "add") and stride == 1 and f_in == f_out:
+        return after, f_out
+    return None
+
+
+_DENSENET_BLOCKS = {"DenseNet121": (6, 12, 24, 16), "DenseNet169": (6, 12, 32, 32), "DenseNet201": (6, 12, 48, 32)}
+
+
+def _densenet_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``conv1_*``, ``pool1``, the dense blocks' ``conv{s}_block{b}_{0_bn, 0_relu, 1_conv, 1_bn,
+    1_relu, 2_conv, concat}``, the transitions' ``pool{s}_{bn, relu, conv, pool}`` and the final
+    ``bn``/``relu``. Each dense layer adds 32 channels; a transition halves them."""
+    if name in ("conv1_conv", "conv1_bn", "conv1_relu"):
+        return 1, 64
+    if name == "pool1":
+        return 2, 64
+    blocks = _DENSENET_BLOCKS[app]
+    starts = [64]  # each stage's input channels
+    for n in blocks[:-1]:
+        starts.append((starts[-1] + 32 * n) // 2)
+    if name in ("bn", "relu"):
+        return 5, starts[-1] + 32 * blocks[-1]
+    if name.startswith("pool") and name[4:5].isdigit() and name[5:6] == "_":
+        stage, part = int(name[4]), name[6:]
+        if not 2 <= stage <= 4:
+            return None
+        end = starts[stage - 2] + 32 * blocks[stage - 2]
+        if part in ("bn", "relu"):
+            return stage, end
+        if part == "conv":
+            return stage, end // 2
+        return (stage + 1, end // 2) if part == "pool" else None
+    if len(name) < 5 or not name.startswith("conv") or not name[4].isdigit():
+        return None
+    stage = int(name[4])
+    split = _split_block(name, f"conv{stage}_block")
+    if not 2 <= stage <= 5 or split is None:
+        return None
+    block, rest = split
+    if not 1 <= block <= blocks[stage - 2]:
+        return None
+    before = starts[stage - 2] + 32 * (block - 1)
+    if rest in (["0", "bn"], ["0", "relu"]):
+        return stage, before
+    if rest in (["1", "conv"], ["1", "bn"], ["1", "relu"]):
+        return stage, 128
+    if rest == ["2", "conv"]:
+        return stage, 32
+    return (stage, before + 32) if rest == ["concat"] else None
+
+
 _NAMED_LEVELS: dict[str, Callable[[str, str, dict[str, Any]], Level | None]] = {
     "VGG16": _vgg_level, "VGG19": _vgg_level, "MobileNetV2": _mobilenet_v2_level,
     "InceptionV3": _inception_v3_level, "Xception": _xception_level,
     **{n: _resnet_level for n in _RESNET_BLOCKS},
+    **{n: _efficientnet_level for n in _EFFICIENTNET_SCALES},
+    **{n: _densenet_level for n in _DENSENET_BLOCKS},
 }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..registry import FUNCTIONS, Call, function
-from ..shapes import UNKNOWN_SHAPE, Shape, numpy_promote
+from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape, numpy_promote
 from ..values import (
     UNKNOWN,
     Const,
@@ -626,6 +626,41 @@ def _reduce(call: Call) -> Value:
             return so.begin(call, "np", a).out(Shape(()), "int64", [Const(total)])
     dtype = call.arg(dtype_index, "dtype") if dtype_index is not None else None
     return so.reduce_op(call, "np", call.arg(0, "a"), call.arg(1, "axis"), call.kwargs.get("keepdims"), what, dtype)
+
+
+@function("np.percentile", "np.quantile", "np.nanpercentile", "np.nanquantile")
+def _percentile(call: Call) -> Value:
+    """``percentile(a, q, axis=None, ..., keepdims=False)``: one reduction of ``a`` per entry of
+    ``q``, so the result is ``q``'s shape followed by the reduced shape."""
+    a, q = call.arg(0, "a"), call.arg(1, "q")
+    reduced = so.reduce_op(call, "np", a, call.arg(2, "axis"), call.arg(6, "keepdims"), "median")
+    if not isinstance(reduced, Tensor):
+        return reduced
+    q_dims: tuple[Dim, ...] | None = None
+    dtype: DType = None
+    source = a.dtype if isinstance(a, Tensor) else None
+    percent = "percentile" in call.name  # q / 100 makes integer percentages floats
+    if isinstance(q, Const) and isinstance(q.value, (int, float)) and not isinstance(q.value, bool):
+        q_dims = ()
+        # a Python number is weak: it keeps a float array's dtype; an int quantile keeps an
+        # int array's too, a fraction makes it float64
+        float_q = percent or isinstance(q.value, float)
+        dtype = source if so.is_float_dtype(source) or not float_q else "float64"
+    elif q is not None:
+        qt = so.begin(call, "np", q).tensor(q)
+        if qt is not None:
+            q_dims = qt.shape.dims
+            q_dtype = "float64" if percent and so.is_int_dtype(qt.dtype) else qt.dtype
+            # integer quantiles compute in the array's dtype; float ones promote with it
+            dtype = source if so.is_int_dtype(q_dtype) else numpy_promote(source, q_dtype)
+    if source not in _INTERPOLATED:
+        dtype = None  # bool (numpy cannot interpolate it) or not known
+    if q_dims is None or reduced.shape.dims is None:
+        return so.begin(call, "np", a).out(UNKNOWN_SHAPE, dtype)
+    return so.begin(call, "np", a).out(Shape((*q_dims, *reduced.shape.dims)), dtype)
+
+
+_INTERPOLATED = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 @function("np.linalg.norm")

@@ -157,6 +157,66 @@ def _broadcast_with(out: Value, *params: Value | None) -> Value:
     return out
 
 
+@function("tf.ensure_shape")
+def _ensure_shape(call: Call) -> Value:
+    """``tf.ensure_shape(x, shape)``: ``x`` with the dims ``shape`` names filled in (``None``
+    keeps x's); a known rank or size that differs fails."""
+    x, spec = call.arg(0, "x"), call.arg(1, "shape")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    wanted = so.shape_dims(spec) if not (isinstance(spec, Const) and spec.value is None) else None
+    if t is None:
+        return op.unknown()
+    if wanted is None or any(isinstance(d, int) and d < 0 for d in wanted):
+        return op.out(t.shape, t.dtype)
+    dims = t.shape.dims
+    if dims is None:
+        return op.out(Shape(tuple(d if isinstance(d, int) else None for d in wanted)), t.dtype)
+    if len(dims) != len(wanted):
+        raise ShapeError(
+            f"tf.ensure_shape: the tensor {format_shape(t.shape)} has rank {len(dims)}, not the "
+            f"{len(wanted)} of the shape {format_shape(Shape(tuple(wanted)))}",
+            code="shape-mismatch",
+        )
+    merged: list[Dim] = []
+    for have, want in zip(dims, wanted):
+        if isinstance(have, int) and isinstance(want, int) and have != want:
+            raise ShapeError(
+                f"tf.ensure_shape: the tensor {format_shape(t.shape)} is not compatible with the "
+                f"expected shape {format_shape(Shape(tuple(wanted)))}",
+                code="shape-mismatch",
+            )
+        merged.append(want if isinstance(want, int) else have)
+    return op.out(Shape(tuple(merged)), t.dtype)
+
+
+@function("tf.random.gamma", "tf.random.poisson")
+def _random_per_parameter(call: Call) -> Value:
+    """``gamma(shape, alpha, beta=None, dtype)`` / ``poisson(shape, lam, dtype)``: ``shape``
+    draws for every entry of the (broadcast) parameters, so their shape is appended."""
+    gamma = call.name == "tf.random.gamma"
+    dtype = so.dtype_arg(call.arg(3 if gamma else 2, "dtype"), "float32")
+    out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    if not isinstance(out, Tensor) or out.shape.dims is None:
+        return out
+    params = [call.arg(1, "alpha" if gamma else "lam")] + ([call.arg(2, "beta")] if gamma else [])
+    extra: Shape = Shape(())
+    for p in params:
+        if p is None or isinstance(p, Const):
+            continue
+        t = convert_alone(p, "tf")
+        if t is None:
+            return out.with_shape(UNKNOWN_SHAPE)
+        try:
+            extra = broadcast_shapes(extra, t.shape)
+        except ShapeError:
+            return out.with_shape(UNKNOWN_SHAPE)
+    if extra.dims is None:
+        return out.with_shape(UNKNOWN_SHAPE)
+    out.shape = Shape((*out.shape.dims, *extra.dims))
+    return out
+
+
 @function("tf.random.stateless_normal", "tf.random.stateless_truncated_normal", "tf.random.stateless_uniform")
 def _stateless_random(call: Call) -> Value:
     """``(shape, seed, ..., dtype)``: the seed pair comes second."""
