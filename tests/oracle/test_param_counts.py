@@ -327,13 +327,35 @@ PAIR = SUBCLASSED.replace("model = Tower()", "tower = Tower()").replace("model({
     "pair = Pair", "model = Pair").replace("pair(np", "model(np")
 
 
+TIME_DISTRIBUTED_MODEL = """
+encoder = keras.Sequential([keras.Input((12, 12, 3)), layers.Conv2D(8, 3), layers.Flatten(),
+                            layers.Dense(16)])
+inp = keras.Input((5, 12, 12, 3))
+x = layers.TimeDistributed(encoder)(inp)
+x = layers.TimeDistributed(layers.Dense(4, trainable=False))(x)
+x = layers.Bidirectional(layers.LSTM(3, return_sequences=True, trainable=False))(x)
+model = keras.Model(inp, layers.LSTM(8)(x))
+"""
+
+# a weightless model inside one whose trainable flags the engine cannot follow: still 0 of 0
+ZERO_WEIGHTS_UNDER_UNKNOWN_FREEZING = """
+augment = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
+base = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 3), layers.Conv2D(4, 3)])
+for layer in base.layers[int(np.random.rand() > 2):]:
+    layer.trainable = False
+inp = keras.Input((16, 16, 3))
+model = keras.Model(inp, augment(inp))
+"""
+
+
 @pytest.mark.parametrize(
     "source",
     [FROZEN, UNROLLED, CLONED, ORIGINAL_OF_A_CLONE, CLONED_FUNCTIONAL, ORIGINAL_OF_A_FUNCTIONAL_CLONE,
-     CUSTOM_LAYERS, SUBCLASSED, PAIR],
+     CUSTOM_LAYERS, SUBCLASSED, PAIR, TIME_DISTRIBUTED_MODEL, ZERO_WEIGHTS_UNDER_UNKNOWN_FREEZING],
     ids=["frozen", "unrolled-loops", "clone-model", "original-of-a-clone", "clone-functional",
          "original-of-a-functional-clone", "custom-layers",
-         "subclassed-model", "subclassed-model-of-given-layers"],
+         "subclassed-model", "subclassed-model-of-given-layers", "time-distributed-model",
+         "zero-weights-under-unknown-freezing"],
 )
 def test_trainable_split_and_loops_match_keras(source: str) -> None:
     _model_and_table(source)

@@ -80,7 +80,9 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
     model_frozen = frozen(model.trainable)
     for layer in layers[:_MAX_ROWS]:
         count = _count(layer, trainable_known, depth)
-        if model_frozen is None or not trainable_known:
+        if count.total == 0:
+            pass  # nothing to train, whatever is frozen
+        elif model_frozen is None or not trainable_known:
             count = _Count(count.total, None)
         elif model_frozen:
             count = _Count(count.total, 0 if count.total is not None else None)
@@ -131,10 +133,27 @@ def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
         if table is None:
             return _Count(None, None)
         return _Count(table.total, table.trainable)
-    weights: Weights | None = layer_weights(layer)
+    wrapped = _wrapped_model(layer)
+    if wrapped is not None:
+        # TimeDistributed(a model): the model's weights, applied to every step
+        table = summarize(wrapped, trainable_known, depth + 1)
+        if table is None or table.total is None:
+            return _Count(None, None)
+        weights = Weights(table.trainable, table.total - table.trainable) if table.trainable is not None else None
+        if weights is None:
+            return _Count(table.total, None)
+    else:
+        weights = layer_weights(layer)
     if weights is None:
         return _Count(None, None)
+    if weights.total == 0:
+        return _Count(0, 0)  # nothing to train, whatever is frozen
     state = frozen(layer.kwargs.get("trainable")) if isinstance(layer, LayerVal) else False
+    inner = _wrapped_layer(layer)
+    if inner is not None and state is not True:
+        # a wrapper's weights are its inner layer's: frozen when either is
+        inner_state = frozen(inner.kwargs.get("trainable"))
+        state = True if inner_state is True else None if inner_state is None else state
     if state is None or not trainable_known:
         return _Count(weights.total, None)
     return _Count(weights.total, 0 if state else weights.trainable)
@@ -204,8 +223,27 @@ def _instance_count(
     return _Count(total, 0 if state and total is not None else trainable)
 
 
+def _wrapped_layer(layer: Value) -> LayerVal | None:
+    """The built-in layer a ``TimeDistributed`` or ``Bidirectional`` layer wraps."""
+    if not isinstance(layer, LayerVal) or layer.spec.name not in ("TimeDistributed", "Bidirectional"):
+        return None
+    inner = layer.kwargs.get("layer", layer.args[0] if layer.args else None)
+    return inner if isinstance(inner, LayerVal) else None
+
+
+def _wrapped_model(layer: Value) -> ModelVal | None:
+    """The model a ``TimeDistributed`` layer wraps, if it wraps one."""
+    if not isinstance(layer, LayerVal) or layer.spec.name != "TimeDistributed":
+        return None
+    inner = layer.kwargs.get("layer", layer.args[0] if layer.args else None)
+    return inner if isinstance(inner, ModelVal) else None
+
+
 def _members(layer: Value, depth: int = 0) -> list[int]:
     """Ids of the layers and models a row's count includes (a custom layer's sublayers)."""
+    wrapped = _wrapped_model(layer)
+    if wrapped is not None:
+        return [id(layer), id(wrapped)]
     if not isinstance(layer, Instance) or depth > _MAX_DEPTH:
         return [id(layer)]
     out = [id(layer)]
