@@ -2482,3 +2482,30 @@ def test_deques_and_replay_buffers() -> None:
     values = run_engine(src).values
     assert values["z"].shape == (300, 3) and values["w"].shape == (3, 2) and values["v"].shape == (4, 5)
     assert values["u"].shape == (3, 1) and values["states"].shape == (32, 4) and values["dones"].shape == (32,)
+
+
+def test_membership_tests_and_counts_are_numbers_for_numpy() -> None:
+    """Kaggle text features: ``sum(c in string.punctuation for c in t)`` is an int whatever the
+    text, so a row of such counts is a row of numbers (``in`` always gives a bool)."""
+    src = """
+        import string
+
+        def meta_features(t):
+            words = t.split()
+            return [
+                len(t),
+                len(set(words)) / max(1, len(words)),
+                np.mean([len(w) for w in words]) if words else 0.0,
+                sum(c in string.punctuation for c in t),
+                sum(c.isupper() for c in t),
+                max(len(w) for w in words),
+                "#" in t,
+                t is not None,
+            ]
+
+        texts = [" ".join(np.random.choice(["a", "Bb", "c!"], 4)) for _ in range(50)]
+        x = np.array([meta_features(t) for t in texts], dtype="float32")
+        flags = np.array([["!" in t, "x" not in t] for t in texts])
+        biggest = np.array([max(t.count("a"), t.count("c")) for t in texts])
+        """
+    assert_agrees(src, ["x", "flags", "biggest"])

@@ -33,6 +33,7 @@ from .values import (
     as_int,
     detached,
     join,
+    scalar_type,
 )
 
 if TYPE_CHECKING:
@@ -233,7 +234,23 @@ def _minmax(call: Call) -> Value:
             return UNKNOWN
     if call.name == "builtins.sum" and len(call.args) == 1 and values is not call.args and not call.kwargs:
         return _sum_of_arrays(call, values)
-    return UNKNOWN
+    return _number_type_of(call, values)
+
+
+def _number_type_of(call: Call, values: list[Value]) -> Value:
+    """``sum(c.isupper() for c in t)``, ``max(len(a), len(b))``: an int of unknown value when
+    every item is an int or a bool (a sum with a float in it is a float)."""
+    if call.kwargs or (len(call.args) != 1 and call.name == "builtins.sum"):
+        return UNKNOWN
+    items = values
+    if len(call.args) == 1 and isinstance(call.args[0], Seq) and call.args[0].items is None:
+        items = [call.args[0].elem]
+    types = {scalar_type(v) for v in items}
+    if not items or not types <= {int, bool, float}:
+        return UNKNOWN
+    if call.name != "builtins.sum":  # max/min return one of the items, of its type
+        return Unknown(None, types.pop()) if len(types) == 1 else UNKNOWN
+    return Unknown(None, float if float in types else int)
 
 
 def _sum_of_arrays(call: Call, values: list[Value]) -> Value:

@@ -1559,11 +1559,11 @@ class Interpreter:
                             return Const(False)
                         left = right
                         continue
-                return UNKNOWN
+                return _unknown_comparison(node)
             try:
                 ok = bool(fn(lv, rv))
             except Exception:
-                return UNKNOWN
+                return _unknown_comparison(node)
             if not ok:
                 result = False
             left = right
@@ -1952,6 +1952,8 @@ class Interpreter:
             return UNKNOWN
         if isinstance(v, DictVal):
             return v.key_join()
+        if isinstance(v, Unknown) and v.pytype in (str, bytes):
+            return Unknown(None, str if v.pytype is str else int)  # characters; a bytes' ints
         return UNKNOWN
 
     @staticmethod
@@ -2107,6 +2109,15 @@ def _py(v: Value) -> Any:
     if isinstance(v, DictVal):
         return v.items.keys() if v.complete else _NOPE
     return _NOPE
+
+
+def _unknown_comparison(node: ast.Compare) -> Value:
+    """A comparison whose outcome is not known: ``in``, ``not in``, ``is`` and ``is not``
+    always give a bool (``__contains__``'s result is made one), the others may give anything
+    (an array's ``<`` gives an array)."""
+    if all(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops):
+        return Unknown(None, bool)
+    return UNKNOWN
 
 
 def _identity_known(a: Value, b: Value) -> bool | None:
