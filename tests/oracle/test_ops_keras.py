@@ -201,6 +201,14 @@ def test_norm(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+@pytest.mark.parametrize("expr", ["ops.norm(x)", "ops.norm(x, keepdims=True)", "ops.norm(3.0)"])
+def test_eager_norm_of_all_axes_needs_a_vector_or_matrix(expr: str) -> None:
+    """The TF backend's eager norm without an axis refuses ranks other than 1 and 2: no shape
+    is claimed there (a KerasTensor's spec still reduces everything)."""
+    agree(f"x = np.ones((2, 3, 4), 'float32')\ny = {expr}\n", ["y"], exact=False, catch=False)
+    agree(f"x = keras.Input((3, 4))\ny = {expr}\n", ["y"], exact=False, catch=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # dtypes: arithmetic on Keras' lattice
 

@@ -552,6 +552,26 @@ def test_percentile_and_quantile(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+def test_percentile_dtypes_the_engine_leaves_open() -> None:
+    """Methods that pick an item keep an int array's dtype, ``out=`` decides it, a bool or a
+    list of numpy scalars as ``q`` promote differently: shapes only."""
+    agree(
+        """
+        ai = np.arange(24).reshape(2, 3, 4)
+        a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+        p1 = np.percentile(np.ones((2, 3), np.uint8), 50, method="lower")
+        p2 = np.percentile(ai, [10, 90], method="higher", axis=0)
+        p3 = np.quantile(ai, [0.5], method="closest_observation")
+        p4 = np.percentile(a, 50, axis=0, out=np.empty((3, 4), np.float64))
+        p5 = np.percentile(ai, True)
+        p6 = np.percentile(a, [np.float32(10), np.float32(20)])
+        p7 = np.percentile(a, 50, method="linear", axis=(0, 2))
+        """,
+        ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+        exact=False,
+    )
+
+
 def test_reduce_dtype_argument() -> None:
     agree(
         """

@@ -133,6 +133,24 @@ def test_ensure_shape_fills_in_the_named_dims() -> None:
         """,
         ["c2", "c3", "c4", "c5", "c6"],
     )
+    agree(
+        """
+        q2 = tf.ensure_shape([np.zeros(3), np.zeros(3)], [2, 3])
+        q3 = tf.identity([np.zeros(3), np.zeros(3)])
+        q4 = tf.constant([np.zeros(3, np.float32), np.ones(3, np.float32)])
+        q6 = tf.stack([tf.zeros(3, tf.int64), tf.ones(3, tf.int64)])
+        """,
+        ["q2", "q3", "q4", "q6"],
+    )
+    agree(
+        """
+        sp = tf.sparse.SparseTensor([[0, 0], [1, 2]], [1.0, 2.0], [3, 4])
+        x = tf.ensure_shape(sp, [3, 4])
+        """,
+        ["x"],
+        exact=False,
+        catch=False,
+    )
     agree("x = tf.ensure_shape(tf.zeros((5, 3)), (4, 3))\n", ["x"])
     agree("x = tf.ensure_shape(tf.zeros((5, 3)), (5, 3, 1))\n", ["x"])
 

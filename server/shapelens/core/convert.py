@@ -51,7 +51,10 @@ def literal_shape_dtype(v: Value) -> tuple[Shape, str | None] | None:
                     return None
             else:
                 inner = first
-            kind = _widest(kinds)
+            if kinds[0] is not None and kinds[0] not in _PY_KINDS.values() and all(k == kinds[0] for k in kinds):
+                kind = kinds[0]  # arrays of one dtype stack in it (a list of float64 arrays)
+            else:
+                kind = _widest(kinds)
             if inner.dims is None:
                 return UNKNOWN_SHAPE, kind
             return Shape((len(v.items), *inner.dims)), kind

@@ -355,10 +355,14 @@ def _norm(call: Call) -> Value:
     x, order, axis = call.arg(0, "x"), call.arg(1, "ord"), call.arg(2, "axis")
     t = x if isinstance(x, Tensor) else None
     given = order is not None and not (isinstance(order, Const) and order.value is None)
-    if given and (axis is None or (isinstance(axis, Const) and axis.value is None)) and (
-        t is None or t.shape.rank is None or t.shape.rank > 2
-    ):
-        return so.begin(call, "keras", x).unknown()  # an ord needs a 1-D or 2-D input here
+    no_axis = axis is None or (isinstance(axis, Const) and axis.value is None)
+    symbolic = t is not None and t.kind == "keras"
+    if no_axis and (t is None or t.shape.rank is None or (
+        (given or not symbolic) and t.shape.rank not in (1, 2)
+    )):
+        # an ord needs a 1-D or 2-D input; so does the TF backend's eager norm of all axes
+        # (a KerasTensor's spec reduces everything)
+        return so.begin(call, "keras", x).unknown()
     return so.reduce_op(call, "keras", x, axis, call.arg(3, "keepdims"), "norm")
 
 

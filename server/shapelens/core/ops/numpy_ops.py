@@ -633,6 +633,7 @@ def _percentile(call: Call) -> Value:
     """``percentile(a, q, axis=None, ..., keepdims=False)``: one reduction of ``a`` per entry of
     ``q``, so the result is ``q``'s shape followed by the reduced shape."""
     a, q = call.arg(0, "a"), call.arg(1, "q")
+    method, out = call.arg(5, "method"), call.arg(3, "out")
     reduced = so.reduce_op(call, "np", a, call.arg(2, "axis"), call.arg(6, "keepdims"), "median")
     if not isinstance(reduced, Tensor):
         return reduced
@@ -646,18 +647,29 @@ def _percentile(call: Call) -> Value:
         # int array's too, a fraction makes it float64
         float_q = percent or isinstance(q.value, float)
         dtype = source if so.is_float_dtype(source) or not float_q else "float64"
-    elif q is not None:
+    elif q is not None and not (isinstance(q, Const) and isinstance(q.value, bool)):
+        plain = not isinstance(q, Seq) or (q.items is not None and all(
+            isinstance(i, Const) and type(i.value) in (int, float) for i in q.items
+        ))  # a list of numpy scalars keeps their dtype: not read here
         qt = so.begin(call, "np", q).tensor(q)
         if qt is not None:
             q_dims = qt.shape.dims
             q_dtype = "float64" if percent and so.is_int_dtype(qt.dtype) else qt.dtype
             # integer quantiles compute in the array's dtype; float ones promote with it
             dtype = source if so.is_int_dtype(q_dtype) else numpy_promote(source, q_dtype)
-    if source not in _INTERPOLATED:
-        dtype = None  # bool (numpy cannot interpolate it) or not known
+            dtype = dtype if plain else None
+    interpolating = method is None or (isinstance(method, Const) and method.value == "linear")
+    if source not in _INTERPOLATED or not interpolating or not (out is None or _is_none(out)):
+        # bool (numpy cannot interpolate it), a method that picks items (keeps an int array's
+        # dtype), or an `out=` array (its dtype)
+        dtype = None
     if q_dims is None or reduced.shape.dims is None:
         return so.begin(call, "np", a).out(UNKNOWN_SHAPE, dtype)
     return so.begin(call, "np", a).out(Shape((*q_dims, *reduced.shape.dims)), dtype)
+
+
+def _is_none(v: Value) -> bool:
+    return isinstance(v, Const) and v.value is None
 
 
 _INTERPOLATED = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")

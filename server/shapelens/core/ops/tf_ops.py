@@ -165,8 +165,8 @@ def _ensure_shape(call: Call) -> Value:
     op = so.begin(call, "tf", x)
     t = op.tensor(x)
     wanted = so.shape_dims(spec) if not (isinstance(spec, Const) and spec.value is None) else None
-    if t is None:
-        return op.unknown()
+    if t is None or t.kind in ("sparse", "ragged"):
+        return op.unknown()  # TF cannot convert a sparse or ragged tensor here
     if wanted is None or any(isinstance(d, int) and d < 0 for d in wanted):
         return op.out(t.shape, t.dtype)
     dims = t.shape.dims
