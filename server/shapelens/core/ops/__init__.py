@@ -12,4 +12,5 @@ from . import shape_ops as _shape_ops  # noqa: F401
 from . import sparse_ops as _sparse_ops  # noqa: F401
 from . import string_ops as _string_ops  # noqa: F401
 from . import tf_map_ops as _tf_map_ops  # noqa: F401
+from . import tf_nn_window_ops as _tf_nn_window_ops  # noqa: F401
 from . import tf_ops as _tf_ops  # noqa: F401
