@@ -155,6 +155,35 @@ def test_ensure_shape_fills_in_the_named_dims() -> None:
     agree("x = tf.ensure_shape(tf.zeros((5, 3)), (5, 3, 1))\n", ["x"])
 
 
+def test_cond_and_switch_case_run_the_program_s_branches() -> None:
+    agree(
+        """
+        x = tf.zeros((32, 32, 3))
+
+        def color_drop(img):
+            return tf.tile(tf.image.rgb_to_grayscale(img), [1, 1, 3])
+
+        def random_apply(fn, img, p):
+            return tf.cond(tf.random.uniform([]) < p, lambda: fn(img), lambda: img)
+
+        a = random_apply(color_drop, x, 0.5)
+        b = tf.cond(True, lambda: x[:4], lambda: x)
+        c = tf.cond(tf.constant(False), lambda: (x, 1), lambda: (x * 2, 2))[0]
+        d = tf.switch_case(tf.constant(1), [lambda: x, lambda: x + 1, lambda: x * 3])
+        e = tf.switch_case(tf.constant(0), {0: lambda: x[..., :1], 1: lambda: x[..., 1:2]})
+        """,
+        ["a", "b", "c", "d", "e"],
+    )
+    agree(
+        """
+        x = tf.zeros((8, 4))
+        y = tf.cond(tf.random.uniform([]) < 0.5, lambda: x[:2], lambda: x)
+        """,
+        ["y"],
+        exact=False,
+    )
+
+
 def test_reshape_to_shape_vectors_built_by_concat_and_stack() -> None:
     """Mask R-CNN's ``tf.reshape(x, tf.concat([[batch, n], tf.shape(x)[1:]], 0))`` and friends:
     the pieces' known sizes survive into the target shape."""

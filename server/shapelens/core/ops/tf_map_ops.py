@@ -1,13 +1,19 @@
-"""``tf.map_fn`` and ``tf.vectorized_map``: the function runs on one slice of ``elems`` (its
+"""TF ops that run the program's own functions.
+
+``tf.map_fn`` and ``tf.vectorized_map``: the function runs on one slice of ``elems`` (its
 first axis removed, a structure of slices for a tuple of tensors) and what it returns is
 stacked back along a new first axis of the same length. ``fn_output_signature`` (a dtype or a
-``tf.TensorSpec``) sets the result's dtype, as ``dtype=`` does in the TF1 spelling."""
+``tf.TensorSpec``) sets the result's dtype, as ``dtype=`` does in the TF1 spelling.
+
+``tf.cond`` and ``tf.switch_case``: one branch runs (eagerly) or all are traced (in a graph);
+the result is what any of them returns, joined. A Python bool as the predicate picks its
+branch."""
 
 from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape
-from ..values import UNKNOWN, Const, Seq, Tensor, Value
+from ..values import UNKNOWN, Const, DictVal, Seq, Tensor, Value, join
 from . import shape_ops as so
 
 
@@ -65,3 +71,46 @@ def _map_fn(call: Call) -> Value:
     if element is None:
         return op.unknown(_signature_dtype(call))
     return _stacked(out, n, op, _signature_dtype(call))
+
+
+def _run_branches(call: Call, branches: list[Value]) -> Value:
+    """Each branch may be the one that runs: its effects are uncertain, its result one of the
+    possibilities."""
+    results: list[Value] = []
+    call.interp.uncertain_depth += 1
+    try:
+        for fn in branches:
+            results.append(call.interp.call_value(fn, [], {}, call.node))
+    finally:
+        call.interp.uncertain_depth -= 1
+    out = results[0]
+    for r in results[1:]:
+        out = join(out, r)
+    return out
+
+
+@function("tf.cond")
+def _cond(call: Call) -> Value:
+    """``tf.cond(pred, true_fn, false_fn)``."""
+    pred, true_fn, false_fn = call.arg(0, "pred"), call.arg(1, "true_fn"), call.arg(2, "false_fn")
+    if true_fn is None or false_fn is None:
+        return UNKNOWN
+    if isinstance(pred, Const) and isinstance(pred.value, bool):
+        return call.interp.call_value(true_fn if pred.value else false_fn, [], {}, call.node)
+    return _run_branches(call, [true_fn, false_fn])
+
+
+@function("tf.switch_case")
+def _switch_case(call: Call) -> Value:
+    """``tf.switch_case(branch_index, branch_fns, default=None)``: a list or a dict of
+    functions."""
+    fns, default = call.arg(1, "branch_fns"), call.arg(2, "default")
+    if isinstance(fns, DictVal) and fns.complete:
+        branches = list(fns.items.values())
+    elif isinstance(fns, Seq) and fns.items is not None:
+        branches = list(fns.items)
+    else:
+        return UNKNOWN
+    if default is not None and not (isinstance(default, Const) and default.value is None):
+        branches.append(default)
+    return _run_branches(call, branches) if branches else UNKNOWN
