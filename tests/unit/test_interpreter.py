@@ -334,3 +334,35 @@ p = model.predict(ds)
     layer_lines = _layer_facts(src)
     assert tuple(layer_lines[6].shape.dims or ()) == (None, 48, 8)
     assert shape_of(src, "p") == (None, 8)
+
+
+def test_a_function_nobody_calls_does_not_blur_what_the_program_showed() -> None:
+    """SimSiam's ``call`` is never run (``fit`` runs the custom ``train_step``); analysed on its
+    own with unknown arguments it reaches ``embed``, which ``train_step`` ran on the real batch.
+    Those lines keep the batch's shapes (checked on TF 2.21 with the corpus oracle,
+    tests/corpus/rw78_simsiam_linear_probe.py)."""
+    src = HEADER + "import numpy as np\n" + textwrap.dedent(
+        """
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.body = layers.Dense(4)
+
+            def embed(self, x):
+                z = self.body(x)
+                return z
+
+            def call(self, x):
+                return self.embed(x)
+
+            def train_step(self, data):
+                x, y = data
+                out = self.embed(x)
+                return {}
+
+        net = Net()
+        net.compile(optimizer="adam", loss="mse")
+        net.fit(np.zeros((64, 3), dtype="float32"), np.zeros((64, 4), dtype="float32"), batch_size=32)
+        """
+    )
+    assert shape_of(src, "z") == (32, 4)

@@ -301,6 +301,10 @@ class Interpreter:
         """Remember the value of a name or expression at a place (joined across visits)."""
         if (file or self.current_file) != self.main_file:
             return
+        if self.analysing_uncalled and (span, kind) in self.facts:
+            # a function nobody calls, run with unknown arguments, reaching code the program
+            # does run: what the program's own calls showed there stands
+            return
         if isinstance(value, Instance) and value.model is not None:
             value = value.model  # a keras.Model subclass: its model fact and layer table
         if isinstance(value, Unknown) and value.pytype is None and kind in ("assign", "layer"):
@@ -358,6 +362,8 @@ class Interpreter:
     def unknown_layer_at(self, span: Span, file: str | None = None) -> None:
         """A model ran the layer recorded at ``span`` on data the engine cannot see: the layer's
         line claims no shape."""
+        if self.analysing_uncalled and (span, "layer") in self.facts:
+            return  # as in record_span
         if (file or self.current_file) == self.main_file:
             self._unknown_visit(span, "layer")
 
