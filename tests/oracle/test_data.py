@@ -790,3 +790,40 @@ def test_ragged_constant_rows_slice_into_dense_elements() -> None:
     ).values
     assert v["r"].shape == (3, None) and v["r"].dtype == "float32"
     assert v["first"].shape == (None,) and v["first"].dtype == "float32"
+
+
+def test_a_generator_of_ready_made_batches_gives_its_rows_when_iterated() -> None:
+    """``from_generator`` with a ``(None, ...)`` signature over a generator that always yields 32
+    rows: iterating gives 32-row tensors (what a ``tf.function`` step is traced with); ``map``
+    still sees the signature. A generator whose last batch is smaller claims no rows."""
+    src = """
+        BATCH = 32
+
+        def make_batches(n_batches=3):
+            def gen():
+                for _ in range(n_batches):
+                    x = np.random.rand(BATCH, 6, 4).astype("float32")
+                    yield {"past": x, "id": np.zeros(BATCH, "int32")}, x[:, -2:, 0]
+            return gen
+
+        spec = ({"past": tf.TensorSpec((None, 6, 4), tf.float32), "id": tf.TensorSpec((None,), tf.int32)},
+                tf.TensorSpec((None, 2), tf.float32))
+        ds = tf.data.Dataset.from_generator(make_batches(), output_signature=spec).prefetch(2)
+        feats, target = next(iter(ds))
+        past = feats["past"]
+        ids = feats["id"]
+        mapped = ds.map(lambda f, t: f["past"])
+        m = next(iter(mapped))
+
+        def ragged_gen():
+            for n in (32, 32, 5):
+                yield np.zeros((n, 3), "float32")
+
+        ds2 = tf.data.Dataset.from_generator(ragged_gen, output_signature=tf.TensorSpec((None, 3), tf.float32))
+        last = next(iter(ds2))
+        """
+    assert_agrees(src, ["past", "ids", "target", "last"], require_exact=False)
+    values = run_engine(src).values
+    assert values["past"].shape == (32, 6, 4) and values["target"].shape == (32, 2)
+    assert values["ids"].shape == (32,)
+    assert values["last"].shape == (None, 3)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .convert import literal_shape_dtype
+from .convert import literal_shape_dtype, to_tensor
 from .facts import Related, Span
 from .registry import UNKNOWN_MARK, Call, attribute, dtype_of_value, function, method
 from .shapes import (
@@ -214,7 +214,7 @@ def traced_element(ds: DatasetVal) -> Value:
 def iterated_rows(ds: DatasetVal) -> int | None:
     """The rows of every batch iterating a batched dataset gives, when they are all the same."""
     if ds.batch_rows is None:
-        return None
+        return ds.eager_rows
     size, full, rest = ds.batch_rows
     sizes = ({size} if full else set()) | ({rest} if rest else set())
     return sizes.pop() if len(sizes) == 1 else None
@@ -436,11 +436,58 @@ def _shape_arg(v: Value) -> Shape:
 def _from_generator(call: Call) -> Value:
     sig = call.arg(4, "output_signature")
     if sig is not None:
-        return _dataset(_signature(sig), None, call)
+        ds = _dataset(_signature(sig), None, call)
+        ds.eager_rows = _yielded_rows(call, ds.element)
+        return ds
     types = call.arg(1, "output_types")
     if types is not None:
         return _dataset(_legacy_signature(types, call.arg(2, "output_shapes")), None, call)
     return DatasetVal(UNKNOWN, None, call.span)
+
+
+def _yielded_rows(call: Call, signature: Value) -> int | None:
+    """The rows every array the generator yields has, where the signature leaves them unknown
+    (a generator of ready-made batches): read from what the generator function yields."""
+    fn = call.arg(0, "generator")
+    if fn is None or call.arg(3, "args") is not None or call.interp is None:
+        return None
+    call.interp.uncertain_depth += 1  # TF runs it when the dataset is read, maybe never
+    try:
+        made = call.interp.call_value(fn, [], {}, call.node)
+    finally:
+        call.interp.uncertain_depth -= 1
+    if not isinstance(made, Seq) or not made.generator:
+        return None
+    rows: set[Dim] = set()
+    if not _leading_rows(made.elem, signature, rows) or len(rows) != 1:
+        return None
+    n = rows.pop()
+    return n if isinstance(n, int) else None
+
+
+def _leading_rows(value: Value, spec: Value, rows: set[Dim]) -> bool:
+    """Collect the first-axis sizes of the yielded arrays whose spec leaves that axis unknown;
+    False where the structures do not line up or a yielded size is not known."""
+    if isinstance(spec, Tensor):
+        if spec.shape.dims is None or not spec.shape.dims:
+            return spec.shape.dims is not None  # scalars have no rows
+        t = value if isinstance(value, Tensor) else to_tensor(value, "np")
+        if t is None or t.shape.dims is None or len(t.shape.dims) != len(spec.shape.dims):
+            return False
+        if spec.shape.dims[0] is None:
+            rows.add(t.shape.dims[0])
+        return True
+    if isinstance(spec, Seq) and spec.items is not None:
+        return (
+            isinstance(value, Seq) and value.items is not None and len(value.items) == len(spec.items)
+            and all(_leading_rows(v, s, rows) for v, s in zip(value.items, spec.items, strict=True))
+        )
+    if isinstance(spec, DictVal):
+        return (
+            isinstance(value, DictVal) and value.complete and set(value.items) == set(spec.items)
+            and all(_leading_rows(value.items[k], s, rows) for k, s in spec.items.items())
+        )
+    return False
 
 
 @function("tf.data.Dataset.range", "tf.compat.v1.data.Dataset.range")
@@ -973,7 +1020,7 @@ def _apply(call: Call) -> Value:
 )
 def _same(call: Call) -> Value:
     ds = _receiver(call)
-    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows)
+    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows, ds.eager_rows)
 
 
 @method("dataset", "ignore_errors")
@@ -1043,7 +1090,7 @@ def _repeat(call: Call) -> Value:
     if c is not None and c >= 0 and ds.cardinality is not None:
         card = ds.cardinality * c
     # each pass gives the same batches again
-    return DatasetVal(ds.element, card, call.span, ds.batch_rows)
+    return DatasetVal(ds.element, card, call.span, ds.batch_rows, ds.eager_rows)
 
 
 @method("dataset", "take")
@@ -1057,7 +1104,7 @@ def _take(call: Call) -> Value:
     rows = ds.batch_rows
     if rows is not None and c is not None and 0 <= c <= rows[1]:
         rows = (rows[0], c, 0)  # only full batches
-    return DatasetVal(ds.element, card, call.span, rows)
+    return DatasetVal(ds.element, card, call.span, rows, ds.eager_rows)
 
 
 @method("dataset", "skip")
@@ -1071,7 +1118,7 @@ def _skip(call: Call) -> Value:
     rows = ds.batch_rows
     if rows is not None:
         rows = (rows[0], rows[1] - c, rows[2]) if c is not None and 0 <= c <= rows[1] else None
-    return DatasetVal(ds.element, card, call.span, rows)
+    return DatasetVal(ds.element, card, call.span, rows, ds.eager_rows)
 
 
 @method("dataset", "shard")

@@ -379,6 +379,9 @@ class DatasetVal(Value):
     # smaller batch or 0). The element spec says None for the batch axis; the tensors iterating it
     # gives have these sizes.
     batch_rows: tuple[int, int, int] | None = None
+    # a generator that always yields arrays of this many rows, where the signature says None:
+    # the tensors iterating it gives have them (traced functions still see the signature)
+    eager_rows: int | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -684,6 +687,7 @@ def join(a: Value, b: Value) -> Value:
         return DatasetVal(
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
+            a.eager_rows if a.eager_rows == b.eager_rows else None,
         )
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
