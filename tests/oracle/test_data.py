@@ -827,3 +827,37 @@ def test_a_generator_of_ready_made_batches_gives_its_rows_when_iterated() -> Non
     assert values["past"].shape == (32, 6, 4) and values["target"].shape == (32, 2)
     assert values["ids"].shape == (32,)
     assert values["last"].shape == (None, 3)
+
+
+def test_first_batch_and_set_shape_in_a_window_pipeline() -> None:
+    """``timeseries_dataset_from_array``'s spec leaves the window length unknown; the tutorial's
+    ``split_window`` restores it with ``set_shape``; ``next(iter(ds))`` is the first batch, full
+    although the last one is smaller."""
+    src = """
+        data = np.zeros((3500, 6), "float32")
+
+        def split(features):
+            inputs = features[:, slice(0, 36), :]
+            labels = features[:, slice(36, None), :]
+            inputs.set_shape([None, 36, None])
+            labels.set_shape([None, 12, None])
+            return inputs, labels
+
+        windows = keras.utils.timeseries_dataset_from_array(data, None, 48, batch_size=32)
+        raw = next(iter(windows))
+        ds = windows.map(split)
+        x, y = next(iter(ds))
+        tail = next(iter(tf.data.Dataset.from_tensor_slices(np.zeros((10, 3))).batch(4)))
+        strided = keras.utils.timeseries_dataset_from_array(
+            np.zeros((100, 2)), np.zeros(90), 10, sequence_stride=3, sampling_rate=2, batch_size=8)
+        first_x, first_y = next(iter(strided))
+        for last_x, last_y in strided:
+            pass
+        """
+    assert_agrees(src, ["raw", "x", "y", "tail", "first_x", "first_y", "last_x"], require_exact=False)
+    values = run_engine(src).values
+    assert values["x"].shape == (None, 36, 6) and values["y"].shape == (None, 12, 6)
+    assert values["raw"].shape == (32, None, 6) and values["tail"].shape == (4, 3)
+    # 28 windows in batches of 8, 8, 8, 4: the first is full, a loop sees both sizes
+    assert values["first_x"].shape == (8, None, 2) and values["first_y"].shape == (8,)
+    assert values["last_x"].shape == (None, None, 2)

@@ -2509,3 +2509,41 @@ def test_membership_tests_and_counts_are_numbers_for_numpy() -> None:
         biggest = np.array([max(t.count("a"), t.count("c")) for t in texts])
         """
     assert_agrees(src, ["x", "flags", "biggest"])
+
+
+def test_getattr_default_on_an_attribute_never_set() -> None:
+    """The TF tutorial's WindowGenerator memo, ``getattr(self, "_example", None)``: None before
+    the first set on a plain object of the program's own class; unknown where ``setattr`` with a
+    name not known here or ``__dict__`` may have set it."""
+    src = """
+        class Window:
+            def __init__(self, arr):
+                self.arr = arr
+
+            @property
+            def train(self):
+                return tf.data.Dataset.from_tensor_slices(self.arr).batch(32)
+
+            @property
+            def example(self):
+                result = getattr(self, "_example", None)
+                if result is None:
+                    result = next(iter(self.train))
+                    self._example = result
+                return result
+
+        w = Window(np.zeros((100, 4), "float32"))
+        first = w.example
+        again = w.example
+
+        class Loose:
+            def __init__(self, **kw):
+                for k, v in kw.items():
+                    setattr(self, k, v)
+
+        loose = Loose(**{"x" + "": np.zeros((2, 3))})
+        maybe = getattr(loose, "x", None)
+        """
+    assert_agrees(src, ["first", "again"])
+    values = run_engine(src).values
+    assert values["first"].shape == (32, 4) and values["again"].shape == (32, 4)

@@ -427,6 +427,10 @@ def _iterables(call: Call) -> Value:
             elem = v.element_join()
             call.interp.consume(v)
             return elem
+        if isinstance(v, DatasetVal) and _fresh_iterator(call):
+            from .data import first_element
+
+            return first_element(v)
         return _element(v) if v is not None else UNKNOWN
     if call.name == "builtins.iter":
         v = call.arg(0)
@@ -443,6 +447,15 @@ def _iterables(call: Call) -> Value:
     ):
         return _iterator(_map(call, call.args[0], call.args[1:]))
     return _iterator(Seq(None, "list"))
+
+
+def _fresh_iterator(call: Call) -> bool:
+    """``next(iter(ds))``: an iterator made for this one read gives the first element."""
+    node = call.arg_nodes[0] if call.arg_nodes else None
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "iter"
+        and len(node.args) == 1 and not node.keywords
+    )
 
 
 def _mappable(fn: Value) -> bool:

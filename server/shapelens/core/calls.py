@@ -78,8 +78,10 @@ def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
     for v in (*args, *kwargs.values()):
         if isinstance(v, (ModelVal, LayerVal)):
             v.escaped = True
-        elif isinstance(v, Instance) and v.model is not None:
-            v.model.escaped = True
+        elif isinstance(v, Instance):
+            v.open_attrs = True
+            if v.model is not None:
+                v.model.escaped = True
         elif isinstance(v, (Seq, DictVal)):
             items = v.items.values() if isinstance(v, DictVal) else (v.items or [])
             _escape(list(items), {})

@@ -204,6 +204,16 @@ def iterated_element(ds: DatasetVal) -> Value:
     return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
 
 
+def first_element(ds: DatasetVal) -> Value:
+    """What ``next(iter(ds))`` gives: the first batch, full whenever the data fills one (a
+    smaller last batch comes later)."""
+    rows = ds.eager_rows
+    if ds.batch_rows is not None:
+        size, full, rest = ds.batch_rows
+        rows = size if full else rest or None
+    return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+
+
 def traced_element(ds: DatasetVal) -> Value:
     """What a function traced on the dataset sees (``map``, ``fit``/``predict`` steps): tensors
     shaped as the element spec says (an unknown batch size stays unknown). The windows of a
@@ -721,7 +731,34 @@ def _timeseries_dataset_from_array(call: Call) -> Value:
         if t is None or t.shape.dims is None or not t.shape.dims:
             return DatasetVal(UNKNOWN, None, call.span)
         parts.append(Tensor(Shape(t.shape.dims[1:]), t.dtype, "spec"))
-    return _keras_dataset(call, parts, _kw(call, 5, "batch_size", 128), None)
+    batch = _kw(call, 5, "batch_size", 128)
+    ds = _keras_dataset(call, parts, batch, None)
+    windows = _window_count(call, converted, targets)
+    if isinstance(ds, DatasetVal) and windows is not None and isinstance(batch, int) and batch > 0:
+        ds.cardinality = -(-windows // batch)
+        ds.batch_rows = (batch, windows // batch, windows % batch)
+    return ds
+
+
+def _window_count(call: Call, data: Tensor, targets: Value | None) -> int | None:
+    """How many windows ``timeseries_dataset_from_array`` cuts: one every ``sequence_stride``
+    rows while ``sequence_length`` rows ``sampling_rate`` apart fit (and a target exists)."""
+    length, stride, rate = _kw(call, 2, "sequence_length", None), _kw(call, 3, "sequence_stride", 1), _kw(
+        call, 4, "sampling_rate", 1
+    )
+    if _kw(call, 8, "start_index", None) is not None or _kw(call, 9, "end_index", None) is not None:
+        return None
+    rows = data.shape.dims[0] if data.shape.dims else None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (length, stride, rate, rows)):
+        return None
+    n = rows - (length - 1) * rate
+    if targets is not None and not (isinstance(targets, Const) and targets.value is None):
+        t = convert_component(targets)
+        t_rows = t.shape.dims[0] if t is not None and t.shape.dims else None
+        if not isinstance(t_rows, int):
+            return None
+        n = min(n, t_rows)
+    return -(-n // stride) if n > 0 else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1174,6 +1211,7 @@ def _element_spec(v: Value) -> Value:
 __all__ = [
     "common_supertype",
     "convert_component",
+    "first_element",
     "iterated_element",
     "map_leaves",
     "numpy_element",

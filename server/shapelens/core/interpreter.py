@@ -1248,6 +1248,7 @@ class Interpreter:
                 return obj.attrs[attr]
             if attr == "__dict__":
                 # the instance's own attributes: writes through it change them (never certain)
+                obj.open_attrs = True
                 return DictVal(obj.attrs, False)
             found = obj.cls.lookup(attr)
             if isinstance(found, FunctionVal):

@@ -108,8 +108,24 @@ def _getattr(call: Call) -> Value:
     found = call.interp.get_attr(obj, name.value, call.node)
     default = call.arg(2)
     if default is not None and isinstance(found, Unknown):
-        return UNKNOWN
+        # the memo idiom, ``getattr(self, "_example", None)`` before the first set
+        return default if _certainly_missing(obj, name.value) else UNKNOWN
     return found
+
+
+def _certainly_missing(obj: Value, attr: str) -> bool:
+    """An object of the program's own plain class that has never had ``attr``: not set on it,
+    not in its classes, no ``__getattr__``, nothing the engine cannot see has touched it."""
+    return (
+        isinstance(obj, Instance)
+        and not obj.open_attrs
+        and obj.model is None
+        and not obj.cls.library_bases()
+        and attr not in obj.attrs
+        and obj.cls.lookup(attr) is None
+        and obj.cls.lookup("__getattr__") is None
+        and obj.cls.lookup("__getattribute__") is None
+    )
 
 
 @function("builtins.setattr")
@@ -118,6 +134,8 @@ def _setattr(call: Call) -> Value:
     named = isinstance(name, Const) and isinstance(name.value, str)
     if named and value is not None and isinstance(obj, Instance | NamespaceVal):
         call.interp.set_attr(obj, name.value, value)  # type: ignore[union-attr]
+    elif isinstance(obj, Instance):
+        obj.open_attrs = True
     if isinstance(obj, LayerVal) and not (isinstance(name, Const) and name.value not in ("name", "_name")):
         obj.kwargs["name"] = Unknown(None, str)  # renamed: no longer Keras' automatic name
     return Const(None)

@@ -454,6 +454,9 @@ class Instance(Value):
     # a subclass of a built-in layer (``class Scaled(layers.Dense)``): that layer, made from
     # what reached the built-in ``__init__``; its rule gives the output when ``call`` is inherited
     base_layer: LayerVal | None = None
+    # attributes may have been set where the engine cannot see (``setattr`` with a name it does
+    # not know, ``__dict__``, handed to code it does not follow): a missing one may exist
+    open_attrs: bool = False
 
 
 @dataclass(eq=False, slots=True)

@@ -317,6 +317,13 @@ def _set_shape(call: Call) -> Value:
             f"tensor's shape {format_shape(t.shape)}",
             code="shape-mismatch",
         )
+    if t is not None and target is not None and t.kind in ("tf", "spec") and call.interp.certain_mutation(t):
+        # the static shape takes the sizes given (on a path that surely runs: a skipped
+        # set_shape would leave a traced shape unknown)
+        have = t.shape.dims if t.shape.dims is not None else (None,) * len(target)
+        t.shape = Shape(tuple(
+            d if isinstance(d, int) and d >= 0 else h for d, h in zip(target, have, strict=True)
+        ))
     return Const(None)
 
 
