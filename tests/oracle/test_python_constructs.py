@@ -2547,3 +2547,31 @@ def test_getattr_default_on_an_attribute_never_set() -> None:
     assert_agrees(src, ["first", "again"])
     values = run_engine(src).values
     assert values["first"].shape == (32, 4) and values["again"].shape == (32, 4)
+
+
+def test_a_model_saved_and_loaded_back_keeps_its_graph_and_compile_state() -> None:
+    """``model.save(path)`` then ``load_model(path)`` (the same path variable, or the same file
+    name): a copy of the model as saved, compiled again as it was unless ``compile=False``."""
+    src = """
+        import os
+        import tempfile
+
+        inp = keras.Input((8,))
+        model = keras.Model(inp, keras.layers.Dense(3)(keras.layers.Dense(16)(inp)))
+        model.compile(optimizer="adam", loss="mse")
+        seq = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "m.keras")
+            model.save(path)
+            loaded = keras.models.load_model(path)
+            seq.save(os.path.join(d, "s.keras"))
+            again = keras.saving.load_model(os.path.join(d, "s.keras"))
+        y = loaded(np.zeros((4, 8), "float32"))
+        score = loaded.evaluate(np.zeros((4, 8), "float32"), np.zeros((4, 3), "float32"), verbose=0)
+        z = again.predict(np.zeros((6, 5), "float32"), verbose=0)
+        """
+    assert_agrees(src, ["y", "z"], require_exact=False)
+    values = run_engine(src).values
+    assert values["y"].shape == (4, 3)
+    uncompiled = src.replace("load_model(path)", "load_model(path, compile=False)")
+    assert any("compile()" in e for e in run_engine(uncompiled).errors)  # Keras raises there too

@@ -201,6 +201,9 @@ class Interpreter:
         # the model last seen at each model fact: its layer table is made once the module ran
         # (a Sequential may only be built by a later fit/predict)
         self.models_at: dict[tuple[Span, str], ModelVal] = {}
+        # models saved by path (a known string, or the very value a path variable holds): a copy
+        # as it was when saved, None where which model a path holds is not certain
+        self.saved_models: dict[object, tuple[Value, ModelVal | None]] = {}
         self.trainable_unknown = False  # `.trainable` set on something unidentified
         self.catching: list[int] = []  # lines of the excepts around this point that catch shape errors
         self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor

@@ -1468,9 +1468,52 @@ def _get_layer(call: Call) -> Value:
     return UNKNOWN
 
 
-@method("model", "summary", "save", "save_weights", "load_weights", "get_weights", "set_weights")
+@method("model", "summary", "save_weights", "load_weights", "get_weights", "set_weights")
 def _model_misc(call: Call) -> Value:
     return Const(None) if call.name == "summary" else UNKNOWN
+
+
+def _path_key(path: Value | None) -> object | None:
+    """What identifies a saved file: its name when known, else the path value itself (the same
+    variable passed to ``save`` and to ``load_model``)."""
+    if isinstance(path, Const):
+        return ("file", path.value) if isinstance(path.value, str) else None
+    return ("value", id(path)) if isinstance(path, Unknown) and path.pytype in (None, str) else None
+
+
+@method("model", "save")
+def _save(call: Call) -> Value:
+    """``model.save(path)``: ``load_model(path)`` gives a model like this one as it is now."""
+    model, path = call.receiver, call.arg(0, "filepath")
+    key = _path_key(path)
+    if key is None or path is None or not isinstance(model, ModelVal):
+        return Const(None)
+    interp = call.interp
+    certain = not interp.uncertain_depth and key not in interp.saved_models
+    copy = clone_of(interp, model, call.span) if certain else None
+    if copy is not None:
+        # the file keeps the compile configuration: load_model compiles the model again
+        copy.compiled = dict(model.compiled) if model.compiled is not None else None
+    interp.saved_models[key] = (path, copy)
+    return Const(None)
+
+
+@function("keras.saving.load_model")
+def _load_model(call: Call) -> Value:
+    """A model this program saved to that path (functional or Sequential): a fresh copy."""
+    key = _path_key(call.arg(0, "filepath"))
+    entry = call.interp.saved_models.get(key) if key is not None else None
+    if entry is None or entry[1] is None:
+        return UNKNOWN
+    loaded = clone_of(call.interp, entry[1], call.span)
+    if loaded is None:
+        return UNKNOWN
+    recompile = call.arg(2, "compile")
+    if recompile is None or (isinstance(recompile, Const) and recompile.value is True):
+        loaded.compiled = dict(entry[1].compiled) if entry[1].compiled is not None else None
+    elif not (isinstance(recompile, Const) and recompile.value is False):
+        loaded.escaped = True  # whether it is compiled is not known
+    return loaded
 
 
 @attribute("model", "output")
