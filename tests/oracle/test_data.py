@@ -861,3 +861,35 @@ def test_first_batch_and_set_shape_in_a_window_pipeline() -> None:
     # 28 windows in batches of 8, 8, 8, 4: the first is full, a loop sees both sizes
     assert values["first_x"].shape == (8, None, 2) and values["first_y"].shape == (8,)
     assert values["last_x"].shape == (None, None, 2)
+
+
+def test_review_counter_examples_of_first_batches_and_generators() -> None:
+    """Confirmed by review under TF 2.21: batches shuffled after batching may put the smaller
+    one first; a program's own ``iter`` is not the builtin; a generator reads its globals when
+    the dataset is read, not when it is made."""
+    src = """
+        import builtins
+
+        ds = tf.data.Dataset.from_tensor_slices(np.zeros((5, 3), np.float32)).batch(4)
+        shuffled = next(iter(ds.shuffle(2, seed=0)))
+
+        BATCH = 4
+
+        def gen():
+            for _ in range(3):
+                yield np.zeros((BATCH, 3), np.float32)
+
+        g = tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec((None, 3), tf.float32))
+        BATCH = 8
+        late = next(iter(g))
+
+        def iter(d):
+            it = builtins.iter(d)
+            next(it)
+            return it
+
+        second = next(iter(ds))
+        """
+    assert_agrees(src, ["shuffled", "late", "second"], require_exact=False)
+    values = run_engine(src).values
+    assert values["late"].shape == (8, 3)

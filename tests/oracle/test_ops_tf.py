@@ -182,6 +182,17 @@ def test_cond_and_switch_case_run_the_program_s_branches() -> None:
         ["y"],
         exact=False,
     )
+    # run eagerly, only the branch the predicate picks runs: the other may not fit
+    agree(
+        """
+        a = tf.zeros((4, 3))
+        b = tf.zeros((5, 2))
+        r = tf.cond(tf.constant(True), lambda: a * 2.0, lambda: tf.matmul(a, b))
+        s = tf.switch_case(tf.constant(0), [lambda: a, lambda: a + b])
+        """,
+        ["r", "s"],
+        exact=False,
+    )
 
 
 def test_reshape_to_shape_vectors_built_by_concat_and_stack() -> None:

@@ -91,6 +91,25 @@ def test_forms_tf_refuses_claim_nothing() -> None:
     assert all(values[n].shape is None for n in ("a", "c")), values
 
 
+def test_review_counter_examples() -> None:
+    """A window across channels, ``convolution``'s TF2 argument order, a depthwise convolution
+    both strided and dilated."""
+    agree(
+        """
+        x = tf.zeros((2, 9, 9, 4))
+        f = tf.zeros((3, 3, 4, 5))
+        z = tf.nn.max_pool2d(x, ksize=[1, 1, 1, 2], strides=[1, 1, 1, 2], padding="VALID")
+        c1 = tf.nn.convolution(x, f, 2, padding="SAME")
+        c2 = tf.nn.convolution(x, f, [2, 2], padding="VALID")
+        c3 = tf.nn.convolution(x, f, padding="SAME", dilations=2)
+        y = tf.nn.depthwise_conv2d(tf.zeros((1, 12, 12, 1)), tf.zeros((2, 2, 1, 1)), strides=[1, 2, 2, 1],
+                                   padding="VALID", dilations=[2, 2])
+        """,
+        ["z", "c1", "c2", "c3", "y"],
+        exact=False,
+    )
+
+
 def test_unknown_settings_leave_the_window_unknown() -> None:
     """An explicit padding list or a stride only known at run time: no shape claimed."""
     agree(

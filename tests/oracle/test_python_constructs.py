@@ -2575,3 +2575,74 @@ def test_a_model_saved_and_loaded_back_keeps_its_graph_and_compile_state() -> No
     assert values["y"].shape == (4, 3)
     uncompiled = src.replace("load_model(path)", "load_model(path, compile=False)")
     assert any("compile()" in e for e in run_engine(uncompiled).errors)  # Keras raises there too
+
+
+def test_review_counter_examples_of_this_round_s_rules() -> None:
+    """Confirmed by review under TF 2.21: a callback Keras runs is not hypothetical code, an
+    attribute set through a thread's target, ``vars()`` or ``__setattr__`` exists, a file other
+    code wrote to holds what it wrote, a ``set_shape`` inside a signature-traced tf.function is
+    not checked against the data."""
+    src = """
+        import os
+        import sys
+        import threading
+
+        def helper(x):
+            return x + 1.0
+
+        first = helper(np.zeros((4, 3)))
+
+        def sched(epoch, lr):
+            global seen
+            seen = helper(np.zeros((2, 2)))
+            return lr
+
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        m.compile("sgd", "mse")
+        m.fit(np.zeros((8, 3)), np.zeros((8, 1)), epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(sched)])
+
+        class Box:
+            def fill(self):
+                self.data = np.zeros((5, 2))
+
+        b = Box()
+        t = threading.Thread(target=b.fill)
+        t.start()
+        t.join()
+        threaded = np.asarray(getattr(b, "data", np.zeros((1,))))
+        v = Box()
+        vars(v).update({"m": np.zeros((7, 2))})
+        via_vars = np.asarray(getattr(v, "m", np.zeros((1,))))
+        w = Box()
+        w.__setattr__("m", np.zeros((8, 2)))
+        via_setattr = np.asarray(getattr(w, "m", np.zeros((1,))))
+
+        def mk(n):
+            inp = keras.Input((3,))
+            return keras.Model(inp, keras.layers.Dense(n)(inp))
+
+        a2, b5 = mk(2), mk(5)
+        a2.save("/tmp/shapelens_review_m.keras")
+        b5.save("/tmp/./shapelens_review_m.keras")
+        r1 = keras.models.load_model("/tmp/shapelens_review_m.keras").predict(np.zeros((4, 3)), verbose=0)
+        a2.save("/tmp/shapelens_review_n.keras")
+        keras.saving.save_model(b5, "/tmp/shapelens_review_n.keras")
+        r2 = keras.models.load_model("/tmp/shapelens_review_n.keras").predict(np.zeros((4, 3)), verbose=0)
+        p = os.path.join("/tmp", "shapelens_review_c.keras")
+        a2.save(p)
+        b5.compile("sgd", "mse")
+        b5.fit(np.zeros((4, 3)), np.zeros((4, 5)), verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(p)])
+        r3 = keras.models.load_model(p).predict(np.zeros((4, 3)), verbose=0)
+
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def f(x):
+            x.set_shape([4, 3])
+            return x * 2.0
+
+        traced = f(tf.zeros((n, 3)))
+        """
+    assert_agrees(src, ["first", "seen", "threaded", "via_vars", "via_setattr", "r1", "r2", "r3", "traced"],
+                  require_exact=False)

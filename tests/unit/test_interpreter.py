@@ -366,3 +366,29 @@ def test_a_function_nobody_calls_does_not_blur_what_the_program_showed() -> None
         """
     )
     assert shape_of(src, "z") == (32, 4)
+
+
+def test_model_build_runs_the_subclass_build_not_its_call() -> None:
+    """Keras 3's ``model.build(shape)`` runs the subclass's own ``build`` with the shape as given
+    and never its ``call`` (checked on TF 2.21): the call's lines show only the real calls."""
+    src = HEADER + "import numpy as np\n" + textwrap.dedent(
+        """
+        class AE(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.enc = layers.Dense(8)
+
+            def build(self, input_shape):
+                self.enc.build(input_shape)
+                super().build(input_shape)
+
+            def call(self, x):
+                h = self.enc(x)
+                return h
+
+        model = AE()
+        model.build((None, 16))
+        out = model(np.zeros((64, 16), "float32"))
+        """
+    )
+    assert shape_of(src, "h") == (64, 8)

@@ -452,10 +452,14 @@ def _iterables(call: Call) -> Value:
 def _fresh_iterator(call: Call) -> bool:
     """``next(iter(ds))``: an iterator made for this one read gives the first element."""
     node = call.arg_nodes[0] if call.arg_nodes else None
-    return (
+    if not (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "iter"
         and len(node.args) == 1 and not node.keywords
-    )
+    ):
+        return False
+    interp = call.interp
+    env = interp.frames[-1].env if interp.frames else interp.module_env
+    return env.lookup("iter") is None  # the builtin, not a function of the program's
 
 
 def _mappable(fn: Value) -> bool:

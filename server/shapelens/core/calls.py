@@ -82,6 +82,8 @@ def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
             v.open_attrs = True
             if v.model is not None:
                 v.model.escaped = True
+        elif isinstance(v, BoundMethod) and isinstance(v.receiver, Instance):
+            v.receiver.open_attrs = True  # the method may run there (a thread's target)
         elif isinstance(v, (Seq, DictVal)):
             items = v.items.values() if isinstance(v, DictVal) else (v.items or [])
             _escape(list(items), {})
@@ -141,6 +143,14 @@ def _without_float32(v: Value) -> Value:
     return v
 
 
+_READS_SAVED_MODELS = frozenset({"keras.saving.load_model", "keras.saving.save_model", "keras.models.save_model"})
+# calls that only read a path (or print it): the file keeps the model saved there
+_PATH_READERS = (
+    "os.path.", "builtins.print", "builtins.str", "builtins.len", "builtins.repr", "builtins.format",
+    "logging.",
+)
+
+
 def call_library(
     interp: Interpreter,
     name: str,
@@ -151,6 +161,10 @@ def call_library(
     kwarg_nodes: dict[str, ast.AST],
 ) -> Value:
     handler = registry.FUNCTIONS.get(name)
+    if interp.saved_models and name not in _READS_SAVED_MODELS and not name.startswith(_PATH_READERS):
+        from .models import forget_saved_paths
+
+        forget_saved_paths(interp, [*args, *kwargs.values()])
     # one pass over the arguments for what the checks below look for (most calls have none)
     py_float = one_shot = containers = False
     for v in (*args, *kwargs.values()):

@@ -15,6 +15,7 @@ numpy arrays.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Any
 
 from .convert import literal_shape_dtype, to_tensor
@@ -207,10 +208,12 @@ def iterated_element(ds: DatasetVal) -> Value:
 def first_element(ds: DatasetVal) -> Value:
     """What ``next(iter(ds))`` gives: the first batch, full whenever the data fills one (a
     smaller last batch comes later)."""
-    rows = ds.eager_rows
+    rows = ds.eager_rows() if ds.eager_rows is not None else None
     if ds.batch_rows is not None:
         size, full, rest = ds.batch_rows
         rows = size if full else rest or None
+        if ds.batches_shuffled and full and rest:
+            rows = None  # the smaller batch may come first
     return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
 
 
@@ -224,7 +227,7 @@ def traced_element(ds: DatasetVal) -> Value:
 def iterated_rows(ds: DatasetVal) -> int | None:
     """The rows of every batch iterating a batched dataset gives, when they are all the same."""
     if ds.batch_rows is None:
-        return ds.eager_rows
+        return ds.eager_rows() if ds.eager_rows is not None else None
     size, full, rest = ds.batch_rows
     sizes = ({size} if full else set()) | ({rest} if rest else set())
     return sizes.pop() if len(sizes) == 1 else None
@@ -447,7 +450,8 @@ def _from_generator(call: Call) -> Value:
     sig = call.arg(4, "output_signature")
     if sig is not None:
         ds = _dataset(_signature(sig), None, call)
-        ds.eager_rows = _yielded_rows(call, ds.element)
+        if call.arg(0, "generator") is not None and call.arg(3, "args") is None:
+            ds.eager_rows = functools.partial(_yielded_rows, call, ds.element)
         return ds
     types = call.arg(1, "output_types")
     if types is not None:
@@ -459,7 +463,7 @@ def _yielded_rows(call: Call, signature: Value) -> int | None:
     """The rows every array the generator yields has, where the signature leaves them unknown
     (a generator of ready-made batches): read from what the generator function yields."""
     fn = call.arg(0, "generator")
-    if fn is None or call.arg(3, "args") is not None or call.interp is None:
+    if fn is None or call.interp is None:
         return None
     call.interp.uncertain_depth += 1  # TF runs it when the dataset is read, maybe never
     try:
@@ -1057,7 +1061,9 @@ def _apply(call: Call) -> Value:
 )
 def _same(call: Call) -> Value:
     ds = _receiver(call)
-    return DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows, ds.eager_rows)
+    out = DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows, ds.eager_rows)
+    out.batches_shuffled = ds.batches_shuffled or (call.name.endswith("shuffle") and ds.batch_rows is not None)
+    return out
 
 
 @method("dataset", "ignore_errors")

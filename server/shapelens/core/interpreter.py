@@ -243,6 +243,7 @@ class Interpreter:
         # `break` or `return` in one branch); the rest of the enclosing blocks is then uncertain
         self.partial_exit = False
         self.analysing_uncalled = False  # functions nobody calls, run once with unknown arguments
+        self.hypothetical_visit = False  # ... a Keras class's method nothing ran (see record_span)
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
         self.module_env = Env()
@@ -280,12 +281,19 @@ class Interpreter:
                     args.append(Instance(fn.owner) if p.arg == "self" else fn.owner)
                 else:
                     args.append(Unknown(p.arg))
+            # a method of a Keras class that nothing ran (a `call` that fit never runs, its
+            # train_step being overridden) is hypothetical here: it keeps what the program's own
+            # calls showed in code it shares with them. A plain function may be a callback some
+            # library runs: its visits count as usual.
+            hypothetical = isinstance(fn.owner, ClassVal) and bool(fn.owner.library_bases())
             try:
                 self.analysing_uncalled = True
+                self.hypothetical_visit = hypothetical
                 try:
                     self.call_function(fn, args, {}, fn.node, uncalled=True)
                 finally:
                     self.analysing_uncalled = False
+                    self.hypothetical_visit = False
             except RecursionError:
                 continue
 
@@ -304,7 +312,7 @@ class Interpreter:
         """Remember the value of a name or expression at a place (joined across visits)."""
         if (file or self.current_file) != self.main_file:
             return
-        if self.analysing_uncalled and (span, kind) in self.facts:
+        if self.hypothetical_visit and (span, kind) in self.facts:
             # a function nobody calls, run with unknown arguments, reaching code the program
             # does run: what the program's own calls showed there stands
             return
@@ -365,7 +373,7 @@ class Interpreter:
     def unknown_layer_at(self, span: Span, file: str | None = None) -> None:
         """A model ran the layer recorded at ``span`` on data the engine cannot see: the layer's
         line claims no shape."""
-        if self.analysing_uncalled and (span, "layer") in self.facts:
+        if self.hypothetical_visit and (span, "layer") in self.facts:
             return  # as in record_span
         if (file or self.current_file) == self.main_file:
             self._unknown_visit(span, "layer")
@@ -1249,9 +1257,10 @@ class Interpreter:
         if isinstance(obj, Instance):
             if attr in obj.attrs:
                 return obj.attrs[attr]
+            if attr in ("__dict__", "__setattr__"):
+                obj.open_attrs = True  # attributes may be set through these
             if attr == "__dict__":
                 # the instance's own attributes: writes through it change them (never certain)
-                obj.open_attrs = True
                 return DictVal(obj.attrs, False)
             found = obj.cls.lookup(attr)
             if isinstance(found, FunctionVal):

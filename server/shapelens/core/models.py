@@ -5,8 +5,9 @@ them. Every layer inside a Sequential gets its output recorded at its constructo
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -403,9 +404,14 @@ def _model_build(call: Call) -> Value:
         shape = call.shape(0, "input_shape")
         if model.kind == "sequential":
             build_sequential(call.interp, model, shape)
-        elif model.kind == "subclass" and model.instance is not None and shape.dims is not None:
-            x = Tensor(shape, call.interp.floatx, "keras")
-            call_custom_layer(call.interp, model.instance, [x], {}, call.span, call.node, record=False)
+        elif model.kind == "subclass" and model.instance is not None and not model.instance.built:
+            # Keras 3 runs the subclass's own build with the shape as given, never its call
+            inst = model.instance
+            inst.built = True
+            build = inst.cls.lookup("build")
+            given = call.arg(0, "input_shape")
+            if isinstance(build, FunctionVal) and given is not None:
+                call.interp.call_function(build, [inst, given], {}, call.node)
     return Const(None)
 
 
@@ -1473,19 +1479,36 @@ def _model_misc(call: Call) -> Value:
     return Const(None) if call.name == "summary" else UNKNOWN
 
 
-def _path_key(path: Value | None) -> object | None:
-    """What identifies a saved file: its name when known, else the path value itself (the same
-    variable passed to ``save`` and to ``load_model``)."""
+def path_key(path: Value | None) -> object | None:
+    """What identifies a saved file: its normalised name when known, else the path value itself
+    (the same variable passed to ``save`` and to ``load_model``)."""
     if isinstance(path, Const):
-        return ("file", path.value) if isinstance(path.value, str) else None
+        return ("file", posixpath.normpath(path.value)) if isinstance(path.value, str) else None
     return ("value", id(path)) if isinstance(path, Unknown) and path.pytype in (None, str) else None
+
+
+def forget_saved_paths(interp: Interpreter, values: Iterable[Value]) -> None:
+    """A path handed to other code (a checkpoint callback, ``os.replace``, ``open``) may get
+    another model or file: what ``load_model`` reads there is no longer known."""
+    for v in values:
+        key = path_key(v)
+        if key is not None and key in interp.saved_models:
+            interp.saved_models[key] = (v, None)
+
+
+@function("keras.saving.save_model", "keras.models.save_model")
+def _save_model_function(call: Call) -> Value:
+    return _remember_saved(call, call.arg(0, "model"), call.arg(1, "filepath"))
 
 
 @method("model", "save")
 def _save(call: Call) -> Value:
     """``model.save(path)``: ``load_model(path)`` gives a model like this one as it is now."""
-    model, path = call.receiver, call.arg(0, "filepath")
-    key = _path_key(path)
+    return _remember_saved(call, call.receiver, call.arg(0, "filepath"))
+
+
+def _remember_saved(call: Call, model: Value | None, path: Value | None) -> Value:
+    key = path_key(path)
     if key is None or path is None or not isinstance(model, ModelVal):
         return Const(None)
     interp = call.interp
@@ -1501,7 +1524,7 @@ def _save(call: Call) -> Value:
 @function("keras.saving.load_model")
 def _load_model(call: Call) -> Value:
     """A model this program saved to that path (functional or Sequential): a fresh copy."""
-    key = _path_key(call.arg(0, "filepath"))
+    key = path_key(call.arg(0, "filepath"))
     entry = call.interp.saved_models.get(key) if key is not None else None
     if entry is None or entry[1] is None:
         return UNKNOWN

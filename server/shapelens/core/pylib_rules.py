@@ -147,6 +147,7 @@ def _vars(call: Call) -> Value:
     if isinstance(obj, NamespaceVal):
         return DictVal(dict(obj.attrs))
     if isinstance(obj, Instance):
+        obj.open_attrs = True  # vars() is the object's own dict: writes to it set attributes
         return DictVal(dict(obj.attrs))
     return UNKNOWN
 

@@ -10,6 +10,7 @@ object (`LibRef`, a canonical dotted name like ``keras.layers.Dense``). Anything
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -379,9 +380,12 @@ class DatasetVal(Value):
     # smaller batch or 0). The element spec says None for the batch axis; the tensors iterating it
     # gives have these sizes.
     batch_rows: tuple[int, int, int] | None = None
-    # a generator that always yields arrays of this many rows, where the signature says None:
-    # the tensors iterating it gives have them (traced functions still see the signature)
-    eager_rows: int | None = None
+    # a generator that always yields arrays of one number of rows, where the signature says
+    # None: the tensors iterating it gives have them (traced functions still see the
+    # signature). Read when the dataset is read, as TF runs the generator then.
+    eager_rows: Callable[[], int | None] | None = None
+    # shuffled after batching: a smaller last batch may come first
+    batches_shuffled: bool = False
 
 
 @dataclass(eq=False, slots=True)

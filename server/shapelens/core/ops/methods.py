@@ -317,7 +317,12 @@ def _set_shape(call: Call) -> Value:
             f"tensor's shape {format_shape(t.shape)}",
             code="shape-mismatch",
         )
-    if t is not None and target is not None and t.kind in ("tf", "spec") and call.interp.certain_mutation(t):
+    traced = any(f.function is not None and f.function.signature is not None for f in call.interp.frames)
+    if (
+        t is not None and target is not None and t.kind in ("tf", "spec") and not traced
+        and call.interp.certain_mutation(t)
+    ):
+        # (inside a tf.function traced on a signature TF does not check it against the data)
         # the static shape takes the sizes given (on a path that surely runs: a skipped
         # set_shape would leave a traced shape unknown)
         have = t.shape.dims if t.shape.dims is not None else (None,) * len(target)

@@ -77,12 +77,17 @@ def _run_branches(call: Call, branches: list[Value]) -> Value:
     """Each branch may be the one that runs: its effects are uncertain, its result one of the
     possibilities."""
     results: list[Value] = []
-    call.interp.uncertain_depth += 1
+    interp = call.interp
+    before = set(interp.issues)
+    interp.uncertain_depth += 1
     try:
         for fn in branches:
-            results.append(call.interp.call_value(fn, [], {}, call.node))
+            results.append(interp.call_value(fn, [], {}, call.node))
     finally:
-        call.interp.uncertain_depth -= 1
+        interp.uncertain_depth -= 1
+    # run eagerly, only the branch the data picks runs: a failure in one is not certain
+    for key in [k for k in interp.issues if k not in before and interp.issues[k].severity == "error"]:
+        del interp.issues[key]
     out = results[0]
     for r in results[1:]:
         out = join(out, r)

@@ -57,9 +57,13 @@ def _channels_first(v: Value | None) -> bool | None:
     return None
 
 
-def _spatial_axes(values: list[int], n: int, first: bool) -> list[int]:
-    """The spatial entries of a per-axis list that may also name batch and channels."""
+def _spatial_axes(values: list[int], n: int, first: bool) -> list[int] | None:
+    """The spatial entries of a per-axis list that may also name batch and channels (which
+    must then be 1: a window across channels is not modelled)."""
     if len(values) == n + 2:
+        ends = (values[0], values[1]) if first else (values[0], values[-1])
+        if ends != (1, 1):
+            return None
         return values[2:] if first else values[1:-1]
     return values
 
@@ -85,6 +89,8 @@ def _window(
     if rank < 1 or len(dims) != rank + 2 or first is None or pad is None or k is None or s is None or d is None:
         return op.unknown(t.dtype)
     k, s, d = (_spatial_axes(v, rank, first) for v in (k, s, d))
+    if k is None or s is None or d is None:
+        return op.unknown(t.dtype)
     spatial = dims[2:] if first else dims[1:-1]
     out = [conv_output_length(length, kk, pad, ss, dd) for length, kk, ss, dd in zip(spatial, k, s, d, strict=True)]
     if any(isinstance(o, int) and o <= 0 for o in out):
@@ -126,15 +132,15 @@ _CONVS = {"tf.nn.conv1d": 1, "tf.nn.conv2d": 2, "tf.nn.conv3d": 3, "tf.nn.convol
 @function(*_CONVS)
 def _conv(call: Call) -> Value:
     """``conv2d(input, filters, strides, padding, data_format, dilations)`` (``conv1d`` names
-    its stride ``stride``; ``convolution`` has ``strides`` after ``padding`` and defaults them
-    to 1): ``filters`` is ``(*kernel, in, out)``."""
+    its stride ``stride``; ``convolution`` defaults strides to 1 and padding to ``VALID``):
+    ``filters`` is ``(*kernel, in, out)``."""
     x, filters = call.arg(0, "input"), call.arg(1, "filters")
     f = filters if isinstance(filters, Tensor) else None
     if call.name == "tf.nn.convolution":
-        padding = call.arg(2, "padding") if call.has(2, "padding") else Const("VALID")
-        strides = call.arg(3, "strides")
+        strides = call.arg(2, "strides")
         strides = strides if strides is not None else Const(1)
-        fmt, dil = call.arg(5, "data_format"), call.arg(4, "dilations")
+        padding = call.arg(3, "padding") if call.has(3, "padding") else Const("VALID")
+        fmt, dil = call.arg(4, "data_format"), call.arg(5, "dilations")
     else:
         strides = call.arg(2, "stride" if call.name == "tf.nn.conv1d" else "strides")
         padding, fmt, dil = call.arg(3, "padding"), call.arg(4, "data_format"), call.arg(5, "dilations")
@@ -171,6 +177,9 @@ def _depthwise(call: Call) -> Value:
     if not isinstance(kh, int) or not isinstance(kw, int):
         return so.begin(call, "tf", x).unknown()
     channels = cin * mult if isinstance(cin, int) and isinstance(mult, int) else None
+    steps, rates = so.int_list(call.arg(2, "strides")), so.int_list(call.arg(5, "dilations"))
+    if steps and rates and max(steps) > 1 and max(rates) > 1:
+        return so.begin(call, "tf", x).unknown()  # TF then pads through space_to_batch
     return _window(
         call, x, 2, Seq([Const(kh), Const(kw)], "list"), call.arg(2, "strides"), call.arg(3, "padding"),
         call.arg(4, "data_format"), call.arg(5, "dilations"), channels=channels,
