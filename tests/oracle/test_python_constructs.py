@@ -2646,3 +2646,30 @@ def test_review_counter_examples_of_this_round_s_rules() -> None:
         """
     assert_agrees(src, ["first", "seen", "threaded", "via_vars", "via_setattr", "r1", "r2", "r3", "traced"],
                   require_exact=False)
+
+
+def test_a_list_repeated_an_unknown_number_of_times_is_a_list() -> None:
+    """BERT's ``create_pretraining_data``: ``input_mask = [1] * len(ids)`` then
+    ``input_mask += [0] * pad`` with lengths only known at run time; rows of such lists stack
+    into a 2-D array."""
+    src = """
+        import random
+
+        def row():
+            n = random.randint(3, 9)
+            ids = [random.randint(1, 50) for _ in range(n)]
+            mask = [1] * len(ids)
+            pad = 12 - len(ids)
+            ids += [0] * pad
+            mask += [0] * pad
+            weights = [1.0] * n + [0.0] * pad
+            return ids, mask, weights
+
+        rows = [row() for _ in range(20)]
+        ids = np.array([r[0] for r in rows])
+        mask = np.array([r[1] for r in rows])
+        weights = np.array([r[2] for r in rows], dtype=np.float32)
+        """
+    assert_agrees(src, ["ids", "mask", "weights"], require_exact=False)
+    values = run_engine(src).values
+    assert values["mask"].shape == (20, None) and values["weights"].shape == (20, None)

@@ -1500,7 +1500,10 @@ class Interpreter:
             if len(left.items) * right.value <= MAX_SEQ_ITEMS:
                 return Seq(list(left.items) * right.value, left.kind)
             return Seq(None, left.kind, left.element_join(), len(left.items) * right.value)
-        if isinstance(right, Seq) and isinstance(left, Const) and op is ast.Mult:
+        if isinstance(left, Seq) and op is ast.Mult and isinstance(right, Unknown) and right.pytype is int:
+            # `[0] * pad` with a count not known here: a list of those items, of unknown length
+            return Seq(None, left.kind, left.element_join())
+        if isinstance(right, Seq) and isinstance(left, (Const, Unknown)) and op is ast.Mult:
             return self.binop(op, right, left, node)
         if op is ast.Mod and isinstance(left, Const) and isinstance(left.value, str) and isinstance(right, Seq):
             values = _py(right)  # "block%d_conv%d" % (b, c)
