@@ -271,6 +271,9 @@ _NAMED_SWEEPS = [
     ("EfficientNetB1(weights=None, include_top=True, input_shape=(65, 65, 3), classes=3)",
      r"(?!.*_pad$|input_layer|rescaling|normalization|.*_se_(squeeze|reshape|reduce|expand)$|avg_pool|"
      r"top_dropout|predictions)"),
+    ("EfficientNetV2B0(weights=None, include_top=False, input_shape=(97, 130, 3))", _EFFICIENTNET_KNOWN),
+    ("EfficientNetV2B3(weights=None, include_top=False, input_shape=(64, 77, 3))", _EFFICIENTNET_KNOWN),
+    ("EfficientNetV2B1(weights=None, include_top=False, input_shape=(65, 65, 3))", _EFFICIENTNET_KNOWN),
     ("DenseNet121(weights=None, include_top=False, input_shape=(97, 130, 3))",
      r"(?!input_layer|zero_padding)"),
     ("DenseNet169(weights=None, include_top=False, input_shape=(64, 71, 3))",

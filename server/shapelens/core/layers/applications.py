@@ -701,6 +701,65 @@ def _efficientnet_level(app: str, name: str, cfg: dict[str, Any]) -> Level | Non
     return None
 
 
+# EfficientNetV2 B0's stages: (repeats, input filters, output filters, expand ratio, stride,
+# fused): fused blocks expand with a strided full convolution, the others with a 1x1 one
+# followed by a strided depthwise convolution; B1-B3 scale widths and depths
+_EFFICIENTNET_V2_STAGES = (
+    (1, 32, 16, 1, 1, True), (2, 16, 32, 4, 2, True), (2, 32, 48, 4, 2, True),
+    (3, 48, 96, 4, 2, False), (5, 96, 112, 6, 1, False), (8, 112, 192, 6, 2, False),
+)
+_EFFICIENTNET_V2_SCALES = {
+    "EfficientNetV2B0": (1.0, 1.0), "EfficientNetV2B1": (1.0, 1.1), "EfficientNetV2B2": (1.1, 1.2),
+    "EfficientNetV2B3": (1.2, 1.4),
+}
+
+
+def _efficientnet_v2_level(app: str, name: str, cfg: dict[str, Any]) -> Level | None:
+    """``stem_*``, ``top_*`` and ``block{s}{letter}_{expand_*, dwconv2, bn, activation,
+    se_excite, project_*, drop, add}`` of EfficientNetV2 B0-B3."""
+    width, depth = _EFFICIENTNET_V2_SCALES[app]
+
+    def filters(n: int) -> int:  # V2's round_filters: to a multiple of 8, at least 8
+        return max(8, int(n * width + 4) // 8 * 8)
+
+    if name in ("stem_conv", "stem_bn", "stem_activation"):
+        return 1, filters(32)
+    if name in ("top_conv", "top_bn", "top_activation"):
+        return 5, filters(1280)
+    if len(name) < 8 or not name.startswith("block") or not name[5].isdigit() or name[7] != "_":
+        return None
+    stage, block, part = int(name[5]), ord(name[6]) - ord("a"), name[8:]
+    if not 1 <= stage <= len(_EFFICIENTNET_V2_STAGES) or block < 0:
+        return None
+    level = 1
+    for stage_args in _EFFICIENTNET_V2_STAGES[: stage - 1]:
+        level += stage_args[4] == 2
+    repeats, f_in, f_out, expand, stride, fused = _EFFICIENTNET_V2_STAGES[stage - 1]
+    if block >= math.ceil(depth * repeats):
+        return None
+    f_in, f_out = filters(f_in), filters(f_out)
+    after = level + (stride == 2)
+    if block > 0:
+        f_in, stride, level = f_out, 1, after
+    wide = f_in * expand
+    residual = stride == 1 and f_in == f_out
+    if fused:
+        if expand != 1 and part in ("expand_conv", "expand_bn", "expand_activation"):
+            return after, wide
+        if part in ("project_conv", "project_bn") or (expand == 1 and part == "project_activation"):
+            return after, f_out
+    else:
+        if part in ("expand_conv", "expand_bn", "expand_activation"):
+            return level, wide
+        if part in ("dwconv2", "bn", "activation", "se_excite"):
+            return after, wide
+        if part in ("project_conv", "project_bn"):
+            return after, f_out
+    if part in ("drop", "add") and residual:
+        return after, f_out
+    return None
+
+
 _DENSENET_BLOCKS = {"DenseNet121": (6, 12, 24, 16), "DenseNet169": (6, 12, 32, 32), "DenseNet201": (6, 12, 48, 32)}
 
 
@@ -753,6 +812,7 @@ _NAMED_LEVELS: dict[str, Callable[[str, str, dict[str, Any]], Level | None]] = {
     **{n: _resnet_level for n in _RESNET_BLOCKS},
     **{n: _efficientnet_level for n in _EFFICIENTNET_SCALES},
     **{n: _densenet_level for n in _DENSENET_BLOCKS},
+    **{n: _efficientnet_v2_level for n in _EFFICIENTNET_V2_SCALES},
 }
 
 
