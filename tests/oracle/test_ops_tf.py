@@ -195,6 +195,23 @@ def test_cond_and_switch_case_run_the_program_s_branches() -> None:
     )
 
 
+def test_repeat() -> None:
+    agree(
+        """
+        x = tf.zeros((2, 3))
+        a = tf.repeat(x, 2)
+        b = tf.repeat(x, [1, 2], axis=0)
+        c = tf.repeat(x, 3, axis=-1)
+        d = tf.repeat(tf.zeros((2, 3), tf.int32), repeats=2, axis=1)
+        e = tf.repeat(tf.zeros((1, 10, 32)), repeats=len([([1], 0.0)]), axis=0)
+        """,
+        ["a", "b", "c", "d", "e"],
+        exact=False,
+    )
+    values = run_engine("x = tf.zeros((2, 3))\nc = tf.repeat(x, 3, axis=-1)\n").values
+    assert values["c"].shape == (2, 9)
+
+
 def test_reshape_to_shape_vectors_built_by_concat_and_stack() -> None:
     """Mask R-CNN's ``tf.reshape(x, tf.concat([[batch, n], tf.shape(x)[1:]], 0))`` and friends:
     the pieces' known sizes survive into the target shape."""

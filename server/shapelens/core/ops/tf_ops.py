@@ -157,6 +157,12 @@ def _broadcast_with(out: Value, *params: Value | None) -> Value:
     return out
 
 
+@function("tf.repeat")
+def _repeat(call: Call) -> Value:
+    """``tf.repeat(input, repeats, axis=None)``: like ``np.repeat`` (flattened without an axis)."""
+    return so.repeat_op(call, "tf", call.arg(0, "input"), call.arg(1, "repeats"), call.arg(2, "axis"))
+
+
 @function("tf.ensure_shape")
 def _ensure_shape(call: Call) -> Value:
     """``tf.ensure_shape(x, shape)``: ``x`` with the dims ``shape`` names filled in (``None``
