@@ -552,6 +552,21 @@ def test_percentile_and_quantile(src: str, names: list[str]) -> None:
     agree(src, names)
 
 
+def gen_diff(rng: random.Random, i: int) -> tuple[str, list[str]]:
+    shape = shape_of(rng, 1, 3)
+    r = len(shape)
+    dt = rng.choice(DTYPES)
+    n = rng.choice(["", ", n=2", ", n=0", f", n={max(shape) + 1}"])
+    axis = rng.choice(["", f", axis={rng.randint(-r, r - 1)}"])
+    return f"x = {arr(shape, dt)}\ny = np.diff(x{n}{axis})\n", ["y"]
+
+
+@pytest.mark.parametrize("src,names", cases(133, 30, gen_diff))
+def test_diff(src: str, names: list[str]) -> None:
+    agree(src, names)
+    agree("y = np.diff(np.float64(3.0))\n", ["y"])
+
+
 def test_percentile_dtypes_the_engine_leaves_open() -> None:
     """Methods that pick an item keep an int array's dtype, ``out=`` decides it, a bool or a
     list of numpy scalars as ``q`` promote differently: shapes only."""

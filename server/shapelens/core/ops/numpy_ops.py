@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..registry import FUNCTIONS, Call, function
-from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape, numpy_promote
+from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape, ShapeError, numpy_promote
 from ..values import (
     UNKNOWN,
     Const,
@@ -702,6 +702,32 @@ def _bin_indices(call: Call) -> Value:
     if t is None:
         return op.unknown("int64")
     return op.out(t.shape, "int64")
+
+
+@function("np.diff")
+def _diff(call: Call) -> Value:
+    """``np.diff(a, n=1, axis=-1)``: ``n`` rounds of differences shorten ``axis`` by ``n`` (to
+    no less than 0); ``prepend``/``append`` lengthen it first (their dtype promotes: not read)."""
+    a = call.arg(0, "a")
+    op = so.begin(call, "np", a)
+    t = op.tensor(a)
+    if t is None or t.shape.dims is None:
+        return op.unknown(t.dtype if t is not None else None)
+    if not t.shape.dims:
+        raise ShapeError("np.diff: needs an array of at least 1 dimension, not a scalar", code="rank")
+    n = call.arg(1, "n")
+    rounds = n.value if isinstance(n, Const) else (1 if n is None else None)
+    axis_v = call.arg(2, "axis")
+    axis = axis_v.value if isinstance(axis_v, Const) else (-1 if axis_v is None else None)
+    if not isinstance(rounds, int) or rounds < 0 or not isinstance(axis, int) or call.has(3, "prepend") or call.has(
+        4, "append"
+    ):
+        return op.unknown(None if call.has(3, "prepend") or call.has(4, "append") else t.dtype)
+    ax = so.norm_axis(axis, len(t.shape.dims), t.shape)
+    dims = list(t.shape.dims)
+    length = dims[ax]
+    dims[ax] = max(length - rounds, 0) if isinstance(length, int) else None
+    return op.out(Shape(tuple(dims)), t.dtype)
 
 
 @function("np.cumsum", "np.cumprod", "np.nancumsum")
