@@ -567,6 +567,29 @@ def test_diff(src: str, names: list[str]) -> None:
     agree("y = np.diff(np.float64(3.0))\n", ["y"])
 
 
+def test_apply_along_axis_runs_the_function_on_slices() -> None:
+    """The function runs on 1-D slices (its lines see them too); what it returns takes the
+    axis's place."""
+    agree(
+        """
+        def row_stats(r, scale=1.0):
+            q = r * scale
+            return np.array([q.min(), q.max(), q.mean()])
+
+        def count(r):
+            return int((r > 0).sum())
+
+        x = np.zeros((6, 4, 3))
+        a = np.apply_along_axis(row_stats, 1, x)
+        b = np.apply_along_axis(row_stats, -1, x, 2.0)
+        c = np.apply_along_axis(count, 0, x)
+        d = np.apply_along_axis(lambda r: np.outer(r, r), 2, x)
+        first = row_stats(np.zeros((5, 2)))
+        """,
+        ["a", "b", "c", "d"],
+    )
+
+
 def test_percentile_dtypes_the_engine_leaves_open() -> None:
     """Methods that pick an item keep an int array's dtype, ``out=`` decides it, a bool or a
     list of numpy scalars as ``q`` promote differently: shapes only."""

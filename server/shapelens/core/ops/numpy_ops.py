@@ -30,6 +30,7 @@ from ..values import (
     Value,
     as_int,
     has_concrete_shape,
+    scalar_type,
     shape_value,
 )
 from . import shape_ops as so
@@ -702,6 +703,37 @@ def _bin_indices(call: Call) -> Value:
     if t is None:
         return op.unknown("int64")
     return op.out(t.shape, "int64")
+
+
+@function("np.apply_along_axis")
+def _apply_along_axis(call: Call) -> Value:
+    """``np.apply_along_axis(func1d, axis, arr, *args)``: ``func1d`` runs on every 1-D slice
+    along ``axis``; what it returns (a scalar or an array) takes that axis's place."""
+    fn, axis_v, arr = call.arg(0, "func1d"), call.arg(1, "axis"), call.arg(2, "arr")
+    op = so.begin(call, "np", arr)
+    t = op.tensor(arr) if arr is not None else None
+    if fn is None or t is None or t.shape.dims is None or not t.shape.dims or not isinstance(axis_v, Const):
+        return op.unknown()
+    if not isinstance(axis_v.value, int):
+        return op.unknown()
+    dims = t.shape.dims
+    ax = so.norm_axis(axis_v.value, len(dims), t.shape)
+    row = Tensor(Shape((dims[ax],)), t.dtype, "np")
+    extra = {k: v for k, v in call.kwargs.items() if k not in ("func1d", "axis", "arr")}
+    call.interp.uncertain_depth += 1  # once per slice (never for an empty array)
+    try:
+        res = call.interp.call_value(fn, [row, *call.args[3:]], extra, call.node)
+    finally:
+        call.interp.uncertain_depth -= 1
+    kind = scalar_type(res)
+    if kind in (bool, int, float):
+        inner: tuple[Dim, ...] = ()
+        dtype: DType = {bool: "bool", int: "int64", float: "float64"}[kind]
+    elif isinstance(res, Tensor) and res.shape.dims is not None:
+        inner, dtype = res.shape.dims, res.dtype
+    else:
+        return op.unknown()
+    return op.out(Shape((*dims[:ax], *inner, *dims[ax + 1:])), dtype)
 
 
 @function("np.diff")
