@@ -201,20 +201,28 @@ def iterated_element(ds: DatasetVal) -> Value:
     """What iterating the dataset gives (``for x, y in ds``, ``next(iter(ds))``): the element
     structure with eager tensors (kind ``tf``) instead of specs, with the batch size every
     batch really has where the spec leaves it unknown."""
-    rows = iterated_rows(ds)
-    return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+    return _eager_element(ds, iterated_rows(ds))
 
 
 def first_element(ds: DatasetVal) -> Value:
     """What ``next(iter(ds))`` gives: the first batch, full whenever the data fills one (a
     smaller last batch comes later)."""
-    rows = ds.eager_rows() if ds.eager_rows is not None else None
-    if ds.batch_rows is not None:
-        size, full, rest = ds.batch_rows
-        rows = size if full else rest or None
-        if ds.batches_shuffled and full and rest:
-            rows = None  # the smaller batch may come first
+    if ds.batch_rows is None:
+        return _eager_element(ds, _generator_rows(ds))
+    size, full, rest = ds.batch_rows
+    rows = size if full else rest or None
+    if ds.batches_shuffled and full and rest:
+        rows = None  # the smaller batch may come first
+    return _eager_element(ds, rows)
+
+
+def _eager_element(ds: DatasetVal, rows: int | None) -> Value:
+    """The element structure as eager tensors, with ``rows`` where the spec's batch is None."""
     return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+
+
+def _generator_rows(ds: DatasetVal) -> int | None:
+    return ds.eager_rows() if ds.eager_rows is not None else None
 
 
 def traced_element(ds: DatasetVal) -> Value:
@@ -227,7 +235,7 @@ def traced_element(ds: DatasetVal) -> Value:
 def iterated_rows(ds: DatasetVal) -> int | None:
     """The rows of every batch iterating a batched dataset gives, when they are all the same."""
     if ds.batch_rows is None:
-        return ds.eager_rows() if ds.eager_rows is not None else None
+        return _generator_rows(ds)
     size, full, rest = ds.batch_rows
     sizes = ({size} if full else set()) | ({rest} if rest else set())
     return sizes.pop() if len(sizes) == 1 else None

@@ -313,8 +313,8 @@ class Interpreter:
         if (file or self.current_file) != self.main_file:
             return
         if self.hypothetical_visit and (span, kind) in self.facts:
-            # a function nobody calls, run with unknown arguments, reaching code the program
-            # does run: what the program's own calls showed there stands
+            # a Keras method nothing ran, analysed with unknown arguments, reaching code the
+            # program does run: what the program's own calls showed there stands
             return
         if isinstance(value, Instance) and value.model is not None:
             value = value.model  # a keras.Model subclass: its model fact and layer table

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .calls import builtin_base_spec
 from .custom_layer_params import holds_unknown_containers, tracked_sublayers
+from .layers.base import LayerCall
 from .model_table import ModelTable, TableRow
 from .models import functional_graph
 from .params import Weights, frozen, layer_weights
@@ -133,15 +134,13 @@ def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
         if table is None:
             return _Count(None, None)
         return _Count(table.total, table.trainable)
-    wrapped = _wrapped_model(layer)
-    if wrapped is not None:
+    inner = _wrapped(layer)
+    if isinstance(inner, ModelVal):
         # TimeDistributed(a model): the model's weights, applied to every step
-        table = summarize(wrapped, trainable_known, depth + 1)
-        if table is None or table.total is None:
-            return _Count(None, None)
-        weights = Weights(table.trainable, table.total - table.trainable) if table.trainable is not None else None
-        if weights is None:
-            return _Count(table.total, None)
+        table = summarize(inner, trainable_known, depth + 1)
+        if table is None or table.total is None or table.trainable is None:
+            return _Count(table.total if table is not None else None, None)
+        weights: Weights | None = Weights(table.trainable, table.total - table.trainable)
     else:
         weights = layer_weights(layer)
     if weights is None:
@@ -149,8 +148,7 @@ def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
     if weights.total == 0:
         return _Count(0, 0)  # nothing to train, whatever is frozen
     state = frozen(layer.kwargs.get("trainable")) if isinstance(layer, LayerVal) else False
-    inner = _wrapped_layer(layer)
-    if inner is not None and state is not True:
+    if isinstance(inner, LayerVal) and state is not True:
         # a wrapper's weights are its inner layer's: frozen when either is
         inner_state = frozen(inner.kwargs.get("trainable"))
         state = True if inner_state is True else None if inner_state is None else state
@@ -223,26 +221,17 @@ def _instance_count(
     return _Count(total, 0 if state and total is not None else trainable)
 
 
-def _wrapped_layer(layer: Value) -> LayerVal | None:
-    """The built-in layer a ``TimeDistributed`` or ``Bidirectional`` layer wraps."""
+def _wrapped(layer: Value) -> Value | None:
+    """The layer or model a ``TimeDistributed`` or ``Bidirectional`` layer wraps."""
     if not isinstance(layer, LayerVal) or layer.spec.name not in ("TimeDistributed", "Bidirectional"):
         return None
-    inner = layer.kwargs.get("layer", layer.args[0] if layer.args else None)
-    return inner if isinstance(inner, LayerVal) else None
-
-
-def _wrapped_model(layer: Value) -> ModelVal | None:
-    """The model a ``TimeDistributed`` layer wraps, if it wraps one."""
-    if not isinstance(layer, LayerVal) or layer.spec.name != "TimeDistributed":
-        return None
-    inner = layer.kwargs.get("layer", layer.args[0] if layer.args else None)
-    return inner if isinstance(inner, ModelVal) else None
+    return LayerCall(layer, [], {}).raw("layer")
 
 
 def _members(layer: Value, depth: int = 0) -> list[int]:
     """Ids of the layers and models a row's count includes (a custom layer's sublayers)."""
-    wrapped = _wrapped_model(layer)
-    if wrapped is not None:
+    wrapped = _wrapped(layer)
+    if isinstance(wrapped, ModelVal):
         return [id(layer), id(wrapped)]
     if not isinstance(layer, Instance) or depth > _MAX_DEPTH:
         return [id(layer)]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..registry import Call, function
 from ..shapes import Dim, Shape, ShapeError, Unknowable
@@ -675,30 +675,54 @@ def _efficientnet_level(app: str, name: str, cfg: dict[str, Any]) -> Level | Non
         return 1, _efficientnet_filters(32, width)
     if name in ("top_conv", "top_bn", "top_activation"):
         return 5, _efficientnet_filters(1280, width)
+    b = _mbconv_block(name, _EFFICIENTNET_STAGES, depth, lambda n: _efficientnet_filters(n, width))
+    if b is None:
+        return None
+    if b.part in ("expand_conv", "expand_bn", "expand_activation"):
+        return (b.level, b.f_in * b.expand) if b.expand != 1 else None
+    if b.part in ("dwconv", "bn", "activation", "se_excite"):
+        return b.after, b.f_in * b.expand
+    if b.part in ("project_conv", "project_bn"):
+        return b.after, b.f_out
+    if b.part in ("drop", "add") and b.residual:
+        return b.after, b.f_out
+    return None
+
+
+class _Block(NamedTuple):
+    """One block of an EfficientNet stage, read from a layer name ``block{stage}{letter}_part``:
+    its input and output levels and widths."""
+
+    part: str
+    level: int  # downsampling steps before the block
+    after: int  # ... after it
+    f_in: int
+    f_out: int
+    expand: int
+    residual: bool  # it adds its input back (stride 1, same width)
+    fused: bool
+
+
+def _mbconv_block(
+    name: str, stages: tuple[tuple[Any, ...], ...], depth: float, filters: Callable[[int], int]
+) -> _Block | None:
+    """``stages``: (repeats, input filters, output filters, expand ratio, stride[, fused]) per
+    stage before scaling. A stage's later blocks keep its first block's output size and width."""
     if len(name) < 8 or not name.startswith("block") or not name[5].isdigit() or name[7] != "_":
         return None
-    stage, block, part = int(name[5]), ord(name[6]) - ord("a"), name[8:]
-    if not 1 <= stage <= len(_EFFICIENTNET_STAGES) or block < 0:
+    stage, block = int(name[5]), ord(name[6]) - ord("a")
+    if not 1 <= stage <= len(stages) or block < 0:
         return None
-    level = 1
-    for _repeats, _fi, _fo, _e, stride in _EFFICIENTNET_STAGES[: stage - 1]:
-        level += stride == 2
-    repeats, f_in, f_out, expand, stride = _EFFICIENTNET_STAGES[stage - 1]
+    level = 1 + sum(args[4] == 2 for args in stages[: stage - 1])
+    repeats, f_in, f_out, expand, stride = stages[stage - 1][:5]
     if block >= math.ceil(depth * repeats):
         return None
-    f_in, f_out = _efficientnet_filters(f_in, width), _efficientnet_filters(f_out, width)
+    f_in, f_out = filters(f_in), filters(f_out)
     after = level + (stride == 2)
-    if block > 0:  # the stage's later blocks keep its first block's output size and width
+    if block > 0:
         f_in, stride, level = f_out, 1, after
-    if part in ("expand_conv", "expand_bn", "expand_activation"):
-        return (level, f_in * expand) if expand != 1 else None
-    if part in ("dwconv", "bn", "activation", "se_excite"):
-        return after, f_in * expand
-    if part in ("project_conv", "project_bn"):
-        return after, f_out
-    if part in ("drop", "add") and stride == 1 and f_in == f_out:
-        return after, f_out
-    return None
+    fused = bool(stages[stage - 1][5]) if len(stages[stage - 1]) > 5 else False
+    return _Block(name[8:], level, after, f_in, f_out, expand, stride == 1 and f_in == f_out, fused)
 
 
 # EfficientNetV2 B0's stages: (repeats, input filters, output filters, expand ratio, stride,
@@ -726,37 +750,24 @@ def _efficientnet_v2_level(app: str, name: str, cfg: dict[str, Any]) -> Level | 
         return 1, filters(32)
     if name in ("top_conv", "top_bn", "top_activation"):
         return 5, filters(1280)
-    if len(name) < 8 or not name.startswith("block") or not name[5].isdigit() or name[7] != "_":
+    b = _mbconv_block(name, _EFFICIENTNET_V2_STAGES, depth, filters)
+    if b is None:
         return None
-    stage, block, part = int(name[5]), ord(name[6]) - ord("a"), name[8:]
-    if not 1 <= stage <= len(_EFFICIENTNET_V2_STAGES) or block < 0:
-        return None
-    level = 1
-    for stage_args in _EFFICIENTNET_V2_STAGES[: stage - 1]:
-        level += stage_args[4] == 2
-    repeats, f_in, f_out, expand, stride, fused = _EFFICIENTNET_V2_STAGES[stage - 1]
-    if block >= math.ceil(depth * repeats):
-        return None
-    f_in, f_out = filters(f_in), filters(f_out)
-    after = level + (stride == 2)
-    if block > 0:
-        f_in, stride, level = f_out, 1, after
-    wide = f_in * expand
-    residual = stride == 1 and f_in == f_out
-    if fused:
-        if expand != 1 and part in ("expand_conv", "expand_bn", "expand_activation"):
-            return after, wide
-        if part in ("project_conv", "project_bn") or (expand == 1 and part == "project_activation"):
-            return after, f_out
+    wide = b.f_in * b.expand
+    if b.fused:
+        if b.expand != 1 and b.part in ("expand_conv", "expand_bn", "expand_activation"):
+            return b.after, wide
+        if b.part in ("project_conv", "project_bn") or (b.expand == 1 and b.part == "project_activation"):
+            return b.after, b.f_out
     else:
-        if part in ("expand_conv", "expand_bn", "expand_activation"):
-            return level, wide
-        if part in ("dwconv2", "bn", "activation", "se_excite"):
-            return after, wide
-        if part in ("project_conv", "project_bn"):
-            return after, f_out
-    if part in ("drop", "add") and residual:
-        return after, f_out
+        if b.part in ("expand_conv", "expand_bn", "expand_activation"):
+            return b.level, wide
+        if b.part in ("dwconv2", "bn", "activation", "se_excite"):
+            return b.after, wide
+        if b.part in ("project_conv", "project_bn"):
+            return b.after, b.f_out
+    if b.part in ("drop", "add") and b.residual:
+        return b.after, b.f_out
     return None
 
 

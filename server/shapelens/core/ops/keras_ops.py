@@ -354,8 +354,8 @@ def _norm(call: Call) -> Value:
     (all axes, flattened, when not given)."""
     x, order, axis = call.arg(0, "x"), call.arg(1, "ord"), call.arg(2, "axis")
     t = x if isinstance(x, Tensor) else None
-    given = order is not None and not (isinstance(order, Const) and order.value is None)
-    no_axis = axis is None or (isinstance(axis, Const) and axis.value is None)
+    given = order is not None and not so.is_none(order)
+    no_axis = axis is None or so.is_none(axis)
     symbolic = t is not None and t.kind == "keras"
     if no_axis and (t is None or t.shape.rank is None or (
         (given or not symbolic) and t.shape.rank not in (1, 2)

@@ -322,9 +322,9 @@ def _set_shape(call: Call) -> Value:
         t is not None and target is not None and t.kind in ("tf", "spec") and not traced
         and call.interp.certain_mutation(t)
     ):
-        # (inside a tf.function traced on a signature TF does not check it against the data)
-        # the static shape takes the sizes given (on a path that surely runs: a skipped
-        # set_shape would leave a traced shape unknown)
+        # the static shape takes the sizes given, on a path that surely runs (a skipped
+        # set_shape would leave a traced shape unknown) and outside a tf.function traced on a
+        # signature (TF does not check it against the data there)
         have = t.shape.dims if t.shape.dims is not None else (None,) * len(target)
         t.shape = Shape(tuple(
             d if isinstance(d, int) and d >= 0 else h for d, h in zip(target, have, strict=True)

@@ -660,17 +660,14 @@ def _percentile(call: Call) -> Value:
             dtype = source if so.is_int_dtype(q_dtype) else numpy_promote(source, q_dtype)
             dtype = dtype if plain else None
     interpolating = method is None or (isinstance(method, Const) and method.value == "linear")
-    if source not in _INTERPOLATED or not interpolating or not (out is None or _is_none(out)):
+    if source not in _INTERPOLATED or not interpolating or not (out is None or so.is_none(out)):
         # bool (numpy cannot interpolate it), a method that picks items (keeps an int array's
         # dtype), or an `out=` array (its dtype)
         dtype = None
+    op = so.begin(call, "np", a)
     if q_dims is None or reduced.shape.dims is None:
-        return so.begin(call, "np", a).out(UNKNOWN_SHAPE, dtype)
-    return so.begin(call, "np", a).out(Shape((*q_dims, *reduced.shape.dims)), dtype)
-
-
-def _is_none(v: Value) -> bool:
-    return isinstance(v, Const) and v.value is None
+        return op.out(UNKNOWN_SHAPE, dtype)
+    return op.out(Shape((*q_dims, *reduced.shape.dims)), dtype)
 
 
 _INTERPOLATED = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -712,12 +709,11 @@ def _apply_along_axis(call: Call) -> Value:
     fn, axis_v, arr = call.arg(0, "func1d"), call.arg(1, "axis"), call.arg(2, "arr")
     op = so.begin(call, "np", arr)
     t = op.tensor(arr) if arr is not None else None
-    if fn is None or t is None or t.shape.dims is None or not t.shape.dims or not isinstance(axis_v, Const):
-        return op.unknown()
-    if not isinstance(axis_v.value, int):
+    axis = as_int(axis_v) if axis_v is not None else None
+    if fn is None or t is None or not t.shape.dims or axis is None:
         return op.unknown()
     dims = t.shape.dims
-    ax = so.norm_axis(axis_v.value, len(dims), t.shape)
+    ax = so.norm_axis(axis, len(dims), t.shape)
     row = Tensor(Shape((dims[ax],)), t.dtype, "np")
     extra = {k: v for k, v in call.kwargs.items() if k not in ("func1d", "axis", "arr")}
     call.interp.uncertain_depth += 1  # once per slice (never for an empty array)
@@ -751,10 +747,9 @@ def _diff(call: Call) -> Value:
     rounds = n.value if isinstance(n, Const) else (1 if n is None else None)
     axis_v = call.arg(2, "axis")
     axis = axis_v.value if isinstance(axis_v, Const) else (-1 if axis_v is None else None)
-    if not isinstance(rounds, int) or rounds < 0 or not isinstance(axis, int) or call.has(3, "prepend") or call.has(
-        4, "append"
-    ):
-        return op.unknown(None if call.has(3, "prepend") or call.has(4, "append") else t.dtype)
+    extended = call.has(3, "prepend") or call.has(4, "append")
+    if not isinstance(rounds, int) or rounds < 0 or not isinstance(axis, int) or extended:
+        return op.unknown(None if extended else t.dtype)
     ax = so.norm_axis(axis, len(t.shape.dims), t.shape)
     dims = list(t.shape.dims)
     length = dims[ax]

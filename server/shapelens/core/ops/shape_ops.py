@@ -1188,6 +1188,11 @@ def _unsupported(op: str, dtype: str, hint: str) -> ShapeError:
     return ShapeError(f"{op} does not accept {dtype} tensors; {hint}", code="dtype-mismatch")
 
 
+def is_none(v: Value | None) -> bool:
+    """An argument given as ``None`` (not one left out)."""
+    return isinstance(v, Const) and v.value is None
+
+
 def is_float_dtype(dtype: DType) -> bool:
     return dtype in ("float16", "bfloat16", "float32", "float64")
 

@@ -78,7 +78,7 @@ def _run_branches(call: Call, branches: list[Value]) -> Value:
     possibilities."""
     results: list[Value] = []
     interp = call.interp
-    before = set(interp.issues)
+    before = len(interp.issues)
     interp.uncertain_depth += 1
     try:
         for fn in branches:
@@ -86,7 +86,7 @@ def _run_branches(call: Call, branches: list[Value]) -> Value:
     finally:
         interp.uncertain_depth -= 1
     # run eagerly, only the branch the data picks runs: a failure in one is not certain
-    for key in [k for k in interp.issues if k not in before and interp.issues[k].severity == "error"]:
+    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
         del interp.issues[key]
     out = results[0]
     for r in results[1:]:

@@ -22,7 +22,7 @@ Names are registered under their canonical spelling (`imports.py`); functions re
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, broadcast_shapes, format_shape
+from ..shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, broadcast_shapes, dims_conflict, format_shape
 from ..values import UNKNOWN, Const, KerasVariable, LibRef, Seq, Tensor, Value, as_dim, as_shape
 from . import shape_ops as so
 from .elementwise import convert_alone
@@ -170,7 +170,7 @@ def _ensure_shape(call: Call) -> Value:
     x, spec = call.arg(0, "x"), call.arg(1, "shape")
     op = so.begin(call, "tf", x)
     t = op.tensor(x)
-    wanted = so.shape_dims(spec) if not (isinstance(spec, Const) and spec.value is None) else None
+    wanted = so.shape_dims(spec) if not so.is_none(spec) else None
     if t is None or t.kind in ("sparse", "ragged"):
         return op.unknown()  # TF cannot convert a sparse or ragged tensor here
     if wanted is None or any(isinstance(d, int) and d < 0 for d in wanted):
@@ -178,22 +178,14 @@ def _ensure_shape(call: Call) -> Value:
     dims = t.shape.dims
     if dims is None:
         return op.out(Shape(tuple(d if isinstance(d, int) else None for d in wanted)), t.dtype)
-    if len(dims) != len(wanted):
+    if len(dims) != len(wanted) or any(dims_conflict(h, w) for h, w in zip(dims, wanted, strict=True)):
         raise ShapeError(
-            f"tf.ensure_shape: the tensor {format_shape(t.shape)} has rank {len(dims)}, not the "
-            f"{len(wanted)} of the shape {format_shape(Shape(tuple(wanted)))}",
+            f"tf.ensure_shape: the tensor {format_shape(t.shape)} is not compatible with the "
+            f"expected shape {format_shape(Shape(tuple(wanted)))}",
             code="shape-mismatch",
         )
-    merged: list[Dim] = []
-    for have, want in zip(dims, wanted):
-        if isinstance(have, int) and isinstance(want, int) and have != want:
-            raise ShapeError(
-                f"tf.ensure_shape: the tensor {format_shape(t.shape)} is not compatible with the "
-                f"expected shape {format_shape(Shape(tuple(wanted)))}",
-                code="shape-mismatch",
-            )
-        merged.append(want if isinstance(want, int) else have)
-    return op.out(Shape(tuple(merged)), t.dtype)
+    merged = tuple(w if isinstance(w, int) else h for h, w in zip(dims, wanted, strict=True))
+    return op.out(Shape(merged), t.dtype)
 
 
 @function("tf.random.gamma", "tf.random.poisson")
@@ -292,7 +284,7 @@ def _keras_variable(call: Call) -> Value:
     init = call.arg(0, "initializer")
     op = so.begin(call, "tf", init)
     given = call.arg(1, "shape")
-    dims = so.shape_dims(given) if given is not None and not _is_none(given) else None
+    dims = so.shape_dims(given) if given is not None and not so.is_none(given) else None
     t = op.tensor(init) if init is not None and not isinstance(init, (Const, LibRef)) else None
     if dims is not None:
         shape = Shape(tuple(dims))
@@ -336,10 +328,6 @@ _INITIALIZERS = (
 def _initializer(call: Call) -> Value:
     """An initializer object: what it makes is floatx unless it is given a dtype."""
     return LibRef("keras.initializers.Initializer")
-
-
-def _is_none(v: Value) -> bool:
-    return isinstance(v, Const) and v.value is None
 
 
 @function("tf.TensorSpec")
