@@ -118,6 +118,22 @@ def test_random_gamma_and_poisson_append_the_parameter_shape() -> None:
     )
 
 
+SCALAR_SHAPE_RANDOM_CALLS = [
+    "tf.random.normal({s})", "tf.random.uniform({s})", "tf.random.truncated_normal({s})",
+    "tf.random.gamma({s}, 1.0)", "tf.random.poisson({s}, 1.0)",
+    "tf.random.stateless_normal({s}, seed=[1, 2])", "tf.random.Generator.from_seed(1).normal({s})",
+    "keras.random.normal({s})", "keras.random.uniform({s})", "keras.random.randint({s}, 0, 4)",
+    "keras.random.gamma({s}, 1.0)",
+]
+
+
+@pytest.mark.parametrize("call", SCALAR_SHAPE_RANDOM_CALLS)
+def test_random_ops_refuse_a_scalar_shape_that_numpy_would_take(call: str) -> None:
+    agree(f"n = 3\nx = {call.format(s='n')}\n", ["x"])
+    agree(f"x = {call.format(s='(3,)')}\n", ["x"])
+    agree(f"x = {call.format(s='[]')}\n", ["x"])
+
+
 def test_ensure_shape_fills_in_the_named_dims() -> None:
     agree(
         """

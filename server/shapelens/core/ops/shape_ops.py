@@ -2345,6 +2345,15 @@ def random_op(call: Call, lib: Flavour, shape: Value | None, dtype: DType, scala
         if scalar_when_none:
             return UNKNOWN
         return op.out(Shape(()), dtype)
+    scalar = shape_dims(sv) if isinstance(sv, Const | Unknown) else None
+    if lib != "np" and scalar is not None:
+        # numpy takes ``size=3``; TF's random kernels insist on a 1-D shape vector
+        size = str(sv.value) if isinstance(sv, Const) else "n"
+        raise ShapeError(
+            f"{call.name}: the shape must be a list or tuple of sizes, not the int {size} "
+            f"(write ({size},) for a vector)",
+            code="invalid-shape",
+        )
     dims = shape_dims(sv)
     if dims is None:
         return op.unknown(dtype)
