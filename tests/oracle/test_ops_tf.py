@@ -134,6 +134,53 @@ def test_random_ops_refuse_a_scalar_shape_that_numpy_would_take(call: str) -> No
     agree(f"x = {call.format(s='[]')}\n", ["x"])
 
 
+def test_segment_reductions() -> None:
+    agree(
+        """
+        x = tf.zeros((7, 4, 3))
+        ids = tf.constant([0, 0, 1, 2, 2, 2, 1])
+        n = tf.shape(x)[0]
+        s1 = tf.math.unsorted_segment_sum(x, ids, 5)
+        s2 = tf.math.unsorted_segment_max(x, ids, n)
+        s3 = tf.math.unsorted_segment_mean(x, tf.zeros((7, 4), tf.int32), 2)
+        s4 = tf.math.unsorted_segment_sqrt_n(tf.zeros((7,), tf.float64), ids, num_segments=3)
+        s5 = tf.math.segment_sum(x, tf.constant([0, 0, 1, 1, 1, 2, 2]))
+        s6 = tf.math.segment_mean(tf.zeros((7, 2), tf.int32), tf.constant([0, 1, 1, 1, 1, 2, 3]))
+        s7 = keras.ops.segment_sum(tf.zeros((7, 2)), ids, num_segments=4)
+        s8 = keras.ops.segment_max(tf.zeros((7, 2)), ids)
+        """,
+        ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"],
+        exact=False,
+    )
+    assert_agrees(
+        """
+        x = tf.zeros((7, 4, 3))
+        ids = tf.constant([0, 0, 1, 2, 2, 2, 1])
+        s1 = tf.math.unsorted_segment_sum(x, ids, 5)
+        s2 = tf.math.unsorted_segment_max(x, ids, tf.shape(x)[0])
+        s7 = keras.ops.segment_sum(tf.zeros((7, 2)), ids, num_segments=4)
+        """,
+        ["s1", "s2", "s7"],
+    )
+    agree("x = tf.math.unsorted_segment_sum(tf.zeros((7, 3)), tf.zeros((6,), tf.int32), 2)\n", ["x"])
+    agree("x = tf.math.unsorted_segment_sum(tf.zeros((7, 3)), tf.zeros((7, 2), tf.int32), 2)\n", ["x"])
+    agree("x = tf.math.segment_sum(tf.zeros((7, 3)), tf.zeros((6,), tf.int32))\n", ["x"])
+
+
+def test_embedding_lookup_gathers_rows() -> None:
+    agree(
+        """
+        table = tf.Variable(tf.zeros((100, 8)))
+        ids = tf.constant([[1, 2, 3], [4, 5, 6]])
+        e1 = tf.nn.embedding_lookup(table, ids)
+        e2 = tf.nn.embedding_lookup(tf.zeros((10, 4, 2), tf.float64), [3, 1])
+        e3 = tf.nn.embedding_lookup(tf.zeros((10, 4)), 7)
+        """,
+        ["e1", "e2", "e3"],
+    )
+    agree("x = tf.nn.embedding_lookup(tf.zeros((10, 4)), tf.constant([1.0]))\n", ["x"])
+
+
 def test_ensure_shape_fills_in_the_named_dims() -> None:
     agree(
         """

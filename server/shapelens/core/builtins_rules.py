@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from .namedtuples import tuple_view
 from .registry import Call, function, method
+from .shapes import Shape
 from .values import (
     UNKNOWN,
     BoundedInt,
@@ -32,6 +33,7 @@ from .values import (
     Value,
     as_int,
     detached,
+    integer_scalar,
     join,
     scalar_type,
 )
@@ -246,11 +248,21 @@ def _number_type_of(call: Call, values: list[Value]) -> Value:
     if len(call.args) == 1 and isinstance(call.args[0], Seq) and call.args[0].items is None:
         items = [call.args[0].elem]
     types = {scalar_type(v) for v in items}
+    if call.name != "builtins.sum" and items and None in types and all(
+        scalar_type(v) in (int, bool) or _int_array_scalar(v) for v in items
+    ):
+        # max(d, 4) with d a numpy int: one of them, an integer either way (an index), but a
+        # numpy int and a Python int promote differently, so the dtype is left open
+        return Tensor(Shape(()), None, "np", content=[Unknown(None, int)])
     if not items or not types <= {int, bool, float}:
         return UNKNOWN
     if call.name != "builtins.sum":  # max/min return one of the items, of its type
         return Unknown(None, types.pop()) if len(types) == 1 else UNKNOWN
     return Unknown(None, float if float in types else int)
+
+
+def _int_array_scalar(v: Value) -> bool:
+    return isinstance(v, Tensor) and v.kind == "np" and integer_scalar(v)
 
 
 def _sum_of_arrays(call: Call, values: list[Value]) -> Value:

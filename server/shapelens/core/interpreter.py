@@ -1581,11 +1581,11 @@ class Interpreter:
                             return Const(False)
                         left = right
                         continue
-                return _unknown_comparison(node)
+                return _unknown_comparison(node, [left, *rights])
             try:
                 ok = bool(fn(lv, rv))
             except Exception:
-                return _unknown_comparison(node)
+                return _unknown_comparison(node, [left, *rights])
             if not ok:
                 result = False
             left = right
@@ -2133,11 +2133,13 @@ def _py(v: Value) -> Any:
     return _NOPE
 
 
-def _unknown_comparison(node: ast.Compare) -> Value:
+def _unknown_comparison(node: ast.Compare, operands: list[Value]) -> Value:
     """A comparison whose outcome is not known: ``in``, ``not in``, ``is`` and ``is not``
-    always give a bool (``__contains__``'s result is made one), the others may give anything
-    (an array's ``<`` gives an array)."""
+    always give a bool (``__contains__``'s result is made one), and so do comparisons of Python
+    numbers (``len(edges) >= n``); others may give anything (an array's ``<`` gives an array)."""
     if all(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops):
+        return Unknown(None, bool)
+    if all(scalar_type(v) in (int, float, bool) for v in operands):
         return Unknown(None, bool)
     return UNKNOWN
 

@@ -29,6 +29,7 @@ from .values import (
     Unknown,
     Value,
     as_int,
+    integer_scalar,
     join,
     scalar_type,
 )
@@ -260,12 +261,7 @@ def _is_int_const(p: Value) -> bool:
 
 
 def _is_scalar_int_tensor(p: Value) -> bool:
-    return (
-        isinstance(p, Tensor)
-        and p.shape.dims == ()
-        and p.dtype is not None
-        and "int" in p.dtype
-    )
+    return isinstance(p, Tensor) and integer_scalar(p)
 
 
 def _consumes(p: Value) -> int | None:

@@ -640,6 +640,16 @@ def scalar_type(v: Value) -> type | None:
     return None
 
 
+def integer_scalar(t: Tensor) -> bool:
+    """A 0-d tensor certainly holding an integer: of an int dtype, or of an open dtype whose
+    value is known to be an int (``min(np_int, 4)`` is a numpy or a Python int)."""
+    if t.shape.dims != ():
+        return False
+    if t.dtype is None:
+        return t.content is not None and len(t.content) == 1 and scalar_type(t.content[0]) is int
+    return "int" in t.dtype
+
+
 def detached(v: Value) -> Value:
     """A value stored somewhere that outlives this iteration (an attribute, a container made
     before the loop): a loop int there relates to no later read."""

@@ -8,6 +8,7 @@ from . import linalg_ops as _linalg_ops  # noqa: F401
 from . import methods as _methods  # noqa: F401
 from . import numpy_ops as _numpy_ops  # noqa: F401
 from . import ragged_ops as _ragged_ops  # noqa: F401
+from . import segment_ops as _segment_ops  # noqa: F401
 from . import shape_ops as _shape_ops  # noqa: F401
 from . import sparse_ops as _sparse_ops  # noqa: F401
 from . import string_ops as _string_ops  # noqa: F401

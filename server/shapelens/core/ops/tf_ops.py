@@ -416,6 +416,16 @@ def _gather(call: Call) -> Value:
     )
 
 
+@function("tf.nn.embedding_lookup")
+def _embedding_lookup(call: Call) -> Value:
+    """``embedding_lookup(params, ids)``: rows of one table (``ids.shape + params.shape[1:]``);
+    a list of sharded tables is left unknown."""
+    params = call.arg(0, "params")
+    if isinstance(params, Seq):
+        return so.begin(call, "tf").unknown()
+    return so.gather_op(call, "tf", params, call.arg(1, "ids"), Const(0))
+
+
 @function("tf.gather_nd")
 def _gather_nd(call: Call) -> Value:
     return so.gather_nd_op(call, "tf", call.arg(0, "params"), call.arg(1, "indices"), call.arg(2, "batch_dims"))
