@@ -111,6 +111,32 @@ def test_model_layers_of_a_straight_chain() -> None:
     agree(src, ["first", "second"])
 
 
+def test_model_layers_skip_the_ops_between_layers() -> None:
+    # Keras lists layers only: x[:, 0], x * 2.0 and keras.ops calls between them are no entries
+    src = (
+        "inp = keras.Input((5, 4))\n"
+        "h = keras.layers.Dense(3)(inp)\n"
+        "h = keras.layers.LayerNormalization()(h * 2.0)\n"
+        "cls = h[:, 0]\n"
+        "out = keras.ops.relu(keras.layers.Dense(2)(cls))\n"
+        "model = keras.Model(inp, out)\n"
+        "normed = model.layers[2].output\n"
+        "head = model.layers[3].output\n"
+        "embed = keras.Model(model.input, model.layers[2].output)\n"
+        "tokens = embed(np.zeros((4, 5, 4), np.float32))\n"
+    )
+    agree(src, ["normed", "head", "tokens"])
+    branching = (
+        "inp = keras.Input((5, 4))\n"
+        "h = keras.layers.Dense(3)(inp)\n"
+        "g = keras.layers.Dense(3)(inp)\n"
+        "out = keras.layers.Dense(2)(h + g)\n"
+        "model = keras.Model(inp, out)\n"
+        "third = model.layers[2].output\n"
+    )
+    agree(branching, ["third"], exact=False)
+
+
 def test_model_layers_of_a_branching_graph_are_not_guessed() -> None:
     src = (
         "inp = keras.Input((6,))\n"

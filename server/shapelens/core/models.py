@@ -1604,10 +1604,22 @@ def _layer_chain(model: ModelVal) -> list[Value] | None:
             return None
         _callee, args, kwargs, _pos, _site = out.history
         fed = [t for a in (*args, *kwargs.values()) for t in tensors_in(a)]
-        if len(fed) != 1 or fed[0] is not previous:
+        if len(fed) != 1 or _before_ops(fed[0]) is not previous:
             return None
         previous = out
-    return list(graph.layers) if previous is model.outputs else None
+    return list(graph.layers) if _before_ops(model.outputs) is previous else None
+
+
+def _before_ops(t: Tensor | None) -> Tensor | None:
+    """The tensor a run of one-input ops (``x[:, 0]``, ``x * 2.0``, ``keras.ops.relu``) was
+    applied to: Keras lists layers only, so those ops do not break a chain."""
+    while t is not None and t.history is not None and isinstance(t.history[0], OpNode) and t.history[0] is not JOIN_NODE:
+        _op, args, kwargs, _pos, _site = t.history
+        fed = [x for a in (*args, *kwargs.values()) for x in tensors_in(a)]
+        if len(fed) != 1:
+            return None
+        t = fed[0]
+    return t
 
 
 @attribute("model", "output_shape")
