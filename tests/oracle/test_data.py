@@ -792,6 +792,31 @@ def test_ragged_constant_rows_slice_into_dense_elements() -> None:
     assert v["first"].shape == (None,) and v["first"].dtype == "float32"
 
 
+def test_ragged_constant_of_arrays_with_a_ragged_rank_keeps_their_inner_axes() -> None:
+    """Molecules as (atoms, features) arrays: ``ragged_rank=1`` makes the atom axis ragged and
+    keeps the feature axis, whose size every array shares; arrays that disagree there (which TF
+    refuses) or ragged ranks past the arrays' are left unknown."""
+    assert_agrees(
+        """
+        mols = [np.zeros((n, 15), np.float32) for n in (5, 9, 7)]
+        atoms = tf.ragged.constant(mols, ragged_rank=1)
+        pairs = tf.ragged.constant([np.zeros((n, 2), np.int64) for n in (4, 8)], dtype=tf.int64, ragged_rank=1)
+        feats = tf.ragged.constant([np.zeros((2, 3, 4)), np.zeros((5, 3, 4))], ragged_rank=1)
+        inner = tf.ragged.constant([np.zeros((2, 3, 4)), np.zeros((5, 6, 4))], ragged_rank=2)
+        """,
+        ["atoms", "pairs", "feats", "inner"],
+    )
+    assert_agrees(
+        """
+        n = int(np.random.randint(3, 9))
+        grown = tf.ragged.constant([np.zeros((n, 15), np.float32) for _ in range(int(np.random.randint(2, 5)))], ragged_rank=1)
+        """,
+        ["grown"],
+        require_exact=False,
+    )
+    assert run_engine("g = tf.ragged.constant([np.zeros((2, 3)), np.zeros((5, 4))], ragged_rank=1)\n").values.get("g") is None
+
+
 def test_a_generator_of_ready_made_batches_gives_its_rows_when_iterated() -> None:
     """``from_generator`` with a ``(None, ...)`` signature over a generator that always yields 32
     rows: iterating gives 32-row tensors (what a ``tf.function`` step is traced with); ``map``

@@ -208,9 +208,10 @@ def test_a_sequential_run_on_unseen_data_claims_only_what_its_weights_fix() -> N
 
 
 def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
-    """The call of a model returning a dict shows the join of its outputs: Keras may hand the
-    dict back as built or rebuilt in sorted key order, and every output has these dims. When
-    the keys are built in sorted order, both agree and the first output is shown."""
+    """Keras may hand a model's dict of outputs back as built or rebuilt in sorted key order,
+    so its call shows the join of the first output in each order (a PPO head's ``mean`` and
+    ``log_std``, whatever its ``value``). When the keys are built in sorted order, both agree
+    and the first output is shown."""
     source = """
         inp = keras.Input((6,))
         decomp = keras.Model(inp, {"trend": layers.Dense(4)(inp), "season": layers.Dense(4)(inp)})
@@ -219,6 +220,8 @@ def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
         mixed = keras.Model(inp, {"b": layers.Dense(4)(inp), "a": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
         ordered = keras.Model(inp, {"a": layers.Dense(4)(inp), "b": layers.Dense(2)(inp)})(np.zeros((3, 6), "float32"))
         first = ordered["a"]
+        ppo = keras.Model(inp, {"mean": layers.Dense(2)(inp), "log_std": layers.Dense(2)(inp), "value": layers.Dense(1)(inp)})
+        heads = ppo(np.zeros((8, 6), "float32"))
         """
     assert_agrees(source, ["trend", "first"])
     calls = {
@@ -229,6 +232,7 @@ def test_a_model_with_dict_outputs_shows_what_all_its_outputs_share() -> None:
     assert calls[4] == (3, 4)
     assert calls[6] == (3, None)
     assert calls[7] == (3, 4)
+    assert calls[10] == (8, 2)
 
 
 def test_a_sequential_with_an_input_checks_symbolic_calls_only() -> None:

@@ -2484,6 +2484,65 @@ def test_deques_and_replay_buffers() -> None:
     assert values["u"].shape == (3, 1) and values["states"].shape == (32, 4) and values["dones"].shape == (32,)
 
 
+def test_a_molecule_featurizer_clips_numpy_ints_into_one_hot_rows() -> None:
+    """``np.eye(5)[min(degree, 4)]`` with a numpy int degree: ``min``/``max`` give one of their
+    arguments, an integer either way, so the row is (5,); comparisons of Python numbers are
+    bools, so a target mixing them is a number."""
+    src = """
+        rng = np.random.default_rng(0)
+
+        def atom_features(kind, degree, num_h):
+            onehot = np.zeros(6, dtype="float32")
+            onehot[kind] = 1.0
+            deg = np.eye(5, dtype="float32")[min(degree, 4)]
+            hs = np.eye(4, dtype="float32")[min(num_h, 3)]
+            return np.concatenate([onehot, deg, hs])
+
+        n = int(rng.integers(5, 12))
+        degree = np.zeros(n, dtype=int)
+        edges = [(i, int(rng.integers(0, i))) for i in range(1, n)]
+        feats = np.stack([atom_features(2, d, max(0, 4 - d)) for d in degree])
+        ring = len(edges) >= n
+        target = np.float32(0.5 - 0.05 * n + 0.3 * ring + 0.1 * rng.normal())
+        """
+    assert_agrees(src, ["feats", "target"], require_exact=False)
+    v = run_engine(src).values
+    assert v["feats"].shape[1:] == (15,) and v["target"].shape == ()
+
+
+def test_a_full_frame_stack_stays_full() -> None:
+    """An Atari-style frame stack: filled to its ``maxlen`` on reset, then pushed to on steps
+    that may or may not run; a deque at its maxlen keeps that many items either way."""
+    src = """
+        from collections import deque
+
+        class FrameStacker:
+            def __init__(self, k):
+                self.frames = deque(maxlen=k)
+
+            def reset(self, frame):
+                for _ in range(self.frames.maxlen):
+                    self.frames.append(frame)
+                return np.stack(self.frames, axis=-1)
+
+            def push(self, frame):
+                self.frames.append(frame)
+                return np.stack(self.frames, axis=-1)
+
+        stack = FrameStacker(4)
+        s0 = stack.reset(np.zeros((24, 24), np.uint8))
+        for t in range(int(np.random.randint(1, 9))):
+            s = stack.push(np.zeros((24, 24), np.uint8))
+        grow = deque(maxlen=4)
+        for t in range(int(np.random.randint(1, 9))):
+            grow.append(np.zeros(2))
+        g = np.array(grow)
+        """
+    assert_agrees(src, ["s0", "s"])
+    assert_agrees(src, ["g"], require_exact=False)
+    assert run_engine(src).values["g"].shape == (None, 2)
+
+
 def test_membership_tests_and_counts_are_numbers_for_numpy() -> None:
     """Kaggle text features: ``sum(c in string.punctuation for c in t)`` is an int whatever the
     text, so a row of such counts is a row of numbers (``in`` always gives a bool)."""

@@ -11,7 +11,7 @@ import itertools
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from .namedtuples import tuple_view
-from .registry import Call, function, method
+from .registry import Call, attribute, function, method
 from .shapes import Shape
 from .values import (
     UNKNOWN,
@@ -534,8 +534,16 @@ def _append(call: Call) -> Value:
             seq.items.append(item)
             _drop_oldest(seq)
         else:
-            _blur(seq, item)
+            _blur_growing(seq, item)
     return Const(None)
+
+
+def _blur_growing(seq: Seq, extra: Value | None) -> None:
+    """Items added on some paths only: a deque already holding ``maxlen`` items still does."""
+    full = seq.maxlen is not None and seq.size() == seq.maxlen
+    _blur(seq, extra)
+    if full:
+        seq.length = seq.maxlen
 
 
 def _drop_oldest(seq: Seq) -> None:
@@ -558,7 +566,7 @@ def _extend(call: Call) -> Value:
         seq.items.extend(other.items)
         _drop_oldest(seq)
     else:
-        _blur(seq, _element(other))
+        _blur_growing(seq, _element(other))
     return Const(None)
 
 
@@ -585,6 +593,12 @@ def _deque(call: Call) -> Value:
     if maxlen is not None and seq.items is None:
         seq.length = None
     return call.interp.fresh(seq)
+
+
+@attribute("list", "maxlen")
+def _deque_maxlen(v: Value) -> Value:
+    """A deque's ``maxlen`` (``for _ in range(frames.maxlen): frames.append(f)``)."""
+    return Const(v.maxlen) if isinstance(v, Seq) and v.maxlen is not None else UNKNOWN
 
 
 @method("list", "appendleft", "extendleft", "popleft", "rotate")

@@ -602,17 +602,15 @@ def first_output(v: Value) -> Tensor | None:
             return None
         v = v.items[0]
     if isinstance(v, DictVal) and v.items and v.complete:
-        # Keras hands back either the dict as built or one rebuilt in sorted key order; when
-        # the two agree the first entry is certain, otherwise all of them are joined
+        # Keras hands back either the dict as built or one rebuilt in sorted key order: the
+        # first entry is one of those two
         keys = list(v.items)
-        if all(isinstance(k, str) for k in keys) and keys == sorted(keys):
-            return first_output(v.items[keys[0]])
-        firsts = [t for item in v.items.values() if (t := first_output(item)) is not None]
-        if len(firsts) != len(v.items):
+        if not all(isinstance(k, str) for k in keys):
             return None
-        joined: Value = firsts[0]
-        for t in firsts[1:]:
-            joined = join(joined, t)
+        built, ordered = first_output(v.items[keys[0]]), first_output(v.items[min(keys)])
+        if built is None or ordered is None:
+            return None
+        joined = join(built, ordered)
         return joined if isinstance(joined, Tensor) else None
     return v if isinstance(v, Tensor) else None
 
