@@ -412,3 +412,27 @@ def test_a_subclass_fit_on_a_dataset_sees_its_batches_and_runs_compute_loss() ->
         """,
         ["hidden", "teacher", "soft"],
     )
+
+
+def test_a_model_subclass_made_functional_through_its_keywords() -> None:
+    """A ``keras.Model`` subclass with only a custom ``train_step`` and an ``__init__`` that
+    hands ``**kwargs`` on: ``Sub(inputs=..., outputs=...)`` makes it a functional model, so
+    calling it (and ``self(x)`` in its steps) runs the graph."""
+    source = """
+        class Recognizer(keras.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.tracker = keras.metrics.Mean(name="loss")
+
+            def train_step(self, batch):
+                x, y = batch
+                logits = self(x, training=True)
+                return {"loss": 0.0}
+
+        inp = keras.Input((40, 8))
+        out = layers.Dense(31)(layers.Dense(16)(inp))
+        model = Recognizer(inputs=inp, outputs=out, name="rec")
+        y = model(np.zeros((2, 40, 8), "float32"))
+        p = model.predict(np.zeros((5, 40, 8), "float32"), verbose=0)
+        """
+    assert_agrees(source, ["y", "p"])

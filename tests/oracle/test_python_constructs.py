@@ -2732,3 +2732,17 @@ def test_a_list_repeated_an_unknown_number_of_times_is_a_list() -> None:
     assert_agrees(src, ["ids", "mask", "weights"], require_exact=False)
     values = run_engine(src).values
     assert values["mask"].shape == (20, None) and values["weights"].shape == (20, None)
+
+
+def test_string_module_alphabets_have_their_lengths() -> None:
+    """OCR charsets built from the ``string`` module: ``len`` of them sizes the output layer."""
+    src = """
+        import string
+
+        CHARACTERS = sorted(set(string.digits + "bcdefgmnpwxy"))
+        lookup = keras.layers.StringLookup(vocabulary=list(CHARACTERS), mask_token=None)
+        head = keras.layers.Dense(len(lookup.get_vocabulary()) + 1)(keras.Input((32, 64)))
+        letters = np.zeros((len(string.ascii_lowercase), len(string.punctuation)))
+        printable = np.zeros(len(string.printable + string.whitespace + string.hexdigits))
+        """
+    assert_agrees(src, ["head", "letters", "printable"])

@@ -797,8 +797,9 @@ def _call_super(
             if inst.base_layer is None or not _keeps_builtin_methods(inst.cls):
                 return UNKNOWN
             return apply_layer(interp, inst.base_layer, args, kwargs, Span.of(node), record=False)
-        if name == "__init__" and inst.model is not None and args:
-            # functional-style subclass: super().__init__(inputs, outputs)
+        if name == "__init__" and inst.model is not None and (args or "inputs" in kwargs):
+            # functional-style subclass: super().__init__(inputs, outputs), or the keywords
+            # handed on through **kwargs
             from . import models
 
             models.init_functional(interp, inst.model, args, kwargs)

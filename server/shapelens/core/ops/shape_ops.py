@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import string
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -76,6 +77,11 @@ LIB_CONSTANTS: dict[str, object] = {
     "math.nan": math.nan,
     "math.tau": math.tau,
     "tf.newaxis": None,
+    # the ``string`` module's alphabets (OCR charsets, tokenizers' vocabularies)
+    **{f"string.{name}": getattr(string, name) for name in (
+        "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
+        "octdigits", "punctuation", "printable", "whitespace",
+    )},
 }
 
 
