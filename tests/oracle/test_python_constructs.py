@@ -2191,6 +2191,32 @@ def test_tf_function_input_signature_traces_with_the_specs() -> None:
     assert_agrees(src.replace("import tensorflow as tf\n", ""), ["out", "served", "bumped"], require_exact=False)
 
 
+def test_a_serving_signature_of_a_dict_of_specs() -> None:
+    """A ``tf.Module``'s serving function traced on a dict of ``TensorSpec``s sees a dict of
+    tensors of those specs (and a list of specs a list of tensors)."""
+    src = """
+        class Export(tf.Module):
+            @tf.function(input_signature=[{
+                "age": tf.TensorSpec([None], tf.float32),
+                "pixels": tf.TensorSpec([None, 4, 4], tf.float32),
+            }])
+            def serve(self, features):
+                age = features["age"]
+                flat = tf.reshape(features["pixels"], (-1, 16))
+                return tf.concat([flat, age[:, None]], axis=-1)
+
+        @tf.function(input_signature=[[tf.TensorSpec([None, 3]), tf.TensorSpec([None], tf.int32)]])
+        def pair(parts):
+            return parts[0] * tf.cast(parts[1], tf.float32)[:, None]
+
+        out = Export().serve({"age": tf.zeros(2), "pixels": tf.zeros((2, 4, 4))})
+        both = pair([tf.zeros((5, 3)), tf.zeros(5, tf.int32)])
+        """
+    assert_agrees(src, ["out", "both"], require_exact=False)
+    v = run_engine(src).values  # the traced shapes; the eager results have the rows filled in
+    assert v["out"].shape == (None, 17) and v["both"].shape == (None, 3)
+
+
 def test_zip_star_of_a_shuffled_list_of_pairs() -> None:
     """``zip(*pairs)`` of a shuffled list of same-width tuples gives that many columns, each as
     long as the list; with a list that may be empty, the number of columns is not claimed."""

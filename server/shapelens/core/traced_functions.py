@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .registry import Call, function
 from .shapes import UNKNOWN_SHAPE
-from .values import UNKNOWN, Const, FunctionVal, Seq, SignatureDecorator, Tensor, Value
+from .values import UNKNOWN, Const, DictVal, FunctionVal, Seq, SignatureDecorator, Tensor, Value
 
 
 @function("tf.function")
@@ -31,9 +31,14 @@ def _positional_names(fn: FunctionVal) -> list[str]:
 
 
 def _spec_tensor(spec: Value) -> Value:
-    """The tensor TF traces with for one spec; a structure it cannot read becomes unknown."""
+    """The tensor TF traces with for one spec (a dict or list of specs gives that structure of
+    tensors, a serving signature's features); a structure it cannot read becomes unknown."""
     if isinstance(spec, Tensor):
         return Tensor(spec.shape, spec.dtype, "tf", spec.origin, spec.label or "input_signature")
+    if isinstance(spec, DictVal) and spec.complete and all(isinstance(k, str) for k in spec.items):
+        return DictVal({k: _spec_tensor(v) for k, v in spec.items.items()})
+    if isinstance(spec, Seq) and spec.items is not None:
+        return Seq([_spec_tensor(v) for v in spec.items], spec.kind)
     return UNKNOWN
 
 
