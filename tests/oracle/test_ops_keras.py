@@ -443,3 +443,45 @@ def _ctc_case(rng: random.Random, _i: int) -> tuple[str, list[str]]:
 @pytest.mark.parametrize(("src", "names"), cases(777, 6, _ctc_case))
 def test_ctc_decode(src: str, names: list[str]) -> None:
     agree(src, names)
+
+
+KERAS_WINDOW_CASES = [
+    "y = keras.ops.conv(tf.zeros((2, 17, 15, 3)), tf.zeros((3, 3, 3, 8)))",
+    "y = keras.ops.conv(tf.zeros((2, 17, 15, 3)), tf.zeros((3, 5, 3, 8)), strides=2, padding='same')",
+    "y = keras.ops.conv(tf.zeros((2, 17, 15, 3)), tf.zeros((3, 3, 3, 8)), strides=(2, 3))",
+    "y = keras.ops.conv(tf.zeros((2, 17, 15, 3)), tf.zeros((3, 3, 3, 8)), dilation_rate=2, padding='same')",
+    "y = keras.ops.conv(tf.zeros((2, 17, 15, 3)), tf.zeros((3, 3, 3, 8)), dilation_rate=2)",
+    "y = keras.ops.conv(tf.zeros((2, 40, 6)), tf.zeros((5, 6, 4)), strides=3)",
+    "y = keras.ops.conv(tf.zeros((1, 8, 9, 10, 2)), tf.zeros((3, 3, 3, 2, 4)), padding='same')",
+    "y = keras.ops.depthwise_conv(tf.zeros((2, 16, 16, 3)), tf.zeros((3, 3, 3, 2)), strides=2)",
+    "y = keras.ops.max_pool(tf.zeros((2, 17, 15, 3)), 2)",
+    "y = keras.ops.max_pool(tf.zeros((2, 17, 15, 3)), 3, strides=2, padding='same')",
+    "y = keras.ops.average_pool(tf.zeros((2, 17, 15, 3)), (2, 3), strides=1)",
+    "y = keras.ops.average_pool(tf.zeros((2, 31, 4)), 4, padding='same')",
+    "y = keras.ops.conv(np.zeros((1, 16, 16, 3), np.float32), np.zeros((3, 3, 3, 16), np.float32), padding='same')",
+]
+
+
+@pytest.mark.parametrize("src", KERAS_WINDOW_CASES)
+def test_keras_conv_and_pool_ops(src: str) -> None:
+    agree(src + "\n", ["y"])
+
+
+def test_keras_conv_inside_a_sub_pixel_layer() -> None:
+    """EDSR's sub-pixel convolution: ``keras.ops.conv`` then ``depth_to_space`` in a custom
+    layer, replayed when the fully convolutional model is called on a known size."""
+    agree(
+        """
+        class SubPixel(keras.layers.Layer):
+            def build(self, input_shape):
+                self.kernel = self.add_weight(name="k", shape=(3, 3, input_shape[-1], 16))
+
+            def call(self, x):
+                return tf.nn.depth_to_space(keras.ops.conv(x, self.kernel, padding="same"), 2)
+
+        inp = keras.Input((None, None, 3))
+        model = keras.Model(inp, SubPixel()(inp))
+        y = model(np.zeros((1, 16, 12, 3), np.float32))
+        """,
+        ["y"],
+    )

@@ -71,11 +71,11 @@ def _spatial_axes(values: list[int], n: int, first: bool) -> list[int] | None:
 def _window(
     call: Call, x: Value | None, n: int | None, ksize: Value | None, strides: Value | None,
     padding: Value | None, data_format: Value | None, dilations: Value | None = None,
-    channels: Dim | str = "same", dtype_of: Tensor | None = None,
+    channels: Dim | str = "same", dtype_of: Tensor | None = None, lib: so.Flavour = "tf",
 ) -> Value:
     """The output of a window of ``ksize`` moved by ``strides`` over the spatial axes;
     ``channels``: the output's channel count (``same``: the input's)."""
-    op = so.begin(call, "tf", x)
+    op = so.begin(call, lib, x)
     t = op.tensor(x)
     if t is None or t.shape.dims is None:
         return op.unknown(t.dtype if t is not None else None)
@@ -200,3 +200,62 @@ def _conv_transpose(call: Call) -> Value:
     if any(isinstance(d, int) and d < 0 for d in dims):
         return op.unknown(t.dtype)
     return op.out(Shape(tuple(dims)), t.dtype)
+
+
+# keras.ops: Keras' argument names and spellings (``padding="same"``, ``data_format=
+# "channels_last"``); only channels-last is claimed (TF's CPU kernels refuse channels-first
+# convolutions), and a strided dilated window is left unknown.
+_KERAS_POOLS = ("keras.ops.max_pool", "keras.ops.average_pool")
+
+
+def _keras_layout(call: Call, at: int) -> Value | None:
+    fmt = call.arg(at, "data_format")
+    if fmt is None or (isinstance(fmt, Const) and fmt.value in (None, "channels_last")):
+        return Const(None)
+    return None
+
+
+@function(*_KERAS_POOLS)
+def _keras_pool(call: Call) -> Value:
+    """``max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)``:
+    strides default to the pool size."""
+    x, size = call.arg(0, "inputs"), call.arg(1, "pool_size")
+    strides = call.arg(2, "strides")
+    if strides is None or (isinstance(strides, Const) and strides.value is None):
+        strides = size
+    fmt = _keras_layout(call, 4)
+    padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
+    if fmt is None:
+        return so.begin(call, "keras", x).unknown()
+    return _window(call, x, None, size, strides, padding, fmt, lib="keras")
+
+
+@function("keras.ops.conv", "keras.ops.depthwise_conv")
+def _keras_conv(call: Call) -> Value:
+    """``conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1)``:
+    kernel ``(*window, in, out)`` gives ``out`` channels; a depthwise kernel
+    ``(*window, in, multiplier)`` gives ``in * multiplier``."""
+    x, kernel = call.arg(0, "inputs"), call.arg(1, "kernel")
+    k = kernel if isinstance(kernel, Tensor) else None
+    strides = call.arg(2, "strides") if call.has(2, "strides") else Const(1)
+    padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
+    rates = call.arg(5, "dilation_rate") if call.has(5, "dilation_rate") else Const(1)
+    fmt = _keras_layout(call, 4)
+    steps, dil = so.int_list(strides), so.int_list(rates)
+    if (
+        fmt is None or k is None or k.shape.dims is None or len(k.shape.dims) < 3
+        or steps is None or dil is None or (max(steps) > 1 and max(dil) > 1)
+    ):
+        return so.begin(call, "keras", x).unknown()
+    sizes = k.shape.dims[:-2]
+    if not all(isinstance(d, int) for d in sizes):
+        return so.begin(call, "keras", x).unknown()
+    cin, last = k.shape.dims[-2], k.shape.dims[-1]
+    if call.name.endswith("depthwise_conv"):
+        channels: Dim = cin * last if isinstance(cin, int) and isinstance(last, int) else None
+    else:
+        channels = last
+    window: list[Value] = [Const(d) for d in sizes]
+    return _window(
+        call, x, len(window), Seq(window, "list"), strides, padding, fmt, rates, channels=channels, lib="keras",
+    )
