@@ -918,3 +918,41 @@ def test_review_counter_examples_of_first_batches_and_generators() -> None:
     assert_agrees(src, ["shuffled", "late", "second"], require_exact=False)
     values = run_engine(src).values
     assert values["late"].shape == (8, 3)
+
+
+def test_tfrecord_examples_parse_into_their_feature_specs() -> None:
+    """A TFRecord pipeline's parse step: fixed-length features are dense tensors of their
+    shape, variable-length ones sparse vectors; ``parse_example`` on a batch puts it first."""
+    src = """
+        import os
+        import tempfile
+
+        def example(i):
+            return tf.train.Example(features=tf.train.Features(feature={
+                "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"ab"])),
+                "box": tf.train.Feature(float_list=tf.train.FloatList(value=[0.0] * 4)),
+                "ids": tf.train.Feature(int64_list=tf.train.Int64List(value=list(range(i + 1)))),
+            })).SerializeToString()
+
+        path = os.path.join(tempfile.mkdtemp(), "data.tfrecord")
+        with tf.io.TFRecordWriter(path) as writer:
+            for i in range(3):
+                writer.write(example(i))
+        SPEC = {
+            "text": tf.io.FixedLenFeature([], tf.string),
+            "box": tf.io.FixedLenFeature([4], tf.float32),
+            "ids": tf.io.VarLenFeature(tf.int64),
+        }
+        record = next(iter(tf.data.TFRecordDataset(path)))
+        feats = tf.io.parse_single_example(record, SPEC)
+        text, box = feats["text"], feats["box"]
+        chars = tf.strings.bytes_split(text)
+        ids = tf.sparse.to_dense(feats["ids"])
+        records = next(iter(tf.data.TFRecordDataset(path).batch(3)))
+        batch = tf.io.parse_example(records, SPEC)
+        boxes, texts = batch["box"], batch["text"]
+        """
+    assert_agrees(src, ["text", "box"])
+    assert_agrees(src, ["chars", "boxes", "texts", "ids"], require_exact=False)  # run-time lengths
+    v = run_engine(src).values
+    assert v["boxes"].shape == (None, 4) and v["texts"].shape == (None,) and v["chars"].shape == (None,)

@@ -15,3 +15,4 @@ from . import string_ops as _string_ops  # noqa: F401
 from . import tf_map_ops as _tf_map_ops  # noqa: F401
 from . import tf_nn_window_ops as _tf_nn_window_ops  # noqa: F401
 from . import tf_ops as _tf_ops  # noqa: F401
+from . import tfrecord_ops as _tfrecord_ops  # noqa: F401
