@@ -1015,3 +1015,19 @@ def test_concatenating_a_list_of_unknown_length() -> None:
 )
 def test_convolve_and_correlate(expr: str) -> None:
     assert_agrees(f"out = {expr}", ["out"])
+
+
+def test_numpy_math_on_python_numbers_keeps_its_value() -> None:
+    """``int(np.log2(SCALE))`` upsampling stages, ``int(np.ceil(n / 2))`` and
+    ``int(np.sqrt(patches))`` sizes: numpy's math on a plain number is a known scalar."""
+    agree(
+        """
+        SCALE = 4
+        stages = np.zeros(int(np.log2(SCALE)))
+        side = np.zeros((int(np.sqrt(64)), int(np.ceil(7 / 2)), int(np.floor(9.5))))
+        grow = np.zeros(int(np.exp2(3)) + int(np.trunc(-2.5)) + int(np.log10(1000.0)))
+        scale = np.log(8.0)
+        """,
+        ["stages", "side", "grow", "scale"],
+    )
+    agree("x = np.zeros(int(np.log(0.5) * -10))\n", ["x"], exact=False)  # arithmetic on it is not folded

@@ -16,6 +16,7 @@ unknown: only arrays and numpy scalars have a shape.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from ..registry import FUNCTIONS, Call, function
@@ -512,7 +513,33 @@ def _atleast(call: Call) -> Value:
 def _same_unary(call: Call) -> Value:
     if call.name in ("np.ma.masked_where",):
         return so.unary_op(call, "np", call.arg(1, "a"), "same")
-    return so.unary_op(call, "np", call.arg(0), "same")
+    return _folded(call, so.unary_op(call, "np", call.arg(0), "same"))
+
+
+# numpy's math on a plain Python number gives a numpy scalar of a value known here, so
+# ``int(np.log2(SCALE))`` upsampling stages or ``int(np.ceil(n / 2))`` sizes stay known
+_FOLDABLE: dict[str, Callable[[float], float]] = {
+    "np.exp": math.exp, "np.exp2": lambda v: 2.0 ** v, "np.log": math.log, "np.log2": math.log2,
+    "np.log10": math.log10, "np.log1p": math.log1p, "np.expm1": math.expm1, "np.sqrt": math.sqrt,
+    "np.floor": math.floor, "np.ceil": math.ceil, "np.trunc": math.trunc,
+}
+
+
+def _folded(call: Call, out: Value) -> Value:
+    x = call.args[0] if len(call.args) == 1 and not call.kwargs else None
+    fn = _FOLDABLE.get(call.name)
+    if (
+        fn is None or not isinstance(out, Tensor) or out.shape.dims != () or not isinstance(x, Const)
+        or type(x.value) not in (int, float)
+    ):
+        return out
+    try:
+        value = float(fn(x.value))
+    except (ValueError, OverflowError):
+        return out
+    if math.isfinite(value):
+        out.content = [Const(value)]
+    return out
 
 
 @function("np.abs", "np.absolute", "np.real", "np.imag", "np.angle")
@@ -541,7 +568,7 @@ def _square(call: Call) -> Value:
           "np.cosh", "np.tanh", "np.arcsinh", "np.arccosh", "np.arctanh", "np.rint", "np.deg2rad",
           "np.rad2deg", "np.radians", "np.degrees")
 def _float_unary(call: Call) -> Value:
-    return so.unary_op(call, "np", call.arg(0, "x"), "float")
+    return _folded(call, so.unary_op(call, "np", call.arg(0, "x"), "float"))
 
 
 @function("np.isnan", "np.isinf", "np.isfinite", "np.isposinf", "np.isneginf", "np.signbit",
