@@ -1031,3 +1031,21 @@ def test_numpy_math_on_python_numbers_keeps_its_value() -> None:
         ["stages", "side", "grow", "scale"],
     )
     agree("x = np.zeros(int(np.log(0.5) * -10))\n", ["x"], exact=False)  # arithmetic on it is not folded
+
+
+def test_triangle_indices_from_an_array_and_bincount() -> None:
+    agree(
+        """
+        adj = np.zeros((6, 6))
+        iu = np.triu_indices_from(adj, k=1)
+        rows, cols = np.tril_indices_from(np.zeros((4, 7)), -1)
+        edges = np.stack(iu, axis=1)
+        counts = np.bincount(np.array([0, 2, 2, 5]), minlength=3)
+        weighted = np.bincount(np.array([0, 2, 2, 5]), weights=np.ones(4))
+        """,
+        ["iu", "rows", "cols", "edges", "counts", "weighted"],
+        exact=False,
+    )
+    v = run_engine("import numpy as np\niu = np.triu_indices_from(np.zeros((6, 6)), k=1)\nedges = np.stack(iu, axis=1)\n").values
+    assert v["edges"].shape == (15, 2)
+    agree("x = np.triu_indices_from(np.zeros(6))\n", ["x"], exact=False)

@@ -1137,3 +1137,18 @@ def test_sequence_mask() -> None:
         ["m", "f", "p", "video"],
     )
     agree("free = tf.sequence_mask(tf.constant([1, 4, 2]))\n", ["free"], exact=False)
+
+
+def test_sparse_dense_matmul() -> None:
+    agree(
+        """
+        a = tf.sparse.from_dense(tf.eye(5))
+        h = tf.zeros((5, 3))
+        y1 = tf.sparse.sparse_dense_matmul(a, h)
+        y2 = tf.sparse.sparse_dense_matmul(tf.sparse.SparseTensor([[0, 1]], [1.0], [4, 5]), h)
+        y3 = tf.sparse.sparse_dense_matmul(tf.sparse.SparseTensor([[0, 1]], [1.0], [5, 4]), h, adjoint_a=True)
+        y4 = tf.sparse.sparse_dense_matmul(a, tf.zeros((3, 5)), adjoint_b=True)
+        """,
+        ["y1", "y2", "y3", "y4"],
+    )
+    agree("y = tf.sparse.sparse_dense_matmul(tf.sparse.from_dense(tf.eye(5)), tf.zeros((4, 3)))\n", ["y"])

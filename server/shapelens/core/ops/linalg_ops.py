@@ -112,16 +112,25 @@ def _triangle(call: Call) -> Value:
     return op.unknown(t.dtype)
 
 
-@function("np.tril_indices", "np.triu_indices")
+@function("np.tril_indices", "np.triu_indices", "np.tril_indices_from", "np.triu_indices_from")
 def _triangle_indices(call: Call) -> Value:
     """(rows, cols) of an n x m triangle (diagonal offset k): two int64 vectors as long as the
-    triangle has entries."""
-    n, k, m = call.int(0, "n"), call.int(1, "k", 0), call.int(2, "m")
-    if call.arg(2, "m") is None:
-        m = n
+    triangle has entries. The ``_from`` forms take n and m from a 2-D array."""
+    if call.name.endswith("_from"):
+        arr = so.begin(call, "np").tensor(call.arg(0, "arr"))
+        dims = arr.shape.dims if arr is not None else None
+        if dims is not None and len(dims) != 2 and arr is not None:
+            raise ShapeError(f"{call.name}: the array must be 2-D, got {format_shape(arr.shape)}", code="rank")
+        n, m = (dims[0], dims[1]) if dims is not None else (None, None)
+        k = call.int(1, "k", 0)
+        n, m = (n if isinstance(n, int) else None), (m if isinstance(m, int) else None)
+    else:
+        n, k, m = call.int(0, "n"), call.int(1, "k", 0), call.int(2, "m")
+        if call.arg(2, "m") is None:
+            m = n
     if n is None or k is None or m is None or not 0 <= n <= 1_000_000 or m < 0:
         return Seq([so.result(call, Shape((None,)), "int64", "np") for _ in range(2)], "tuple")
-    if call.name.endswith("tril_indices"):
+    if "tril_indices" in call.name:
         count = sum(max(0, min(i + k, m - 1) + 1) for i in range(n))
     else:
         count = sum(max(0, m - max(i + k, 0)) for i in range(n))

@@ -903,3 +903,17 @@ def _size(call: Call) -> Value:
 @function("np.meshgrid")
 def _meshgrid(call: Call) -> Value:
     return so.meshgrid_op(call, "np", list(call.args), call.kwargs.get("indexing"), call.kwargs.get("sparse"))
+
+
+@function("np.bincount")
+def _bincount(call: Call) -> Value:
+    """``bincount(x, weights=None, minlength=0)``: counts (int64, float64 with weights) of each
+    value of a 1-D int array, as long as its largest value + 1 (a run-time length)."""
+    x = call.arg(0, "x")
+    op = so.begin(call, "np", x)
+    t = op.tensor(x)
+    weights = call.arg(1, "weights")
+    dtype = "int64" if weights is None or (isinstance(weights, Const) and weights.value is None) else "float64"
+    if t is None or t.shape.dims is None or len(t.shape.dims) != 1:
+        return op.unknown(dtype)
+    return op.out(Shape((None,)), dtype)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import Shape
+from ..shapes import Shape, ShapeError, format_shape
 from ..values import TensorKind, Value
 from . import shape_ops as so
 
@@ -31,3 +31,28 @@ def _same_shape(call: Call) -> Value:
         return op.unknown()
     kind: TensorKind = "tf" if call.name.endswith("to_dense") else "sparse"
     return so.result(call, t.shape, t.dtype, kind)
+
+
+@function("tf.sparse.sparse_dense_matmul")
+def _sparse_dense_matmul(call: Call) -> Value:
+    """``sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False)``: a matrix product of
+    a 2-D sparse and a 2-D dense matrix (a graph's normalised adjacency times the features)."""
+    a, b = call.arg(0, "sp_a"), call.arg(1, "b")
+    op = so.begin(call, "tf", a, b)
+    ta, tb = op.tensor(a), op.tensor(b)
+    adj_a, adj_b = call.value(2, "adjoint_a", False), call.value(3, "adjoint_b", False)
+    if (
+        ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None
+        or len(ta.shape.dims) != 2 or len(tb.shape.dims) != 2
+        or not isinstance(adj_a, bool) or not isinstance(adj_b, bool)
+    ):
+        return op.unknown(tb.dtype if tb is not None else None)
+    rows, inner_a = ta.shape.dims[::-1] if adj_a else ta.shape.dims
+    inner_b, cols = tb.shape.dims[::-1] if adj_b else tb.shape.dims
+    if isinstance(inner_a, int) and isinstance(inner_b, int) and inner_a != inner_b:
+        raise ShapeError(
+            f"tf.sparse.sparse_dense_matmul: the sparse matrix {format_shape(ta.shape)} has {inner_a} "
+            f"columns but the dense one {format_shape(tb.shape)} has {inner_b} rows",
+            code="matmul",
+        )
+    return op.out(Shape((rows, cols)), tb.dtype)
