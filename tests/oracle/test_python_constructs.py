@@ -880,6 +880,38 @@ def test_custom_layer_rebuilt_from_its_config() -> None:
     )
 
 
+def test_a_layer_rebuilt_from_its_config_keeps_its_dtype_policy() -> None:
+    """The base config names the layer's dtype policy and autocast, so the copy computes in
+    the same dtype (float32, or float64 when the original was made with it)."""
+    assert_agrees(
+        """
+        class Scale(layers.Layer):
+            def __init__(self, units, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+            def call(self, x):
+                return keras.ops.matmul(x, self.w)
+
+            def get_config(self):
+                cfg = super().get_config()
+                cfg.update(units=self.units)
+                return cfg
+
+        s = Scale(4)
+        first = s(np.zeros((2, 3), "float32"))
+        copy = Scale.from_config(s.get_config())(np.zeros((5, 6), "float32"))
+        wide = Scale(2, dtype="float64")
+        w1 = wide(np.zeros((2, 3)))
+        w2 = Scale.from_config(wide.get_config())(np.zeros((2, 3)))
+        """,
+        ["first", "copy", "w1", "w2"],
+    )
+
+
 def test_itertools_sweeps_over_a_registry() -> None:
     """Config sweeps: itertools.product over a registry filled by a decorator, chain and
     combinations of known lists."""

@@ -726,13 +726,19 @@ def _base_layer_config(inst: Instance) -> Value:
     """What keras.layers.Layer.get_config returns: its name and its own settings, none of
     which a subclass's __init__ reads by itself."""
     name = inst.attrs.get("name")
+    # the dtype policy, serialized; handed back it gives the same policy. A float16/bfloat16
+    # compute dtype may come from a mixed policy (float32 weights), so only plain ones are named
+    dtype: Value = Const(inst.compute_dtype) if inst.compute_dtype in ("float32", "float64") else UNKNOWN
+    autocast: Value = (
+        Const(False) if inst.input_dtype == "" else Const(True) if inst.input_dtype is not None else UNKNOWN
+    )
     return DictVal(
         {
             "name": name if name is not None else Unknown(None, str),
             "activity_regularizer": UNKNOWN,
             "trainable": UNKNOWN,
-            "dtype": UNKNOWN,
-            "autocast": UNKNOWN,
+            "dtype": dtype,
+            "autocast": autocast,
         }
     )
 
