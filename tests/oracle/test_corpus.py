@@ -21,11 +21,11 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-# (97.4 % with the 643 scripts of 2026-11-24: the latest blind NLP batch brought data padded to
-# lengths only a helper's truncation bounds; 97.6 % before it joined.)
-EXACT_THRESHOLD = 97.3
+# (97.3 % with the 699 scripts of 2026-11-24: the blind graph-network batch brings ragged
+# molecule pipelines; 97.4 % with the 643 before it, whose own share did not fall.)
+EXACT_THRESHOLD = 97.2
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (603 of 725
+# Share of built module-level models whose parameter counts the engine knows exactly (640 of 772
 # with custom layers, keras.Model subclasses and applications counted; raise it as the engine
 # improves). Ops between layers are graph nodes now, so graphs with `x + pos` are counted too.
 MODEL_COUNT_EXACT_THRESHOLD = 0.82
