@@ -956,3 +956,34 @@ def test_tfrecord_examples_parse_into_their_feature_specs() -> None:
     assert_agrees(src, ["chars", "boxes", "texts", "ids"], require_exact=False)  # run-time lengths
     v = run_engine(src).values
     assert v["boxes"].shape == (None, 4) and v["texts"].shape == (None,) and v["chars"].shape == (None,)
+
+
+def test_molecules_batched_as_ragged_tensors() -> None:
+    """Keras' MPNN example: molecules as ragged (molecules, atoms, features) tensors sliced by
+    ``from_tensor_slices``, batched, then merged into one graph with ``row_lengths`` and
+    ``merge_dims`` in ``map``."""
+    src = """
+        atoms = tf.ragged.constant([np.zeros((n, 15), np.float32) for n in (5, 9, 7, 4)], ragged_rank=1)
+        pairs = tf.ragged.constant([np.zeros((n, 2), np.int64) for n in (6, 8, 10, 3)], ragged_rank=1)
+        y = np.zeros(4, np.float32)
+
+        def merge(x, target):
+            a, p = x
+            num_atoms = a.row_lengths()
+            count = a.nrows()
+            flat = a.merge_dims(outer_axis=0, inner_axis=1)
+            flat_pairs = p.merge_dims(0, 1)
+            ids = tf.repeat(tf.range(tf.shape(num_atoms)[0]), num_atoms)
+            return (flat, flat_pairs, ids), target
+
+        ds = tf.data.Dataset.from_tensor_slices(((atoms, pairs), y)).batch(2).map(merge)
+        (flat, flat_pairs, ids), t = next(iter(ds))
+        lengths = atoms.row_lengths()
+        merged = atoms.merge_dims(0, 1)
+        values = atoms.flat_values
+        """
+    assert_agrees(src, ["lengths", "merged", "values"], require_exact=False)
+    assert_agrees(src, ["flat", "flat_pairs", "ids", "t"], require_exact=False)
+    v = run_engine(src).values
+    assert v["lengths"].shape == (4,) and v["values"].shape == (None, 15)
+    assert v["flat"].shape == (None, 15) and v["flat_pairs"].shape == (None, 2)

@@ -326,10 +326,11 @@ def _batched_cardinality(n: int | None, size: int | None, drop: bool | None) -> 
 
 
 def _rows_of_ragged_matrices(v: Value) -> Value:
-    """A 2-D ragged tensor slices into dense rows of unknown length, as a dense matrix with an
-    unknown second axis would; deeper ragged tensors give ragged elements (left unknown)."""
-    if isinstance(v, Tensor) and v.kind == "ragged" and v.shape.dims is not None and len(v.shape.dims) == 2:
-        return Tensor(Shape((v.shape.dims[0], None)), v.dtype, "tf", v.origin, v.label)
+    """A ragged tensor slices into rows shaped as its static shape says (``(None, 15)`` atoms
+    of a molecule), as a dense tensor with the same unknown axes would: TF's elements are
+    ragged-rank-0 ragged specs, dense when read, and a batch of them has the batched shape."""
+    if isinstance(v, Tensor) and v.kind == "ragged" and v.shape.dims is not None and len(v.shape.dims) >= 2:
+        return Tensor(v.shape, v.dtype, "tf", v.origin, v.label)
     if isinstance(v, Seq) and v.kind == "tuple" and v.items is not None:
         return Seq([_rows_of_ragged_matrices(i) for i in v.items], "tuple")
     if isinstance(v, DictVal) and v.complete:

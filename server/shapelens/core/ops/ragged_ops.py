@@ -1,11 +1,15 @@
-"""``tf.ragged.constant``: a ragged tensor from nested Python lists (or a list of arrays of
-different lengths). Its static shape is the number of rows, then one unknown axis per ragged
-dimension; TF reports those axes as ``None`` even where every row happens to agree."""
+"""Ragged tensors. ``tf.ragged.constant``: a ragged tensor from nested Python lists (or a list
+of arrays of different lengths). Its static shape is the number of rows, then one unknown axis
+per ragged dimension; TF reports those axes as ``None`` even where every row happens to agree.
+
+The methods only ragged tensors have (``row_lengths``, ``nrows``, ``merge_dims``) are read on
+any tensor: a program that calls them holds a ragged one there, even where the engine keeps
+it as a dense tensor of the same static shape (a batch of a ragged dataset)."""
 
 from __future__ import annotations
 
 from ..data import literal_dtype
-from ..registry import Call, function
+from ..registry import Call, attribute, function, method
 from ..shapes import Dim, Shape, ShapeError
 from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_int
 from . import shape_ops as so
@@ -31,6 +35,14 @@ def _depth(v: Value) -> int | None:
         (d,) = depths
         return None if d is None else d + 1
     return None
+
+
+def _holds_arrays(v: Value) -> bool:
+    if isinstance(v, Tensor):
+        return True
+    if isinstance(v, Seq):
+        return any(_holds_arrays(i) for i in (v.items if v.items is not None else [v.elem]))
+    return False
 
 
 def _uniform_inner(pylist: Seq, ragged_rank: int) -> tuple[int, ...] | None:
@@ -77,6 +89,63 @@ def _ragged_constant(call: Call) -> Value:
         dtype = so.dtype_arg(dtype_value) if dtype_value is not None else literal_dtype(pylist)
     except ShapeError:
         return UNKNOWN  # TF's own conversion error; the constant-conversion rules report those
+    if dtype_value is None and dtype is not None and "int" in dtype and _holds_arrays(pylist):
+        # TF reads the arrays' numbers as Python ints: int32 whatever the arrays' int dtype,
+        # int64 only for values past int32, which the engine cannot see here
+        dtype = None
     rows: Dim = pylist.size()
     dims: tuple[Dim, ...] = (rows,) + (None,) * (depth - 1) + uniform_dims
     return so.result(call, Shape(dims), dtype, "ragged" if depth > 1 else "tf")
+
+
+def _receiver_dims(call: Call) -> tuple[Tensor | None, tuple[Dim, ...] | None]:
+    t = call.receiver if isinstance(call.receiver, Tensor) else None
+    return t, (t.shape.dims if t is not None else None)
+
+
+@method("tensor", "row_lengths")
+def _row_lengths(call: Call) -> Value:
+    """``rt.row_lengths()``: one length per row (int64); other axes are left unknown."""
+    t, dims = _receiver_dims(call)
+    axis = call.int(0, "axis", 1)
+    if t is None or dims is None or len(dims) < 2 or axis != 1:
+        return UNKNOWN
+    return so.result(call, Shape((dims[0],)), "int64", "tf")
+
+
+@method("tensor", "nrows")
+def _nrows(call: Call) -> Value:
+    t, _dims = _receiver_dims(call)
+    return so.result(call, Shape(()), "int64", "tf") if t is not None else UNKNOWN
+
+
+@method("tensor", "merge_dims")
+def _merge_dims(call: Call) -> Value:
+    """``rt.merge_dims(outer_axis, inner_axis)``: those axes become one (of unknown size when a
+    ragged one is among them). With no ragged axis left the result is a dense tensor."""
+    t, dims = _receiver_dims(call)
+    outer, inner = call.int(0, "outer_axis"), call.int(1, "inner_axis")
+    if t is None or dims is None or outer is None or inner is None:
+        return UNKNOWN
+    n = len(dims)
+    outer, inner = outer + n if outer < 0 else outer, inner + n if inner < 0 else inner
+    if not 0 <= outer <= inner < n:
+        return UNKNOWN
+    size: Dim = 1
+    for d in dims[outer : inner + 1]:
+        size = size * d if isinstance(size, int) and isinstance(d, int) else None
+    merged = (*dims[:outer], size, *dims[inner + 1 :])
+    ragged_left = any(d is None for d in merged[1:])
+    return so.result(call, Shape(merged), t.dtype, "ragged" if ragged_left and t.kind == "ragged" else "tf")
+
+
+@attribute("tensor", "flat_values")
+def _flat_values(v: Value) -> Value:
+    """The values under every ragged axis: ``(None, *uniform axes)`` for a ragged tensor whose
+    axes after the first are one ragged axis and then known sizes."""
+    if not isinstance(v, Tensor) or v.kind != "ragged" or v.shape.dims is None or len(v.shape.dims) < 2:
+        return UNKNOWN
+    rest = v.shape.dims[2:]
+    if v.shape.dims[1] is not None or not all(isinstance(d, int) for d in rest):
+        return UNKNOWN
+    return Tensor(Shape((None, *rest)), v.dtype, "tf")
