@@ -436,3 +436,25 @@ def test_a_model_subclass_made_functional_through_its_keywords() -> None:
         p = model.predict(np.zeros((5, 40, 8), "float32"), verbose=0)
         """
     assert_agrees(source, ["y", "p"])
+
+
+def test_a_subclass_returning_a_dict_shows_its_first_entry_as_built() -> None:
+    """A keras.Model subclass's own ``call`` hands its dict back as it built it, so the call
+    shows the first entry (``seg``), not a join with the first in sorted order (``aux``)."""
+    source = """
+        class Heads(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.seg = layers.Conv2D(7, 1)
+                self.aux = layers.Conv2D(7, 1, strides=8)
+
+            def call(self, x):
+                return {"seg": self.seg(x), "aux": self.aux(x)}
+
+        model = Heads()
+        outs = model(np.zeros((2, 64, 64, 3), "float32"))
+        seg = outs["seg"]
+        """
+    assert_agrees(source, ["seg"])
+    calls = [f for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts if f.kind == "layer" and f.name == "Heads"]
+    assert calls and calls[0].shape.dims == (2, 64, 64, 7)

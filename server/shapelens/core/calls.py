@@ -576,7 +576,7 @@ def call_custom_layer(
         if inst.first_node is None:
             inst.first_node = (first, out)
     if record:
-        main = first_output(out)
+        main = first_output(out, as_built=isinstance(cls.lookup("call"), FunctionVal))
         if main is not None:
             interp.record_span(site, cls.name, main, "layer")
     return out

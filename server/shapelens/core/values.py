@@ -594,13 +594,16 @@ def is_tensor(v: Value) -> bool:
     return isinstance(v, Tensor)
 
 
-def first_output(v: Value) -> Tensor | None:
+def first_output(v: Value, as_built: bool = False) -> Tensor | None:
     """The first output of a call that gives several (a list or tuple, first item first), when
-    it is a known tensor: what a layer or model fact shows."""
+    it is a known tensor: what a layer or model fact shows. ``as_built``: a dict comes back as
+    the program's own ``call`` built it (a subclass), not rebuilt by a functional model."""
     while isinstance(v, Seq):
         if not v.items:
             return None
         v = v.items[0]
+    if as_built and isinstance(v, DictVal) and v.items and v.complete:
+        return first_output(next(iter(v.items.values())), as_built)
     if isinstance(v, DictVal) and v.items and v.complete:
         # Keras hands back either the dict as built or one rebuilt in sorted key order: the
         # first entry is one of those two
