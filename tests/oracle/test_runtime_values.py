@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from oracle.harness import run_engine
 from oracle.op_cases import agree
 
 DATASETS = [
@@ -364,6 +365,36 @@ def test_a_callback_sees_the_model_fit_trains() -> None:
         """,
         ["pred"],
     )
+
+
+def test_a_callback_s_hooks_run_once_per_batch() -> None:
+    """Snapshot ensembles: a callback counts steps on ``self`` and keeps weights every few
+    batches. Keras calls the hook once per batch, so the snapshots list is not the empty one a
+    single call leaves; stacking what it collected is no error."""
+    src = """
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+        model.compile(optimizer="sgd", loss="mse")
+
+        class Snapshots(keras.callbacks.Callback):
+            def __init__(self, every):
+                super().__init__()
+                self.every = every
+                self.step = 0
+                self.kept = []
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.step += 1
+                if self.step % self.every == 0:
+                    self.kept.append(self.model.get_weights()[0])
+
+        cb = Snapshots(4)
+        model.fit(np.zeros((64, 3)), np.zeros((64, 2)), batch_size=8, epochs=1, verbose=0, callbacks=[cb])
+        outs = [model(np.zeros((5, 3), "float32")).numpy() for _ in cb.kept]
+        stacked = np.stack(outs)
+        kernels = np.stack(cb.kept)
+        """
+    agree(src, ["stacked", "kernels"], exact=False)
+    assert not run_engine(src).errors
 
 
 def test_vocabularies_built_in_loops_keep_lookup_types() -> None:

@@ -820,6 +820,23 @@ class Interpreter:
             self.heap.pop(log)
             self.uncertain_depth -= 1
 
+    def repeat_unknown_times(self, action: Callable[[], None]) -> None:
+        """Run ``action`` as library code runs it: any number of times, none included (Keras
+        calls a callback's hooks once per batch). Twice, with the objects' slots joined with
+        their state before, so a counter kept on ``self`` becomes unknown."""
+        self.uncertain_depth += 1
+        log = self.heap.push()
+        joined: dict[Slot, SlotValue] = {}
+        try:
+            for _ in range(2):
+                action()
+                for key, (ref, old) in log.saved.items():
+                    joined[key] = join_slot([joined.get(key, old), ref.get()])
+                    ref.put(joined[key])
+        finally:
+            self.heap.pop(log)
+            self.uncertain_depth -= 1
+
     def _exec_with(self, stmt: ast.With | ast.AsyncWith, env: Env) -> None:
         for item in stmt.items:
             v = self.eval(item.context_expr, env)

@@ -5,6 +5,7 @@ them. Every layer inside a Sequential gets its output recorded at its constructo
 from __future__ import annotations
 
 import ast
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -1303,13 +1304,20 @@ def _run_callbacks(call: Call, model: ModelVal) -> None:
             continue
         if cb.cls.lookup("set_model") is None:
             cb.attrs["model"] = owner
-        for hook, first in _FIT_HOOKS:
-            fn = cb.cls.lookup(hook)
-            if not isinstance(fn, FunctionVal):
-                continue
-            logs = DictVal({}, False, Unknown(None, float))
-            args: list[Value] = [owner] if first == "model" else [logs] if first == "logs" else [Const(0), logs]
-            call.interp.call_function(fn, [cb, *args], {}, call.node)
+        # Keras calls the hooks once per epoch or batch: at least once, then any number of
+        # times more (a step counter kept on the callback becomes unknown)
+        _run_hooks(call, cb, owner)
+        call.interp.repeat_unknown_times(functools.partial(_run_hooks, call, cb, owner))
+
+
+def _run_hooks(call: Call, cb: Instance, owner: Value) -> None:
+    for hook, first in _FIT_HOOKS:
+        fn = cb.cls.lookup(hook)
+        if not isinstance(fn, FunctionVal):
+            continue
+        logs = DictVal({}, False, Unknown(None, float))
+        args: list[Value] = [owner] if first == "model" else [logs] if first == "logs" else [Const(0), logs]
+        call.interp.call_function(fn, [cb, *args], {}, call.node)
 
 
 def _unbatched(v: Value, rows: int | None = None) -> Value:
