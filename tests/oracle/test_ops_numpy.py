@@ -1025,12 +1025,14 @@ def test_numpy_math_on_python_numbers_keeps_its_value() -> None:
         SCALE = 4
         stages = np.zeros(int(np.log2(SCALE)))
         side = np.zeros((int(np.sqrt(64)), int(np.ceil(7 / 2)), int(np.floor(9.5))))
-        grow = np.zeros(int(np.exp2(3)) + int(np.trunc(-2.5)) + int(np.log10(1000.0)))
+        grow = np.zeros(int(np.exp2(3)) + int(np.trunc(-2.5)) + int(np.log10(2000.0)))
         scale = np.log(8.0)
         """,
         ["stages", "side", "grow", "scale"],
     )
     agree("x = np.zeros(int(np.log(0.5) * -10))\n", ["x"], exact=False)  # arithmetic on it is not folded
+    # a log landing on an integer is not claimed: numpy's last bit may fall below it
+    agree("x = np.zeros(int(np.log10(1000.0)))\n", ["x"], exact=False)
 
 
 def test_triangle_indices_from_an_array_and_bincount() -> None:

@@ -537,9 +537,17 @@ def _folded(call: Call, out: Value) -> Value:
         value = float(fn(x.value))
     except (ValueError, OverflowError):
         return out
-    if math.isfinite(value):
-        out.content = [Const(value)]
+    if not math.isfinite(value):
+        return out
+    if call.name not in _EXACT_FOLDS and abs(value - round(value)) < 1e-9:
+        return out  # numpy's own log/exp may land a last bit on either side of an integer
+    out.content = [Const(value)]
     return out
+
+
+# correctly rounded (floor/ceil/trunc/sqrt) or exact at the integers code truncates to
+# (log2 of a power of two, exp2 of an int): no last-bit doubt about int() of them
+_EXACT_FOLDS = frozenset({"np.floor", "np.ceil", "np.trunc", "np.sqrt", "np.log2", "np.exp2"})
 
 
 @function("np.abs", "np.absolute", "np.real", "np.imag", "np.angle")
