@@ -530,7 +530,7 @@ def _folded(call: Call, out: Value) -> Value:
     fn = _FOLDABLE.get(call.name)
     if (
         fn is None or not isinstance(out, Tensor) or out.shape.dims != () or not isinstance(x, Const)
-        or type(x.value) not in (int, float)
+        or type(x.value) not in (int, float) or abs(x.value) >= 2**63  # numpy refuses huge ints
     ):
         return out
     try:
