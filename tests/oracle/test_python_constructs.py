@@ -912,6 +912,37 @@ def test_a_layer_rebuilt_from_its_config_keeps_its_dtype_policy() -> None:
     )
 
 
+def test_layer_copies_and_half_precision_layers_leave_their_dtype_open() -> None:
+    """A copy from the config autocasts even when the original did not; a layer made with a
+    float16/bfloat16/mixed policy computes in it (its weights are read in that dtype)."""
+    src = """
+        class My(layers.Layer):
+            def __init__(self, units=4, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+            def call(self, x):
+                return tf.matmul(x, self.w)
+
+            def get_config(self):
+                cfg = super().get_config()
+                cfg.update({"units": self.units})
+                return cfg
+
+        copy = My.from_config(My(units=3, autocast=False).get_config())
+        a = copy(tf.zeros((2, 3), tf.float64))
+        half = My(units=3, dtype="float16")(tf.zeros((2, 3)))
+        mixed = My(units=3, dtype="mixed_float16")
+        m = mixed(tf.zeros((2, 3)))
+        m2 = My.from_config(mixed.get_config())(tf.zeros((2, 3)))
+        """
+    assert_agrees(src, ["a", "half", "m", "m2"], require_exact=False)
+    assert not run_engine(src).errors
+
+
 def test_itertools_sweeps_over_a_registry() -> None:
     """Config sweeps: itertools.product over a registry filled by a decorator, chain and
     combinations of known lists."""
@@ -2599,6 +2630,35 @@ def test_a_full_frame_stack_stays_full() -> None:
     assert_agrees(src, ["s0", "s"])
     assert_agrees(src, ["g"], require_exact=False)
     assert run_engine(src).values["g"].shape == (None, 2)
+
+
+def test_review_counter_examples_for_deques_bools_and_module_constants() -> None:
+    """A deque's copies keep its maxlen (``d.copy()``, ``copy.copy``, ``d + deque()``, ``d * 2``);
+    ``max(np_int, True)`` may be the bool True, a boolean index; numpy's floor of a Python int
+    is that int; a program that assigns ``string.digits`` changes it."""
+    src = """
+        import copy
+        import string
+        from collections import deque
+
+        frames = deque([np.zeros((2, 2))] * 3, maxlen=3)
+        snap = frames.copy()
+        snap.append(np.ones((2, 2)))
+        a = np.stack(snap).reshape(12)
+        c = copy.copy(frames)
+        c.extend([np.ones((2, 2))] * 2)
+        b = np.stack(c).reshape(12)
+        joined = np.array(deque([1, 2, 3], maxlen=3) + deque([4, 5])).reshape(3)
+        twice = np.array(deque([1, 2, 3], maxlen=3) * 2).reshape(3)
+        E = np.eye(5)
+        for d in np.array([0, 0]):
+            r = E[max(d, True)].reshape(1, 25)
+        big = np.zeros(int(np.floor(2**53 + 1)) - 2**53 + 3).reshape(4)
+        string.digits = "01"
+        digits = np.zeros(len(string.digits)).reshape(2, 1)
+        """
+    assert_agrees(src, ["a", "b", "joined", "twice", "r", "big", "digits"], require_exact=False)
+    assert not run_engine(src).errors
 
 
 def test_membership_tests_and_counts_are_numbers_for_numpy() -> None:

@@ -397,6 +397,42 @@ def test_a_callback_s_hooks_run_once_per_batch() -> None:
     assert not run_engine(src).errors
 
 
+def test_callback_hooks_per_train_epoch_and_batch() -> None:
+    """A review's counter-examples: state reset in ``on_train_begin`` and filled per epoch
+    (the LossHistory pattern), the ``epoch``/``batch`` index a hook is given, and ``epochs=0``
+    (no epoch hook runs)."""
+    src = """
+        m = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+        m.compile(optimizer="sgd", loss="mse")
+
+        class LossHistory(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.losses = []
+                self.last = 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.losses.append(logs["loss"])
+                self.last = epoch
+
+        class Flag(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.flag = 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.flag = 3
+
+        hist, flag = LossHistory(), Flag()
+        m.fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=4, verbose=0, callbacks=[hist])
+        m.fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=0, verbose=0, callbacks=[flag])
+        grid = np.array(hist.losses).reshape(2, 2)
+        seen = np.zeros(hist.last + 1)
+        none = np.zeros(flag.flag).reshape(0, 5)
+        """
+    agree(src, ["grid", "seen", "none"], exact=False)
+    assert not run_engine(src).errors
+
+
 def test_vocabularies_built_in_loops_keep_lookup_types() -> None:
     """``w2i[w] = len(w2i)`` over words read at run time: the keys are unknown, the values are
     ints, so ``np.array([w2i[w] for w in known_words])`` keeps its length."""

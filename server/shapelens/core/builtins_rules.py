@@ -249,7 +249,7 @@ def _number_type_of(call: Call, values: list[Value]) -> Value:
         items = [call.args[0].elem]
     types = {scalar_type(v) for v in items}
     if call.name != "builtins.sum" and items and None in types and all(
-        scalar_type(v) in (int, bool) or _int_array_scalar(v) for v in items
+        scalar_type(v) is int or _int_array_scalar(v) for v in items
     ):
         # max(d, 4) with d a numpy int: one of them, an integer either way (an index), but a
         # numpy int and a Python int promote differently, so the dtype is left open
@@ -707,7 +707,9 @@ def blur_receiver(v: Value) -> None:
 def _query(call: Call) -> Value:
     seq = call.receiver
     if isinstance(seq, Seq):
-        return Seq(list(seq.items) if seq.items is not None else None, seq.kind, seq.elem, seq.length)
+        out = Seq(list(seq.items) if seq.items is not None else None, seq.kind, seq.elem, seq.length)
+        out.maxlen = seq.maxlen  # a deque's copy keeps its maxlen
+        return out
     return UNKNOWN
 
 

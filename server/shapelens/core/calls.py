@@ -729,9 +729,8 @@ def _base_layer_config(inst: Instance) -> Value:
     # the dtype policy, serialized; handed back it gives the same policy. A float16/bfloat16
     # compute dtype may come from a mixed policy (float32 weights), so only plain ones are named
     dtype: Value = Const(inst.compute_dtype) if inst.compute_dtype in ("float32", "float64") else UNKNOWN
-    autocast: Value = (
-        Const(False) if inst.input_dtype == "" else Const(True) if inst.input_dtype is not None else UNKNOWN
-    )
+    # a copy made from the config autocasts even when the original did not
+    autocast: Value = Const(True) if inst.input_dtype not in ("", None) else UNKNOWN
     return DictVal(
         {
             "name": name if name is not None else Unknown(None, str),
@@ -771,6 +770,11 @@ def _keras_layer_method(
         call = registry.Call(args, kwargs, node, interp, inst, name)
         shape = call.shape(0, "shape") if call.has(0, "shape") else Shape(())
         dtype = call.dtype(-1, "dtype", "float32")
+        if "dtype" not in kwargs and inst.compute_dtype != "float32":
+            # the layer's own policy: float64 variables for dtype="float64"; float16/bfloat16
+            # ones, or float32 ones read as float16 in call() under a mixed policy, or a
+            # policy not known here (a copy made from a config)
+            dtype = "float64" if inst.compute_dtype == "float64" else None
         if interp.compute_policy != "float32" and (dtype is None or is_float(dtype)):
             dtype = None  # under a mixed policy a float variable is read as the compute dtype in call()
         trainable = call.kwargs.get("trainable")  # keyword-only in Keras 3

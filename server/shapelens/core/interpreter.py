@@ -244,6 +244,7 @@ class Interpreter:
         self.partial_exit = False
         self.analysing_uncalled = False  # functions nobody calls, run once with unknown arguments
         self.hypothetical_visit = False  # ... a Keras class's method nothing ran (see record_span)
+        self.lib_overridden: set[str] = set()  # library attributes the program assigns to
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
         self.module_env = Env()
@@ -512,6 +513,9 @@ class Interpreter:
                 kept_as_given = target.attr in _INT_SETTINGS and scalar_type(value) is int
                 obj.kwargs[target.attr] = value if kept_as_given and self.certain_mutation(obj) else UNKNOWN
                 obj.config_cache.clear()
+            if isinstance(obj, LibRef):
+                # `string.digits = "01"`: the module's constant is no longer the library's
+                self.lib_overridden.add(canonical(f"{obj.name}.{target.attr}"))
             if isinstance(obj, Instance):
                 self._track_keras_variable(obj, target.attr, value)
                 self.set_attr(obj, target.attr, value)
@@ -1261,6 +1265,8 @@ class Interpreter:
     def get_attr(self, obj: Value, attr: str, node: ast.AST) -> Value:
         if isinstance(obj, LibRef):
             name = canonical(f"{obj.name}.{attr}")
+            if name in self.lib_overridden:
+                return UNKNOWN
             constant = _lib_constants().get(name, _NOPE)
             return LibRef(name) if constant is _NOPE else Const(constant)
         if isinstance(obj, NamespaceVal):
@@ -1502,6 +1508,12 @@ class Interpreter:
         padded = _padding(op, left, right)
         if padded is not None:
             return padded
+        deque = next((v for v in (left, right) if isinstance(v, Seq) and v.maxlen is not None), None)
+        if deque is not None and op in (ast.Add, ast.Mult):
+            # a deque joined or repeated keeps its newest items up to its maxlen: how many is
+            # not followed here
+            elem = join(left.element_join(), right.element_join()) if isinstance(left, Seq) and isinstance(right, Seq) else deque.element_join()
+            return Seq(None, deque.kind, elem)
         if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)

@@ -1283,20 +1283,24 @@ def _run_compute_loss(call: Call, model: ModelVal, x: Value, y: Value | None, y_
 
 
 # the hooks fit calls on a callback, in order, with their arguments past ``self``
-_FIT_HOOKS = (
-    ("set_model", "model"), ("on_train_begin", "logs"), ("on_epoch_begin", "epoch"),
-    ("on_train_batch_begin", "batch"), ("on_train_batch_end", "batch"), ("on_epoch_end", "epoch"),
-    ("on_train_end", "logs"),
-)
+_ONCE_HOOKS = (("set_model", "model"), ("on_train_begin", "logs"))
+_EPOCH_BEGIN, _EPOCH_END = ("on_epoch_begin", "epoch"), ("on_epoch_end", "epoch")
+_BATCH_HOOKS = (("on_train_batch_begin", "batch"), ("on_train_batch_end", "batch"))
+_END_HOOKS = (("on_train_end", "logs"),)
 
 
 def _run_callbacks(call: Call, model: ModelVal) -> None:
     """The user's own ``keras.callbacks.Callback`` subclasses given to fit: Keras sets their
-    ``self.model`` and calls their hooks, so the code there runs with the real model."""
+    ``self.model`` and calls their hooks, so the code there runs with the real model. The
+    train hooks run once; each epoch runs the epoch hooks around one or more batches' hooks.
+    Epochs past the first, and batches past the first of an epoch, run any number of times
+    more (`Interpreter.repeat_unknown_times`), so counters and lists kept on the callback
+    become unknown; with no epoch to run (``epochs=0``) only the train hooks run."""
     given = call.kwargs.get("callbacks")
     if not isinstance(given, Seq) or given.items is None:
         return
     owner: Value = model.instance if isinstance(model.instance, Instance) else model
+    epochs = _epoch_count(call)
     for cb in given.items:
         if not isinstance(cb, Instance) or not any(
             b.endswith("callbacks.Callback") for b in cb.cls.library_bases()
@@ -1304,19 +1308,48 @@ def _run_callbacks(call: Call, model: ModelVal) -> None:
             continue
         if cb.cls.lookup("set_model") is None:
             cb.attrs["model"] = owner
-        # Keras calls the hooks once per epoch or batch: at least once, then any number of
-        # times more (a step counter kept on the callback becomes unknown)
-        _run_hooks(call, cb, owner)
-        call.interp.repeat_unknown_times(functools.partial(_run_hooks, call, cb, owner))
+        run = functools.partial(_run_hooks, call, cb, owner)
+        run(_ONCE_HOOKS)
+        epoch = functools.partial(_run_epoch, call.interp, run)
+        if epochs is None:
+            call.interp.repeat_unknown_times(epoch)
+        elif epochs > 0:
+            epoch()
+            if epochs > 1:
+                call.interp.repeat_unknown_times(epoch)
+        run(_END_HOOKS)
 
 
-def _run_hooks(call: Call, cb: Instance, owner: Value) -> None:
-    for hook, first in _FIT_HOOKS:
+_Hooks = tuple[tuple[str, str], ...]
+
+
+def _run_epoch(interp: Interpreter, run: Callable[[_Hooks], None]) -> None:
+    """One epoch's hooks: its begin, one or more batches, its end."""
+    run((_EPOCH_BEGIN,))
+    run(_BATCH_HOOKS)
+    interp.repeat_unknown_times(functools.partial(run, _BATCH_HOOKS))
+    run((_EPOCH_END,))
+
+
+def _epoch_count(call: Call) -> int | None:
+    """How many epochs fit runs (``epochs`` minus ``initial_epoch``), when known."""
+    epochs = call.kwargs.get("epochs") or (call.args[4] if len(call.args) > 4 else Const(1))
+    start = call.kwargs.get("initial_epoch", Const(0))
+    if not (isinstance(epochs, Const) and isinstance(epochs.value, int) and not isinstance(epochs.value, bool)):
+        return None
+    if not (isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool)):
+        return None
+    return max(0, epochs.value - start.value)
+
+
+def _run_hooks(call: Call, cb: Instance, owner: Value, hooks: _Hooks) -> None:
+    for hook, first in hooks:
         fn = cb.cls.lookup(hook)
         if not isinstance(fn, FunctionVal):
             continue
         logs = DictVal({}, False, Unknown(None, float))
-        args: list[Value] = [owner] if first == "model" else [logs] if first == "logs" else [Const(0), logs]
+        index = Unknown(None, int)  # which epoch or batch: run-time
+        args: list[Value] = [owner] if first == "model" else [logs] if first == "logs" else [index, logs]
         call.interp.call_function(fn, [cb, *args], {}, call.node)
 
 

@@ -392,7 +392,9 @@ def _copied(interp: Interpreter, v: Value, deep: bool, depth: int = 0) -> Value:
     inner = (lambda x: _copied(interp, x, deep, depth + 1)) if deep else (lambda x: x)
     if isinstance(v, Seq):
         items = [inner(i) for i in v.items] if v.items is not None else None
-        return interp.fresh(Seq(items, v.kind, v.elem, v.length))
+        copied = Seq(items, v.kind, v.elem, v.length)
+        copied.maxlen = v.maxlen
+        return interp.fresh(copied)
     if isinstance(v, DictVal):
         out = interp.fresh(DictVal({k: inner(x) for k, x in v.items.items()}, v.complete, v.others))
         out.other_keys = v.other_keys

@@ -533,8 +533,11 @@ def _folded(call: Call, out: Value) -> Value:
         or type(x.value) not in (int, float) or abs(x.value) >= 2**63  # numpy refuses huge ints
     ):
         return out
+    if isinstance(x.value, int) and call.name in ("np.floor", "np.ceil", "np.trunc"):
+        out.content = [Const(x.value)]  # numpy keeps an integer as it is
+        return out
     try:
-        value = float(fn(x.value))
+        value = float(fn(float(x.value)))  # numpy works on the float64 of the number
     except (ValueError, OverflowError):
         return out
     if not math.isfinite(value):
