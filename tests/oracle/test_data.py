@@ -987,3 +987,25 @@ def test_molecules_batched_as_ragged_tensors() -> None:
     v = run_engine(src).values
     assert v["lengths"].shape == (4,) and v["values"].shape == (None, 15)
     assert v["flat"].shape == (None, 15) and v["flat_pairs"].shape == (None, 2)
+
+
+def test_ragged_dtypes_and_row_counts_follow_tf() -> None:
+    """A review's counter-examples: complex64 arrays become complex128, a list mixing Python
+    numbers and float16 arrays takes the first one's dtype; ``nrows(out_type=...)`` and
+    int32 row splits are not claimed int64."""
+    src = """
+        c = tf.ragged.constant([np.ones(2, np.complex64), np.ones(1, np.complex64)])
+        mixed = tf.ragged.constant([[0.5], np.array([2.0, 3.0], np.float16)])
+        f32 = tf.ragged.constant([np.zeros(3, np.float32), np.zeros(1, np.float32)])
+        rt = tf.ragged.constant([[1.0, 2.0], [3.0]], row_splits_dtype=tf.int32)
+        n = rt.nrows(out_type=tf.int32)
+        total = n + tf.shape(rt.flat_values)[0]
+        lengths = rt.row_lengths()
+        scaled = c * tf.constant(1j)
+        doubled = mixed * tf.constant(2.0)
+        """
+    assert_agrees(src, ["f32", "n", "total"], require_exact=False)
+    v = run_engine(src).values
+    assert not run_engine(src).errors
+    assert v["f32"].dtype == "float32" and v["n"].dtype == "int32"
+    assert v["c"].dtype is None and v["mixed"].dtype is None and v["lengths"].dtype is None

@@ -485,3 +485,35 @@ def test_keras_conv_inside_a_sub_pixel_layer() -> None:
         """,
         ["y"],
     )
+
+
+def test_keras_and_stateless_random_parameters_broadcast_the_draw() -> None:
+    agree(
+        """
+        a = keras.random.normal((4, 1), mean=tf.zeros([3]))
+        b = keras.random.uniform((4, 1), minval=tf.zeros([3]), maxval=2.0)
+        c = keras.random.truncated_normal((2, 1), stddev=np.ones(5, np.float32))
+        d = tf.random.stateless_normal((4, 1), seed=[1, 2], mean=tf.zeros([3]))
+        e = tf.random.stateless_uniform((4, 1), seed=[1, 2], minval=tf.zeros([3]), maxval=1.0)
+        f = tf.matmul(a, tf.ones([3, 5]))
+        """,
+        ["a", "b", "c", "d", "e", "f"],
+    )
+
+
+def test_channels_first_image_data_format() -> None:
+    """``keras.config.set_image_data_format("channels_first")``: layers made after it, and
+    keras.ops pools, take it as their default."""
+    src = """
+        keras.config.set_image_data_format("channels_first")
+        x = tf.ones([2, 3, 8, 8])
+        y = keras.ops.max_pool(x, 2)
+        inp = keras.Input((3, 32, 32))
+        h = keras.layers.MaxPooling2D(4)(inp)
+        c = keras.layers.Conv2D(5, 3)(inp)
+        fmt = keras.config.image_data_format()
+        keras.config.set_image_data_format("channels_last")
+        """
+    agree(src, ["h", "c"])
+    agree(src, ["y"], exact=False)
+    assert not run_engine(src).errors

@@ -2661,6 +2661,39 @@ def test_review_counter_examples_for_deques_bools_and_module_constants() -> None
     assert not run_engine(src).errors
 
 
+def test_guards_that_never_hold_keep_their_branch_dead() -> None:
+    """A review's counter-examples: ``fast and ids.shape[0] == data.shape[0]`` is false
+    whatever ``fast`` is, so the branch that would fail never runs; ``isinstance`` and
+    ``hasattr`` are bools; ``dtype.is_integer`` is known."""
+    src = """
+        import sys
+
+        flag = len(sys.argv) > 3
+
+        def agg(data, ids, fast):
+            if fast and ids.shape[0] == data.shape[0]:
+                return tf.math.unsorted_segment_sum(data, ids, 3)
+            return tf.zeros([3, data.shape[1]])
+
+        def lookup(table, ids, fast):
+            if fast and ids.dtype.is_integer:
+                return tf.nn.embedding_lookup(table, ids)
+            return tf.zeros([3, 4])
+
+        def upper(a):
+            if isinstance(a, np.ndarray) and a.ndim == 2:
+                return np.triu_indices_from(a)
+            return None
+
+        s = agg(tf.ones([6, 3]), tf.constant([0, 1, 2]), flag)
+        e = lookup(tf.ones([10, 4]), tf.constant([0.0, 1.0, 2.0]), flag)
+        u = upper(np.zeros(3))
+        ok = flag or hasattr(s, "shape")
+        """
+    assert_agrees(src, ["s", "e"], require_exact=False)
+    assert not run_engine(src).errors
+
+
 def test_membership_tests_and_counts_are_numbers_for_numpy() -> None:
     """Kaggle text features: ``sum(c in string.punctuation for c in t)`` is an int whatever the
     text, so a row of such counts is a row of numbers (``in`` always gives a bool)."""

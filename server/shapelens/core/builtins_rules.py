@@ -373,12 +373,12 @@ def _isinstance(v: Value, cls: Value) -> bool | None:
 def _isinstance_call(call: Call) -> Value:
     v, cls = call.arg(0), call.arg(1)
     answer = _isinstance(v, cls) if v is not None and cls is not None else None
-    return UNKNOWN if answer is None else Const(answer)
+    return Unknown(None, bool) if answer is None else Const(answer)
 
 
 @function("builtins.hasattr", "builtins.callable")
 def _predicate(call: Call) -> Value:
-    return UNKNOWN
+    return Unknown(None, bool)  # a bool, whatever the answer
 
 
 @function("builtins.print", "builtins.input", "builtins.setattr")

@@ -26,7 +26,7 @@ from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
-from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable
+from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable, normalize_dtype
 from .traced_functions import traced_arguments
 from .user_modules import UserModules
 from .values import (
@@ -226,6 +226,9 @@ class Interpreter:
         # Keras' floatx (``keras.config.set_floatx``): the dtype of Inputs, of keras.ops
         # factories and of the default policy; None where not known
         self.floatx: str | None = "float32"
+        # Keras' image data format (``keras.config.set_image_data_format``): the default
+        # ``data_format`` of layers made from here on and of keras.ops; None where not known
+        self.image_data_format: str | None = "channels_last"
         # Keras keeps the first default policy it hands out (to the first layer or model made)
         # or the one set: floatx no longer moves it. None: maybe (made on an uncertain path).
         self.policy_set: bool | None = False
@@ -1267,6 +1270,11 @@ class Interpreter:
             name = canonical(f"{obj.name}.{attr}")
             if name in self.lib_overridden:
                 return UNKNOWN
+            predicate = _DTYPE_PREDICATES.get(attr)
+            if predicate is not None and obj.name.startswith("tf."):
+                dtype = normalize_dtype(obj.name.rsplit(".", 1)[-1])
+                if dtype is not None:
+                    return Const(predicate(dtype))  # tf.float32.is_integer
             constant = _lib_constants().get(name, _NOPE)
             return LibRef(name) if constant is _NOPE else Const(constant)
         if isinstance(obj, NamespaceVal):
@@ -1573,11 +1581,11 @@ class Interpreter:
         # the last operand is the result whatever its truth: only the ones before it are tested
         truths = [self.truth(v) for v in values[:-1]]
         stop = isinstance(node.op, ast.Or)  # `or` stops at a true operand, `and` at a false one
-        for v, t in zip(values, truths, strict=False):
+        for i, (v, t) in enumerate(zip(values, truths, strict=False)):
             if t is stop:
                 return v
             if t is None:
-                return UNKNOWN
+                return _undecided_boolop(values[i:], [*truths[i:], self.truth(values[-1])], stop)
         return values[-1]
 
     def _eval_compare(self, node: ast.Compare, env: Env) -> Value:
@@ -1650,6 +1658,8 @@ class Interpreter:
             self.heap.born(v)
         if isinstance(v, (LayerVal, ModelVal)):
             v.policy = self.compute_policy  # Keras fixes a layer's dtype policy when it is made
+            if isinstance(v, LayerVal):
+                v.image_format = self.image_data_format  # and its default data_format
             dtype = v.kwargs.get("dtype") if isinstance(v, LayerVal) else None
             if dtype is None or (isinstance(dtype, Const) and dtype.value is None):
                 self.freeze_policy()  # only a layer that takes the default policy fixes it
@@ -2107,6 +2117,16 @@ def _elementwise() -> Any:
     return mod
 
 
+# a TF dtype's predicates (``ids.dtype.is_integer``)
+_DTYPE_PREDICATES: dict[str, Callable[[str], bool]] = {
+    "is_integer": lambda d: d.startswith(("int", "uint")),
+    "is_unsigned": lambda d: d.startswith("uint"),
+    "is_floating": lambda d: d.startswith(("float", "bfloat")),
+    "is_complex": lambda d: d.startswith("complex"),
+    "is_bool": lambda d: d == "bool",
+}
+
+
 def _lib_constants() -> dict[str, Any]:
     """``np.pi``, ``np.nan``, ``np.newaxis``...: library constants known by value."""
     table: dict[str, Any] | None = _LATE.get("constants")
@@ -2160,6 +2180,19 @@ def _py(v: Value) -> Any:
     if isinstance(v, DictVal):
         return v.items.keys() if v.complete else _NOPE
     return _NOPE
+
+
+def _undecided_boolop(values: list[Value], truths: list[bool | None], stop: bool) -> Value:
+    """``fast and n == 3`` where ``fast`` is not known: when a later operand stops the chain
+    for certain (a false one in ``and``, a true one in ``or``) and every operand that may be
+    the result is a bool, the result is that bool (a guard that never holds)."""
+    for i, t in enumerate(truths):
+        if t is stop:
+            candidates = values[: i + 1]
+            if all(scalar_type(v) is bool for v in candidates):
+                return Const(stop)
+            return UNKNOWN
+    return UNKNOWN
 
 
 def _unknown_comparison(node: ast.Compare, operands: list[Value]) -> Value:

@@ -59,8 +59,23 @@ def _step_shape(sequence: Value) -> tuple[Dim, ...] | None:
 
 @function("keras.backend.image_data_format", "keras.config.image_data_format")
 def _image_data_format(call: Call) -> Value:
-    """Keras' default; a project that changes it in keras.json is rare enough to assume it."""
-    return Const("channels_last")
+    """Keras' default (a project that changes it in keras.json is rare enough to assume it),
+    or what the program set."""
+    fmt = call.interp.image_data_format
+    return Const(fmt) if fmt is not None else Unknown(None, str)
+
+
+@function("keras.backend.set_image_data_format", "keras.config.set_image_data_format")
+def _set_image_data_format(call: Call) -> Value:
+    """The default ``data_format`` of layers made from here on and of keras.ops; a value not
+    known here, or one set on a path that may not run, leaves it unknown."""
+    value = call.arg(0, "data_format")
+    interp = call.interp
+    new = value.value if isinstance(value, Const) and value.value in ("channels_last", "channels_first") else None
+    if interp.uncertain_depth and new != interp.image_data_format:
+        new = None
+    interp.image_data_format = new
+    return Const(None)
 
 
 @function("keras.backend.floatx", "keras.config.floatx")

@@ -329,6 +329,8 @@ class LayerVal(Value):
     escaped: bool = False  # handed to code the engine cannot follow (which may have built it)
     # the compute dtype of the global policy when the layer was made (its own without a dtype=)
     policy: str | None = "float32"
+    # Keras' image data format when the layer was made (its data_format without one given)
+    image_format: str | None = "channels_last"
 
     @property
     def class_name(self) -> str:

@@ -198,7 +198,9 @@ class LayerCall:
     def data_format(self) -> builtins.str:
         fmt = self.cfg("data_format", None)
         if fmt is None:
-            return "channels_last"
+            fmt = self.layer.image_format  # Keras' global setting when the layer was made
+            if fmt is None:
+                raise Unknowable("data_format")
         fmt = fmt.lower() if isinstance(fmt, builtins.str) else fmt
         if fmt not in ("channels_last", "channels_first"):
             raise Unknowable("data_format")

@@ -120,10 +120,13 @@ def opt_int_arg(call: LayerCall, name: str, default: int | None = None) -> int |
 
 
 def data_format(call: LayerCall) -> str:
-    """Keras' ``standardize_data_format`` (``None`` is the default ``channels_last``)."""
+    """Keras' ``standardize_data_format`` (``None`` is Keras' global setting when the layer was
+    made, ``channels_last`` unless the program set another)."""
     value = arg(call, "data_format", None)
     if value is None:
-        return "channels_last"
+        if call.layer.image_format is None:
+            raise Unknowable("data_format")
+        return call.layer.image_format
     if not isinstance(value, str):
         raise Unknowable("data_format")
     fmt = value.lower()

@@ -77,8 +77,14 @@ def _linspace(call: Call) -> Value:
 
 @function("keras.random.normal", "keras.random.uniform", "keras.random.truncated_normal")
 def _random(call: Call) -> Value:
+    """``(shape, mean/minval, stddev/maxval, dtype, seed)``: tensor-valued parameters
+    broadcast the draw, as in ``tf.random``."""
+    from .tf_ops import broadcast_with
+
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
-    return so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    out = so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    low, high = ("minval", "maxval") if call.name.endswith("uniform") else ("mean", "stddev")
+    return broadcast_with(out, call.arg(1, low), call.arg(2, high))
 
 
 @function("keras.random.randint")

@@ -37,6 +37,18 @@ def _depth(v: Value) -> int | None:
     return None
 
 
+def _leaf_dtypes(v: Value) -> set[str | None]:
+    """The dtypes of the values a nested list holds (None for a Python number or unknown)."""
+    if isinstance(v, Tensor):
+        return {v.dtype}
+    if isinstance(v, Seq):
+        out: set[str | None] = set()
+        for i in v.items if v.items is not None else [v.elem]:
+            out |= _leaf_dtypes(i)
+        return out
+    return {None}
+
+
 def _holds_arrays(v: Value) -> bool:
     if isinstance(v, Tensor):
         return True
@@ -89,10 +101,12 @@ def _ragged_constant(call: Call) -> Value:
         dtype = so.dtype_arg(dtype_value) if dtype_value is not None else literal_dtype(pylist)
     except ShapeError:
         return UNKNOWN  # TF's own conversion error; the constant-conversion rules report those
-    if dtype_value is None and dtype is not None and "int" in dtype and _holds_arrays(pylist):
-        # TF reads the arrays' numbers as Python ints: int32 whatever the arrays' int dtype,
-        # int64 only for values past int32, which the engine cannot see here
-        dtype = None
+    if dtype_value is None and _holds_arrays(pylist):
+        # TF reads the arrays' numbers as Python numbers: float32/float64/bool arrays keep
+        # their dtype when they are all the values; ints become int32 (int64 past int32),
+        # complex64 complex128, and mixed with Python numbers the first one decides
+        dtypes = _leaf_dtypes(pylist)
+        dtype = dtypes.pop() if len(dtypes) == 1 and dtypes <= {"float32", "float64", "bool"} else None
     rows: Dim = pylist.size()
     dims: tuple[Dim, ...] = (rows,) + (None,) * (depth - 1) + uniform_dims
     return so.result(call, Shape(dims), dtype, "ragged" if depth > 1 else "tf")
@@ -110,13 +124,15 @@ def _row_lengths(call: Call) -> Value:
     axis = call.int(0, "axis", 1)
     if t is None or dims is None or len(dims) < 2 or axis != 1:
         return UNKNOWN
-    return so.result(call, Shape((dims[0],)), "int64", "tf")
+    return so.result(call, Shape((dims[0],)), None, "tf")  # the row splits' dtype (int64 or int32)
 
 
 @method("tensor", "nrows")
 def _nrows(call: Call) -> Value:
     t, _dims = _receiver_dims(call)
-    return so.result(call, Shape(()), "int64", "tf") if t is not None else UNKNOWN
+    out_type = call.arg(0, "out_type")
+    dtype = so.dtype_arg(out_type) if out_type is not None and not (isinstance(out_type, Const) and out_type.value is None) else None
+    return so.result(call, Shape(()), dtype, "tf") if t is not None else UNKNOWN
 
 
 @method("tensor", "merge_dims")

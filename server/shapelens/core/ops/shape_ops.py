@@ -15,6 +15,7 @@ function does with a symbolic KerasTensor.
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
 import string
@@ -2353,8 +2354,12 @@ def random_op(call: Call, lib: Flavour, shape: Value | None, dtype: DType, scala
         return op.out(Shape(()), dtype)
     scalar = shape_dims(sv) if isinstance(sv, Const | Unknown) else None
     if lib != "np" and scalar is not None:
-        # numpy takes ``size=3``; TF's random kernels insist on a 1-D shape vector
-        size = str(sv.value) if isinstance(sv, Const) else "n"
+        # numpy takes ``size=3``; TF's random kernels insist on a 1-D shape vector. Reported
+        # for a literal only: a helper's int may sit behind a type guard the engine cannot read
+        node = call.kwarg_nodes.get("shape") or (call.arg_nodes[0] if call.arg_nodes else None)
+        if not (isinstance(node, ast.Constant) and isinstance(sv, Const)):
+            return op.unknown(dtype)
+        size = str(sv.value)
         raise ShapeError(
             f"{call.name}: the shape must be a list or tuple of sizes, not the int {size} "
             f"(write ({size},) for a vector)",

@@ -210,7 +210,10 @@ _KERAS_POOLS = ("keras.ops.max_pool", "keras.ops.average_pool")
 
 def _keras_layout(call: Call, at: int) -> Value | None:
     fmt = call.arg(at, "data_format")
-    if fmt is None or (isinstance(fmt, Const) and fmt.value in (None, "channels_last")):
+    if fmt is None or (isinstance(fmt, Const) and fmt.value is None):
+        given = call.interp.image_data_format  # Keras' global setting, read at the call
+        return Const(None) if given == "channels_last" else None
+    if isinstance(fmt, Const) and fmt.value == "channels_last":
         return Const(None)
     return None
 

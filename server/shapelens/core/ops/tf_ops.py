@@ -123,17 +123,17 @@ def _binomial(call: Call) -> Value:
 def _random_normal(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
     out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
-    return _broadcast_with(out, call.arg(1, "mean"), call.arg(2, "stddev"))
+    return broadcast_with(out, call.arg(1, "mean"), call.arg(2, "stddev"))
 
 
 @function("tf.random.uniform", "tf.random.Generator.uniform")
 def _random_uniform(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
     out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
-    return _broadcast_with(out, call.arg(1, "minval"), call.arg(2, "maxval"))
+    return broadcast_with(out, call.arg(1, "minval"), call.arg(2, "maxval"))
 
 
-def _broadcast_with(out: Value, *params: Value | None) -> Value:
+def broadcast_with(out: Value, *params: Value | None) -> Value:
     """A draw is ``rnd * scale + shift``: tensor-valued parameters broadcast the result. Where
     that is not known (or TF would refuse), the shape is left unknown, not reported."""
     if not isinstance(out, Tensor):
@@ -217,9 +217,12 @@ def _random_per_parameter(call: Call) -> Value:
 
 @function("tf.random.stateless_normal", "tf.random.stateless_truncated_normal", "tf.random.stateless_uniform")
 def _stateless_random(call: Call) -> Value:
-    """``(shape, seed, ..., dtype)``: the seed pair comes second."""
+    """``(shape, seed, mean/minval, stddev/maxval, dtype)``: the seed pair comes second;
+    tensor-valued parameters broadcast the draw."""
     dtype = so.dtype_arg(call.arg(4, "dtype"), "float32")
-    return so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    out = so.random_op(call, "tf", call.arg(0, "shape"), dtype, scalar_when_none=False)
+    low, high = ("minval", "maxval") if call.name.endswith("uniform") else ("mean", "stddev")
+    return broadcast_with(out, call.arg(2, low), call.arg(3, high))
 
 
 @function("tf.random.shuffle", "tf.identity", "tf.stop_gradient", "tf.reverse", "tf.sort",
