@@ -2656,6 +2656,7 @@ def test_review_counter_examples_for_deques_bools_and_module_constants() -> None
         big = np.zeros(int(np.floor(2**53 + 1)) - 2**53 + 3).reshape(4)
         string.digits = "01"
         digits = np.zeros(len(string.digits)).reshape(2, 1)
+        string.digits = "0123456789"  # the TF worker is shared: put the module back
         """
     assert_agrees(src, ["a", "b", "joined", "twice", "r", "big", "digits"], require_exact=False)
     assert not run_engine(src).errors
