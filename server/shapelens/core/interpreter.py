@@ -801,36 +801,27 @@ class Interpreter:
     def _abstract_loop(self, body: list[ast.stmt], env: Env, bind: Callable[[], None]) -> None:
         """A loop whose iterations are not known: run the body twice and join with the
         state before it, so values that change per iteration become unknown."""
-        before = dict(env.vars)
-        states = [before]
-        self.uncertain_depth += 1
-        log = self.heap.push()
-        joined: dict[Slot, SlotValue] = {}
-        try:
-            for _ in range(2):
-                bind()
-                try:
-                    self.exec_block(body, env)
-                except _Terminated as t:
-                    if t.kind == "return":
-                        self._note_return()
-                    elif t.kind == "raise":
-                        self._note_raise(env)
-                self.partial_exit = False  # the join with the state before covers every exit
-                states.append(dict(env.vars))
-                env.vars = _join_scopes(states, keep_new=True)
-                # the objects' slots too: any number of passes, none included
-                for key, (ref, old) in log.saved.items():
-                    joined[key] = join_slot([joined.get(key, old), ref.get()])
-                    ref.put(joined[key])
-        finally:
-            self.heap.pop(log)
-            self.uncertain_depth -= 1
+        states = [dict(env.vars)]
+
+        def one_pass() -> None:
+            bind()
+            try:
+                self.exec_block(body, env)
+            except _Terminated as t:
+                if t.kind == "return":
+                    self._note_return()
+                elif t.kind == "raise":
+                    self._note_raise(env)
+            self.partial_exit = False  # the join with the state before covers every exit
+            states.append(dict(env.vars))
+            env.vars = _join_scopes(states, keep_new=True)
+
+        self.repeat_unknown_times(one_pass)  # the objects' slots are joined there
 
     def repeat_unknown_times(self, action: Callable[[], None]) -> None:
-        """Run ``action`` as library code runs it: any number of times, none included (Keras
-        calls a callback's hooks once per batch). Twice, with the objects' slots joined with
-        their state before, so a counter kept on ``self`` becomes unknown."""
+        """Run ``action`` any number of times, none included (a loop's body, a callback's hook
+        Keras calls once per batch): twice, with the objects' slots joined with their state
+        before, so a counter kept on ``self`` becomes unknown."""
         self.uncertain_depth += 1
         log = self.heap.push()
         joined: dict[Slot, SlotValue] = {}
@@ -1516,12 +1507,12 @@ class Interpreter:
         padded = _padding(op, left, right)
         if padded is not None:
             return padded
-        deque = next((v for v in (left, right) if isinstance(v, Seq) and v.maxlen is not None), None)
-        if deque is not None and op in (ast.Add, ast.Mult):
+        if op in (ast.Add, ast.Mult) and any(isinstance(v, Seq) and v.maxlen is not None for v in (left, right)):
             # a deque joined or repeated keeps its newest items up to its maxlen: how many is
             # not followed here
-            elem = join(left.element_join(), right.element_join()) if isinstance(left, Seq) and isinstance(right, Seq) else deque.element_join()
-            return Seq(None, deque.kind, elem)
+            seqs = [v for v in (left, right) if isinstance(v, Seq)]
+            elem = seqs[0].element_join() if len(seqs) == 1 else join(seqs[0].element_join(), seqs[1].element_join())
+            return Seq(None, seqs[0].kind, elem)
         if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)

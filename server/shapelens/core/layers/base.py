@@ -195,12 +195,17 @@ class LayerCall:
             raise Unknowable(name)
         return as_shape(v)
 
+    def default_data_format(self) -> builtins.str:
+        """Keras' global data format when the layer was made (``channels_last`` unless the
+        program set another): a ``data_format=None`` layer's."""
+        if self.layer.image_format is None:
+            raise Unknowable("data_format")
+        return self.layer.image_format
+
     def data_format(self) -> builtins.str:
         fmt = self.cfg("data_format", None)
         if fmt is None:
-            fmt = self.layer.image_format  # Keras' global setting when the layer was made
-            if fmt is None:
-                raise Unknowable("data_format")
+            fmt = self.default_data_format()
         fmt = fmt.lower() if isinstance(fmt, builtins.str) else fmt
         if fmt not in ("channels_last", "channels_first"):
             raise Unknowable("data_format")

@@ -124,9 +124,7 @@ def data_format(call: LayerCall) -> str:
     made, ``channels_last`` unless the program set another)."""
     value = arg(call, "data_format", None)
     if value is None:
-        if call.layer.image_format is None:
-            raise Unknowable("data_format")
-        return call.layer.image_format
+        return call.default_data_format()
     if not isinstance(value, str):
         raise Unknowable("data_format")
     fmt = value.lower()

@@ -243,9 +243,7 @@ def _adaptive_rule(call: LayerCall, rank: int) -> Tensor:
     else:
         raise Unknowable("output_size")
     # BaseAdaptivePooling checks data_format without lower-casing it
-    fmt = arg(call, "data_format", None) or call.layer.image_format
-    if fmt is None:
-        raise Unknowable("data_format")
+    fmt = arg(call, "data_format", None) or call.default_data_format()
     if fmt not in ("channels_last", "channels_first"):
         if isinstance(fmt, str):
             raise config_error(

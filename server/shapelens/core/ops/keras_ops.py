@@ -15,6 +15,7 @@ from ..registry import Call, function
 from ..shapes import Shape, ShapeError, format_shape
 from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_dim, as_int, has_concrete_shape, shape_value
 from . import shape_ops as so
+from .tf_ops import broadcast_with
 
 # ---------------------------------------------------------------------------------------------
 # creation and conversion
@@ -79,8 +80,6 @@ def _linspace(call: Call) -> Value:
 def _random(call: Call) -> Value:
     """``(shape, mean/minval, stddev/maxval, dtype, seed)``: tensor-valued parameters
     broadcast the draw, as in ``tf.random``."""
-    from .tf_ops import broadcast_with
-
     dtype = so.dtype_arg(call.arg(3, "dtype"), "float32")
     out = so.random_op(call, "keras", call.arg(0, "shape"), dtype, scalar_when_none=False)
     low, high = ("minval", "maxval") if call.name.endswith("uniform") else ("mean", "stddev")

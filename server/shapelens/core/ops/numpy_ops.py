@@ -924,7 +924,7 @@ def _bincount(call: Call) -> Value:
     op = so.begin(call, "np", x)
     t = op.tensor(x)
     weights = call.arg(1, "weights")
-    dtype = "int64" if weights is None or (isinstance(weights, Const) and weights.value is None) else "float64"
+    dtype = "int64" if weights is None or so.is_none(weights) else "float64"
     if t is None or t.shape.dims is None or len(t.shape.dims) != 1:
         return op.unknown(dtype)
     return op.out(Shape((None,)), dtype)

@@ -131,7 +131,7 @@ def _row_lengths(call: Call) -> Value:
 def _nrows(call: Call) -> Value:
     t, _dims = _receiver_dims(call)
     out_type = call.arg(0, "out_type")
-    dtype = so.dtype_arg(out_type) if out_type is not None and not (isinstance(out_type, Const) and out_type.value is None) else None
+    dtype = so.dtype_arg(out_type) if out_type is not None and not so.is_none(out_type) else None
     return so.result(call, Shape(()), dtype, "tf") if t is not None else UNKNOWN
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Dim, Shape, ShapeError, dims_conflict, format_shape
-from ..values import Const, Tensor, Value, as_dim
+from ..values import Tensor, Value, as_dim
 from . import shape_ops as so
 
 _UNSORTED = [f"tf.math.unsorted_segment_{r}" for r in ("sum", "max", "min", "mean", "prod", "sqrt_n")]
@@ -23,7 +23,7 @@ _KERAS = [f"keras.ops.segment_{r}" for r in ("sum", "max")]
 def _rows(v: Value | None) -> Dim:
     """``num_segments`` as a dim: an int, a scalar tensor whose value is known (``tf.shape(x)[0]``),
     or None."""
-    if v is None or (isinstance(v, Const) and v.value is None):
+    if v is None or so.is_none(v):
         return None
     v = so.resolve(v)
     if v is None:

@@ -210,7 +210,7 @@ _KERAS_POOLS = ("keras.ops.max_pool", "keras.ops.average_pool")
 
 def _keras_layout(call: Call, at: int) -> Value | None:
     fmt = call.arg(at, "data_format")
-    if fmt is None or (isinstance(fmt, Const) and fmt.value is None):
+    if fmt is None or so.is_none(fmt):
         given = call.interp.image_data_format  # Keras' global setting, read at the call
         return Const(None) if given == "channels_last" else None
     if isinstance(fmt, Const) and fmt.value == "channels_last":
@@ -224,7 +224,7 @@ def _keras_pool(call: Call) -> Value:
     strides default to the pool size."""
     x, size = call.arg(0, "inputs"), call.arg(1, "pool_size")
     strides = call.arg(2, "strides")
-    if strides is None or (isinstance(strides, Const) and strides.value is None):
+    if strides is None or so.is_none(strides):
         strides = size
     fmt = _keras_layout(call, 4)
     padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
