@@ -1051,3 +1051,21 @@ def test_triangle_indices_from_an_array_and_bincount() -> None:
     v = run_engine("import numpy as np\niu = np.triu_indices_from(np.zeros((6, 6)), k=1)\nedges = np.stack(iu, axis=1)\n").values
     assert v["edges"].shape == (15, 2)
     agree("x = np.triu_indices_from(np.zeros(6))\n", ["x"], exact=False)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.hanning(256)",
+        "np.hamming(1)",
+        "np.blackman(0)",
+        "np.bartlett(-3)",
+        "np.kaiser(12, 14)",
+        "np.hanning(8.0)",
+        "np.hanning(N_FFT) * np.ones((4, N_FFT), dtype=np.float32)",
+        "np.hanning(len(range(0, 100, 7)))",
+    ],
+)
+def test_window_functions(expr: str) -> None:
+    """Tapers of M points in float64 (none for M < 1), as used to window audio frames."""
+    agree(f"N_FFT = 64\nout = {expr}\n", ["out"])

@@ -2898,3 +2898,92 @@ def test_string_module_alphabets_have_their_lengths() -> None:
         printable = np.zeros(len(string.printable + string.whitespace + string.hexdigits))
         """
     assert_agrees(src, ["head", "letters", "printable"])
+
+
+def test_string_comparisons_give_bools() -> None:
+    """Comparing strings (``name == other``, ``a < b``) gives a bool even when the strings are
+    not known, so masks and counts built from it keep their shapes."""
+    assert_agrees(
+        """
+        import random
+        words = [random.choice(["cat", "dog", "emu"]) for _ in range(12)]
+        same = np.array([a[-1] == b[-1] for a, b in zip(words, words[1:])])
+        ordered = np.zeros((sum(a < b for a, b in zip(words, words[1:])) + 3, 2))
+        flags = np.array([w != "cat" for w in words], dtype=np.float32)
+        """,
+        ["same", "flags"],
+    )
+    assert_agrees("""
+        import random
+        words = [random.choice(["cat", "dog"]) for _ in range(12)]
+        ordered = np.zeros((sum(a < b for a, b in zip(words, words[1:])) + 3, 2))
+        """, ["ordered"], require_exact=False)
+
+
+def test_a_generator_or_a_default_is_the_generator() -> None:
+    """``rng = rng or np.random.default_rng(0)``: a Generator (and a library function) is
+    true, so the given one is kept and its draws keep their shapes."""
+    assert_agrees(
+        """
+        def make_noise(n, rng=None):
+            rng = rng or np.random.default_rng(0)
+            return rng.normal(size=(n, 3)).astype("float32")
+        def with_activation(x, act=None):
+            act = act or tf.nn.relu
+            return act(x)
+        given = make_noise(5, np.random.default_rng(1))
+        fallback = make_noise(4)
+        legacy = (None or np.random.RandomState(3)).rand(2, 7)
+        gen = (tf.random.Generator.from_seed(1) or None).normal((3, 2))
+        act = with_activation(tf.ones((2, 6), tf.int32))
+        """,
+        ["given", "fallback", "legacy", "gen", "act"],
+    )
+
+
+def test_long_loops_whose_body_branches_around_its_appends() -> None:
+    """A long loop appending once per pass at the top of its body, with ``if`` statements of
+    straight-line code around it, still appends exactly once per pass; an append inside the
+    branch does not count as one per pass."""
+    assert_agrees(
+        """
+        def heartbeat(n):
+            rng = np.random.default_rng(0)
+            beats = []
+            for i in range(n):
+                t = np.linspace(0, 1, 140)
+                wave = np.sin(2 * np.pi * t)
+                if i % 3 == 0:
+                    wave = wave + 0.1 * rng.normal(size=140)
+                else:
+                    wave = wave * 0.9
+                beats.append(wave.astype("float32"))
+            return np.stack(beats)
+        beats = heartbeat(1200)
+        odd = []
+        for i in range(900):
+            if i % 2:
+                odd.append(i)
+        odd = np.array(odd)
+        """,
+        ["beats", "odd"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        beats = []
+        for i in range(1200):
+            w = np.zeros(140)
+            if i % 3 == 0:
+                w = w + 1
+            beats.append(w)
+        beats = np.stack(beats)
+        odd = []
+        for i in range(900):
+            if i % 2:
+                odd.append(i)
+        odd = np.array(odd)
+        """
+    ).values
+    assert values["beats"].shape == (1200, 140)
+    assert values["odd"].shape == (None,)

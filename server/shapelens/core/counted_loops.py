@@ -2,9 +2,9 @@
 
 A long loop (``for i in range(len(data) - window): xs.append(data[i:i + window])``) is too long
 to unroll, so the abstract loop runs its body twice and the list's length becomes unknown.
-When the body is straight-line code (no branch, nested loop, ``try``, ``break``, ``continue``,
-``return`` or ``raise``) whose only use of the list is ``xs.append(...)`` statements at its top
-level, every pass adds exactly that many items: after ``n`` passes the list has ``n`` times as
+When the body is straight-line code (no nested loop, ``try``, ``break``, ``continue``,
+``return`` or ``raise``; an ``if`` of such code is fine) whose only use of the list is
+``xs.append(...)`` statements at its top level, every pass adds exactly that many items: after ``n`` passes the list has ``n`` times as
 many more. This module finds such lists; the interpreter checks the count on the passes it runs
 and sets the length after the loop.
 """
@@ -36,6 +36,13 @@ def _append_receiver(stmt: ast.stmt) -> ast.Name | None:
     return None
 
 
+def _straight(stmt: ast.stmt) -> bool:
+    """A statement that runs to its end: no loop, ``try``, jump or ``raise`` in it."""
+    if isinstance(stmt, ast.If):
+        return all(_straight(s) for s in (*stmt.body, *stmt.orelse))
+    return isinstance(stmt, _STRAIGHT)
+
+
 def fixed_appends(loop: ast.For | ast.AsyncFor) -> dict[str, int]:
     """The names of the lists that every pass of ``loop`` appends to, with how many items each
     pass appends; empty when the body is not straight-line or uses such a list otherwise."""
@@ -44,7 +51,7 @@ def fixed_appends(loop: ast.For | ast.AsyncFor) -> dict[str, int]:
     counts: dict[str, int] = {}
     receivers: set[int] = set()
     for stmt in loop.body:
-        if not isinstance(stmt, _STRAIGHT):
+        if not _straight(stmt):
             return {}
         name = _append_receiver(stmt)
         if name is not None:

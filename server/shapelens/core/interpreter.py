@@ -208,6 +208,7 @@ class Interpreter:
         self.catching: list[int] = []  # lines of the excepts around this point that catch shape errors
         self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor
         self.issues: dict[tuple[Span, str, str], Issue] = {}
+        self.errors_reported = 0  # every error report, repeats included: "did that step fail?"
         self.frames: list[_Frame] = []
         self.call_spans: list[Span] = []
         self.call_files: list[str] = []  # the file each entry of call_spans is in
@@ -393,6 +394,8 @@ class Interpreter:
     ) -> None:
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
+        if severity == "error":
+            self.errors_reported += 1
         if self.catching and severity == "error":
             # the program expects this failure: it runs inside a try that catches it
             severity = "information"
@@ -1561,7 +1564,12 @@ class Interpreter:
         if isinstance(operand, Tensor):
             if isinstance(node.op, ast.Not):
                 return UNKNOWN
-            return Tensor(operand.shape, operand.dtype, operand.kind, Span.of(node), operand.label)
+            content: list[Value] | None = None
+            if isinstance(node.op, ast.USub) and operand.content is not None and (operand.dtype or "").startswith("int"):
+                # `-tf.shape(x)[1] % 8` (a pad to a multiple) keeps its value
+                content = [Const(-c.value) if isinstance(c, Const) and type(c.value) is int else Unknown(None, int)
+                           for c in operand.content]
+            return Tensor(operand.shape, operand.dtype, operand.kind, Span.of(node), operand.label, content=content)
         if isinstance(node.op, ast.Not):
             t = self.truth(operand)
             return Const(not t) if t is not None else UNKNOWN
@@ -1945,6 +1953,8 @@ class Interpreter:
             return True
         if isinstance(v, Instance):
             return self._instance_truth(v)
+        if isinstance(v, LibRef) and (v.name in _TRUE_LIB_OBJECTS or v.name in registry.FUNCTIONS):
+            return True  # `rng = rng or np.random.default_rng(0)`; a library function
         return None
 
     def _instance_truth(self, v: Instance) -> bool | None:
@@ -2189,10 +2199,12 @@ def _undecided_boolop(values: list[Value], truths: list[bool | None], stop: bool
 def _unknown_comparison(node: ast.Compare, operands: list[Value]) -> Value:
     """A comparison whose outcome is not known: ``in``, ``not in``, ``is`` and ``is not``
     always give a bool (``__contains__``'s result is made one), and so do comparisons of Python
-    numbers (``len(edges) >= n``); others may give anything (an array's ``<`` gives an array)."""
+    numbers (``len(edges) >= n``) and of strings with strings (``a[-1] == b[-1]``); others may
+    give anything (an array's ``<`` gives an array)."""
     if all(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops):
         return Unknown(None, bool)
-    if all(scalar_type(v) in (int, float, bool) for v in operands):
+    types = [scalar_type(v) for v in operands]
+    if all(t in (int, float, bool) for t in types) or all(t is str for t in types):
         return Unknown(None, bool)
     return UNKNOWN
 
@@ -2342,6 +2354,12 @@ def _assert_operands(interp: Interpreter, test: ast.expr, env: Env) -> str:
 
 
 _FILE_TYPES = (io.TextIOWrapper, io.BufferedReader)
+# objects the rules hand out as library references, none of which defines __bool__ or __len__
+_TRUE_LIB_OBJECTS = frozenset({
+    "np.random.Generator", "np.random.RandomState", "tf.random.Generator", "random.Random",
+    "keras.initializers.Initializer",
+})
+
 _PLAIN_TRUTH_BASES = frozenset({
     "builtins.object", "keras.layers.Layer", "keras.Layer", "keras.Model", "keras.Sequential",
     "tf.Module", "keras.callbacks.Callback", "keras.losses.Loss", "keras.metrics.Metric",

@@ -404,6 +404,7 @@ _INT_OPS: dict[type, Callable[[int, int], int]] = {
     ast.Sub: lambda x, y: x - y,
     ast.Mult: lambda x, y: x * y,
     ast.FloorDiv: lambda x, y: x // y,
+    ast.Mod: lambda x, y: x % y,  # TF's and numpy's integer % take the divisor's sign, as Python's
 }
 
 
@@ -420,7 +421,7 @@ def _int_arithmetic(op: type, left: Value, right: Value) -> list[Value] | None:
     out: list[Value] = []
     for i in range(n):
         x, y = xs[0 if len(xs) == 1 else i], ys[0 if len(ys) == 1 else i]
-        if isinstance(x, int) and isinstance(y, int) and not (op is ast.FloorDiv and y == 0):
+        if isinstance(x, int) and isinstance(y, int) and not (op in (ast.FloorDiv, ast.Mod) and y == 0):
             out.append(Const(fn(x, y)))
         else:
             out.append(Unknown(None, int))

@@ -29,6 +29,7 @@ from ..values import (
     Tensor,
     Unknown,
     Value,
+    as_dim,
     as_int,
     has_concrete_shape,
     scalar_type,
@@ -93,6 +94,23 @@ def _eye(call: Call) -> Value:
 @function("np.identity")
 def _identity(call: Call) -> Value:
     return so.eye_op(call, "np", call.arg(0, "n"), None, call.arg(1, "dtype"))
+
+
+@function("np.hanning", "np.hamming", "np.blackman", "np.bartlett", "np.kaiser")
+def _window(call: Call) -> Value:
+    """A taper of M points, float64; none at all for M < 1."""
+    op = so.begin(call, "np")
+    m = call.arg(0, "M")
+    if m is None:
+        return op.unknown("float64")
+    count = as_dim(m)
+    if isinstance(m, Const) and isinstance(m.value, float) and m.value.is_integer():
+        count = int(m.value)
+    if isinstance(count, int):
+        count = max(count, 0)
+    if scalar_type(m) is float and not isinstance(m, Const):
+        count = None
+    return op.out(Shape((count,)), "float64")
 
 
 # ---------------------------------------------------------------------------------------------
