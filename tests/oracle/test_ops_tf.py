@@ -1109,6 +1109,52 @@ def test_map_fn_and_vectorized_map() -> None:
     )
 
 
+def test_map_fn_output_signatures_fill_in_shapes() -> None:
+    """A ``fn_output_signature`` of TensorSpecs (one, a tuple or a dict) gives the shapes the
+    function's own result leaves unknown (ROI pooling over boxes of data-dependent size)."""
+    assert_agrees(
+        """
+        feats = tf.ones((2, 16, 16, 8))
+        boxes = tf.constant([[0, 0, 4, 4], [2, 2, 10, 12], [1, 0, 5, 9]])
+        def crop(box):
+            patch = feats[0, box[0]:box[2], box[1]:box[3], :]
+            return tf.image.resize(patch, (7, 7))
+        rois = tf.map_fn(crop, boxes, fn_output_signature=tf.TensorSpec((7, 7, 8), tf.float32))
+        def area_and_patch(box):
+            area = tf.cast((box[2] - box[0]) * (box[3] - box[1]), tf.float32)
+            return area, tf.reduce_mean(feats[0, box[0]:box[2], 0, :], axis=0)
+        areas, rows = tf.map_fn(
+            area_and_patch, boxes,
+            fn_output_signature=(tf.TensorSpec((), tf.float32), tf.TensorSpec((None,), tf.float32)),
+        )
+        def as_dict(box):
+            return {"top": feats[0, box[0], :, :], "n": tf.size(box)}
+        parts = tf.map_fn(
+            as_dict, boxes,
+            fn_output_signature={"top": tf.TensorSpec((16, 8), tf.float32), "n": tf.TensorSpec((), tf.int32)},
+        )
+        top = parts["top"]
+        n = parts["n"]
+        """,
+        ["rois", "areas", "rows", "top", "n"],
+    )
+
+
+def test_integer_remainders_and_negation_keep_their_values() -> None:
+    """``(-tf.shape(x)[1]) % 8``, the padding to the next multiple of 8, folds to a number."""
+    assert_agrees(
+        """
+        x = tf.ones((3, 21, 5))
+        extra = (-tf.shape(x)[1]) % 8
+        padded = tf.pad(x, [[0, 0], [0, extra], [0, 0]])
+        rem = tf.shape(x) % 4
+        grid = tf.zeros(rem)
+        neg = tf.zeros(-(-tf.shape(x)[1] // 4))
+        """,
+        ["padded", "grid", "neg"],
+    )
+
+
 def test_random_generator_draws() -> None:
     """``tf.random.Generator`` objects draw with the module functions' arguments and dtypes."""
     agree(

@@ -2,8 +2,9 @@
 
 ``tf.map_fn`` and ``tf.vectorized_map``: the function runs on one slice of ``elems`` (its
 first axis removed, a structure of slices for a tuple of tensors) and what it returns is
-stacked back along a new first axis of the same length. ``fn_output_signature`` (a dtype or a
-``tf.TensorSpec``) sets the result's dtype, as ``dtype=`` does in the TF1 spelling.
+stacked back along a new first axis of the same length. ``fn_output_signature`` (a dtype, a
+``tf.TensorSpec`` or a structure of them) sets the result's dtype, as ``dtype=`` does in the TF1
+spelling, and a spec's shape fills in what the function's result leaves unknown.
 
 ``tf.cond`` and ``tf.switch_case``: one branch runs (eagerly) or all are traced (in a graph);
 the result is what any of them returns, joined. A Python bool as the predicate picks its
@@ -40,6 +41,8 @@ def _stacked(v: Value, n: Dim, op: so.Op, dtype: DType) -> Value:
         return op.out(Shape((n, *v.shape.dims)), dtype or v.dtype)
     if isinstance(v, Seq) and v.items is not None:
         return Seq([_stacked(i, n, op, None) for i in v.items], v.kind)
+    if isinstance(v, DictVal) and v.complete:
+        return DictVal({k: _stacked(i, n, op, None) for k, i in v.items.items()})
     return op.unknown(dtype)
 
 
@@ -68,9 +71,33 @@ def _map_fn(call: Call) -> Value:
         out = call.interp.call_value(fn, [element if element is not None else UNKNOWN], {}, call.node)
     finally:
         call.interp.uncertain_depth -= 1
+    sig = call.kwargs.get("fn_output_signature")
+    if sig is not None:
+        out = _with_signature(out, sig)
     if element is None:
-        return op.unknown(_signature_dtype(call))
+        structured = isinstance(out, (Seq, DictVal))
+        return _stacked(out, None, op, None) if structured else op.unknown(_signature_dtype(call))
     return _stacked(out, n, op, _signature_dtype(call))
+
+
+def _with_signature(out: Value, sig: Value) -> Value:
+    """The function's result with what its declared TensorSpecs say filled in: TF builds the
+    stacked result to the signature (and fails when the function returns something else)."""
+    if isinstance(sig, Tensor) and sig.kind == "spec":
+        dtype = sig.dtype or (out.dtype if isinstance(out, Tensor) else None)
+        if not isinstance(out, Tensor) or out.shape.dims is None:
+            return Tensor(sig.shape, dtype, "tf")
+        if sig.shape.dims is None or len(sig.shape.dims) != len(out.shape.dims):
+            return out
+        dims = tuple(o if o is not None else s for o, s in zip(out.shape.dims, sig.shape.dims, strict=True))
+        return Tensor(Shape(dims), dtype, out.kind)
+    if isinstance(sig, Seq) and sig.items is not None:
+        outs = out.items if isinstance(out, Seq) and out.items is not None and len(out.items) == len(sig.items) else None
+        return Seq([_with_signature(outs[i] if outs is not None else UNKNOWN, s) for i, s in enumerate(sig.items)], sig.kind)
+    if isinstance(sig, DictVal) and sig.complete:
+        got = out.items if isinstance(out, DictVal) else {}
+        return DictVal({k: _with_signature(got.get(k, UNKNOWN), s) for k, s in sig.items.items()})
+    return out
 
 
 def _run_branches(call: Call, branches: list[Value]) -> Value:
