@@ -568,3 +568,73 @@ def test_subclasses_of_built_in_layers_use_the_built_in_rule_and_weights() -> No
     passed on, and has the built-in layer's weights (plus its own)."""
     assert_agrees(BUILTIN_SUBCLASSES, ["a", "b", "c"])
     _model_and_table(BUILTIN_SUBCLASSES)
+
+
+FROZEN_THROUGH_MODEL_LAYERS = """
+inp = keras.Input(shape=(8,), name="features")
+h = layers.Dense(16, activation="relu")(inp)
+h = layers.BatchNormalization()(h)
+encoder = keras.Model(inp, layers.Dense(4)(h))
+for layer in encoder.layers:  # the InputLayer comes first: freezing it changes nothing
+    layer.trainable = False
+encoder.layers[-1].trainable = True
+x = keras.Input(shape=(8,))
+model = keras.Model(x, layers.Dense(3)(encoder(x)))
+"""
+
+
+def test_freezing_through_model_layers_keeps_the_counts() -> None:
+    """``for layer in encoder.layers: layer.trainable = False`` walks the InputLayer first;
+    it has no weights, so the trainable count stays exact."""
+    _model_and_table(FROZEN_THROUGH_MODEL_LAYERS)
+
+
+FROM_CONFIG = """
+inp = keras.Input(shape=(6,))
+base = keras.Model(inp, layers.Dense(2)(layers.Dense(5, activation="relu")(inp)))
+model = keras.Model.from_config(base.get_config())
+seq = keras.Sequential([keras.Input((3,)), layers.Dense(4)])
+twin = keras.Sequential.from_config(seq.get_config())
+out = twin(keras.Input((3,)))
+"""
+
+EDITED_CONFIG = """
+inp = keras.Input(shape=(6,))
+base = keras.Model(inp, layers.Dense(2)(inp))
+cfg = base.get_config()
+cfg["layers"][1]["config"]["units"] = 7
+model = keras.Model.from_config(cfg)
+out = model(keras.Input((6,)))
+"""
+
+
+def test_model_rebuilt_from_its_config() -> None:
+    """``Model.from_config(m.get_config())`` is a fresh copy of ``m``; a config kept in a
+    variable may be edited first, so the engine claims nothing about what it builds."""
+    _model_and_table(FROM_CONFIG)
+    assert_agrees(FROM_CONFIG, ["out"])
+    assert_agrees(EDITED_CONFIG, ["out"], require_exact=False)
+    analysis = analyze_source(PREAMBLE + EDITED_CONFIG)
+    tables = [f.model_table() for f in analysis.facts if f.kind == "model" and f.name == "model"]
+    assert all(t is None or t.total is None for t in tables)
+
+
+SEQUENTIAL_THAT_FAILS_TO_BUILD = """
+model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+try:
+    broken = keras.Sequential([keras.Input((28, 28)), layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(2)])
+except ValueError:
+    broken = None
+"""
+
+
+def test_a_sequential_whose_constructor_raises_records_nothing_after_the_failure() -> None:
+    """Keras builds a Sequential with an Input as it is made: a layer that fails there raises in
+    the constructor and the layers after it are never built, so the engine shows no outputs for
+    them (a join of unknowns would say nothing useful)."""
+    _model_and_table(SEQUENTIAL_THAT_FAILS_TO_BUILD)
+    analysis = analyze_source(PREAMBLE + SEQUENTIAL_THAT_FAILS_TO_BUILD)
+    lines = PREAMBLE.count("\n") + 4
+    after = [f for f in analysis.facts if f.kind == "layer" and f.span.line == lines]
+    assert all(f.shape.dims is not None for f in after), after
+    assert not [i for i in analysis.issues if i.severity == "error"]

@@ -16,7 +16,7 @@ from .batching import configured_batch_size, step_batch_sizes
 from .built_inputs import refined_by_build
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Fix, Span
-from .layers.base import LayerCall
+from .layers.base import LAYERS, LayerCall
 from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, Unknowable, format_shape
@@ -119,7 +119,11 @@ def _add(interp: Interpreter, model: ModelVal, item: Value) -> None:
     model.layers.append(item)
     model.spans.append(_origin(item))
     if model.outputs is not None and isinstance(model.outputs, Tensor):
-        model.outputs = _apply_item(interp, item, model.outputs)
+        failures = interp.errors_reported
+        out = _apply_item(interp, item, model.outputs)
+        # Keras raised there: the layers after it are never built, so they show nothing
+        failed = interp.errors_reported > failures and not (isinstance(out, Tensor) and out.shape.dims is not None)
+        model.outputs = None if failed else out
 
 
 def _build_from_first_model(interp: Interpreter, model: ModelVal) -> None:
@@ -213,6 +217,33 @@ def _clone_model(call: Call) -> Value:
     if not plain or not isinstance(model, ModelVal):
         return UNKNOWN
     return clone_of(call.interp, model, call.span) or UNKNOWN
+
+
+@method("model", "get_config")
+def _model_get_config(call: Call) -> Value:
+    """A model's config: contents not followed, but it remembers the model it describes."""
+    model = call.receiver
+    if isinstance(model, ModelVal) and model.kind in ("sequential", "functional"):
+        return DictVal({}, complete=False, serialized=model)
+    return UNKNOWN
+
+
+@function("keras.Model.from_config", "keras.Sequential.from_config")
+def _model_from_config(call: Call) -> Value:
+    """``keras.Model.from_config(model.get_config(), custom_objects=...)``: a model like
+    ``model``, made afresh from its config (a clone). Only with the config written in the call:
+    a config kept in a variable may have been edited first (``cfg["layers"][0]...``), and the
+    engine does not follow the edits."""
+    node = call.arg_nodes[0] if call.arg_nodes else call.kwarg_nodes.get("config")
+    inline = (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_config" and not node.args and not node.keywords
+    )
+    config = call.arg(0, "config")
+    source = config.serialized if inline and isinstance(config, DictVal) else None
+    if not isinstance(source, ModelVal):
+        return UNKNOWN
+    return clone_of(call.interp, source, call.span) or UNKNOWN
 
 
 def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
@@ -1624,9 +1655,22 @@ def _model_layers(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.kind == "functional":
         chain = _layer_chain(v)
         if chain is not None:
-            # Keras lists the InputLayer first; the engine has no value for it
-            return Seq([Unknown("InputLayer"), *chain], "list")
+            return Seq([_input_layer(v), *chain], "list")
     return UNKNOWN
+
+
+def _input_layer(model: ModelVal) -> LayerVal:
+    """The InputLayer Keras lists first in a one-input functional model's layers: a weightless
+    layer named after its Input (freezing it, as ``for layer in model.layers`` does, changes
+    nothing). The same value on every read, as ``model.layers[0]`` is one object."""
+    if model.input_layer is None:
+        t = model.inputs
+        kwargs: dict[str, Value] = {}
+        if isinstance(t, Tensor) and t.name:
+            kwargs["name"] = Const(t.name)
+        origin = t.origin if isinstance(t, Tensor) else model.origin
+        model.input_layer = LayerVal(LAYERS["InputLayer"], [], kwargs, origin, outputs=t)
+    return model.input_layer
 
 
 def _layer_chain(model: ModelVal) -> list[Value] | None:
