@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("Misses grouped by layer:")
         print(co.format_misses(reports))
+        verdicts = co.model_count_verdicts(reports)
+        if verdicts["wrong"] or verdicts["unknown"]:
+            print()
+            print("Model parameter counts not known exactly:")
+            for verdict in ("wrong", "unknown"):
+                for where in verdicts[verdict]:
+                    print(f"  {verdict:8} {where}")
     return 0
 
 
