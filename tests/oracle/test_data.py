@@ -1009,3 +1009,37 @@ def test_ragged_dtypes_and_row_counts_follow_tf() -> None:
     assert not run_engine(src).errors
     assert v["f32"].dtype == "float32" and v["n"].dtype == "int32"
     assert v["c"].dtype is None and v["mixed"].dtype is None and v["lengths"].dtype is None
+
+
+def test_a_map_over_full_batches_keeps_their_rows() -> None:
+    """Iterating a batched dataset gives batches of the real size; a ``map`` after ``batch``
+    keeps that size when the function keeps the batch axis, and not when it folds it away."""
+    src = """
+        x = np.zeros((544, 3), np.float32)
+        texts = ["a b", "c"] * 272
+        def tokenize(s, t):
+            return (tf.strings.length(s), tf.strings.length(t)), tf.strings.length(t)
+        pairs = (tf.data.Dataset.from_tensor_slices((texts, texts)).shuffle(544).batch(32)
+                 .map(tokenize).prefetch(2))
+        for (a, b), y in pairs:
+            pass
+        scaled = tf.data.Dataset.from_tensor_slices(x).batch(32).map(lambda v: v * 2.0)
+        first = next(iter(scaled))
+        for last in scaled:
+            pass
+        flat = tf.data.Dataset.from_tensor_slices(x).batch(32).map(lambda v: tf.reshape(v, [-1]))
+        for f in flat:
+            pass
+        ragged = tf.data.Dataset.from_tensor_slices(np.zeros((50, 3))).batch(32).map(lambda v: (v, v[:, 0]))
+        head, col = next(iter(ragged))
+        for tail, tail_col in ragged:
+            pass
+        """
+    names = ["a", "b", "y", "first", "last", "f", "head", "col", "tail", "tail_col"]
+    assert_agrees(src, names, require_exact=False)
+    values = run_engine(src).values
+    assert values["a"].shape == (32,) and values["y"].shape == (32,)
+    assert values["first"].shape == (32, 3) and values["last"].shape == (32, 3)
+    assert values["f"].shape == (None,)
+    assert values["head"].shape == (32, 3) and values["col"].shape == (32,)
+    assert values["tail"].shape == (None, 3)

@@ -2987,3 +2987,59 @@ def test_long_loops_whose_body_branches_around_its_appends() -> None:
     ).values
     assert values["beats"].shape == (1200, 140)
     assert values["odd"].shape == (None,)
+
+
+def test_comprehensions_whose_inner_loop_is_too_long_to_unroll() -> None:
+    """``[draw(k) for k in CLASSES for _ in range(N)]``: the outer loop unrolls, the inner one
+    is abstract; the list has the summed length and the joined element."""
+    assert_agrees(
+        """
+        CLASSES = ["circle", "square", "cross"]
+        def draw(kind):
+            return np.zeros((28, 28), dtype=np.uint8)
+        images = np.array([draw(k) for k in CLASSES for _ in range(100)])
+        labels = np.array([k for k in CLASSES for _ in range(100)])
+        mixed = np.array([i for n in (3, 200) for i in range(n)])
+        kept = np.array([i for n in (3, 200) for i in range(n) if i % 2])
+        """,
+        ["images", "labels", "mixed", "kept"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        images = np.array([np.zeros((28, 28)) for k in ["a", "b", "c"] for _ in range(100)])
+        mixed = np.array([i for n in (3, 200) for i in range(n)])
+        """
+    ).values
+    assert values["images"].shape == (300, 28, 28)
+    assert values["mixed"].shape == (203,)
+
+
+def test_calling_a_randomly_chosen_function() -> None:
+    """``random.choice(FORMATS)(d, m, y)``: each option may be the one called, so the result is
+    what they have in common; a failure in one of them is not certain."""
+    assert_agrees(
+        """
+        import random
+        MONTHS = ["jan", "feb", "mar"]
+        FORMATS = [
+            lambda d, m, y: f"{MONTHS[m - 1]} {d}, {y}",
+            lambda d, m, y: f"{d:02d}/{m:02d}/{y}",
+        ]
+        texts = np.array([random.choice(FORMATS)(3, 1, 2000) for _ in range(40)])
+        image = tf.ones((8, 8, 3))
+        flipped = random.choice([tf.image.flip_left_right, tf.image.flip_up_down, lambda im: im * 2.0])(image)
+        widths = random.choice([lambda: np.zeros((3, 4)), lambda: np.zeros((3, 5))])()
+        """,
+        ["texts", "flipped", "widths"],
+        require_exact=False,
+    )
+    result = run_engine(
+        """
+        import random
+        augment = random.choice([lambda x: tf.reshape(x, (5, 5)), lambda x: x * 2.0])
+        out = augment(tf.ones((4, 4)))
+        """
+    )
+    assert not result.errors
+    assert run_engine("import random\nx = random.choice([np.zeros, np.ones])((2, 3))\n").values["x"].shape == (2, 3)

@@ -25,6 +25,7 @@ from .values import (
     LayerVal,
     LibRef,
     ModelVal,
+    OneOf,
     PartialVal,
     Seq,
     SuperVal,
@@ -33,6 +34,7 @@ from .values import (
     Unknown,
     Value,
     first_output,
+    join,
     shape_value,
     tensors_in,
 )
@@ -69,8 +71,31 @@ def dispatch(
     if isinstance(func, PartialVal):
         merged = {**func.kwargs, **kwargs}
         return dispatch(interp, func.func, [*func.args, *args], merged, node, [], {})
+    if isinstance(func, OneOf):
+        return _call_one_of(interp, func, args, kwargs, node)
     _escape(args, kwargs)
     return UNKNOWN
+
+
+def _call_one_of(
+    interp: Interpreter, func: OneOf, args: list[Value], kwargs: dict[str, Value], node: ast.AST
+) -> Value:
+    """Any one of the options may be the one called: each runs with its effects uncertain (as
+    a branch that may not run), a failure in one is not certain, and the result is the join."""
+    before = len(interp.issues)
+    results: list[Value] = []
+    interp.uncertain_depth += 1
+    try:
+        for option in func.options:
+            results.append(dispatch(interp, option, list(args), dict(kwargs), node, [], {}))
+    finally:
+        interp.uncertain_depth -= 1
+    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
+        del interp.issues[key]
+    out = results[0]
+    for r in results[1:]:
+        out = join(out, r)
+    return out
 
 
 def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:
@@ -713,11 +738,13 @@ def _init_builtin_base(
 
 
 def _plain_layer_subclass(interp: Interpreter, cls: ClassVal) -> bool:
-    """A subclass of keras.layers.Layer itself (not of Dense or another built-in layer, whose
-    configs hold their own arguments)."""
+    """A subclass of keras.layers.Layer or keras.Model itself (not of Dense or another built-in
+    layer, whose configs hold their own arguments, nor of Sequential or a functional model).
+    A model subclass that defines get_config gets the layer's base config from super()."""
     bases = cls.library_bases()
     return bool(bases) and all(
-        b in ("keras.Layer", "keras.layers.Layer") or (b.endswith(".Layer") and b.rsplit(".", 1)[0] != "keras.layers")
+        b in ("keras.Layer", "keras.layers.Layer", "keras.Model")
+        or (b.endswith(".Layer") and b.rsplit(".", 1)[0] != "keras.layers")
         for b in bases
     )
 
@@ -817,7 +844,7 @@ def _call_super(
             return _keras_layer_method(interp, inst, name, args, kwargs, node)
         if name == "call" and inst.model is None:
             return args[0] if args else UNKNOWN
-        if name == "get_config" and inst.model is None and _plain_layer_subclass(interp, inst.cls):
+        if name == "get_config" and _plain_layer_subclass(interp, inst.cls):
             return _base_layer_config(inst)
         if inst.model is not None and name != "__init__" and ("model", name) in registry.METHODS:
             # keras.Model's own method under a user override: `super().compile()` compiles

@@ -27,6 +27,7 @@ from .shapes import (
     DType,
     Shape,
     ShapeError,
+    Unknowable,
     format_shape,
     is_int,
     join_shape,
@@ -1007,8 +1008,53 @@ def _rebatch(call: Call) -> Value:
 @method("dataset", "map")
 def _map(call: Call) -> Value:
     ds = _receiver(call)
-    result = _call_user(call, call.arg(0, "map_func"), ds)
-    return _dataset(to_element(result, top_list_is_tuple=True), ds.cardinality, call)
+    fn = call.arg(0, "map_func")
+    result = _call_user(call, fn, ds)
+    out = _dataset(to_element(result, top_list_is_tuple=True), ds.cardinality, call)
+    if ds.batch_rows is not None and _keeps_batch_axis(call, fn, ds, out):
+        out.batch_rows, out.batches_shuffled = ds.batch_rows, ds.batches_shuffled
+    return out
+
+
+def _keeps_batch_axis(call: Call, fn: Value | None, ds: DatasetVal, mapped: DatasetVal) -> bool:
+    """Whether a ``map`` over batches gives batches of the same rows: run on each batch size
+    iterating really gives, the function returns the mapped spec with that size in place of the
+    batch axis's None (``tf.reshape(x, [-1])`` does not). The runs only compare: they record
+    nothing and report nothing."""
+    assert ds.batch_rows is not None
+    size, full, rest = ds.batch_rows
+    interp = call.interp
+    before = len(interp.issues)
+    interp.muted += 1
+    interp.uncertain_depth += 1
+    try:
+        for rows in ({size} if full else set()) | ({rest} if rest else set()):
+            concrete = DatasetVal(_with_rows(ds.element, rows), ds.cardinality, ds.origin)
+            got = to_element(_call_user(call, fn, concrete), top_list_is_tuple=True)
+            if not _same_leaves(got, _with_rows(mapped.element, rows)):
+                return False
+        return True
+    except (ShapeError, Unknowable):
+        return False
+    finally:
+        interp.muted -= 1
+        interp.uncertain_depth -= 1
+        for key in list(interp.issues)[before:]:
+            del interp.issues[key]
+
+
+def _with_rows(element: Value, rows: int) -> Value:
+    return map_leaves(element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "spec"))
+
+
+def _same_leaves(a: Value, b: Value) -> bool:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a.shape.dims is not None and a.shape.dims == b.shape.dims
+    if isinstance(a, Seq) and isinstance(b, Seq) and a.items is not None and b.items is not None:
+        return len(a.items) == len(b.items) and all(_same_leaves(x, y) for x, y in zip(a.items, b.items, strict=True))
+    if isinstance(a, DictVal) and isinstance(b, DictVal):
+        return a.items.keys() == b.items.keys() and all(_same_leaves(v, b.items[k]) for k, v in a.items.items())
+    return False
 
 
 @method("dataset", "filter", "take_while")

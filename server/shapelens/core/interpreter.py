@@ -248,6 +248,7 @@ class Interpreter:
         self.partial_exit = False
         self.analysing_uncalled = False  # functions nobody calls, run once with unknown arguments
         self.hypothetical_visit = False  # ... a Keras class's method nothing ran (see record_span)
+        self.muted = 0  # > 0 while a rule re-runs user code only to compare results: records nothing
         self.lib_overridden: set[str] = set()  # library attributes the program assigns to
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
@@ -315,7 +316,7 @@ class Interpreter:
         self, span: Span, name: str, value: Value, kind: FactKind = "assign", file: str | None = None
     ) -> None:
         """Remember the value of a name or expression at a place (joined across visits)."""
-        if (file or self.current_file) != self.main_file:
+        if (file or self.current_file) != self.main_file or self.muted:
             return
         if self.hypothetical_visit and (span, kind) in self.facts:
             # a Keras method nothing ran, analysed with unknown arguments, reaching code the
@@ -378,7 +379,7 @@ class Interpreter:
     def unknown_layer_at(self, span: Span, file: str | None = None) -> None:
         """A model ran the layer recorded at ``span`` on data the engine cannot see: the layer's
         line claims no shape."""
-        if self.hypothetical_visit and (span, "layer") in self.facts:
+        if self.muted or (self.hypothetical_visit and (span, "layer") in self.facts):
             return  # as in record_span
         if (file or self.current_file) == self.main_file:
             self._unknown_visit(span, "layer")
@@ -1757,16 +1758,30 @@ class Interpreter:
             items = self._filtered_items(gen, items, env)
         if items is not None and len(items) <= UNROLL_LIMIT:
             out: list[Value] = []
+            # inner loops too long to unroll: their joined element and summed lengths
+            abstract: list[Value] = []
+            total: int | None = 0
             for item in items:
                 self.assign(gen.target, item, env)
                 if last:
                     out.append(produce(env))
+                    continue
+                sub = self._comprehension(gens, index + 1, env, produce)
+                if sub is None:
+                    return None
+                if sub[0] is None:
+                    abstract.append(self._last_elem)
+                    total = total + sub[1] if total is not None and sub[1] is not None else None
                 else:
-                    sub = self._comprehension(gens, index + 1, env, produce)
-                    if sub is None or sub[0] is None:
-                        return None
                     out.extend(sub[0])
-            return out, len(out)
+                    total = total + len(sub[0]) if total is not None else None
+            if not abstract:
+                return out, len(out)
+            elem = abstract[0]
+            for other in (*abstract[1:], *out):
+                elem = join(elem, other)
+            self._last_elem = elem
+            return None, total
         length = None
         if not gen.ifs:
             length = len(items) if items is not None else _seq_length(iterable)

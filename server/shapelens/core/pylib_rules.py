@@ -17,10 +17,12 @@ from .values import (
     Const,
     DictVal,
     FieldDefault,
+    FunctionVal,
     Instance,
     LayerVal,
     LibRef,
     NamespaceVal,
+    OneOf,
     PartialVal,
     Seq,
     Tensor,
@@ -70,7 +72,19 @@ def _random_float(call: Call) -> Value:
 @function("random.choice")
 def _random_choice(call: Call) -> Value:
     seq = call.arg(0)
-    return seq.element_join() if isinstance(seq, Seq) else UNKNOWN
+    if not isinstance(seq, Seq):
+        return UNKNOWN
+    items = seq.items
+    if (
+        items is not None and 1 < len(items) <= MAX_CALLABLE_OPTIONS
+        and all(isinstance(i, FunctionVal | LibRef) for i in items)
+        and len({i.name if isinstance(i, LibRef) else id(i) for i in items}) > 1
+    ):
+        return OneOf(options=tuple(items))  # `random.choice(FORMATS)(...)`: each may run
+    return seq.element_join()
+
+
+MAX_CALLABLE_OPTIONS = 8  # more options than this are not each analysed at one call
 
 
 @function("random.sample", "random.choices")

@@ -55,6 +55,14 @@ UNKNOWN = Unknown()
 
 
 @dataclass(eq=False, slots=True)
+class OneOf(Unknown):
+    """One of a few known callables, which one not known (``random.choice(FORMATS)(d, m, y)``).
+    Everywhere but a call it is simply unknown; called, each option runs as a possibility."""
+
+    options: tuple[Value, ...] = ()
+
+
+@dataclass(eq=False, slots=True)
 class AutoName(Unknown):
     """The name Keras gives a layer created without one: its class name in snake case, then
     ``_1``, ``_2``... after the first (``batch_normalization_3``). Which suffix is unknown,
