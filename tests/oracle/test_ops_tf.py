@@ -1140,6 +1140,60 @@ def test_map_fn_output_signatures_fill_in_shapes() -> None:
     )
 
 
+def test_while_loop_results_follow_their_invariants() -> None:
+    """``tf.while_loop``: a variable the body keeps keeps its shape; one it grows ends with
+    its shape invariant, or unknown in the growing axis; a failure in the body is not certain
+    (the body may never run)."""
+    assert_agrees(
+        """
+        def grow(i, acc):
+            return i + 1, tf.concat([acc, tf.ones((2, 1))], axis=1)
+        i, acc = tf.while_loop(lambda i, acc: i < 5, grow, [tf.constant(0), tf.zeros((2, 1))],
+                               shape_invariants=[tf.TensorShape([]), tf.TensorShape([2, None])])
+        j, grown = tf.while_loop(lambda i, acc: i < 5, grow, (tf.constant(0), tf.zeros((2, 1))))
+        k, same = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * 2.0), [tf.constant(0), tf.ones((4, 3))])
+        @tf.function(input_signature=[tf.TensorSpec([None, 6], tf.int64)])
+        def greedy(src):
+            out = tf.fill([tf.shape(src)[0], 1], tf.constant(1, tf.int64))
+            def body(n, out):
+                nxt = tf.reduce_max(src, axis=1, keepdims=True)
+                return n + 1, tf.concat([out, nxt], axis=1)
+            _, out = tf.while_loop(lambda n, out: n < 4, body, [tf.constant(0), out],
+                                   shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, None])])
+            return out
+        decoded = greedy(tf.zeros((3, 6), tf.int64))
+        never = tf.while_loop(lambda i, x: i < 0, lambda i, x: (i + 1, tf.reshape(x, (7,))), [0, tf.ones((4,))])
+        """,
+        ["i", "acc", "grown", "k", "same", "decoded"],
+        require_exact=False,
+    )
+    values = run_engine(
+        """
+        k, same = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * 2.0), [tf.constant(0), tf.ones((4, 3))])
+        i, acc = tf.while_loop(lambda i, a: i < 5, lambda i, a: (i + 1, tf.concat([a, a], 1)), [0, tf.zeros((2, 1))],
+                               shape_invariants=[tf.TensorShape([]), tf.TensorShape([2, None])])
+        """
+    ).values
+    assert values["same"].shape == (4, 3) and values["acc"].shape == (2, None)
+
+
+def test_embedding_compute_mask() -> None:
+    """``embedding.compute_mask(ids)`` is ``ids != 0`` with ``mask_zero``, else None."""
+    assert_agrees(
+        """
+        ids = np.array([[3, 0, 0], [1, 2, 0]])
+        emb = keras.layers.Embedding(10, 4, mask_zero=True)
+        mask = emb.compute_mask(ids)
+        attn = tf.where(tf.expand_dims(mask, 1), tf.ones((2, 5, 3)), -1e9)
+        inp = keras.Input((7,), dtype="int32")
+        sym = emb.compute_mask(inp)
+        plain = keras.layers.Embedding(10, 4).compute_mask(ids)
+        nothing = np.zeros((2,)) if plain is None else np.zeros((3,))
+        """,
+        ["mask", "attn", "sym", "nothing"],
+    )
+
+
 def test_integer_remainders_and_negation_keep_their_values() -> None:
     """``(-tf.shape(x)[1]) % 8``, the padding to the next multiple of 8, folds to a number."""
     assert_agrees(

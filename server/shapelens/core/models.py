@@ -338,6 +338,10 @@ def _deserialize(call: Call) -> Value:
         return _with_build_of(_copy_layer(call.interp, source), source)
     if isinstance(source, LibRef):
         return source
+    if isinstance(source, ModelVal) and source.kind == "functional":
+        # a functional model's config is its graph: rebuilt, it is a clone (a Sequential is
+        # not followed: layers added after it was serialized are not in its config)
+        return clone_of(call.interp, source, call.span) or UNKNOWN
     if isinstance(source, Instance) and source.model is None and call.interp.is_keras_layer_class(source.cls):
         try:
             return _rebuilt_from_config(call.interp, source, call.span)

@@ -16,12 +16,14 @@ import re
 from typing import Any
 
 from ..facts import Span
-from ..registry import Call, function
+from ..registry import Call, function, method
 from ..shapes import Dim, DType, Shape, ShapeError, Unknowable, is_float, is_int
 from ..values import (
+    UNKNOWN,
     Const,
     DictVal,
     FunctionVal,
+    LayerVal,
     LibRef,
     Seq,
     Tensor,
@@ -526,6 +528,25 @@ def embedding(call: LayerCall) -> Tensor:
         _positive_units(call, "input_dim")
     output_dim = _positive_units(call, "output_dim")
     return out((*dims, output_dim), compute_dtype(call))
+
+
+@method("layer", "compute_mask")
+def _compute_mask(call: Call) -> Value:
+    """``embedding.compute_mask(ids)``: with ``mask_zero`` the ids that are not 0 (bool, the ids'
+    shape), without it None. Other layers' masks are not followed."""
+    lay = call.receiver
+    ids = call.arg(0, "inputs")
+    if not isinstance(lay, LayerVal) or lay.spec.name != "Embedding" or ids is None:
+        return UNKNOWN
+    try:
+        zero = LayerCall(lay, [], {}, call.interp, call.span).bool("mask_zero", False)
+    except (ShapeError, Unknowable):
+        return UNKNOWN
+    if not zero:
+        return Const(None)
+    if not isinstance(ids, Tensor):
+        return UNKNOWN
+    return Tensor(ids.shape, "bool", "keras" if ids.kind == "keras" else "tf", call.span)
 
 
 # ----------------------------------------------------------------------------------------------

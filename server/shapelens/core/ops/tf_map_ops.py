@@ -6,6 +6,9 @@ stacked back along a new first axis of the same length. ``fn_output_signature`` 
 ``tf.TensorSpec`` or a structure of them) sets the result's dtype, as ``dtype=`` does in the TF1
 spelling, and a spec's shape fills in what the function's result leaves unknown.
 
+``tf.while_loop``: the body runs an unknown number of times, maybe none; each loop variable
+ends with its shape invariant or what its values before and after a pass have in common.
+
 ``tf.cond`` and ``tf.switch_case``: one branch runs (eagerly) or all are traced (in a graph);
 the result is what any of them returns, joined. A Python bool as the predicate picks its
 branch."""
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape
-from ..values import UNKNOWN, Const, DictVal, Seq, Tensor, Value, join
+from ..values import UNKNOWN, Const, DictVal, Seq, Tensor, Value, as_shape, join
 from . import shape_ops as so
 
 
@@ -119,6 +122,62 @@ def _run_branches(call: Call, branches: list[Value]) -> Value:
     for r in results[1:]:
         out = join(out, r)
     return out
+
+
+@function("tf.while_loop")
+def _while_loop(call: Call) -> Value:
+    """``tf.while_loop(cond, body, loop_vars, shape_invariants=None)``: the body runs an unknown
+    number of times (maybe none) on the loop variables. Each variable ends with the shape its
+    invariant gives, or what its value before and after a pass of the body have in common (TF
+    traced in a graph requires the same shape; run eagerly, the loop may grow it)."""
+    cond, body, loop_vars = call.arg(0, "cond"), call.arg(1, "body"), call.arg(2, "loop_vars")
+    if cond is None or body is None or loop_vars is None:
+        return UNKNOWN
+    packed = isinstance(loop_vars, Seq)
+    entry = _loop_vars(loop_vars, packed)
+    if entry is None:
+        return UNKNOWN
+    invariants = _loop_vars(call.arg(3, "shape_invariants") or UNKNOWN, packed)
+    interp = call.interp
+    before = len(interp.issues)
+    state: list[Value] | None = entry
+    interp.uncertain_depth += 1
+    try:
+        for _ in range(2):  # a second pass from the relaxed values, as a Python loop runs twice
+            assert state is not None
+            interp.call_value(cond, list(state), {}, call.node)
+            after = _loop_vars(interp.call_value(body, list(state), {}, call.node), packed)
+            if after is None or len(after) != len(entry):
+                state = None
+                break
+            state = [
+                _relaxed(now, then, invariants[i] if invariants is not None and len(invariants) == len(entry) else None)
+                for i, (now, then) in enumerate(zip(state, after, strict=True))
+            ]
+    finally:
+        interp.uncertain_depth -= 1
+    # the body may never run: a failure in it is not certain
+    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
+        del interp.issues[key]
+    if state is None:
+        return UNKNOWN
+    assert isinstance(loop_vars, Seq) or not packed
+    return Seq(state, loop_vars.kind) if isinstance(loop_vars, Seq) else state[0]
+
+
+def _loop_vars(v: Value, packed: bool) -> list[Value] | None:
+    """The loop variables as a list: the items of a list/tuple, or the one value given."""
+    if packed:
+        return list(v.items) if isinstance(v, Seq) and v.items is not None else None
+    return [v]
+
+
+def _relaxed(before: Value, after: Value, invariant: Value | None) -> Value:
+    if invariant is not None and isinstance(before, Tensor):
+        shape = as_shape(invariant)
+        if shape.dims is not None:
+            return Tensor(shape, before.dtype, "tf")
+    return join(before, after)
 
 
 @function("tf.cond")

@@ -343,6 +343,19 @@ def _tensor_spec(call: Call) -> Value:
     return so.result(call, Shape(tuple(dims)) if dims is not None else UNKNOWN_SHAPE, dtype, "spec")
 
 
+@function("tf.TensorShape")
+def _tensor_shape(call: Call) -> Value:
+    """``tf.TensorShape([None, 3])``: a shape value like a tensor's ``.shape`` (a tuple of ints
+    and None); ``TensorShape(None)`` has an unknown rank."""
+    sv = call.arg(0, "dims")
+    if sv is None or (isinstance(sv, Const) and sv.value is None):
+        return UNKNOWN
+    dims = so.shape_dims(sv)
+    if dims is None:
+        return UNKNOWN
+    return Seq([Const(d if isinstance(d, int) else None) for d in dims], "tuple")
+
+
 # ---------------------------------------------------------------------------------------------
 # shape manipulation
 
