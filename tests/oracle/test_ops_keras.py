@@ -13,7 +13,7 @@ import random
 import pytest
 
 from oracle import op_cases
-from oracle.harness import run_engine
+from oracle.harness import assert_agrees, run_engine
 from oracle.op_cases import cases
 
 
@@ -517,3 +517,23 @@ def test_channels_first_image_data_format() -> None:
     agree(src, ["h", "c"])
     agree(src, ["y"], exact=False)
     assert not run_engine(src).errors
+
+
+def test_unpack_and_pack_x_y_sample_weight() -> None:
+    """The helpers custom ``train_step``s unpack their batch with: None fills the missing
+    parts; a lone tensor is ``x``."""
+    assert_agrees(
+        """
+        xb, yb, wb = tf.ones((4, 3)), tf.zeros((4,)), tf.ones((4,))
+        x1, y1, w1 = keras.utils.unpack_x_y_sample_weight((xb, yb))
+        x2, y2, w2 = keras.utils.unpack_x_y_sample_weight([xb, yb, wb])
+        x3, y3, w3 = keras.utils.unpack_x_y_sample_weight(xb)
+        x4, _, _ = keras.utils.unpack_x_y_sample_weight((xb,))
+        first = keras.utils.pack_x_y_sample_weight(xb, yb)[0]
+        alone = keras.utils.pack_x_y_sample_weight(xb)
+        weights = keras.utils.pack_x_y_sample_weight(xb, yb, wb)[2]
+        missing = np.zeros((2,)) if y1 is None or w1 is None else np.zeros((3,))
+        none_w = np.zeros((5,)) if w1 is None else np.zeros((6,))
+        """,
+        ["x1", "y1", "x2", "w2", "x3", "x4", "first", "alone", "weights", "none_w"],
+    )

@@ -1,6 +1,6 @@
 """``keras.ops``: the backend-independent tensor API (reshape, transpose, concatenate, matmul,
 einsum, reductions, argmax, cast, one_hot, creation, arithmetic, activations), plus
-``keras.utils.to_categorical`` and ``keras.random``.
+``keras.utils.to_categorical``, ``keras.utils.(un)pack_x_y_sample_weight`` and ``keras.random``.
 
 Keras semantics (Keras 3.15, TF backend): results are KerasTensors (kind ``keras``) when any
 input is one, else eager tensors (kind ``tf``); literals become int32/float32, numpy arrays keep
@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Shape, ShapeError, format_shape
-from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_dim, as_int, has_concrete_shape, shape_value
+from ..values import (
+    UNKNOWN,
+    Const,
+    DictVal,
+    Seq,
+    Tensor,
+    Value,
+    as_dim,
+    as_int,
+    has_concrete_shape,
+    shape_value,
+)
 from . import shape_ops as so
 from .tf_ops import broadcast_with
 
@@ -136,6 +147,43 @@ def _to_categorical(call: Call) -> Value:
     if len(dims) > 1 and dims[-1] == 1:
         dims = dims[:-1]
     return op.out(Shape((*dims, classes)), "float64")
+
+
+@function("keras.utils.unpack_x_y_sample_weight")
+def _unpack_x_y_sample_weight(call: Call) -> Value:
+    """``x, y, w = keras.utils.unpack_x_y_sample_weight(data)`` in a ``train_step``: a tuple or
+    list of one to three items is padded with None; anything else is ``x`` alone."""
+    data = call.arg(0, "data")
+    if data is None:
+        return UNKNOWN
+    none = Const(None)
+    if isinstance(data, Seq):
+        if data.items is None or not 1 <= len(data.items) <= 3:
+            return UNKNOWN  # Keras raises for more than three; an unknown length is not read
+        items = list(data.items)
+        return Seq([*items, *[none] * (3 - len(items))], "tuple")
+    if isinstance(data, (Tensor, DictVal)):
+        return Seq([data, none, none], "tuple")
+    return UNKNOWN
+
+
+@function("keras.utils.pack_x_y_sample_weight")
+def _pack_x_y_sample_weight(call: Call) -> Value:
+    """The inverse: ``x`` alone (``(x,)`` when ``x`` is a tuple or list), ``(x, y)`` or
+    ``(x, y, sample_weight)``."""
+    x, y, w = call.arg(0, "x"), call.arg(1, "y"), call.arg(2, "sample_weight")
+    if x is None:
+        return UNKNOWN
+    if _is_none(y):
+        if isinstance(x, Seq):
+            return Seq([x], "tuple")
+        return x if isinstance(x, (Tensor, DictVal)) else UNKNOWN
+    assert y is not None
+    return Seq([x, y], "tuple") if _is_none(w) else Seq([x, y, w or UNKNOWN], "tuple")
+
+
+def _is_none(v: Value | None) -> bool:
+    return v is None or (isinstance(v, Const) and v.value is None)
 
 
 # ---------------------------------------------------------------------------------------------
