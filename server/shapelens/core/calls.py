@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from . import registry
@@ -80,22 +81,28 @@ def dispatch(
 def _call_one_of(
     interp: Interpreter, func: OneOf, args: list[Value], kwargs: dict[str, Value], node: ast.AST
 ) -> Value:
-    """Any one of the options may be the one called: each runs with its effects uncertain (as
-    a branch that may not run), a failure in one is not certain, and the result is the join."""
-    before = len(interp.issues)
-    results: list[Value] = []
-    interp.uncertain_depth += 1
-    try:
-        for option in func.options:
-            results.append(dispatch(interp, option, list(args), dict(kwargs), node, [], {}))
-    finally:
-        interp.uncertain_depth -= 1
-    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
-        del interp.issues[key]
+    """Any one of the options may be the one called."""
+    results = possible_outcomes(
+        interp, [functools.partial(dispatch, interp, o, list(args), dict(kwargs), node, [], {}) for o in func.options]
+    )
     out = results[0]
     for r in results[1:]:
         out = join(out, r)
     return out
+
+
+def possible_outcomes(interp: Interpreter, runs: list[Callable[[], Value]]) -> list[Value]:
+    """Run code that may or may not run (a branch, an option picked at random, a loop body that
+    may run no time at all): its effects are uncertain and a failure in it is not certain."""
+    before = len(interp.issues)
+    interp.uncertain_depth += 1
+    try:
+        results = [run() for run in runs]
+    finally:
+        interp.uncertain_depth -= 1
+    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
+        del interp.issues[key]
+    return results
 
 
 def _escape(args: list[Value], kwargs: dict[str, Value]) -> None:

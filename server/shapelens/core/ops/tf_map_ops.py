@@ -15,6 +15,9 @@ branch."""
 
 from __future__ import annotations
 
+import functools
+
+from ..calls import possible_outcomes
 from ..registry import Call, function
 from ..shapes import UNKNOWN_SHAPE, Dim, DType, Shape
 from ..values import UNKNOWN, Const, DictVal, Seq, Tensor, Value, as_shape, join
@@ -104,20 +107,10 @@ def _with_signature(out: Value, sig: Value) -> Value:
 
 
 def _run_branches(call: Call, branches: list[Value]) -> Value:
-    """Each branch may be the one that runs: its effects are uncertain, its result one of the
-    possibilities."""
-    results: list[Value] = []
-    interp = call.interp
-    before = len(interp.issues)
-    interp.uncertain_depth += 1
-    try:
-        for fn in branches:
-            results.append(interp.call_value(fn, [], {}, call.node))
-    finally:
-        interp.uncertain_depth -= 1
-    # run eagerly, only the branch the data picks runs: a failure in one is not certain
-    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
-        del interp.issues[key]
+    """Each branch may be the one that runs (eagerly, only the one the data picks)."""
+    results = possible_outcomes(
+        call.interp, [functools.partial(call.interp.call_value, fn, [], {}, call.node) for fn in branches]
+    )
     out = results[0]
     for r in results[1:]:
         out = join(out, r)
@@ -139,10 +132,10 @@ def _while_loop(call: Call) -> Value:
         return UNKNOWN
     invariants = _loop_vars(call.arg(3, "shape_invariants") or UNKNOWN, packed)
     interp = call.interp
-    before = len(interp.issues)
     state: list[Value] | None = entry
-    interp.uncertain_depth += 1
-    try:
+
+    def passes() -> Value:
+        nonlocal state
         for _ in range(2):  # a second pass from the relaxed values, as a Python loop runs twice
             assert state is not None
             interp.call_value(cond, list(state), {}, call.node)
@@ -154,11 +147,9 @@ def _while_loop(call: Call) -> Value:
                 _relaxed(now, then, invariants[i] if invariants is not None and len(invariants) == len(entry) else None)
                 for i, (now, then) in enumerate(zip(state, after, strict=True))
             ]
-    finally:
-        interp.uncertain_depth -= 1
-    # the body may never run: a failure in it is not certain
-    for key in [k for k, i in list(interp.issues.items())[before:] if i.severity == "error"]:
-        del interp.issues[key]
+        return UNKNOWN
+
+    possible_outcomes(interp, [passes])  # the body may never run
     if state is None:
         return UNKNOWN
     assert isinstance(loop_vars, Seq) or not packed
