@@ -1069,3 +1069,41 @@ def test_triangle_indices_from_an_array_and_bincount() -> None:
 def test_window_functions(expr: str) -> None:
     """Tapers of M points in float64 (none for M < 1), as used to window audio frames."""
     agree(f"N_FFT = 64\nout = {expr}\n", ["out"])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.kron(np.ones((8, 8, 3)), np.ones((4, 4, 1)))",
+        "np.kron(np.ones((2, 3)), np.ones((4, 4, 1), dtype=np.float32))",
+        "np.kron(np.ones(3, dtype=np.float32), np.ones((2, 2), dtype=np.int64))",
+        "np.kron(2, np.ones((2, 2), dtype=np.float32))",
+        "np.kron(np.ones(3, dtype=np.int8), 2)",
+        "np.kron(np.ones((0, 3)), np.ones(2))",
+        "np.kron(np.eye(3, dtype=np.float32), np.ones((2, 2), dtype=np.float32))",
+    ],
+)
+def test_kron(expr: str) -> None:
+    """Kronecker products (upsampling a texture by blocks): the shorter shape gains leading 1s
+    and the dims multiply; a Python scalar is a full int64/float64 array here."""
+    agree(f"out = {expr}\n", ["out"])
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("gy, gx = np.gradient(np.zeros((6, 32, 32), np.float32), axis=(1, 2))", ["gy", "gx"]),
+        ("g = np.gradient(np.zeros((6, 32, 32), np.float32), axis=1)", ["g"]),
+        ("g = np.gradient(np.arange(5))", ["g"]),
+        ("g = np.gradient(np.zeros((3, 4), np.int32), axis=-1)", ["g"]),
+        ("a, b = np.gradient(np.zeros((3, 4), np.float16), 2.0)", ["a", "b"]),
+        ("a, b, c = np.gradient(np.ones((3, 4, 5)))", ["a", "b", "c"]),
+        ("g = np.gradient(np.zeros((4, 2)), axis=1, edge_order=2)", ["g"]),
+        ("g = np.gradient(np.zeros((1, 4)))", ["g"]),
+        ("g = np.gradient(np.zeros((1, 4)), axis=1)", ["g"]),
+    ],
+)
+def test_gradient(expr: str, names: list[str]) -> None:
+    """One derivative per axis, each of the input's shape: an array for one axis, else a
+    tuple; ints give float64; an axis too short for the edge order is a ValueError."""
+    agree(expr + "\n", names)

@@ -16,6 +16,7 @@ from . import data as _data  # noqa: F401
 from . import json_rules as _json  # noqa: F401
 from . import keras_utils as _keras_utils  # noqa: F401
 from . import layers as _layers  # noqa: F401
+from . import loss_calls as _loss_calls  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import ops as _ops  # noqa: F401
 from . import pylib_rules as _pylib  # noqa: F401

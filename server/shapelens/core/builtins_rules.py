@@ -17,12 +17,14 @@ from .values import (
     UNKNOWN,
     BoundedInt,
     BoundMethod,
+    ClassVal,
     Const,
     DatasetVal,
     DictVal,
     DimOf,
     FunctionVal,
     Instance,
+    LayerVal,
     LibRef,
     PartialVal,
     Seq,
@@ -357,6 +359,10 @@ def _isinstance(v: Value, cls: Value) -> bool | None:
         if True in answers:
             return True
         return False if all(a is False for a in answers) else None
+    if isinstance(v, (LayerVal, Instance)) and isinstance(cls, (LibRef, ClassVal)):
+        from .layer_classes import layer_isinstance
+
+        return layer_isinstance(v, cls)
     if not isinstance(cls, LibRef) or cls.name not in _PY_TYPES:
         return None
     if isinstance(v, Tensor):

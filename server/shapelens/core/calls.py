@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .built_inputs import check_against_build
+from .checks import LossRef
 from .facts import Related, Span
 from .layers.base import LAYERS, LayerCall, LayerSpec
 from .shapes import UNKNOWN_SHAPE, Shape, ShapeError, Unknowable, is_float
@@ -74,6 +75,10 @@ def dispatch(
         return dispatch(interp, func.func, [*func.args, *args], merged, node, [], {})
     if isinstance(func, OneOf):
         return _call_one_of(interp, func, args, kwargs, node)
+    if isinstance(func, LossRef) and func.cls:
+        from .loss_calls import call_loss_object
+
+        return call_loss_object(interp, func, args, kwargs, node)
     _escape(args, kwargs)
     return UNKNOWN
 

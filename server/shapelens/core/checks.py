@@ -9,11 +9,12 @@ unknown code, a loss object it does not know) keeps the check silent.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .batching import step_batch_sizes
 from .facts import Fix, Related, Span, TextEdit
-from .registry import Call, function
-from .shapes import Dim, ShapeError, format_shape
+from .registry import Call, dtype_of_value, function
+from .shapes import Dim, DType, ShapeError, format_shape
 from .values import (
     Const,
     DatasetVal,
@@ -51,10 +52,15 @@ _LOSS_ALIASES = {
 }
 
 
+@dataclass(eq=False, slots=True)
 class LossRef(Const):
-    """A loss the engine recognised (from a string, a function or a loss class instance)."""
+    """A loss the engine recognised (from a string, a function or a loss class instance);
+    ``value`` is the loss function's name. A loss object also knows its class, its reduction
+    ("none" for ``None``, "?" when not read) and the dtype it computes in (None: not known)."""
 
-    __slots__ = ()
+    cls: str = ""
+    reduction: str = "sum_over_batch_size"
+    dtype: DType = "float32"
 
 
 @function(*(f"keras.losses.{cls}" for cls in _LOSS_CLASSES))
@@ -76,7 +82,15 @@ def _loss_class(call: Call) -> Value:
             f"{cls}() takes {len(params)} arguments ({', '.join(params)}) but {len(call.args)} were given",
             code="invalid-argument",
         )
-    return LossRef(loss)
+    reduction = call.kwargs.get("reduction", Const("sum_over_batch_size"))
+    reduced = reduction.value if isinstance(reduction, Const) and isinstance(reduction.value, (str, type(None))) else "?"
+    dtype = call.kwargs.get("dtype")
+    if dtype is None:
+        computes_in: DType = call.interp.floatx
+    else:
+        given = None if isinstance(dtype, LibRef) and dtype.name.startswith("builtins.") else dtype_of_value(dtype)
+        computes_in = given if given in ("float16", "bfloat16", "float32", "float64") else None
+    return LossRef(loss, cls, "none" if reduced is None else str(reduced), computes_in)
 
 
 def loss_name(v: Value | None) -> str | None:
@@ -170,8 +184,17 @@ def check_targets(call: Call, model: ModelVal, y: Value | None, output: Value) -
         batches = _batch_sizes(call, target)
         # the loss sees one batch at a time, as Keras' message says: batch size unknown
         target, out = _per_batch(target), _per_batch(out)
+        related = []
+        if out.origin is not None:
+            related.append(Related(out.origin, f"model output {format_shape(out.shape)} comes from here"))
+        if model.compile_span is not None:
+            related.append(Related(model.compile_span, "loss set here"))
+        where = (
+            f"`{call.name}`: targets{which} {format_shape(target.shape)} do not fit the model "
+            f"output {format_shape(out.shape)}"
+        )
         try:
-            _check_targets(name, target, out, model, call.name, which, batches)
+            check_loss_inputs(name, target, out, where, related, batches)
         except ShapeError as err:
             # renaming the one loss is the fix only when that loss serves this output alone
             fix = _loss_twin_fix(call, model, name, target, out) if len(pairs) == 1 else None
@@ -306,7 +329,7 @@ def _loss_text(loss: Value, name: str | None) -> str:
     return "a loss"
 
 
-def _same_rank(a: tuple[Dim, ...], b: tuple[Dim, ...]) -> tuple[tuple[Dim, ...], tuple[Dim, ...]]:
+def squeeze_or_expand(a: tuple[Dim, ...], b: tuple[Dim, ...]) -> tuple[tuple[Dim, ...], tuple[Dim, ...]]:
     """Keras' ``squeeze_or_expand_to_same_rank`` for ranks one apart whose longer shape ends in
     1: a rank-1 shorter one gains that axis, else the longer one loses it."""
     if len(a) > len(b):
@@ -314,19 +337,16 @@ def _same_rank(a: tuple[Dim, ...], b: tuple[Dim, ...]) -> tuple[tuple[Dim, ...],
     return ((*a, 1), b) if len(a) == 1 else (a, b[:-1])
 
 
-def _check_targets(
-    name: str, y: Tensor, out: Tensor, model: ModelVal, method: str, which: str = "",
+def check_loss_inputs(
+    name: str, y: Tensor, out: Tensor, where: str, related: list[Related],
     batches: set[int] | None = None,
 ) -> None:
+    """What a Keras loss object rejects in (targets, predictions), after its own squeeze or
+    expand to the same rank. The batch axis is not compared here: ``fit`` sees one batch at a
+    time. ``where`` opens each message."""
     yd, od = y.shape.dims, out.shape.dims
     if yd is None or od is None or not od:
         return
-    related = []
-    if out.origin is not None:
-        related.append(Related(out.origin, f"model output {format_shape(out.shape)} comes from here"))
-    if model.compile_span is not None:
-        related.append(Related(model.compile_span, "loss set here"))
-    where = f"`{method}`: targets{which} {format_shape(y.shape)} do not fit the model output {format_shape(out.shape)}"
     if name in ("categorical_crossentropy", "binary_crossentropy") and abs(len(yd) - len(od)) >= 2:
         raise ShapeError(
             f"{where} under '{name}': their ranks differ by {abs(len(yd) - len(od))}",
@@ -340,7 +360,7 @@ def _check_targets(
                 return  # Keras would make the ranks equal if that axis is 1
             if longer[-1] == 1:
                 # Keras' losses squeeze or expand that axis of 1 to give both the same rank
-                yd, od = _same_rank(yd, od)
+                yd, od = squeeze_or_expand(yd, od)
         if len(yd) != len(od):
             hint = ""
             if len(yd) + 1 == len(od):
@@ -495,4 +515,4 @@ def _same_shape(name: str, yd: tuple, od: tuple, where: str, related: list[Relat
             )
 
 
-__all__ = ["LossRef", "Span", "check_targets", "check_training_call", "loss_name"]
+__all__ = ["LossRef", "Span", "check_loss_inputs", "check_targets", "check_training_call", "loss_name"]

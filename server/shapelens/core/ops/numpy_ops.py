@@ -644,6 +644,64 @@ def _outer(call: Call) -> Value:
     return so.outer_op(call, "np", call.arg(0, "a"), call.arg(1, "b"))
 
 
+@function("np.kron")
+def _kron(call: Call) -> Value:
+    """Kronecker product: the shorter shape is padded with leading 1s and the dims multiply.
+    Both operands become arrays first, so a Python int is int64 here (no weak scalars)."""
+    a, b = call.arg(0, "a"), call.arg(1, "b")
+    op = so.begin(call, "np", a, b)
+    ta, tb = op.tensor(a), op.tensor(b)
+    if ta is None or tb is None:
+        return op.unknown()
+    dtype = numpy_promote(ta.dtype, tb.dtype)
+    if ta.shape.dims is None or tb.shape.dims is None:
+        return op.unknown(dtype)
+    rank = max(len(ta.shape.dims), len(tb.shape.dims))
+    da = (1,) * (rank - len(ta.shape.dims)) + ta.shape.dims
+    db = (1,) * (rank - len(tb.shape.dims)) + tb.shape.dims
+    dims = tuple(x * y if isinstance(x, int) and isinstance(y, int) else None for x, y in zip(da, db))
+    return op.out(Shape(dims), dtype)
+
+
+@function("np.gradient")
+def _gradient(call: Call) -> Value:
+    """One derivative per axis (``axis``, else every axis), each shaped like the input: a single
+    array for one axis, else a tuple. Ints become float64; an axis shorter than
+    ``edge_order + 1`` is a ValueError."""
+    f = call.arg(0, "f")
+    op = so.begin(call, "np", f)
+    t = op.tensor(f)
+    if t is None or t.shape.dims is None or t.dtype in (None, "bool", "string"):
+        return op.unknown()
+    dtype = t.dtype if so.is_float_dtype(t.dtype) or t.dtype.startswith("complex") else "float64"
+    rank = len(t.shape.dims)
+    axis_v = call.kwargs.get("axis")
+    single = False
+    if axis_v is None or so.is_none(axis_v):
+        axes = list(range(rank))
+        single = rank == 1
+    else:
+        listed = so.axes_arg(axis_v)
+        if listed is None:
+            return op.unknown(dtype)
+        single = as_int(axis_v) is not None
+        axes = so.norm_axes(listed, rank, t.shape)
+    order = as_int(call.kwargs["edge_order"]) if "edge_order" in call.kwargs else 1
+    if order not in (1, 2):
+        return op.unknown(dtype)
+    for ax in axes:
+        length = t.shape.dims[ax]
+        if isinstance(length, int) and length < order + 1:
+            raise ShapeError(
+                f"np.gradient: axis {ax} of {t.shape} has {length} element(s); "
+                f"at least {order + 1} are needed for a numerical gradient",
+                code="shape-mismatch",
+            )
+    if single:
+        return op.out(t.shape, dtype)
+    return op.seq([t.shape] * len(axes), dtype, "tuple")
+
+
 @function("np.einsum")
 def _einsum(call: Call) -> Value:
     return so.einsum_op(call, "np", call.arg(0), list(call.args[1:]))
