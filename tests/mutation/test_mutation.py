@@ -22,12 +22,14 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"),
 ]
 
-# The goal is 90 %. The guard sits at what the engine reaches now (rounded down); raise it as
-# the engine improves. It was 90 until the mutants were drawn over 56 more blind scripts
+# The goal is 90 %. The guard sits just under what the engine reaches now; raise it as the
+# engine improves. It was 90 until the mutants were drawn over 56 more blind scripts
 # (rw52-rw59): five of their mutants sit on values the engine cannot bound (a vocabulary size
 # from a tokenizer, labels from a StringLookup, `X.shape[0]` of data of unknown length), and
-# detection went from 91.1 % to 88.8 %.
-DETECTION_THRESHOLD = 88.0
+# detection went from 91.1 % to 88.8 %. Losses called by hand in custom training loops
+# (`bce(y, pred)` in a GradientTape step) are checked now: 167 of 185, 90.3 %, with the
+# rw103-rw107 scripts in the corpus (2026-11-24); one mutant of slack under that.
+DETECTION_THRESHOLD = 89.5
 MIN_REJECTED = 100
 
 
