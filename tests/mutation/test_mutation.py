@@ -27,9 +27,10 @@ pytestmark = [
 # (rw52-rw59): five of their mutants sit on values the engine cannot bound (a vocabulary size
 # from a tokenizer, labels from a StringLookup, `X.shape[0]` of data of unknown length), and
 # detection went from 91.1 % to 88.8 %. Losses called by hand in custom training loops
-# (`bce(y, pred)` in a GradientTape step) are checked now: 167 of 185, 90.3 %, with the
-# rw103-rw107 scripts in the corpus (2026-11-24); one mutant of slack under that.
-DETECTION_THRESHOLD = 89.5
+# (`bce(y, pred)` in a GradientTape step) are checked now, and sparse labels against every
+# axis of the output but its last: 169 of 185, 91.4 %, with the rw103-rw107 scripts in the
+# corpus (2026-11-24); one mutant of slack under that.
+DETECTION_THRESHOLD = 90.5
 MIN_REJECTED = 100
 
 

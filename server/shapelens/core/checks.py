@@ -397,6 +397,17 @@ def check_loss_inputs(
                 code="loss-target-mismatch",
                 related=list(related),
             )
+        if labels + 1 == len(od) and isinstance(od[-1], int) and od[-1] != 1:
+            # (an output ending in 1 would be squeezed first)
+            for axis in range(1, labels):
+                a, b = yd[axis], od[axis]
+                if isinstance(a, int) and isinstance(b, int) and a != b:
+                    raise ShapeError(
+                        f"{where} under 'sparse_categorical_crossentropy': the integer labels "
+                        f"must match the output on every axis but its last (axis {axis}: {a} vs {b})",
+                        code="loss-target-mismatch",
+                        related=list(related),
+                    )
     elif name == "binary_crossentropy":
         if len(yd) + 1 == len(od) and isinstance(od[-1], int) and od[-1] != 1:
             raise ShapeError(
