@@ -563,6 +563,23 @@ def test_lookup_vocabulary_sizes() -> None:
     agree(src, ["sizes", "head"])
 
 
+def test_lookup_vocabulary_from_a_short_range() -> None:
+    """A vocabulary of category codes written as ``np.arange(k)`` (or ``tf.range``) is as
+    known as a literal list, so the embedding after it has a known size."""
+    src = (
+        "LEVELS = {'region': 8, 'tier': 3}\n"
+        "sizes = []\n"
+        "for name, k in LEVELS.items():\n"
+        "    lookup = layers.IntegerLookup(vocabulary=np.arange(k, dtype='int32'))\n"
+        "    sizes.append(lookup.vocabulary_size())\n"
+        "hot = layers.IntegerLookup(vocabulary=tf.range(1, 6), output_mode='one_hot')(tf.constant([[1], [9]]))\n"
+        "counts = tf.zeros(sizes)\n"
+        "r = np.arange(3, 40, 5)\n"
+        "picked = np.zeros((r[2], r[-1]))\n"
+    )
+    agree(src, ["hot", "counts", "r", "picked"])
+
+
 def test_vocabulary_learned_by_adapt_on_literal_text() -> None:
     """adapt() on a literal list of sentences: the vocabulary Keras learns (lowercased,
     punctuation stripped, split on whitespace, most frequent first, cut to max_tokens) sizes

@@ -1107,3 +1107,17 @@ def test_gradient(expr: str, names: list[str]) -> None:
     """One derivative per axis, each of the input's shape: an array for one axis, else a
     tuple; ints give float64; an axis too short for the edge order is a ValueError."""
     agree(expr + "\n", names)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.isin(np.zeros((3, 2), np.int32), [1, 4])",
+        "np.isin(3, [1, 3])",
+        "np.isin(np.zeros((5, 1)), np.zeros((4, 4)), invert=True)",
+        "np.isin(np.array(['a', 'b']), ['a'])",
+    ],
+)
+def test_isin(expr: str) -> None:
+    """Membership tests keep the tested array's shape, as bools."""
+    agree(f"out = {expr}\n", ["out"])

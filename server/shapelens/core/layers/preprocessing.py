@@ -347,8 +347,10 @@ def _layer_state(call: LayerCall) -> dict[str, Any]:
 
 
 def _literal_list(v: Value | None) -> list[Any] | None:
-    if isinstance(v, Seq) and v.items is not None and all(isinstance(i, Const) for i in v.items):
-        return [i.value for i in v.items if isinstance(i, Const)]
+    """A vocabulary written out: a list of constants, or a short 1-D array of known values."""
+    items = v.items if isinstance(v, Seq) else v.content if isinstance(v, Tensor) and v.shape.rank == 1 else None
+    if items is not None and all(isinstance(i, Const) for i in items):
+        return [i.value for i in items if isinstance(i, Const)]
     return None
 
 

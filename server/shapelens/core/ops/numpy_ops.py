@@ -816,6 +816,18 @@ def _bin_indices(call: Call) -> Value:
     return op.out(t.shape, "int64")
 
 
+@function("np.isin")
+def _isin(call: Call) -> Value:
+    """Membership of every element of ``element`` in ``test_elements``: its shape, bool (a 0-d
+    array for a scalar)."""
+    element = call.arg(0, "element")
+    op = so.begin(call, "np", element, call.arg(1, "test_elements"))
+    t = op.tensor(element)
+    if t is None:
+        return op.unknown("bool")
+    return op.out(t.shape, "bool")
+
+
 @function("np.apply_along_axis")
 def _apply_along_axis(call: Call) -> Value:
     """``np.apply_along_axis(func1d, axis, arr, *args)``: ``func1d`` runs on every 1-D slice

@@ -2214,6 +2214,9 @@ def eye_op(call: Call, lib: Flavour, n: Value | None, m: Value | None, dtype: Va
     return op.out(Shape((*lead, rows, cols)), d)
 
 
+_RANGE_CONTENT_MAX = 64
+
+
 @relate
 def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, step: Value | None, dtype: Value | None) -> Value:
     """``np.arange`` / ``tf.range`` / ``keras.ops.arange``: length ceil((stop - start) / step)."""
@@ -2255,7 +2258,11 @@ def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, 
     if len(nums) != 3:
         return op.out(Shape((None,)), d)
     n = arange_length(nums[0], nums[1], nums[2])
-    return op.out(Shape((n,)), d)
+    content: list[Value] | None = None
+    if n <= _RANGE_CONTENT_MAX and is_int_dtype(d) and all(isinstance(x, int) for x in nums):
+        # a short integer range keeps its values (a lookup layer's vocabulary=np.arange(k))
+        content = [Const(int(nums[0]) + i * int(nums[2])) for i in range(n)]
+    return op.out(Shape((n,)), d, content)
 
 
 @relate
