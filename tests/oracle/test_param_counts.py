@@ -674,3 +674,49 @@ def test_a_model_subclass_rebuilt_from_its_config() -> None:
     serialized functional backbone deserializes to a fresh copy of it."""
     _model_and_table(MODEL_SUBCLASS_FROM_ITS_CONFIG)
     assert_agrees(MODEL_SUBCLASS_FROM_ITS_CONFIG, ["out"])
+
+
+SHARED_FREEZE = """
+inp = keras.Input((28, 28, 1))
+x = layers.Conv2D(8, 3, padding="same", name="c1")(inp)
+x = layers.MaxPooling2D(name="p1")(x)
+x = layers.Conv2D(16, 3, padding="same", name="c2")(x)
+x = layers.MaxPooling2D(name="p2")(x)
+emb = layers.Dense(32, name="emb")(layers.Flatten()(x))
+model = keras.Model(inp, layers.Dense(3, name="head")(emb))
+manual = np.zeros((4, 28, 28, 1), "float32")
+for name in ["c1", "p1", "c2", "p2"]:
+    manual = model.get_layer(name)(manual)
+tap = model.get_layer("p2").output
+trunk = keras.Model(model.input, tap)
+trunk.trainable = {flag}
+probe_in = keras.Input((28, 28, 1))
+probe = keras.Model(probe_in, layers.Dense(2)(layers.GlobalAveragePooling2D()(trunk(probe_in))))
+"""
+
+
+@pytest.mark.parametrize("flag", ["False", "True"])
+def test_freezing_a_model_freezes_the_layers_it_shares(flag: str) -> None:
+    """``trunk.trainable = False`` sets the flag on every layer of the trunk, which the full
+    model shares: its count moves too. ``layer.output`` is the first symbolic call's output,
+    whatever eager calls came after."""
+    _model_and_table(SHARED_FREEZE.format(flag=flag))
+    for name in ("trunk", "probe"):
+        src = SHARED_FREEZE.format(flag=flag) + f"model = {name}\n"
+        _model_and_table(src)
+    assert_agrees(SHARED_FREEZE.format(flag=flag), ["tap"])
+    assert_agrees(SHARED_FREEZE.format(flag=flag), ["manual"], require_exact=False)
+
+
+NESTED_FREEZE = """
+inner = keras.Sequential([keras.Input((3,)), layers.Dense(3), layers.Dense(3)])
+outer = keras.Sequential([keras.Input((3,)), inner, layers.Dense(1)])
+outer.trainable = False
+inner.layers[0].trainable = True
+model = inner
+"""
+
+
+def test_freezing_an_outer_model_freezes_a_nested_one() -> None:
+    _model_and_table(NESTED_FREEZE)
+    _model_and_table(NESTED_FREEZE.replace("model = inner", "model = outer"))

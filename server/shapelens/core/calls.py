@@ -328,6 +328,11 @@ def apply_layer(
                 interp.unknown_layer_at(record_at, file=layer.file)
         return out
     layer.outputs = out
+    if kind == "keras" and layer.symbolic_output is None and not layer.symbolic_output_unsure:
+        if interp.certain_mutation(layer):
+            layer.symbolic_output = out
+        else:
+            layer.symbolic_output_unsure = True
     if kind == "keras":
         for i, t in enumerate((out,) if isinstance(out, Tensor) else tensors_in(out)):
             t.history = (layer, args, kwargs, i, site if record else None)

@@ -1201,6 +1201,10 @@ class Interpreter:
             obj.kwargs["trainable"] = value
         elif isinstance(obj, ModelVal):
             obj.trainable = value
+            # Keras sets the flag on every layer inside too: models sharing them see it
+            from .model_summary import set_layers_trainable
+
+            set_layers_trainable(obj, value)
         elif isinstance(obj, Instance) and obj.model is not None:
             obj.model.trainable = value  # a keras.Model subclass: its table reads the model's flag
         elif not isinstance(obj, (Instance, ClassVal)):

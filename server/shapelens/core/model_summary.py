@@ -104,6 +104,41 @@ def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> 
     return ModelTable(tuple(rows), total, trainable)
 
 
+def set_layers_trainable(model: ModelVal, value: Value, depth: int = 0) -> bool:
+    """``model.trainable = value`` as Keras does it: every layer inside, nested models and
+    custom layers' sublayers included, gets the flag, so other models sharing them count them
+    the same way. False where not every layer could be reached (an application's layers, a
+    subclass's, a graph through unknown steps): those keep their own flags."""
+    if depth > _MAX_DEPTH:
+        return False
+    if model.kind == "functional":
+        if model.inputs is None or not _only_tensors(model.inputs) or not _only_tensors(model.outputs):
+            return False
+        graph = functional_graph(model)
+        if not graph.complete:
+            return False
+        layers: list[Value] = list(graph.layers)
+    elif model.kind == "sequential" and not model.escaped:
+        layers = list(model.layers)
+    else:
+        return False
+    return all(_set_trainable_in(layer, value, depth + 1) for layer in layers)
+
+
+def _set_trainable_in(layer: Value, value: Value, depth: int) -> bool:
+    if isinstance(layer, LayerVal):
+        layer.kwargs["trainable"] = value
+        inner = _wrapped(layer)
+        return inner is None or _set_trainable_in(inner, value, depth + 1)
+    if isinstance(layer, ModelVal):
+        layer.trainable = value
+        return set_layers_trainable(layer, value, depth)
+    if isinstance(layer, Instance) and layer.model is None and depth <= _MAX_DEPTH:
+        layer.attrs["trainable"] = value
+        return all(_set_trainable_in(sub, value, depth + 1) for sub in tracked_sublayers(layer))
+    return False
+
+
 def _sum(values: Iterable[int | None]) -> int | None:
     out = 0
     for v in values:

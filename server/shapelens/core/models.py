@@ -1673,7 +1673,7 @@ def _input_layer(model: ModelVal) -> LayerVal:
         if isinstance(t, Tensor) and t.name:
             kwargs["name"] = Const(t.name)
         origin = t.origin if isinstance(t, Tensor) else model.origin
-        model.input_layer = LayerVal(LAYERS["InputLayer"], [], kwargs, origin, outputs=t)
+        model.input_layer = LayerVal(LAYERS["InputLayer"], [], kwargs, origin, outputs=t, symbolic_output=t)
     return model.input_layer
 
 
@@ -1729,8 +1729,9 @@ def _model_input_shape(v: Value) -> Value:
 
 @attribute("layer", "output")
 def _layer_output(v: Value) -> Value:
-    if isinstance(v, LayerVal) and v.outputs is not None:
-        return v.outputs
+    """The output of the layer's first symbolic call (eager calls leave it as it was)."""
+    if isinstance(v, LayerVal) and v.symbolic_output is not None:
+        return v.symbolic_output
     return UNKNOWN
 
 

@@ -325,7 +325,11 @@ class LayerVal(Value):
     origin: Span | None = None
     built_input: Any = None  # input structure (shapes) of the first call
     built_call: tuple[list[Value], dict[str, Value]] | None = None  # arguments of the first call
-    outputs: Any = None  # last output value, for ``layer.output``
+    outputs: Any = None  # last output value
+    # ``layer.output``: what its first symbolic call (Keras' first node) gave; eager calls make
+    # no node. ``symbolic_output_unsure``: that first call may not have run
+    symbolic_output: Any = None
+    symbolic_output_unsure: bool = False
     config_cache: dict[str, Any] = field(default_factory=dict)
     file: str | None = None  # the source file of ``origin``
     kwarg_spans: dict[str, Span] = field(default_factory=dict)  # where each keyword was written

@@ -898,7 +898,7 @@ def application_layer(model: Any, name: str) -> Value | None:
     )
     out = Tensor(shape, "float32", "keras", backbone.origin, f"{backbone.spec.name} layer '{name}'")
     out.history = (layer, [feed], {}, 0, None)
-    layer.outputs = out
+    layer.outputs = layer.symbolic_output = out
     layer.built_input = feed
     cache[name] = layer
     return layer
