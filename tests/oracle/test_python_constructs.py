@@ -5,6 +5,7 @@ tf.keras.backend functions, dict comprehensions of inputs, TimeDistributed over 
 import pytest
 
 from oracle.harness import assert_agrees, run_engine
+from oracle.op_cases import agree
 
 
 def test_star_import_and_partial_and_getattr() -> None:
@@ -3043,3 +3044,34 @@ def test_calling_a_randomly_chosen_function() -> None:
     )
     assert not result.errors
     assert run_engine("import random\nx = random.choice([np.zeros, np.ones])((2, 3))\n").values["x"].shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "cond",
+    [
+        "re.compile(r'^(head_|block3_)').match('block3_conv')",
+        "bool(re.compile(r'^(head_|block3_)').match('block2_conv'))",
+        "re.search('conv', 'block2_conv1')",
+        "re.fullmatch(r'dense_\\d+', 'dense_12')",
+        "re.match('x', 'abc')",
+        "re.compile('BN', re.IGNORECASE).search('block1_bn')",
+    ],
+)
+def test_regular_expressions_on_known_strings(cond: str) -> None:
+    """Layer names picked by a pattern: ``re`` on strings the engine knows gives Python's answer."""
+    agree(f"import re\nout = np.zeros((2,)) if {cond} else np.zeros((3,))\n", ["out"])
+
+
+def test_isinstance_on_a_nested_model() -> None:
+    """A functional model inside another is a Layer and none of the built-in layer classes."""
+    agree(
+        """
+        first = keras.Input((4,))
+        inner = keras.Model(first, layers.Dense(2)(first))
+        inp = keras.Input((4,))
+        outer = keras.Model(inp, inner(inp))
+        a = np.zeros((2,)) if isinstance(outer.layers[1], layers.BatchNormalization) else np.zeros((3,))
+        b = np.zeros((2,)) if isinstance(outer.layers[1], keras.layers.Layer) else np.zeros((3,))
+        """,
+        ["a", "b"],
+    )

@@ -20,6 +20,7 @@ from . import loss_calls as _loss_calls  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import ops as _ops  # noqa: F401
 from . import pylib_rules as _pylib  # noqa: F401
+from . import regex_rules as _regex  # noqa: F401
 from . import traced_functions as _traced  # noqa: F401
 from .facts import Issue, ShapeFact, Span
 from .interpreter import Interpreter

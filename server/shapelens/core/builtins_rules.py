@@ -26,6 +26,7 @@ from .values import (
     Instance,
     LayerVal,
     LibRef,
+    ModelVal,
     PartialVal,
     Seq,
     SeqLength,
@@ -359,7 +360,7 @@ def _isinstance(v: Value, cls: Value) -> bool | None:
         if True in answers:
             return True
         return False if all(a is False for a in answers) else None
-    if isinstance(v, (LayerVal, Instance)) and isinstance(cls, (LibRef, ClassVal)):
+    if isinstance(v, (LayerVal, Instance, ModelVal)) and isinstance(cls, (LibRef, ClassVal)):
         from .layer_classes import layer_isinstance
 
         return layer_isinstance(v, cls)

@@ -10,7 +10,7 @@ not known to be unrelated, so it gives no answer.
 from __future__ import annotations
 
 from .layers.base import LAYERS
-from .values import ClassVal, Instance, LayerVal, LibRef
+from .values import ClassVal, Instance, LayerVal, LibRef, ModelVal
 
 # other names of one class -> the name used here
 _ALIASES = {
@@ -52,9 +52,19 @@ def is_layer_subclass(layer_class: str, cls: str) -> bool | None:
 _KERAS_BASES = ("keras.layers.", "keras.Layer", "keras.Model", "keras.models.Model", "keras.Sequential", "keras.models.Sequential")
 
 
-def layer_isinstance(v: LayerVal | Instance, cls: LibRef | ClassVal) -> bool | None:
-    """``isinstance(v, cls)`` for a layer or an instance of the program's own class, where the
-    answer is certain."""
+def layer_isinstance(v: LayerVal | Instance | ModelVal, cls: LibRef | ClassVal) -> bool | None:
+    """``isinstance(v, cls)`` for a layer, a model or an instance of the program's own class,
+    where the answer is certain."""
+    if isinstance(v, ModelVal):
+        if v.instance is not None:
+            return layer_isinstance(v.instance, cls) if isinstance(v.instance, Instance) else None
+        if isinstance(cls, ClassVal):
+            return False
+        name = cls.name.rsplit(".", 1)[-1]
+        if not cls.name.startswith(_KERAS_BASES):
+            return None
+        # a functional or Sequential model is a Layer, and none of the built-in layer classes
+        return True if name in _BASES else False if name in LAYERS or name in _SUBCLASSES else None
     if isinstance(v, LayerVal):
         if not isinstance(cls, LibRef) or not cls.name.startswith(_KERAS_BASES):
             return None if isinstance(cls, LibRef) else False
