@@ -1509,6 +1509,10 @@ def functional_graph(model: ModelVal) -> FunctionalGraph:
                 graph.layers.append(callee)
 
     if model.outputs is not None:
+        if any(t.kind != "keras" for t in tensors_in(model.outputs)):
+            # an output that is no KerasTensor came through code the engine lost track of
+            # (a layer called on an unknown value): what the model holds is not known
+            graph.complete = False
         walk(model.outputs)
     return graph
 
@@ -1657,9 +1661,9 @@ def _model_layers(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.kind == "sequential":
         return Seq(list(v.layers), "list")
     if isinstance(v, ModelVal) and v.kind == "functional":
-        chain = _layer_chain(v)
-        if chain is not None:
-            return Seq([_input_layer(v), *chain], "list")
+        ordered = keras_layer_order(v)
+        if ordered is not None:
+            return Seq(ordered, "list")
     return UNKNOWN
 
 
@@ -1677,38 +1681,105 @@ def _input_layer(model: ModelVal) -> LayerVal:
     return model.input_layer
 
 
-def _layer_chain(model: ModelVal) -> list[Value] | None:
-    """A functional model that is one straight chain (one input, each layer called once on the
-    previous one's output): its layers in order, the order Keras lists them in. Branching graphs
-    are ordered by Keras' depth rules, which the engine does not reproduce."""
-    if not isinstance(model.inputs, Tensor) or not isinstance(model.outputs, Tensor):
+def keras_layer_order(model: ModelVal) -> list[Value] | None:
+    """``model.layers`` of a one-input functional model in Keras' own order: its graph walked
+    from the outputs (each operation numbered when first reached), every operation given the
+    largest number of steps from it to an output, then listed deepest first, ties in that
+    numbering. Ops between layers take part but are not layers. None when the graph is not
+    fully known."""
+    if not isinstance(model.inputs, Tensor) or model.inputs.history is not None or model.outputs is None:
         return None
-    graph = functional_graph(model)
-    if not graph.complete:
+    if not functional_graph(model).complete:
         return None
-    previous: Tensor = model.inputs
-    for layer in graph.layers:
-        out = graph.outputs.get(id(layer))
-        if out is None or out.history is None:
+    the_input = model.inputs
+    input_key = ("input", id(the_input))
+    index: dict[object, int] = {}  # operation -> traversal number
+    operation_of: dict[object, object] = {input_key: input_key}  # node -> operation
+    parents: dict[object, list[object]] = {input_key: []}
+    decreasing: list[object] = []  # nodes, inputs first
+    finished: set[object] = set()
+
+    def node_of(t: Tensor) -> tuple[object, object] | None:
+        if t is the_input:
+            return input_key, input_key
+        if t.history is None or t.history[0] is JOIN_NODE:
             return None
-        _callee, args, kwargs, _pos, _site = out.history
-        fed = [t for a in (*args, *kwargs.values()) for t in tensors_in(a)]
-        if len(fed) != 1 or _before_ops(fed[0]) is not previous:
+        callee, args, kwargs, _pos, _site = t.history
+        key = ("node", id(callee), id(args), id(kwargs))
+        # every call of a keras op is an operation of its own; a layer is one operation
+        return key, (key if isinstance(callee, OpNode) else ("layer", id(callee)))
+
+    layer_of: dict[object, Value] = {}
+
+    def visit(t: Tensor) -> bool:
+        found = node_of(t)
+        if found is None:
+            return False
+        key, op = found
+        if key in finished:
+            return True
+        index.setdefault(op, len(index))
+        operation_of[key] = op
+        if key != input_key:
+            assert t.history is not None
+            callee, args, kwargs, _pos, _site = t.history
+            if isinstance(callee, LayerVal) and callee.config_cache.get("app"):
+                return False  # a layer inside an application: the layers between are not listed
+            if not isinstance(callee, OpNode):
+                layer_of[op] = callee
+            # Keras flattens a call's arguments positionally, then its keywords by name
+            given = [*args, *(kwargs[k] for k in sorted(kwargs))]
+            fed = [x for a in given for x in tensors_in(a) if x.kind == "keras"]
+            parents[key] = []
+            for x in fed:
+                if not visit(x):
+                    return False
+                parent = node_of(x)
+                assert parent is not None
+                parents[key].append(parent[0])
+        finished.add(key)
+        decreasing.append(key)
+        return True
+
+    outputs = _keras_flatten(model.outputs)
+    if outputs is None:
+        return None
+    for out in outputs:
+        if not visit(out):
             return None
-        previous = out
-    return list(graph.layers) if _before_ops(model.outputs) is previous else None
+    node_depth: dict[object, int] = {}
+    op_depth: dict[object, int] = {}
+    for key in reversed(decreasing):
+        op = operation_of[key]
+        depth = max(node_depth.setdefault(key, 0), op_depth.get(op, 0))
+        op_depth[op] = node_depth[key] = depth
+        for parent in parents.get(key, []):
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    if input_key not in op_depth:
+        op_depth[input_key], index[input_key] = 0, -1  # an input the outputs do not use
+    ordered = sorted(op_depth, key=lambda op: (-op_depth[op], index[op]))
+    layers: list[Value] = []
+    for op in ordered:
+        if op == input_key:
+            layers.append(_input_layer(model))
+        elif op in layer_of:
+            layers.append(layer_of[op])
+    return layers
 
 
-def _before_ops(t: Tensor | None) -> Tensor | None:
-    """The tensor a run of one-input ops (``x[:, 0]``, ``x * 2.0``, ``keras.ops.relu``) was
-    applied to: Keras lists layers only, so those ops do not break a chain."""
-    while t is not None and t.history is not None and isinstance(t.history[0], OpNode) and t.history[0] is not JOIN_NODE:
-        _op, args, kwargs, _pos, _site = t.history
-        fed = [x for a in (*args, *kwargs.values()) for x in tensors_in(a)]
-        if len(fed) != 1:
-            return None
-        t = fed[0]
-    return t
+def _keras_flatten(v: Value) -> list[Tensor] | None:
+    """A structure's tensors in the order Keras flattens it (a dict by its sorted keys)."""
+    if isinstance(v, Tensor):
+        return [v]
+    if isinstance(v, Seq) and v.items is not None:
+        parts = [_keras_flatten(i) for i in v.items]
+    elif isinstance(v, DictVal) and all(isinstance(k, str) for k in v.items):
+        parts = [_keras_flatten(v.items[k]) for k in sorted(v.items, key=str)]
+    else:
+        return None
+    if any(p is None for p in parts):
+        return None
+    return [t for p in parts if p is not None for t in p]
 
 
 @attribute("model", "output_shape")
