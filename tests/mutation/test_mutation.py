@@ -29,8 +29,10 @@ pytestmark = [
 # detection went from 91.1 % to 88.8 %. Losses called by hand in custom training loops
 # (`bce(y, pred)` in a GradientTape step) are checked now, and sparse labels against every
 # axis of the output but its last: 169 of 185, 91.4 %, with the rw103-rw107 scripts in the
-# corpus (2026-11-24); one mutant of slack under that.
-DETECTION_THRESHOLD = 90.5
+# corpus (2026-11-24); 170 of 187, 90.9 %, once rw108-rw110 joined the same day (their new
+# mutants include a Normalization adapted on two columns, a Keras-internal mismatch the engine
+# does not model). One mutant of slack under that.
+DETECTION_THRESHOLD = 90.0
 MIN_REJECTED = 100
 
 

@@ -24,15 +24,16 @@ pytestmark = [
 # (97.3 % with the 741 scripts of 2026-11-24, after fourteen blind batches whose graph-network,
 # seq2seq and hyperparameter-sweep scripts read sizes from data; the 643 scripts before them did
 # not fall: 8,041 exact outputs then, 8,045 now. The 35 scripts of the rw103-rw107 round joined
-# later that day at 93.7 % (282 of 301, the rest vocabularies adapted on generated text), which
-# puts the 776 at 97.1-97.2 %: the guard moved down with them, not with the engine.)
+# later that day at 93.7 % (282 of 301, the rest vocabularies adapted on generated text), and the
+# 21 of rw108-rw110 at 95.9 % (165 of 172), which puts the 797 at 97.1-97.2 %: the guard moved
+# down with them, not with the engine.)
 EXACT_THRESHOLD = 97.0
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (at least 701 of 843
+# Share of built module-level models whose parameter counts the engine knows exactly (at least 731 of 877
 # with custom layers, keras.Model subclasses and applications counted; raise it as the engine
 # improves). Ops between layers are graph nodes now, so graphs with `x + pos` are counted too;
 # `isinstance(layer, layers.BatchNormalization)` in a freezing loop keeps the trainable split.
-MODEL_COUNT_EXACT_THRESHOLD = 0.825
+MODEL_COUNT_EXACT_THRESHOLD = 0.83
 
 
 @pytest.fixture(scope="module")
