@@ -3,7 +3,7 @@ Keras 3 rejects, and otherwise gives the loss's shape and dtype as TF computes t
 
 import pytest
 
-from oracle.harness import assert_agrees, run_engine, run_real
+from oracle.harness import assert_agrees, compare, run_engine, run_real
 
 L = "keras.losses"
 CASES = [
@@ -108,3 +108,40 @@ def test_a_loss_on_symbolic_tensors_is_left_alone() -> None:
         value = None
     """
     assert not run_engine(src).errors
+
+
+def test_loss_class_parameters_are_keras_own() -> None:
+    """The constructor parameters the engine accepts for each loss class (anything else is
+    flagged as a TypeError) are exactly Keras', in order."""
+    import inspect
+
+    import keras
+
+    from shapelens.core.checks import _LOSS_CLASSES
+
+    for cls, (_name, params) in _LOSS_CLASSES.items():
+        real = [p for p in inspect.signature(getattr(keras.losses, cls).__init__).parameters if p != "self"]
+        assert list(params) == real, cls
+
+
+@pytest.mark.parametrize(
+    ("loss", "exact"),
+    [
+        ("keras.losses.Huber(delta=0.5)", True),
+        ("keras.losses.KLDivergence()", True),
+        ("keras.losses.BinaryFocalCrossentropy(gamma=2.0)", True),
+        ("keras.losses.CosineSimilarity(axis=-1)", True),
+        ("keras.losses.LogCosh()", True),
+        ("keras.losses.KLDivergence(reduction='sum')", True),
+        ("keras.losses.Huber(1.0, None)", False),  # unreduced, given positionally
+    ],
+)
+def test_other_losses_give_their_scalar(loss: str, exact: bool) -> None:
+    """Other loss objects: their value (a scalar unless unreduced), never a check."""
+    src = f"""
+    loss_fn = {loss}
+    value = loss_fn(tf.ones((8, 5)) * 0.5, tf.ones((8, 5)) * 0.25)
+    """
+    verdict = compare(src, ["value"])
+    assert verdict.ok, verdict.detail
+    assert verdict.exact is exact

@@ -40,6 +40,22 @@ _LOSS_CLASSES = {
     "BinaryCrossentropy": ("binary_crossentropy", _CROSSENTROPY_PARAMS),
     "MeanSquaredError": ("mean_squared_error", ("reduction", "name", "dtype")),
     "MeanAbsoluteError": ("mean_absolute_error", ("reduction", "name", "dtype")),
+    # known for their constructor and their scalar value; their targets are not checked
+    "Huber": ("huber", ("delta", "reduction", "name", "dtype")),
+    "KLDivergence": ("kl_divergence", ("reduction", "name", "dtype")),
+    "BinaryFocalCrossentropy": (
+        "binary_focal_crossentropy",
+        ("apply_class_balancing", "alpha", "gamma", *_CROSSENTROPY_PARAMS),
+    ),
+    "CategoricalFocalCrossentropy": ("categorical_focal_crossentropy", ("alpha", "gamma", *_CROSSENTROPY_PARAMS)),
+    "LogCosh": ("log_cosh", ("reduction", "name", "dtype")),
+    "Poisson": ("poisson", ("reduction", "name", "dtype")),
+    "CosineSimilarity": ("cosine_similarity", ("axis", "reduction", "name", "dtype")),
+    "MeanSquaredLogarithmicError": ("mean_squared_logarithmic_error", ("reduction", "name", "dtype")),
+    "MeanAbsolutePercentageError": ("mean_absolute_percentage_error", ("reduction", "name", "dtype")),
+    "Hinge": ("hinge", ("reduction", "name", "dtype")),
+    "SquaredHinge": ("squared_hinge", ("reduction", "name", "dtype")),
+    "CategoricalHinge": ("categorical_hinge", ("reduction", "name", "dtype")),
 }
 _LOSS_ALIASES = {
     "mse": "mean_squared_error",
@@ -82,9 +98,9 @@ def _loss_class(call: Call) -> Value:
             f"{cls}() takes {len(params)} arguments ({', '.join(params)}) but {len(call.args)} were given",
             code="invalid-argument",
         )
-    reduction = call.kwargs.get("reduction", Const("sum_over_batch_size"))
+    reduction = call.arg(params.index("reduction"), "reduction") or Const("sum_over_batch_size")
     reduced = reduction.value if isinstance(reduction, Const) and isinstance(reduction.value, (str, type(None))) else "?"
-    dtype = call.kwargs.get("dtype")
+    dtype = call.arg(params.index("dtype"), "dtype")
     if dtype is None:
         computes_in: DType = call.interp.floatx
     else:

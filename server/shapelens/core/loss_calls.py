@@ -125,7 +125,7 @@ def _check_whole(name: str, y: Tensor, out: Tensor, where: str, related: list[Re
 
 def _per_sample(name: str, yd: tuple[Dim, ...], od: tuple[Dim, ...], squeeze: bool) -> tuple[Dim, ...] | None:
     """The unreduced loss: the (broadcast) shape without its last axis."""
-    if not od:
+    if not od or name not in _FUNCTIONS:
         return None
     if name == "sparse_categorical_crossentropy":
         return od[:-1]
