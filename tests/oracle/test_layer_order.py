@@ -59,7 +59,23 @@ heads = {name: layers.Dense(k, name=name)(layers.Dense(8 - k, name=f"{name}_hidd
 model = keras.Model(inp, heads)
 """
 
-MODELS = {"residual": RESIDUAL, "unet": UNET, "shared_and_ops": SHARED_AND_OPS, "multi_output_dict": MULTI_OUTPUT_DICT}
+TWO_INPUTS = """
+image = keras.Input((8, 8, 3), name="image")
+meta = keras.Input((5,), name="meta")
+x = layers.GlobalAveragePooling2D(name="gap")(layers.Conv2D(6, 3, name="conv")(image))
+m = layers.Dense(7, name="meta_fc")(meta)
+model = keras.Model([image, meta], layers.Dense(2, name="out")(layers.Concatenate(name="cat")([m, x])))
+"""
+
+DICT_INPUTS = """
+inputs = {"zeta": keras.Input((3,), name="zeta"), "alpha": keras.Input((4,), name="alpha"),
+          "unused": keras.Input((2,), name="unused")}
+a = layers.Dense(5, name="a_fc")(inputs["alpha"])
+z = layers.Dense(6, name="z_fc")(inputs["zeta"])
+model = keras.Model(inputs, layers.Dense(1, name="out")(layers.Concatenate(name="cat")([z, a])))
+"""
+
+MODELS = {"two_inputs": TWO_INPUTS, "dict_inputs": DICT_INPUTS, "residual": RESIDUAL, "unet": UNET, "shared_and_ops": SHARED_AND_OPS, "multi_output_dict": MULTI_OUTPUT_DICT}
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -1667,41 +1667,42 @@ def _model_layers(v: Value) -> Value:
     return UNKNOWN
 
 
-def _input_layer(model: ModelVal) -> LayerVal:
-    """The InputLayer Keras lists first in a one-input functional model's layers: a weightless
-    layer named after its Input (freezing it, as ``for layer in model.layers`` does, changes
+def _input_layer(model: ModelVal, t: Tensor) -> LayerVal:
+    """The InputLayer Keras lists for one of a functional model's inputs: a weightless layer
+    named after its Input (freezing it, as ``for layer in model.layers`` does, changes
     nothing). The same value on every read, as ``model.layers[0]`` is one object."""
     if model.input_layer is None:
-        t = model.inputs
-        kwargs: dict[str, Value] = {}
-        if isinstance(t, Tensor) and t.name:
-            kwargs["name"] = Const(t.name)
-        origin = t.origin if isinstance(t, Tensor) else model.origin
-        model.input_layer = LayerVal(LAYERS["InputLayer"], [], kwargs, origin, outputs=t, symbolic_output=t)
-    return model.input_layer
+        model.input_layer = {}
+    made = model.input_layer.get(id(t))
+    if made is None:
+        kwargs: dict[str, Value] = {"name": Const(t.name)} if t.name else {}
+        made = LayerVal(LAYERS["InputLayer"], [], kwargs, t.origin or model.origin, outputs=t, symbolic_output=t)
+        model.input_layer[id(t)] = made
+    return made
 
 
 def keras_layer_order(model: ModelVal) -> list[Value] | None:
-    """``model.layers`` of a one-input functional model in Keras' own order: its graph walked
+    """``model.layers`` of a functional model in Keras' own order: its graph walked
     from the outputs (each operation numbered when first reached), every operation given the
     largest number of steps from it to an output, then listed deepest first, ties in that
     numbering. Ops between layers take part but are not layers. None when the graph is not
     fully known."""
-    if not isinstance(model.inputs, Tensor) or model.inputs.history is not None or model.outputs is None:
+    inputs = _keras_flatten(model.inputs) if model.inputs is not None else None
+    if not inputs or any(t.history is not None for t in inputs) or model.outputs is None:
         return None
-    if not functional_graph(model).complete:
+    if len({id(t) for t in inputs}) != len(inputs) or not functional_graph(model).complete:
         return None
-    the_input = model.inputs
-    input_key = ("input", id(the_input))
+    input_keys: dict[int, object] = {id(t): ("input", id(t)) for t in inputs}
+    input_of = {key: t for t in inputs for key in [input_keys[id(t)]]}
     index: dict[object, int] = {}  # operation -> traversal number
-    operation_of: dict[object, object] = {input_key: input_key}  # node -> operation
-    parents: dict[object, list[object]] = {input_key: []}
+    operation_of: dict[object, object] = {k: k for k in input_keys.values()}  # node -> operation
+    parents: dict[object, list[object]] = {k: [] for k in input_keys.values()}
     decreasing: list[object] = []  # nodes, inputs first
     finished: set[object] = set()
 
     def node_of(t: Tensor) -> tuple[object, object] | None:
-        if t is the_input:
-            return input_key, input_key
+        if id(t) in input_keys:
+            return input_keys[id(t)], input_keys[id(t)]
         if t.history is None or t.history[0] is JOIN_NODE:
             return None
         callee, args, kwargs, _pos, _site = t.history
@@ -1720,7 +1721,7 @@ def keras_layer_order(model: ModelVal) -> list[Value] | None:
             return True
         index.setdefault(op, len(index))
         operation_of[key] = op
-        if key != input_key:
+        if key not in input_of:
             assert t.history is not None
             callee, args, kwargs, _pos, _site = t.history
             if isinstance(callee, LayerVal) and callee.config_cache.get("app"):
@@ -1755,13 +1756,14 @@ def keras_layer_order(model: ModelVal) -> list[Value] | None:
         op_depth[op] = node_depth[key] = depth
         for parent in parents.get(key, []):
             node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
-    if input_key not in op_depth:
-        op_depth[input_key], index[input_key] = 0, -1  # an input the outputs do not use
+    for key in input_of:
+        if key not in op_depth:
+            op_depth[key], index[key] = 0, -1  # an input the outputs do not use
     ordered = sorted(op_depth, key=lambda op: (-op_depth[op], index[op]))
     layers: list[Value] = []
     for op in ordered:
-        if op == input_key:
-            layers.append(_input_layer(model))
+        if op in input_of:
+            layers.append(_input_layer(model, input_of[op]))
         elif op in layer_of:
             layers.append(layer_of[op])
     return layers

@@ -378,7 +378,7 @@ class ModelVal(Value):
     trainable: Value | None = None  # ``model.trainable = ...`` when assigned
     created_depth: int = 0  # the interpreter's uncertainty depth where the model was made
     layers_uncertain: bool = False  # layers added or removed where the engine cannot tell how often
-    input_layer: Any = None  # the LayerVal standing for a functional model's InputLayer, once read
+    input_layer: Any = None  # the LayerVals standing for a functional model's InputLayers, by id(input)
 
     def describe(self) -> str:
         return f"{self.kind} model"
