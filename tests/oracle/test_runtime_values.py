@@ -458,3 +458,30 @@ def test_vocabularies_built_in_loops_keep_lookup_types() -> None:
         "ids = np.array([w2i[w] for w in ['a', 'b']], dtype='int32')\n"
     ).values
     assert values["ids"].shape == (2,)
+
+
+@pytest.mark.parametrize(
+    ("src", "names", "exact"),
+    [
+        # windows at random offsets that always fit: each is W long
+        ("rng = np.random.default_rng(0)\nseries = np.zeros((300, 2), np.float32)\n"
+         "starts = rng.integers(5, 300 - 24, size=40)\n"
+         "X = np.stack([series[s:s + 16] for s in starts])\n"
+         "Y = np.stack([series[s + 16:s + 24, 0] for s in starts])\n", ["X", "Y"], True),
+        ("series = np.zeros((100,))\nidx = np.random.randint(0, 90, 30)\ntr = idx[:20]\n"
+         "out = []\nfor i in tr:\n    out.append(series[i:i + 10])\nX = np.array(out)\n", ["X"], True),
+        ("rng = np.random.default_rng(1)\nseries = np.zeros((50,))\n"
+         "X = np.stack([series[s - 5:s] for s in rng.integers(5, 51, 8)])\n", ["X"], True),
+        # a window that may run past the end is not claimed
+        ("rng = np.random.default_rng(0)\nseries = np.zeros((300, 2), np.float32)\n"
+         "starts = rng.integers(0, 295, size=40)\n"
+         "X = [series[s:s + 16] for s in starts]\nfirst = X[0]\n", ["first"], False),
+        # the loop variable used as a number too keeps its numpy type
+        ("series = np.zeros((100,), np.float32)\nidx = np.random.randint(0, 90, 30)\n"
+         "X = np.stack([series[i:i + 10] * i for i in idx])\n", ["X"], False),
+    ],
+)
+def test_windows_at_random_offsets(src: str, names: list[str], exact: bool) -> None:
+    """``series[s:s + W]`` for ``s`` drawn by ``integers(lo, hi)``: W long when ``hi + W`` stays
+    inside the series; no claim otherwise, and no change to what ``s`` is elsewhere."""
+    agree(src, names, exact=exact)

@@ -64,6 +64,7 @@ from .values import (
     scalar_type,
     tensors_in,
 )
+from .window_starts import window_start
 
 V = TypeVar("V", bound=Value)
 
@@ -703,9 +704,12 @@ class Interpreter:
         total = _iteration_count(iterable)
         growing = self._growing_lists(stmt, env) if total is not None and total > SHORT_LOOP else {}
         items = self.iteration_items(iterable)
+        start = window_start(iterable, stmt.target, [*stmt.body, *stmt.orelse])
         done = 0
         calls_before = self.user_calls
         if items is not None and len(items) <= max(SHORT_LOOP, min(MAX_SEQ_ITEMS, self.unroll_budget)):
+            if start is not None:
+                items = [start.in_pass(LoopPass()) for _ in items]
             ran = self._unroll(stmt, items, env)
             if ran is None:  # a break: the rest of the loop and its else clause did not run
                 return
@@ -713,7 +717,7 @@ class Interpreter:
                 self.exec_block(stmt.orelse, env)
                 return
             done = ran
-        elem = self.iteration_element(iterable)
+        elem = start if start is not None else self.iteration_element(iterable)
         passes: list[LoopPass] = []
 
         def bind() -> None:
@@ -1731,7 +1735,11 @@ class Interpreter:
     def _eval_comprehension_items(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, env: Env) -> Value:
         kind: Any = "list" if isinstance(node, ast.ListComp) else "tuple"
         local = Env(env)
-        results = self._comprehension(node.generators, 0, local, lambda e: self.eval(node.elt, e))
+        outer, self._comprehension_node = self._comprehension_node, node
+        try:
+            results = self._comprehension(node.generators, 0, local, lambda e: self.eval(node.elt, e))
+        finally:
+            self._comprehension_node = outer
         if results is None:
             return Seq(None, kind)
         elems, length = results
@@ -1744,6 +1752,9 @@ class Interpreter:
         return Seq(None, kind, self._last_elem, length)
 
     _last_elem: Value = UNKNOWN
+    # the list/set/generator comprehension being evaluated (its element is what a window start
+    # may be used in)
+    _comprehension_node: ast.ListComp | ast.GeneratorExp | ast.SetComp | None = None
 
     def _comprehension(
         self,
@@ -1758,6 +1769,11 @@ class Interpreter:
         iterable = self.eval(gen.iter, env)
         items = self.iteration_items(iterable)
         last = index == len(gens) - 1
+        start: BoundedInt | None = None
+        scope = self._comprehension_node
+        if scope is not None:
+            later = [g.iter for g in gens[index + 1:]]
+            start = window_start(iterable, gen.target, [scope.elt, *later, *(c for g in gens for c in g.ifs)])
         if items is not None and len(items) <= UNROLL_LIMIT and gen.ifs:
             items = self._filtered_items(gen, items, env)
         if items is not None and len(items) <= UNROLL_LIMIT:
@@ -1766,7 +1782,7 @@ class Interpreter:
             abstract: list[Value] = []
             total: int | None = 0
             for item in items:
-                self.assign(gen.target, item, env)
+                self.assign(gen.target, start.in_pass(LoopPass()) if start is not None else item, env)
                 if last:
                     out.append(produce(env))
                     continue
@@ -1789,7 +1805,7 @@ class Interpreter:
         length = None
         if not gen.ifs:
             length = len(items) if items is not None else _seq_length(iterable)
-        elem = self.iteration_element(iterable)
+        elem = start if start is not None else self.iteration_element(iterable)
         loop = LoopPass()
         self.assign(gen.target, elem.in_pass(loop) if isinstance(elem, BoundedInt) else elem, env)
         try:

@@ -369,7 +369,9 @@ def tensor_index(t: Tensor, index: Value, node: ast.AST) -> Value:
             return _unknown(t, node)
         axis += 1
     out.extend(dims[axis:])
-    return Tensor(Shape(tuple(out)), t.dtype, t.kind, Span.of(node), t.label, content)
+    result = Tensor(Shape(tuple(out)), t.dtype, t.kind, Span.of(node), t.label, content)
+    result.value_range = t.value_range  # a part of the array: its values are some of the array's
+    return result
 
 
 def _check_bounds(i: int, axis: int, dim: Dim, t: Tensor) -> None:

@@ -259,6 +259,9 @@ class Tensor(Value):
     content: list[Value] | None = None  # known elements of small 1-D int tensors (tf.shape)
     history: Any = None  # (layer, inputs) that produced a KerasTensor, for model replays
     name: str | None = None  # keras.Input(name=...)
+    # every element is an int in lo..hi (inclusive): random integers drawn in a known range,
+    # and slices of them; iterating such an array gives window starts (``x[s:s + k]``)
+    value_range: tuple[int, int] | None = None
 
     def describe(self) -> str:
         return f"{format_shape(self.shape)} {self.dtype or '?'}"

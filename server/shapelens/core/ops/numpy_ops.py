@@ -189,13 +189,31 @@ def _gen_random(call: Call) -> Value:
 @function("np.random.randint")
 def _randint(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "int64") or "int64"
-    return _random(call, 2, [(0, "low"), (1, "high")], dtype)
+    return _with_draw_range(call, _random(call, 2, [(0, "low"), (1, "high")], dtype), False)
 
 
 @function("np.random.Generator.integers")
 def _integers(call: Call) -> Value:
     dtype = so.dtype_arg(call.arg(3, "dtype"), "int64") or "int64"
-    return _random(call, 2, [(0, "low"), (1, "high")], dtype)
+    endpoint = call.arg(5, "endpoint")
+    closed = isinstance(endpoint, Const) and endpoint.value is True
+    if endpoint is not None and not (isinstance(endpoint, Const) and isinstance(endpoint.value, bool)):
+        return _random(call, 2, [(0, "low"), (1, "high")], dtype)
+    return _with_draw_range(call, _random(call, 2, [(0, "low"), (1, "high")], dtype), closed)
+
+
+def _with_draw_range(call: Call, out: Value, closed: bool) -> Value:
+    """Integers drawn from ``low`` (0 without ``high``) up to ``high`` (excluded unless
+    ``closed``): the range every element lies in, when both ends are written ints."""
+    low, high = call.arg(0, "low"), call.arg(1, "high")
+    if high is None or (isinstance(high, Const) and high.value is None):
+        low, high = Const(0), low
+    lo, hi = as_int(low) if low is not None else None, as_int(high) if high is not None else None
+    if isinstance(out, Tensor) and isinstance(lo, int) and isinstance(hi, int):
+        top = hi if closed else hi - 1
+        if lo <= top:
+            out.value_range = (lo, top)
+    return out
 
 
 # the distributions: parameter names in order (the array-like ones broadcast into the result
