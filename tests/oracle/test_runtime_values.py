@@ -472,6 +472,8 @@ def test_vocabularies_built_in_loops_keep_lookup_types() -> None:
          "out = []\nfor i in tr:\n    out.append(series[i:i + 10])\nX = np.array(out)\n", ["X"], True),
         ("rng = np.random.default_rng(1)\nseries = np.zeros((50,))\n"
          "X = np.stack([series[s - 5:s] for s in rng.integers(5, 51, 8)])\n", ["X"], True),
+        ("series = np.zeros((64, 3))\nX = np.stack([series[i:i + 4] for i in np.random.permutation(60)[:10]])\n"
+         "Y = np.stack([series[j:j + 5] for j in np.random.choice(59, 6, replace=False)])\n", ["X", "Y"], True),
         # a window that may run past the end is not claimed
         ("rng = np.random.default_rng(0)\nseries = np.zeros((300, 2), np.float32)\n"
          "starts = rng.integers(0, 295, size=40)\n"

@@ -269,7 +269,10 @@ def _choice(call: Call) -> Value:
     dims = so.shape_dims(so.resolve(size))
     if dims is None:
         return op.unknown(dtype)
-    return op.out(Shape(tuple(dims)), dtype)
+    out = op.out(Shape(tuple(dims)), dtype)
+    if isinstance(a, Const) and isinstance(a.value, int) and a.value > 0:
+        out.value_range = (0, a.value - 1)  # draws from range(a)
+    return out
 
 
 @function("np.random.permutation", "np.random.Generator.permutation")
@@ -277,7 +280,10 @@ def _permutation(call: Call) -> Value:
     x = call.arg(0, "x")
     op = so.begin(call, "np", x)
     if isinstance(x, Const) and isinstance(x.value, int):
-        return op.out(Shape((x.value,)), "int64")
+        out = op.out(Shape((x.value,)), "int64")
+        if x.value > 0:
+            out.value_range = (0, x.value - 1)  # a shuffled range(x)
+        return out
     if isinstance(x, Unknown) and x.pytype is int:
         return op.out(Shape((x.name,)), "int64")  # `np.random.permutation(len(X))`
     t = op.tensor(x)
