@@ -16,6 +16,7 @@ from .batching import configured_batch_size, step_batch_sizes
 from .built_inputs import refined_by_build
 from .calls import apply_layer, call_custom_layer, result_kind
 from .facts import Fix, Span
+from .graph_connectivity import check_connected
 from .layers.base import LAYERS, LayerCall
 from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
@@ -470,6 +471,7 @@ def init_functional(interp: Interpreter, model: ModelVal, args: list[Value], kwa
     name = kwargs.get("name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
+    check_connected(inputs, outputs, f"keras.Model{f' {model.name!r}' if model.name else ''}")
 
 
 def _batch_of(x: Value) -> Dim:

@@ -262,6 +262,9 @@ class Tensor(Value):
     # every element is an int in lo..hi (inclusive): random integers drawn in a known range,
     # and slices of them; iterating such an array gives window starts (``x[s:s + k]``)
     value_range: tuple[int, int] | None = None
+    # the ``keras.Input(...)`` call that made this tensor (a number unique to that call; copies
+    # keep it), None for every other tensor
+    input_token: int | None = None
 
     def describe(self) -> str:
         return f"{format_shape(self.shape)} {self.dtype or '?'}"

@@ -12,6 +12,7 @@ leaving integer and bool inputs alone.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from typing import Any
 
@@ -163,22 +164,26 @@ def keras_input(call: Call) -> Value:
         )
     if isinstance(tensor, Tensor) and tensor.kind == "keras":
         return Tensor(tensor.shape, tensor.dtype, "keras", call.span, label, name=name)
+    token = None if given(tensor) else next(_INPUT_TOKENS)
     if given(batch_shape):
         assert batch_shape is not None
         _check_shape_arg(batch_shape, "batch_shape")
-        return Tensor(as_shape(batch_shape), dtype, "keras", call.span, label, name=name)
+        return Tensor(as_shape(batch_shape), dtype, "keras", call.span, label, name=name, input_token=token)
     if not given(shape_v):
         if shape_v is None and tensor is None:
             raise ShapeError("keras.Input: you must pass a `shape` argument", code="invalid-argument")
-        return Tensor(Shape(None), dtype, "keras", call.span, label, name=name)
+        return Tensor(Shape(None), dtype, "keras", call.span, label, name=name, input_token=token)
     assert shape_v is not None
     _check_shape_arg(shape_v, "shape")
     inner = as_shape(shape_v)
     if inner.dims is None:
-        return Tensor(Shape(None), dtype, "keras", call.span, label, name=name)
+        return Tensor(Shape(None), dtype, "keras", call.span, label, name=name, input_token=token)
     batch = call.arg(1, "batch_size")
     b = batch.value if isinstance(batch, Const) and isinstance(batch.value, int) else None
-    return Tensor(Shape((b, *inner.dims)), dtype, "keras", call.span, label, name=name)
+    return Tensor(Shape((b, *inner.dims)), dtype, "keras", call.span, label, name=name, input_token=token)
+
+
+_INPUT_TOKENS = itertools.count(1)
 
 
 @layer(
