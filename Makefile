@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck lint-ts pytest e2e bench corpus-report mutation-report clean
+.PHONY: demo test lint typecheck lint-ts pytest e2e bench corpus-report mutation-report records clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ corpus-report: $(STAMP)
 
 mutation-report: $(STAMP)
 	$(BIN)/python scripts/mutation_report.py
+
+## Re-record what real TF does with every corpus script and mutant (tests/records/; hours cold).
+records: $(STAMP)
+	$(BIN)/python scripts/write_records.py
 
 clean:
 	rm -rf $(VENV) .oracle-cache

@@ -11,7 +11,9 @@ Workers are recycled every ``RECYCLE_AFTER`` mutants to bound memory.
 Verdicts: ``accepted`` (the script ran to completion) or ``rejected`` with the exception type,
 its message and the line where TF raised -- the deepest traceback frame in the mutant file.
 They are cached in ``.oracle-cache/mutation/`` (or ``$SHAPELENS_ORACLE_CACHE/mutation``) under a
-hash of the mutant text, the runner version and the installed TF/Keras/numpy versions.
+hash of the mutant text, the runner version and the installed TF/Keras/numpy versions; the
+committed records in ``tests/records/mutants_tf.jsonl`` stand in for a cold cache (see
+``oracle/tf_records.py``).
 
 Engine side: ``analyze_source(mutant_text, <path of the original script>)`` in-process, every run
 (never cached: the engine is what is being measured).
@@ -43,9 +45,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: ``python tests/mutation/runner.py --worker``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from mutation import mutate  # type: ignore[no-redef]
-    from oracle import tf_worker  # type: ignore[no-redef]
+    from oracle import tf_records, tf_worker  # type: ignore[no-redef]
 else:
-    from oracle import tf_worker
+    from oracle import tf_records, tf_worker
 
     from . import mutate
 
@@ -120,6 +122,40 @@ def load_cached(key: str) -> Verdict | None:
     except (OSError, ValueError, KeyError):
         return None
     return v if v.status in ("accepted", "rejected") else None
+
+
+RECORDS = tf_records.Records(tf_records.MUTANT_RECORDS)
+RECORDED_MESSAGE_CHARS = 600
+
+
+def record_key(text: str) -> str:
+    return tf_records.record_key("mutant", RUNNER_VERSION, text.encode("utf-8"))
+
+
+def as_record(job: Job, v: Verdict) -> dict[str, Any]:
+    """The committed form of one verdict (its timing left out: it differs on every run)."""
+    message = None if v.message is None else v.message[:RECORDED_MESSAGE_CHARS]
+    return {
+        "key": job.record_key,
+        "id": job.meta["id"],
+        "status": v.status,
+        "line": v.line,
+        "exc_type": v.exc_type,
+        "message": message,
+    }
+
+
+def recorded_verdict(job: Job) -> Verdict | None:
+    entry = RECORDS.get(job.record_key)
+    if entry is None or entry.get("status") not in ("accepted", "rejected"):
+        return None
+    return Verdict(entry["status"], entry.get("line"), entry.get("exc_type"), entry.get("message"))
+
+
+def same_verdict(a: Verdict, b: Verdict) -> bool:
+    """The same outcome: status, exception type and the line where TF raised (messages may
+    name auto-numbered layers, so they are not compared)."""
+    return (a.status, a.exc_type, a.line) == (b.status, b.exc_type, b.line)
 
 
 def store(key: str, v: Verdict, meta: dict[str, Any]) -> None:
@@ -291,6 +327,10 @@ class Job:
     text: str
     meta: dict[str, Any]
 
+    @property
+    def record_key(self) -> str:
+        return record_key(self.text)
+
 
 def run_tf(
     jobs: Sequence[Job],
@@ -298,14 +338,18 @@ def run_tf(
     timeout: float = MUTANT_TIMEOUT,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    use_records: bool = True,
 ) -> dict[str, Verdict]:
-    """TF verdict for each job (from the cache, or by running it); keyed by ``Job.key``."""
+    """TF verdict for each job (from the local cache, else the committed records, else by
+    running it); keyed by ``Job.key``."""
     out: dict[str, Verdict] = {}
     todo: dict[str, Job] = {}
     for j in jobs:
         if j.key in out or j.key in todo:
             continue
         cached = load_cached(j.key) if use_cache else None
+        if cached is None and use_records:
+            cached = recorded_verdict(j)
         if cached is not None:
             out[j.key] = cached
         else:
@@ -509,7 +553,9 @@ def original_verdicts(
         except ImportError:
             co = None
         if co is not None:
-            real = co.collect_real([p for _, p in missing], jobs=workers, use_cache=use_cache)
+            real = co.collect_real(
+                [p for _, p in missing], jobs=workers, use_cache=use_cache, use_records=use_cache
+            )
             for j, p in missing:
                 r = real.get(p) or {}
                 err = str(r.get("error") or "")
@@ -520,13 +566,16 @@ def original_verdicts(
                 else:
                     exc, _, msg = err.partition(": ")
                     v = Verdict("rejected", r.get("error_line"), exc, msg, float(r.get("seconds", 0.0)))
-                store(j.key, v, j.meta)
+                if not r.get("recorded"):  # the local cache holds what ran here only
+                    store(j.key, v, j.meta)
                 out[j.key] = v
                 if progress is not None:
                     progress(f"[original] {p.name}: {v.status} {v.exc_type or ''} (corpus oracle)")
         rest = [j for j, _ in missing if j.key not in out]
         if rest:
-            out.update(run_tf(rest, workers=workers, timeout=timeout, use_cache=use_cache, progress=progress))
+            out.update(
+                run_tf(rest, workers=workers, timeout=timeout, use_cache=use_cache, progress=progress, use_records=use_cache)
+            )
     return out
 
 
@@ -546,7 +595,9 @@ def run_suite(
     broken = {j.script for j in orig_jobs if verdicts[j.key].status != "accepted"}
     runnable = [j for j in mut_jobs if j.script not in broken]
     verdicts.update(
-        run_tf(runnable, workers=workers, timeout=timeout, use_cache=use_cache, progress=progress)
+        run_tf(
+            runnable, workers=workers, timeout=timeout, use_cache=use_cache, progress=progress, use_records=use_cache
+        )
     )
     originals = []
     for j in orig_jobs:

@@ -1,8 +1,9 @@
 """The TF-confirmed mutation suite (see ``runner.py``).
 
 Single edits of the realistic corpus scripts (``mutate.py``) are run under real TensorFlow
-(verdicts cached per mutant text in ``.oracle-cache/mutation/``; a cold run takes ~10 minutes on
-2 cores) and analysed by the engine. Required: no error diagnostic on any original script or on
+(verdicts cached per mutant text in ``.oracle-cache/mutation/`` and committed in
+``tests/records/mutants_tf.jsonl``, a daily sample of which is re-run under live TF here; a cold
+run of them all takes ~10 minutes on 2 cores) and analysed by the engine. Required: no error diagnostic on any original script or on
 any mutant TF accepts, and at least ``DETECTION_THRESHOLD`` % of the mutants TF rejects flagged
 by an error within 3 lines of the edit or of where TF raised. ``pytest -s`` prints the table;
 ``scripts/mutation_report.py`` prints it with every miss. Deselect with ``-m "not mutation"``.
@@ -15,6 +16,7 @@ import importlib.util
 import pytest
 
 from mutation import mutate, runner
+from oracle import tf_records
 
 pytestmark = [
     pytest.mark.mutation,
@@ -49,6 +51,40 @@ def test_mutation_suite() -> None:
     assert len(suite.rejected) >= MIN_REJECTED, f"only {len(suite.rejected)} mutants are rejected by TF"
     assert suite.detection_pct >= DETECTION_THRESHOLD, (
         f"detection {suite.detection_pct:.1f}% < {DETECTION_THRESHOLD}%\n" + runner.format_misses(suite)
+    )
+
+
+def test_every_mutant_has_a_current_record() -> None:
+    """A new mutant (the corpus changed) without a record runs under TF live in every test run;
+    ``scripts/write_records.py`` records it."""
+    if tf_records.live_only():
+        pytest.skip("records switched off (SHAPELENS_ORACLE_LIVE)")
+    _, jobs = runner.build_jobs(mutate.generate(), mutate.corpus_scripts())
+    stale = [j.meta["id"] for j in jobs if runner.recorded_verdict(j) is None]
+    assert not stale, f"mutants without a TF record: {stale}"
+
+
+def test_recorded_verdicts_agree_with_live_tensorflow() -> None:
+    """Re-run a sample of the recorded mutants under TF now: the same verdict (status, exception
+    type, line), exactly."""
+    _, jobs = runner.build_jobs(mutate.generate(), mutate.corpus_scripts())
+    recorded = [j for j in jobs if runner.recorded_verdict(j) is not None]
+    seed = tf_records.sample_seed()
+    picked = tf_records.live_sample(recorded, tf_records.sample_size() // 2, seed)
+    print(f"\nre-running {len(picked)} recorded mutants under TF (SHAPELENS_LIVE_SEED={seed})")
+    live = runner.run_tf(picked, workers=2, use_cache=False, use_records=False)
+    differ = {}
+    for j in picked:
+        before = runner.recorded_verdict(j)
+        assert before is not None
+        now = live[j.key]
+        if now.status in ("timeout", "crashed"):
+            continue  # load on a shared machine, not a verdict
+        if not runner.same_verdict(before, now):
+            differ[j.meta["id"]] = (before.status, before.exc_type, before.line, now.status, now.exc_type, now.line)
+    assert not differ, (
+        f"committed mutant verdicts no longer match live TensorFlow (seed {seed}): {differ}; "
+        "re-record with scripts/write_records.py"
     )
 
 

@@ -44,7 +44,9 @@ where TF itself saw outputs of different ranks (several layers on one line) are 
 and not counted. Engine error diagnostics on these scripts (which all run) are false alarms.
 
 Observations are cached per script content in ``.oracle-cache/corpus/`` (or under
-``$SHAPELENS_ORACLE_CACHE``).
+``$SHAPELENS_ORACLE_CACHE``); the committed records in ``tests/records/corpus_tf.jsonl`` stand
+in for a cold cache (see ``tf_records.py``: a script whose text changed runs live, and a daily
+sample of the records is re-checked against live TF).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: ``python tests/oracle/corpus_oracle.py --worker``
+    import tf_records  # type: ignore[import-not-found,no-redef]
     import tf_worker  # type: ignore[import-not-found,no-redef]
 else:
-    from . import tf_worker
+    from . import tf_records, tf_worker
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO / "tests" / "corpus"
@@ -146,6 +149,53 @@ def content_key(path: Path) -> str:
 
 def cache_path(path: Path) -> Path:
     return CACHE_DIR / f"{path.stem}-{content_key(path)}.json"
+
+
+RECORDS = tf_records.Records(tf_records.CORPUS_RECORDS)
+# What a record keeps of a worker's result (not its timing, which differs on every run).
+RECORDED_FIELDS = ("ok", "error", "error_line", "layers", "globals", "models", "hook_errors")
+
+
+def record_key(path: Path) -> str:
+    return tf_records.record_key("corpus", RECORDER_VERSION, path.read_bytes())
+
+
+def as_record(path: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """The committed form of one script's observations."""
+    return {"key": record_key(path), "script": path.name, **{k: result.get(k) for k in RECORDED_FIELDS}}
+
+
+def recorded(path: Path) -> dict[str, Any] | None:
+    """The committed observations of exactly this text of the script, if there are any."""
+    entry = RECORDS.get(record_key(path))
+    if entry is None:
+        return None
+    return {"script": path.name, "seconds": 0.0, "recorded": True, **{k: entry.get(k) for k in RECORDED_FIELDS}}
+
+
+def record_mismatch(record: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """What the oracle judges by that a committed record and a live TF run of the same script
+    disagree on (empty: they agree): whether it ran, and each shape, dtype and parameter count."""
+
+    def judged(result: dict[str, Any]) -> dict[str, Any]:
+        def shapes(observed: dict[str, Any] | None) -> dict[str, Any]:
+            return {k: (v.get("shape"), v.get("dtype")) for k, v in (observed or {}).items()}
+
+        return {
+            "ok": bool(result.get("ok")),
+            "layers": shapes(result.get("layers")),
+            "globals": shapes(result.get("globals")),
+            "models": result.get("models") or {},
+        }
+
+    a, b = judged(record), judged(live)
+    diffs = [k for k in a if a[k] != b[k]]
+    for kind in ("layers", "globals"):
+        if kind in diffs:
+            keys = sorted(set(a[kind]) | set(b[kind]))
+            shown = [f"{k}: {a[kind].get(k)} -> {b[kind].get(k)}" for k in keys if a[kind].get(k) != b[kind].get(k)]
+            diffs[diffs.index(kind)] = f"{kind} ({'; '.join(shown[:5])})"
+    return diffs
 
 
 class _Recorder:
@@ -459,11 +509,16 @@ SCRIPTS_PER_WORKER = 40  # then a fresh process: one long-lived TF process grew 
 
 
 def collect_real(
-    paths: Sequence[Path], jobs: int = 2, use_cache: bool = True, timeout: float | None = None
+    paths: Sequence[Path],
+    jobs: int = 2,
+    use_cache: bool = True,
+    timeout: float | None = None,
+    use_records: bool = True,
 ) -> dict[Path, dict[str, Any]]:
-    """TF observations for each script (from the cache, or by running workers). ``timeout``
-    (by default a minute per script a worker runs, at least 15 minutes) only stops a worker
-    that hangs: on a busy machine one script can take half a minute."""
+    """TF observations for each script (from the local cache, else from the committed records,
+    else by running workers). ``timeout`` (by default a minute per script a worker runs, at
+    least 15 minutes) only stops a worker that hangs: on a busy machine one script can take
+    half a minute."""
     results: dict[Path, dict[str, Any]] = {}
     todo: list[Path] = []
     for p in paths:
@@ -474,6 +529,10 @@ def collect_real(
                 continue
             except (OSError, json.JSONDecodeError):
                 pass
+        found = recorded(p) if use_records else None
+        if found is not None:
+            results[p] = found
+            continue
         todo.append(p)
     if todo:
         jobs = max(1, min(jobs, len(todo)))
@@ -728,7 +787,7 @@ def run_oracle(
     paths: Iterable[Path] | None = None, jobs: int = 2, use_cache: bool = True
 ) -> list[ScriptReport]:
     scripts = list(paths) if paths is not None else corpus_scripts()
-    real = collect_real(scripts, jobs=jobs, use_cache=use_cache)
+    real = collect_real(scripts, jobs=jobs, use_cache=use_cache, use_records=use_cache)
     return [compare_script(p, real[p]) for p in scripts]
 
 

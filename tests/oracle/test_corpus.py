@@ -4,7 +4,9 @@ Every script must run under TF; on those correct scripts the engine must never c
 dim for a layer output and never report an error; the share of layer outputs it knows exactly
 must not fall below ``EXACT_THRESHOLD`` (the level reached when this guard was last raised).
 ``pytest -s tests/oracle/test_corpus.py`` prints the table. TF observations are cached per
-script content in ``.oracle-cache/corpus/``; ``scripts/corpus_report.py --details`` lists misses.
+script content in ``.oracle-cache/corpus/`` and committed in ``tests/records/corpus_tf.jsonl``
+(a daily sample of which is re-run under live TF here; see ``tf_records.py``);
+``scripts/corpus_report.py --details`` lists misses.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib.util
 import pytest
 
 from oracle import corpus_oracle as co
+from oracle import tf_records
 
 pytestmark = [
     pytest.mark.tf,
@@ -92,6 +95,39 @@ def test_model_parameter_counts(reports: list[co.ScriptReport]) -> None:
     assert not verdicts["wrong"], "\n".join(verdicts["wrong"])
     counted = sum(len(v) for v in verdicts.values())
     assert counted >= 100 and len(verdicts["exact"]) >= MODEL_COUNT_EXACT_THRESHOLD * counted, co.format_model_counts(reports)
+
+
+# ----------------------------------------------------------------------------------------------
+# the committed records are what TF does
+
+
+def test_every_script_has_a_current_record() -> None:
+    """A script edited or added without re-recording runs under TF live in every test run
+    (slow, though still correct); ``scripts/write_records.py`` records it."""
+    if tf_records.live_only():
+        pytest.skip("records switched off (SHAPELENS_ORACLE_LIVE)")
+    stale = [p.name for p in co.corpus_scripts() if co.recorded(p) is None]
+    assert not stale, f"corpus scripts without a current TF record: {stale}"
+
+
+def test_records_agree_with_live_tensorflow() -> None:
+    """Re-run a sample of the recorded scripts under TF now: the same observations, exactly."""
+    scripts = [p for p in co.corpus_scripts() if co.recorded(p) is not None]
+    seed = tf_records.sample_seed()
+    picked = tf_records.live_sample(scripts, tf_records.sample_size(), seed)
+    print(f"\nre-running {len(picked)} recorded scripts under TF (SHAPELENS_LIVE_SEED={seed})")
+    live = co.collect_real(picked, jobs=2, use_cache=False, use_records=False)
+    differ = {}
+    for p in picked:
+        record = co.recorded(p)
+        assert record is not None
+        fields = co.record_mismatch(record, live[p])
+        if fields:
+            differ[p.name] = fields
+    assert not differ, (
+        f"committed TF records no longer match live TensorFlow (seed {seed}): {differ}; "
+        "re-record with scripts/write_records.py"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
