@@ -616,7 +616,7 @@ def _apply_assert_cardinality(call: Call) -> Value:
     given = call.kwargs.get("expected_cardinality", call.args[0] if len(call.args) == 2 else None)
     n = given.value if isinstance(given, Const) else None
     count = n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
-    return DatasetVal(ds.element, count, call.span, ds.batch_rows)
+    return _same_batches(ds, DatasetVal(ds.element, count, call.span, ds.batch_rows))
 
 
 @function("tf.data.experimental._apply_ignore_errors")
@@ -1187,8 +1187,14 @@ def _repeat(call: Call) -> Value:
     c = as_int(count) if count is not None else -1
     if c is not None and c >= 0 and ds.cardinality is not None:
         card = ds.cardinality * c
-    # each pass gives the same batches again
-    return DatasetVal(ds.element, card, call.span, ds.batch_rows, ds.eager_rows)
+    # each pass gives the same batches again (in another order if they were shuffled)
+    return _same_batches(ds, DatasetVal(ds.element, card, call.span, ds.batch_rows, ds.eager_rows))
+
+
+def _same_batches(ds: DatasetVal, out: DatasetVal) -> DatasetVal:
+    """``out`` gives batches of ``ds`` in ``ds``'s order, so shuffled ones stay shuffled."""
+    out.batches_shuffled = ds.batches_shuffled and out.batch_rows is not None
+    return out
 
 
 @method("dataset", "take")
@@ -1200,9 +1206,12 @@ def _take(call: Call) -> Value:
     if c is not None and n is not None:
         card = n if c < 0 else min(n, c)
     rows = ds.batch_rows
-    if rows is not None and c is not None and 0 <= c <= rows[1]:
+    if rows is not None and ds.batches_shuffled and rows[2]:
+        if c is None or 0 <= c <= rows[1]:
+            rows = None  # the smaller batch may be among those taken, or not
+    elif rows is not None and c is not None and 0 <= c <= rows[1]:
         rows = (rows[0], c, 0)  # only full batches
-    return DatasetVal(ds.element, card, call.span, rows, ds.eager_rows)
+    return _same_batches(ds, DatasetVal(ds.element, card, call.span, rows, ds.eager_rows))
 
 
 @method("dataset", "skip")
@@ -1214,9 +1223,11 @@ def _skip(call: Call) -> Value:
     if c is not None and n is not None:
         card = 0 if c < 0 else max(n - c, 0)
     rows = ds.batch_rows
-    if rows is not None:
+    if rows is not None and ds.batches_shuffled and rows[2] and c != 0:
+        rows = None  # the smaller batch may be among those skipped, or not
+    elif rows is not None:
         rows = (rows[0], rows[1] - c, rows[2]) if c is not None and 0 <= c <= rows[1] else None
-    return DatasetVal(ds.element, card, call.span, rows, ds.eager_rows)
+    return _same_batches(ds, DatasetVal(ds.element, card, call.span, rows, ds.eager_rows))
 
 
 @method("dataset", "shard")
@@ -1233,7 +1244,7 @@ def _shard(call: Call) -> Value:
 def _enumerate(call: Call) -> Value:
     ds = _receiver(call)
     index = Tensor(Shape(()), "int64", "spec", call.span, f"dataset index (line {call.span.line})")
-    return DatasetVal(Seq([index, ds.element], "tuple"), ds.cardinality, call.span, ds.batch_rows)
+    return _same_batches(ds, DatasetVal(Seq([index, ds.element], "tuple"), ds.cardinality, call.span, ds.batch_rows))
 
 
 @method("dataset", "concatenate")

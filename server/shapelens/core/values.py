@@ -723,11 +723,13 @@ def join(a: Value, b: Value) -> Value:
             return joined
         return DictVal({k: join(v, b.items[k]) for k, v in a.items.items() if k in b.items}, False)
     if isinstance(a, DatasetVal) and isinstance(b, DatasetVal):
-        return DatasetVal(
+        joined_ds = DatasetVal(
             join(a.element, b.element), a.cardinality if a.cardinality == b.cardinality else None,
             None, a.batch_rows if a.batch_rows == b.batch_rows else None,
             a.eager_rows if a.eager_rows == b.eager_rows else None,
         )
+        joined_ds.batches_shuffled = a.batches_shuffled or b.batches_shuffled
+        return joined_ds
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
             return a
