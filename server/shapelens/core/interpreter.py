@@ -26,6 +26,7 @@ from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
+from .sequential_io import note_model_calls
 from .shapes import UNKNOWN_SHAPE, ShapeError, Unknowable, normalize_dtype
 from .traced_functions import traced_arguments
 from .user_modules import UserModules
@@ -1398,6 +1399,7 @@ class Interpreter:
         arg_nodes: list[ast.AST] | None = None,
         kwarg_nodes: dict[str, ast.AST] | None = None,
     ) -> Value:
+        note_model_calls(func, args, kwargs)
         return _calls().dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
 
     def call_function(

@@ -20,6 +20,7 @@ from .graph_connectivity import check_connected
 from .layers.base import LAYERS, LayerCall
 from .layout_hints import channel_order_hint
 from .registry import Call, attribute, function, method
+from .sequential_io import check_defined
 from .shapes import UNKNOWN_SHAPE, Dim, Shape, ShapeError, Unknowable, format_shape
 from .values import (
     JOIN_NODE,
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 
 @function("keras.Sequential")
 def sequential(call: Call) -> Value:
-    model = call.interp.fresh(ModelVal("sequential", origin=call.span))
+    model = call.interp.fresh(ModelVal("sequential", origin=call.span, maybe_called=False))
     name = call.arg(1, "name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
@@ -1622,6 +1623,12 @@ def _load_model(call: Call) -> Value:
 
 
 @attribute("model", "output")
+def _model_output_attribute(v: Value) -> Value:
+    if isinstance(v, ModelVal):
+        check_defined(v, "output")
+    return _model_output(v)
+
+
 def _model_output(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.outputs is not None:
         outs = v.outputs
@@ -1642,6 +1649,12 @@ def _model_outputs(v: Value) -> Value:
 
 
 @attribute("model", "input")
+def _model_input_attribute(v: Value) -> Value:
+    if isinstance(v, ModelVal):
+        check_defined(v, "input")
+    return _model_input(v)
+
+
 def _model_input(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.inputs is not None:
         ins = v.inputs

@@ -385,6 +385,9 @@ class ModelVal(Value):
     created_depth: int = 0  # the interpreter's uncertainty depth where the model was made
     layers_uncertain: bool = False  # layers added or removed where the engine cannot tell how often
     input_layer: Any = None  # the LayerVals standing for a functional model's InputLayers, by id(input)
+    # False only for a ``keras.Sequential(...)`` that no call has been given yet (called, or
+    # passed to anything): Keras 3 gives such a Sequential no ``input``/``output``
+    maybe_called: bool = True
 
     def describe(self) -> str:
         return f"{self.kind} model"
