@@ -54,24 +54,26 @@ def test_mutation_suite() -> None:
     )
 
 
-def test_every_mutant_has_a_current_record() -> None:
+@pytest.fixture(scope="module")
+def mutant_jobs() -> list[runner.Job]:
+    """The TF jobs of the sampled mutants, built once for the record tests."""
+    return runner.build_jobs(mutate.generate(), mutate.corpus_scripts())[1]
+
+
+def test_every_mutant_has_a_current_record(mutant_jobs: list[runner.Job]) -> None:
     """A new mutant (the corpus changed) without a record runs under TF live in every test run;
     ``scripts/write_records.py`` records it."""
     if tf_records.live_only():
         pytest.skip("records switched off (SHAPELENS_ORACLE_LIVE)")
-    _, jobs = runner.build_jobs(mutate.generate(), mutate.corpus_scripts())
-    stale = [j.meta["id"] for j in jobs if runner.recorded_verdict(j) is None]
+    stale = [j.meta["id"] for j in mutant_jobs if runner.recorded_verdict(j) is None]
     assert not stale, f"mutants without a TF record: {stale}"
 
 
-def test_recorded_verdicts_agree_with_live_tensorflow() -> None:
+def test_recorded_verdicts_agree_with_live_tensorflow(mutant_jobs: list[runner.Job]) -> None:
     """Re-run a sample of the recorded mutants under TF now: the same verdict (status, exception
     type, line), exactly."""
-    _, jobs = runner.build_jobs(mutate.generate(), mutate.corpus_scripts())
-    recorded = [j for j in jobs if runner.recorded_verdict(j) is not None]
-    seed = tf_records.sample_seed()
-    picked = tf_records.live_sample(recorded, tf_records.sample_size() // 2, seed)
-    print(f"\nre-running {len(picked)} recorded mutants under TF (SHAPELENS_LIVE_SEED={seed})")
+    recorded = [j for j in mutant_jobs if runner.recorded_verdict(j) is not None]
+    picked, seed = tf_records.live_check_sample(recorded, "mutants", tf_records.sample_size() // 2)
     live = runner.run_tf(picked, workers=2, use_cache=False, use_records=False)
     differ = {}
     for j in picked:

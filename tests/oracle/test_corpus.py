@@ -110,9 +110,7 @@ def test_every_script_has_a_current_record() -> None:
 def test_records_agree_with_live_tensorflow() -> None:
     """Re-run a sample of the recorded scripts under TF now: the same observations, exactly."""
     scripts = [p for p in co.corpus_scripts() if co.recorded(p) is not None]
-    seed = tf_records.sample_seed()
-    picked = tf_records.live_sample(scripts, tf_records.sample_size(), seed)
-    print(f"\nre-running {len(picked)} recorded scripts under TF (SHAPELENS_LIVE_SEED={seed})")
+    picked, seed = tf_records.live_check_sample(scripts, "scripts", tf_records.sample_size())
     live = co.collect_real(picked, jobs=2, use_cache=False, use_records=False)
     differ = {}
     for p in picked:

@@ -21,6 +21,7 @@ live: hours on a cold cache);
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ MUTANT_RECORDS = RECORDS_DIR / "mutants_tf.jsonl"
 DEFAULT_SAMPLE = 40
 
 
+@functools.cache
 def tf_series() -> str:
     """The installed TensorFlow release series ("2.21"); records of another series are not used."""
     from importlib import metadata
@@ -109,6 +111,14 @@ def sample_seed() -> int:
 def sample_size(default: int = DEFAULT_SAMPLE) -> int:
     raw = os.environ.get("SHAPELENS_LIVE_SAMPLE", "").strip()
     return max(0, int(raw)) if raw else default
+
+
+def live_check_sample(items: Sequence[Any], what: str, size: int) -> tuple[list[Any], int]:
+    """The recorded items a test re-runs under live TF today, and the seed that picked them."""
+    seed = sample_seed()
+    picked = live_sample(items, size, seed)
+    print(f"\nre-running {len(picked)} recorded {what} under TF (SHAPELENS_LIVE_SEED={seed})")
+    return picked, seed
 
 
 def live_sample(items: Sequence[Any], size: int, seed: int) -> list[Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .facts import Related, Span
 from .shapes import ShapeError, format_shape
-from .values import JOIN_NODE, Tensor, Value, tensors_in
+from .values import JOIN_NODE, DictVal, Seq, Tensor, Value, tensors_in
 
 
 def stray_input(inputs: Value | None, outputs: Value | None) -> tuple[Tensor, Span | None] | None:
@@ -49,8 +49,6 @@ def stray_input(inputs: Value | None, outputs: Value | None) -> tuple[Tensor, Sp
 
 def _fully_listed(v: Value) -> bool:
     """Every leaf of the structure is known (no list of unknown length, no unknown entry)."""
-    from .values import DictVal, Seq
-
     if isinstance(v, Tensor):
         return True
     if isinstance(v, Seq):

@@ -206,6 +206,9 @@ class Interpreter:
         # models saved by path (a known string, or the very value a path variable holds): a copy
         # as it was when saved, None where which model a path holds is not certain
         self.saved_models: dict[object, tuple[Value, ModelVal | None]] = {}
+        # keras.Sequential(...) models no call has touched yet (sequential_io); usually empty,
+        # so calls pay nothing for the check
+        self.uncalled_sequentials: list[ModelVal] = []
         self.trainable_unknown = False  # `.trainable` set on something unidentified
         self.catching: list[int] = []  # lines of the excepts around this point that catch shape errors
         self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor
@@ -1399,7 +1402,9 @@ class Interpreter:
         arg_nodes: list[ast.AST] | None = None,
         kwarg_nodes: dict[str, ast.AST] | None = None,
     ) -> Value:
-        note_model_calls(func, args, kwargs)
+        if self.uncalled_sequentials:
+            note_model_calls(func, args, kwargs)
+            self.uncalled_sequentials = [m for m in self.uncalled_sequentials if not m.maybe_called]
         return _calls().dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
 
     def call_function(

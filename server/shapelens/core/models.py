@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 @function("keras.Sequential")
 def sequential(call: Call) -> Value:
     model = call.interp.fresh(ModelVal("sequential", origin=call.span, maybe_called=False))
+    call.interp.uncalled_sequentials.append(model)
     name = call.arg(1, "name")
     if isinstance(name, Const) and isinstance(name.value, str):
         model.name = name.value
