@@ -1402,8 +1402,7 @@ class Interpreter:
         arg_nodes: list[ast.AST] | None = None,
         kwarg_nodes: dict[str, ast.AST] | None = None,
     ) -> Value:
-        if self.uncalled_sequentials:
-            note_model_calls(func, args, kwargs)
+        if self.uncalled_sequentials and note_model_calls(func, args, kwargs):
             self.uncalled_sequentials = [m for m in self.uncalled_sequentials if not m.maybe_called]
         return _calls().dispatch(self, func, args, kwargs, node, arg_nodes or [], kwarg_nodes or {})
 

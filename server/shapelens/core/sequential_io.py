@@ -15,13 +15,17 @@ from .shapes import ShapeError
 from .values import BoundMethod, Const, DictVal, ModelVal, Seq, Tensor, Value
 
 
-def note_model_calls(func: Value, args: list[Value], kwargs: dict[str, Value]) -> None:
-    """A call may give the models it touches a call history: mark them."""
+def note_model_calls(func: Value, args: list[Value], kwargs: dict[str, Value]) -> bool:
+    """A call may give the models it touches a call history: mark them. True when it marked a
+    model not marked before."""
     called = func.receiver if isinstance(func, BoundMethod) and func.name in ("__call__", "call") else func
-    if isinstance(called, ModelVal) and not _eager(args, kwargs):
+    marked = False
+    if isinstance(called, ModelVal) and not called.maybe_called and not _eager(args, kwargs):
         called.maybe_called = True  # an eager call (arrays, tensors) records no history
+        marked = True
     for v in (*args, *kwargs.values()):
-        _mark(v, 2)
+        marked = _mark(v, 2) or marked
+    return marked
 
 
 def _eager(args: list[Value], kwargs: dict[str, Value]) -> bool:
@@ -32,15 +36,19 @@ def _eager(args: list[Value], kwargs: dict[str, Value]) -> bool:
     )
 
 
-def _mark(v: Value, depth: int) -> None:
+def _mark(v: Value, depth: int) -> bool:
     if isinstance(v, ModelVal):
+        was = v.maybe_called
         v.maybe_called = True
-    elif depth > 0 and isinstance(v, Seq) and v.items is not None:
+        return not was
+    marked = False
+    if depth > 0 and isinstance(v, Seq) and v.items is not None:
         for item in v.items:
-            _mark(item, depth - 1)
+            marked = _mark(item, depth - 1) or marked
     elif depth > 0 and isinstance(v, DictVal):
         for item in v.items.values():
-            _mark(item, depth - 1)
+            marked = _mark(item, depth - 1) or marked
+    return marked
 
 
 def check_defined(model: ModelVal, attr: str) -> None:
