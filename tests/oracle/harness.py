@@ -13,7 +13,11 @@ engine on the same text. `compare` applies the project's contract:
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import textwrap
+import traceback
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,16 +75,35 @@ def observe(v: Any) -> Observed | None:
 
 def run_real(source: str, names: list[str] | None = None) -> RealResult:
     """Execute ``PREAMBLE + source`` and observe every tensor-valued global (or ``names``)."""
-    import sys
-    import traceback
-    import types
-
     code = PREAMBLE + textwrap.dedent(source)
     # a real module, so that code looking itself up in sys.modules (dataclasses) works
     module = types.ModuleType("__snippet__")
     sys.modules["__snippet__"] = module
     ns: dict[str, Any] = module.__dict__
     result = RealResult()
+    # run as a script would be: its own file, and no command-line arguments (pytest's are not
+    # the snippet's)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "snippet.py")
+        with open(path, "w") as f:
+            f.write(code)
+        ns["__file__"] = path
+        saved_argv = sys.argv
+        sys.argv = [path]
+        try:
+            _exec_snippet(code, ns, result)
+        finally:
+            sys.argv = saved_argv
+    for name, v in ns.items():
+        if names is not None and name not in names:
+            continue
+        obs = observe(v)
+        if obs is not None:
+            result.values[name] = obs
+    return result
+
+
+def _exec_snippet(code: str, ns: dict[str, Any], result: RealResult) -> None:
     try:
         exec(compile(code, "<snippet>", "exec"), ns)
     except BaseException as err:
@@ -89,13 +112,6 @@ def run_real(source: str, names: list[str] | None = None) -> RealResult:
             if frame.filename == "<snippet>":
                 result.error_line = (frame.lineno or 0) - PREAMBLE.count("\n")
                 break
-    for name, v in ns.items():
-        if names is not None and name not in names:
-            continue
-        obs = observe(v)
-        if obs is not None:
-            result.values[name] = obs
-    return result
 
 
 @dataclass
@@ -202,10 +218,42 @@ def compare(source: str, names: list[str], real: RealResult | None = None) -> Ve
     return Verdict(not problems, exact and not problems, "; ".join(problems))
 
 
-def assert_agrees(source: str, names: list[str], require_exact: bool = True) -> Verdict:
-    """Assert agreement; with ``require_exact`` also that the engine knew every name exactly."""
-    v = compare(source, names)
+def assert_agrees(
+    source: str, names: list[str], require_exact: bool = True, tf_raises: bool = False
+) -> Verdict:
+    """Assert agreement; with ``require_exact`` also that the engine knew every name exactly.
+    TF must bind every name to a tensor, or, with ``tf_raises`` (a mistake the engine should
+    flag), must raise: a snippet TF stops early would otherwise compare nothing past that line."""
+    real = run_real(source, names)
+    snippet = f"--- snippet ---\n{textwrap.dedent(source)}"
+    if tf_raises:
+        assert real.error is not None, f"TF ran the snippet without raising\n{snippet}"
+    else:
+        missing = [n for n in names if n not in real.values]
+        raised = (
+            f"TF raised {type(real.error).__name__} at snippet line {real.error_line}: "
+            f"{str(real.error)[:300]}"
+            if real.error is not None
+            else "TF ran to the end"
+        )
+        assert not missing, f"TF observed no tensor for {missing} ({raised})\n{snippet}"
+    v = compare(source, names, real)
     assert v.ok, f"{v.detail}\n--- snippet ---\n{textwrap.dedent(source)}"
     if require_exact:
         assert v.exact, f"engine not exact for {names}\n--- snippet ---\n{textwrap.dedent(source)}\n{run_engine(source).values}"
+    return v
+
+
+def assert_agrees_or_flagged(source: str, names: list[str]) -> Verdict:
+    """For generated cases some of which TF rejects: where TF raises, the engine must report an
+    error too (and claim no shape TF contradicts); where TF runs, it must agree exactly."""
+    real = run_real(source, names)
+    if real.error is None:
+        return assert_agrees(source, names)
+    v = compare(source, names, real)
+    assert v.ok, f"{v.detail}\n--- snippet ---\n{textwrap.dedent(source)}"
+    assert run_engine(source).errors, (
+        f"TF raised {type(real.error).__name__}: {str(real.error)[:300]}\nbut the engine reported "
+        f"nothing\n--- snippet ---\n{textwrap.dedent(source)}"
+    )
     return v

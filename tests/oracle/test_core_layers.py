@@ -58,7 +58,7 @@ def test_input(expr: str) -> None:
 )
 def test_input_mistakes_flagged(expr: str) -> None:
     src = f"x = {expr}"
-    assert_agrees(src, ["x"], require_exact=False)
+    assert_agrees(src, ["x"], require_exact=False, tf_raises=True)
     assert run_engine(src).errors, f"engine should flag {expr}"
 
 
@@ -130,7 +130,7 @@ def test_dense_eager(make: str) -> None:
     ],
 )
 def test_dense_mistakes_flagged(src: str) -> None:
-    assert_agrees(src, ["x", "y"], require_exact=False)
+    assert_agrees(src, ["x", "y"], require_exact=False, tf_raises=True)
     assert run_engine(src).errors
 
 
@@ -195,6 +195,8 @@ def _einsum_cases(n: int, seed: int) -> list[tuple[str, str]]:
             eq = f"...{inner},{kernel}->...{''.join(outs)}"
             out_shape = [new_dims[ch] if ch in new_dims else rng.choice([dims[ch], None]) for ch in outs]
             bias = rng.choice([None, outs[-1]])
+            if bias is not None and out_shape[-1] is None:
+                out_shape[-1] = dims[bias]  # Keras cannot make a bias of unknown size
         else:
             inner = letters[:1]
             kernel = f"{inner}x"
@@ -323,7 +325,7 @@ def test_layer_dtype_argument(lay: str) -> None:
     ],
 )
 def test_dropout_mistakes_flagged(src: str) -> None:
-    assert_agrees(src, ["x", "y"], require_exact=False)
+    assert_agrees(src, ["x", "y"], require_exact=False, tf_raises=True)
     assert run_engine(src).errors
 
 
@@ -404,7 +406,6 @@ def test_embedding_sequential() -> None:
         "x = keras.Input(shape=(5, 3))\ny = layers.Lambda(lambda t: t + 1.0)(x)",
         "x = keras.Input(shape=(5, 3))\ny = layers.Lambda(lambda t: -t)(x)",
         "x = keras.Input(shape=(5,))\ny = layers.Lambda(lambda t: t, output_shape=(7,))(x)",
-        "x = keras.Input(shape=(5,))\ny = layers.Lambda(lambda t: t, output_shape=[3, 2])(x)",
         "x = keras.Input(shape=(5,))\ny = layers.Lambda(lambda t: t, output_shape=lambda s: (s[0], 9))(x)",
         "x = keras.Input(shape=(5,))\ny = layers.Lambda(lambda t, k: t * k, arguments={'k': 3})(x)",
         "x = keras.Input(shape=(5,), dtype='float64')\ny = layers.Lambda(lambda t: t * 2, dtype='float16')(x)",
@@ -413,6 +414,14 @@ def test_embedding_sequential() -> None:
 )
 def test_lambda_symbolic(src: str) -> None:
     assert_agrees(src, ["x", "y"])
+
+
+def test_lambda_output_shape_as_a_list_fails_in_keras_3() -> None:
+    # Keras 3 adds the batch axis with `(None,) + output_shape`, a TypeError for a list
+    assert_agrees(
+        "x = keras.Input(shape=(5,))\ny = layers.Lambda(lambda t: t, output_shape=[3, 2])(x)",
+        ["x", "y"], require_exact=False, tf_raises=True,
+    )
 
 
 def test_lambda_named_function() -> None:

@@ -383,7 +383,7 @@ def test_window_flat_map_pipeline() -> None:
         ds = ds.window(36, shift=1, drop_remainder=True)
         ds = ds.flat_map(lambda w: w.batch(36))
         ds = ds.map(lambda w: (w[:24, :], w[24:, :])).batch(32)
-        model = keras.Sequential([layers.Lambda(lambda x: x[:, -1:, :]), layers.Dense(8)])
+        model = keras.Sequential([layers.Lambda(lambda x: x[:, -1:, :]), layers.Dense(4)])
         model.compile(loss="mse")
         model.fit(ds, epochs=1, verbose=0, steps_per_epoch=1)
         out = model.predict(np.zeros((3, 24, 4), "float32"), verbose=0)

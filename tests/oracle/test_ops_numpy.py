@@ -991,6 +991,7 @@ def test_concatenating_a_list_of_unknown_length() -> None:
         """,
         ["bad"],
         require_exact=False,
+        tf_raises=True,
     )
     assert run_engine(
         """

@@ -1642,8 +1642,9 @@ def test_f_strings_of_known_values_are_known_strings() -> None:
         picked = layers.Dense(width)(model.get_layer(f"block{0}_dense").output)
         keys = np.zeros((len(crossers), len(f"{3.5:.2f}")))
         outs = [crossers[k](tf.zeros((2, 4))) for k in crossers]
+        stacked = tf.stack(outs)
         """,
-        ["picked", "keys", "outs"],
+        ["picked", "keys", "stacked"],
     )
 
 

@@ -65,7 +65,7 @@ def test_backend_image_data_format_picks_the_channels_last_branch() -> None:
             shape = (28, 28, 1)
         x = keras.Input(shape=shape)
         y = layers.Conv2D(4, 3)(x)
-        dims = K.int_shape(y)
+        dims = tuple(y.shape)  # Keras 3 has no backend.int_shape
         z = layers.Dense(dims[-1] * 2)(y)
         """,
         ["x", "y", "z"],
