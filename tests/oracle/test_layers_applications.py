@@ -112,10 +112,11 @@ def test_input_tensor_and_transfer_learning() -> None:
         pooled = layers.GlobalAveragePooling2D()(features)
         out = layers.Dense(10, activation="softmax")(pooled)
         model = keras.Model(inputs, out)
-        src = base.input
+        src = base.input[0]  # Keras builds it on get_source_inputs(input_tensor): a list
+        first = base.inputs[0]
         y = model.output
         """,
-        ["features", "pooled", "out", "src", "y"],
+        ["features", "pooled", "out", "src", "first", "y"],
     )
 
 

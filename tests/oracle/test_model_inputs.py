@@ -458,3 +458,26 @@ def test_a_subclass_returning_a_dict_shows_its_first_entry_as_built() -> None:
     assert_agrees(source, ["seg"])
     calls = [f for f in analyze_source(PREAMBLE + textwrap.dedent(source)).facts if f.kind == "layer" and f.name == "Heads"]
     assert calls and calls[0].shape.dims == (2, 64, 64, 7)
+
+
+def test_a_functional_model_keeps_the_structure_of_its_inputs_and_outputs() -> None:
+    # Keras 3: `.input`/`.output` are the structures given (a list of one stays a list), while
+    # `input_shape`/`output_shape` unwrap a single entry
+    assert_agrees(
+        """
+        a = keras.Input((3,))
+        o = layers.Dense(2)(a)
+        listed = keras.Model([a], [o])
+        i0 = listed.input[0]
+        o0 = listed.output[0]
+        plain = keras.Model(a, o)
+        i = plain.input
+        o1 = plain.output
+        mixed = keras.Model(a, [o])
+        i2 = mixed.input
+        o2 = mixed.output[0]
+        shape_in = np.zeros(listed.input_shape[1:])
+        shape_out = np.zeros(listed.output_shape[1:])
+        """,
+        ["i0", "o0", "i", "o1", "i2", "o2", "shape_in", "shape_out"],
+    )

@@ -1627,13 +1627,19 @@ def _load_model(call: Call) -> Value:
 def _model_output_attribute(v: Value) -> Value:
     if isinstance(v, ModelVal):
         check_defined(v, "output")
-    return _model_output(v)
+    return _model_output(v, unwrap=not _keeps_structure(v))
 
 
-def _model_output(v: Value) -> Value:
+def _keeps_structure(v: Value) -> bool:
+    """A functional model's ``.input``/``.output`` are the structures it was built with (Keras
+    3): ``keras.Model([a], [b]).output`` is a list of one tensor."""
+    return isinstance(v, ModelVal) and v.kind in ("functional", "application")
+
+
+def _model_output(v: Value, unwrap: bool = True) -> Value:
     if isinstance(v, ModelVal) and v.outputs is not None:
         outs = v.outputs
-        if isinstance(outs, Seq) and outs.items is not None and len(outs.items) == 1:
+        if unwrap and isinstance(outs, Seq) and outs.items is not None and len(outs.items) == 1:
             return outs.items[0]
         return outs
     return UNKNOWN
@@ -1653,13 +1659,13 @@ def _model_outputs(v: Value) -> Value:
 def _model_input_attribute(v: Value) -> Value:
     if isinstance(v, ModelVal):
         check_defined(v, "input")
-    return _model_input(v)
+    return _model_input(v, unwrap=not _keeps_structure(v))
 
 
-def _model_input(v: Value) -> Value:
+def _model_input(v: Value, unwrap: bool = True) -> Value:
     if isinstance(v, ModelVal) and v.inputs is not None:
         ins = v.inputs
-        if isinstance(ins, Seq) and ins.items is not None and len(ins.items) == 1:
+        if unwrap and isinstance(ins, Seq) and ins.items is not None and len(ins.items) == 1:
             return ins.items[0]
         return ins
     return UNKNOWN

@@ -368,9 +368,12 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
         except Unknowable:
             input_dims = (None, None, None)  # input_shape not known statically
             dims_known = False
+        model_input: Value
         if isinstance(tensor, Tensor):
             feed = tensor
-            model_input = _source_input(tensor)
+            # Keras builds the model on `get_source_inputs(input_tensor)`, a list: `.input` is
+            # that list, not a tensor
+            model_input = Seq([_source_input(tensor)], "list")
         else:
             feed = Tensor(Shape((None, *input_dims)), "float32", "keras", call.span, f"{app.name} input")
             model_input = feed
