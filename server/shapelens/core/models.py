@@ -1298,7 +1298,30 @@ def _model_fit(call: Call) -> Value:
         output, _rows = _run_on_data(call, model, x, training=training)
         check_targets(call, model, y, output)
         _run_compute_loss(call, model, x, y, output, training)
+    if call.name == "fit":
+        _run_validation(call, model)
     return UNKNOWN
+
+
+def _run_validation(call: Call, model: ModelVal) -> None:
+    """fit's ``validation_data``: Keras' test step runs the model on those batches too (traced
+    with the validation dataset's own spec, whose batch may be unknown where the training one is
+    fixed). Its layers' shapes join what the training data gave."""
+    from .checks import split_dataset
+
+    given = call.kwargs.get("validation_data")
+    if isinstance(given, DatasetVal):
+        x, _y = split_dataset(given)
+    elif isinstance(given, Seq) and given.items is not None and len(given.items) in (2, 3):
+        if "validation_batch_size" in call.kwargs:
+            return  # arrays cut into batches of another size than the training ones
+        x = given.items[0]
+    else:
+        return
+    if not isinstance(x, (Tensor, Seq, DictVal)):
+        return
+    step, _rows = _step_input(call, model, x)
+    model_output_for(call.interp, model, step, call.span, call.node, training=False)
 
 
 def _run_compute_loss(call: Call, model: ModelVal, x: Value, y: Value | None, y_pred: Value, training: bool) -> None:
