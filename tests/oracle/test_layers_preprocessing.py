@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from oracle.harness import PREAMBLE, assert_agrees, compare, run_engine
+from oracle.harness import PREAMBLE, assert_agrees, assert_agrees_or_flagged, compare, run_engine, run_real
 from oracle.op_cases import agree
 from shapelens.core.analysis import analyze_source
 
@@ -24,7 +24,9 @@ def _warnings(src: str) -> list[str]:
 
 def _flagged(src: str, names: list[str]) -> None:
     """Keras raises, the engine reports an error and claims nothing wrong."""
-    v = compare(src, names)
+    real = run_real(src, names)
+    assert real.error is not None, f"TF ran without raising:\n{src}"
+    v = compare(src, names, real)
     assert v.ok, f"{v.detail}\n{src}"
     assert run_engine(src).errors, f"engine should flag:\n{src}"
 
@@ -230,9 +232,46 @@ def _augment_eager_cases(n: int, seed: int) -> list[str]:
     return out
 
 
+@pytest.mark.parametrize(
+    "src",
+    [
+        "x = np.zeros((4, 16, 16, 3), 'uint8')\ny = layers.RandomContrast(0.2)(x)",
+        "x = tf.zeros((16, 16, 3), 'int64')\ny = layers.RandomSaturation(0.2)(x, training=True)",
+        "x = tf.zeros((2, 16, 16, 3), 'int32')\ny = layers.RandomContrast(0.2)(x, training=True)",
+    ],
+)
+def test_contrast_and_saturation_reject_integer_images_in_training(src: str) -> None:
+    _flagged(src, ["x", "y"])
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "x = np.zeros((4, 16, 16, 3), 'uint8')\ny = layers.RandomContrast(0.2)(x, training=False)",
+        "x = np.zeros((4, 16, 16, 3), 'uint8')\ny = layers.RandomContrast(0.2)(x.astype('float32'))",
+        "x = np.zeros((4, 16, 16, 3), 'uint8')\n"
+        "y = keras.Sequential([layers.Rescaling(1 / 255), layers.RandomSaturation(0.2)])(x)",
+        "x = np.zeros((4, 16, 16, 3), 'uint8')\n"
+        "y = keras.Sequential([layers.RandomFlip(), layers.RandomContrast(0.2)])(x)",
+    ],
+)
+def test_contrast_and_saturation_take_float_images_or_inference(src: str) -> None:
+    assert_agrees(src, ["x", "y"])
+
+
+def test_an_explicit_training_none_is_not_the_default_true() -> None:
+    # Keras passes None on to the layer (inference outside fit): integer images go through
+    assert_agrees(
+        "x = tf.zeros((2, 16, 16, 3), 'int32')\ny = layers.RandomContrast(0.2)(x, training=None)",
+        ["x", "y"],
+        require_exact=False,
+    )
+
+
 @pytest.mark.parametrize("src", _augment_eager_cases(40, seed=5))
 def test_augment_eager_generated(src: str) -> None:
-    assert_agrees(src, ["x", "y"])
+    # RandomContrast/RandomSaturation reject integer images in training: flagged, not compared
+    assert_agrees_or_flagged(src, ["x", "y"])
 
 
 def test_augmentation_pipeline_model() -> None:

@@ -261,13 +261,21 @@ def _augment(call: LayerCall) -> Tensor:
         return out(t.shape, _sym_dtype(call, t, keep_int=name in _SYMBOLIC_KEEPS_DTYPE))
     if t.dtype is None or is_float(t.dtype):
         return out(t.shape, compute_dtype(call) if t.dtype is not None else None)
-    training = training_flag(call, True)
+    given = call.call_kwargs.get("training")
+    # `training=None` given explicitly is not the signature's default True: Keras passes None
+    # on (inference outside fit), or the training state of an enclosing call
+    training = None if isinstance(given, Const) and given.value is None else training_flag(call, True)
     if name in _INT_KEEP_ALWAYS:
         return out(t.shape, t.dtype)
     if training is None:
         return out(t.shape, None)
     if training and name in _INT_FAILS_TRAINING:
-        raise Unknowable("integer image in training")
+        raise ShapeError(
+            f"{name} called on a {t.dtype} image in training mode (the default outside predict): "
+            "it only transforms float images and Keras raises on integer ones. Cast first "
+            "(`tf.cast(images, 'float32')`) or put a layer that casts (Rescaling) before it",
+            code="dtype-mismatch",
+        )
     if not training and name in _INT_KEEP_INFERENCE:
         return out(t.shape, t.dtype)
     return out(t.shape, compute_dtype(call))
