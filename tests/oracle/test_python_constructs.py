@@ -3078,3 +3078,63 @@ def test_isinstance_on_a_nested_model() -> None:
         """,
         ["a", "b"],
     )
+
+
+def test_a_long_loop_calling_user_functions_still_counts_a_private_list() -> None:
+    """A list only this function's code can reach grows by its own appends, whatever the user
+    functions the body calls do; one handed out before the loop, or reachable from a nested
+    function, may grow through them too and is not counted."""
+    src = """
+        import random
+
+        def noisy(word):
+            out = word
+            for _ in range(3):
+                out = out + random.choice("ab")
+            return out
+
+        def make_pairs(n):
+            left, labels = [], []
+            for _ in range(n):
+                left.append(noisy("w"))
+                labels.append(float(random.random() < 0.5))
+            return left, np.array(labels, dtype=np.float32)
+
+        la, yl = make_pairs(384)
+        z = np.zeros((len(la), 2))
+
+        store = []
+
+        def grab(xs):
+            store.append(xs)
+
+        def extra(v):
+            if store:
+                store[0].append(v)
+            return v
+
+        def shared(n):
+            labels = []
+            grab(labels)
+            for _ in range(n):
+                labels.append(extra(1.0))
+            return np.array(labels)
+
+        def closed(n):
+            labels = []
+
+            def helper(v):
+                labels.append(v)
+
+            for _ in range(n):
+                labels.append(1.0)
+                helper(2.0)
+            return np.array(labels)
+
+        a = shared(2000)
+        b = closed(2000)
+        """
+    assert_agrees(src, ["yl", "z", "a", "b"], require_exact=False)
+    values = run_engine(src).values
+    assert values["yl"].shape == (384,) and values["z"].shape == (384, 2)
+    assert values["a"].shape == (None,) and values["b"].shape == (None,)

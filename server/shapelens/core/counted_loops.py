@@ -66,3 +66,39 @@ def fixed_appends(loop: ast.For | ast.AsyncFor) -> dict[str, int]:
             if isinstance(sub, ast.Name) and sub.id in counts and id(sub) not in receivers:
                 counts.pop(sub.id)  # read, rebound or passed on: its count is not this loop's alone
     return counts
+
+
+def private_lists(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, loop: ast.stmt, names: set[str]) -> set[str]:
+    """Those of ``names`` that no other code can reach while ``loop`` runs: locals of
+    ``function`` bound before the loop (a top-level statement of its body) only to fresh list
+    literals (``xs = []``, ``xs, ys = [], []``) and not used otherwise before it, with no nested
+    function or class mentioning them and no ``global``/``nonlocal`` for them. A user function
+    the loop body calls cannot append to such a list, so the body's own appends are all it gets."""
+    if isinstance(function, ast.Lambda) or loop not in function.body:
+        return set()
+    found = set(names)
+    before = function.body[: function.body.index(loop)]
+    for stmt in before:
+        fresh: set[int] = set()
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            pairs = (
+                list(zip(target.elts, value.elts, strict=False))
+                if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                and len(target.elts) == len(value.elts)
+                else [(target, value)]
+            )
+            for t, v in pairs:
+                if isinstance(t, ast.Name) and isinstance(v, ast.List) and not v.elts:
+                    fresh.add(id(t))
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and sub.id in found and id(sub) not in fresh:
+                found.discard(sub.id)
+            elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+                found -= set(sub.names)
+    for sub in ast.walk(function):
+        if sub is not function and isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            found -= {n.id for n in ast.walk(sub) if isinstance(n, ast.Name)}
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            found -= set(sub.names)
+    return found

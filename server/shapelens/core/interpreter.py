@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import builtins_rules, registry
-from .counted_loops import fixed_appends
+from .counted_loops import fixed_appends, private_lists
 from .custom_layer_params import variables_set_directly
 from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
@@ -738,12 +738,13 @@ class Interpreter:
                 bind()
                 self.exec_block(stmt.body, env)
                 done = 1
+            private = self._private_lists(stmt, set(growing)) if self.user_calls != calls_before else set()
             growing = {
                 name: (seq, size, per_pass)
                 for name, (seq, size, per_pass) in growing.items()
                 if env.lookup(name) is seq and seq.items is not None and len(seq.items) == size + done * per_pass
                 # a user function may reach the list by another name, on later passes only
-                and self.user_calls == calls_before
+                and (self.user_calls == calls_before or name in private)
             }
             self._abstract_loop(stmt.body, env, bind)
         finally:
@@ -754,6 +755,13 @@ class Interpreter:
             if env.lookup(name) is seq and seq.items is None:
                 seq.length, seq.at_most = size + total * per_pass, None  # type: ignore[operator]
         self.exec_block(stmt.orelse, env)
+
+    def _private_lists(self, stmt: ast.For | ast.AsyncFor, names: set[str]) -> set[str]:
+        """The lists among ``names`` only this function's own code can reach (`private_lists`)."""
+        fn = self.frames[-1].function if self.frames else None
+        if fn is None or not isinstance(fn.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return set()
+        return private_lists(fn.node, stmt, names)
 
     def _growing_lists(self, stmt: ast.For | ast.AsyncFor, env: Env) -> dict[str, tuple[Seq, int, int]]:
         """The lists of known length that each pass of ``stmt`` appends a fixed number of items
