@@ -28,12 +28,13 @@ pytestmark = [
 # day; the rw103-rw110 rounds joined at 93.7 % and 100 % after their fixes.)
 EXACT_THRESHOLD = 97.3
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (736 of 877
-# on 2026-11-24, with custom layers, keras.Model subclasses and applications counted; raise it
-# as the engine improves). Ops between layers are graph nodes, so graphs with `x + pos` are
-# counted too; `isinstance(layer, layers.BatchNormalization)` in a freezing loop keeps the
-# trainable split.
-MODEL_COUNT_EXACT_THRESHOLD = 0.839
+# Share of built module-level models whose parameter counts the engine knows exactly (752 of 900
+# on 2026-11-25; 736 of 877 before the rw111-rw113 round joined, whose new misses are models
+# over vocabularies built from randomly generated text and a MobileNetV2 frozen layer by layer;
+# raise it as the engine improves). Custom layers, keras.Model subclasses and applications are
+# counted. Ops between layers are graph nodes, so graphs with `x + pos` are counted too;
+# `isinstance(layer, layers.BatchNormalization)` in a freezing loop keeps the trainable split.
+MODEL_COUNT_EXACT_THRESHOLD = 0.835
 
 
 @pytest.fixture(scope="module")
