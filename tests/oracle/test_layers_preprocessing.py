@@ -698,3 +698,25 @@ def test_feature_space_concatenates_to_a_batch_of_float32_rows() -> None:
     ).values
     assert values["batch"].shape == (5, None) and values["batch"].dtype == "float32"
     assert values["out"].shape == (None, 1)
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "n = layers.Normalization()\nn.adapt(np.random.rand(50, 4).astype('float32'))",
+        "n = layers.Normalization(axis=-1)\nn.adapt(np.random.rand(10, 5, 3).astype('float32'))",
+        "n = layers.Normalization(axis=(1, 2))\nn.adapt(np.random.rand(10, 5, 3).astype('float32'))",
+        "n = layers.Normalization(axis=None)\nn.adapt(np.random.rand(10, 4).astype('float32'))",
+        "n = layers.Normalization(1)\nn.adapt(np.random.rand(10, 5, 3).astype('float32'))",
+        "n = layers.Normalization()\n"
+        "n.adapt(tf.data.Dataset.from_tensor_slices(np.random.rand(20, 6).astype('float32')).batch(4))",
+        "n = layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 1.0, 1.0])\n"
+        "y = n(np.zeros((4, 3), 'float32'))",
+    ],
+)
+def test_normalization_statistics_after_adapt_or_build(src: str) -> None:
+    assert_agrees(
+        src + "\nmean = n.mean\nvariance = n.variance\nflat = n.mean.numpy().reshape(-1)"
+        "\nscaled = (np.ones((7, flat.shape[0]), 'float32') - flat) / np.sqrt(flat + 1)",
+        ["mean", "variance", "flat"],
+    )

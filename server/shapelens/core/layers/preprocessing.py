@@ -17,9 +17,9 @@ import re
 from typing import Any
 
 from ..convert import to_tensor
-from ..registry import UNKNOWN_MARK, Call, method
+from ..registry import UNKNOWN_MARK, Call, attribute, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
-from ..values import UNKNOWN, Const, LayerVal, Seq, Tensor, Unknown, Value
+from ..values import UNKNOWN, Const, DatasetVal, LayerVal, Seq, Tensor, Unknown, Value
 from .base import LayerCall, layer
 from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
 
@@ -800,7 +800,52 @@ def _adapt(call: Call) -> Value:
                 learned = None
         lay.config_cache["adapted"] = True
         lay.config_cache["learned_vocab"] = learned
+        if lay.spec.name == "Normalization" and call.name == "adapt":
+            _note_adapt_input(lay, call.arg(0, "data"))
     return Const(None)
+
+
+def _note_adapt_input(lay: LayerVal, data: Value | None) -> None:
+    """The data shape a Normalization adapted on builds its statistics (a dataset: its batches)."""
+    seen = data.element if isinstance(data, DatasetVal) else data
+    before = lay.config_cache.get("adapt_input", seen)
+    same = isinstance(seen, Tensor) and isinstance(before, Tensor) and seen.shape == before.shape
+    lay.config_cache["adapt_input"] = seen if same else UNKNOWN
+
+
+def _normalization_axes(lay: LayerVal, rank: int) -> list[int] | None:
+    """The axes a Normalization keeps statistics for, counted from 0 (None when not known)."""
+    given = lay.kwargs.get("axis", lay.args[0] if lay.args else None)
+    raw: Any = -1 if given is None else given.value if isinstance(given, Const) else None
+    if isinstance(given, Seq) and given.items is not None:
+        consts = [i for i in given.items if isinstance(i, Const)]
+        if len(consts) == len(given.items):
+            raw = tuple(c.value for c in consts)
+    if raw is None:
+        return [] if isinstance(given, Const) else None  # axis=None: one mean for everything
+    axes = (raw,) if isinstance(raw, int) else raw
+    if not isinstance(axes, tuple) or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        return None
+    if not all(-rank <= a < rank for a in axes):
+        return None
+    return sorted({a % rank for a in axes})
+
+
+@attribute("layer", "mean", "variance")
+def _normalization_statistics(v: Value) -> Value:
+    """A built or adapted Normalization's ``mean``/``variance``: float32 tensors shaped like its
+    input, with 1 on every axis it does not keep (the batch axis included)."""
+    if not isinstance(v, LayerVal) or v.spec.name != "Normalization":
+        return UNKNOWN
+    seen = v.built_input if v.built_input is not None else v.config_cache.get("adapt_input")
+    if not isinstance(seen, Tensor) or seen.shape.dims is None:
+        return UNKNOWN
+    dims = seen.shape.dims
+    kept = _normalization_axes(v, len(dims))
+    if kept is None:
+        return UNKNOWN
+    shape = Shape(tuple(dims[d] if d in kept else 1 for d in range(len(dims))))
+    return Tensor(shape, "float32", "tf", v.origin, "Normalization statistics")
 
 
 # Keras' default standardization strips these characters (after lowercasing)
