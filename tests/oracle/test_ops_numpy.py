@@ -207,6 +207,19 @@ def test_scalars_returned_by_random_are_not_claimed() -> None:
     agree(src, ["a", "b", "c"])
 
 
+def test_a_single_random_draw_is_a_python_number_in_array_arithmetic() -> None:
+    # np.random.rand() / randn() with no size are Python floats: they broadcast as scalars
+    assert_agrees(
+        """
+        t = np.arange(2500) / 125
+        phase = np.sin(2 * np.pi * 0.3 * t + np.random.rand() * 6)
+        sig = np.zeros(2500)
+        sig += 0.15 * phase + np.random.randn()
+        """,
+        ["phase", "sig"],
+    )
+
+
 def test_reshape_by_its_own_unknown_length() -> None:
     """``x.reshape(len(x), -1)`` (or ``x.shape[0]``, or a name unpacked from ``x.shape``) of data
     of unknown length: the -1 is the product of the other axes; the length of another array,
@@ -965,6 +978,25 @@ def test_item_assignment_broadcasts_the_value(src: str) -> None:
 def test_sliding_window_views(expr: str) -> None:
     """Rolling windows: each windowed axis shrinks to n - w + 1, the window axes come last."""
     assert_agrees(f"out = {expr}", ["out"])
+
+
+def test_as_strided_views_take_the_shape_asked_for() -> None:
+    assert_agrees(
+        """
+        from numpy.lib.stride_tricks import as_strided
+
+        def windows(x, win, stride=1):
+            n = (len(x) - win) // stride + 1
+            s = x.strides[0]
+            return as_strided(x, shape=(n, win), strides=(stride * s, s), writeable=False)
+
+        series = np.arange(260, dtype="float32")
+        w = windows(series, 37)
+        w2 = windows(series, 10, stride=5)
+        same = np.lib.stride_tricks.as_strided(np.zeros((4, 3), "int32"))
+        """,
+        ["w", "w2", "same"],
+    )
 
 
 def test_concatenating_a_list_of_unknown_length() -> None:

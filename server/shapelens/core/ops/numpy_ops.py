@@ -126,6 +126,8 @@ def _size_from_dims(call: Call) -> Value | None:
 
 @function("np.random.rand", "np.random.randn")
 def _rand(call: Call) -> Value:
+    if not call.args and not call.kwargs:
+        return Unknown(None, float)  # one draw: a Python float
     return so.random_op(call, "np", _size_from_dims(call), "float64")
 
 
@@ -434,6 +436,22 @@ def _sliding_window_view(call: Call) -> Value:
         else:
             dims[a % rank] = None
     return Tensor(Shape((*dims, *windows)), x.dtype, "np", call.span)
+
+
+@function("np.lib.stride_tricks.as_strided")
+def _as_strided(call: Call) -> Value:
+    """``as_strided(x, shape=None, strides=None)``: a view of ``x``'s memory with the shape
+    asked for (``x``'s own without one)."""
+    x = call.arg(0, "x")
+    if not isinstance(x, Tensor):
+        return UNKNOWN
+    shape_v = call.arg(1, "shape")
+    if shape_v is None or (isinstance(shape_v, Const) and shape_v.value is None):
+        return Tensor(x.shape, x.dtype, "np", call.span)
+    dims = _int_list(shape_v)
+    if dims is None or any(d < 0 for d in dims):
+        return UNKNOWN
+    return Tensor(Shape(tuple(dims)), x.dtype, "np", call.span)
 
 
 @function("np.expand_dims")
