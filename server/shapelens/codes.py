@@ -24,6 +24,7 @@ CODES: dict[str, str] = {
     "model-input-keys": "Dict data without a key for every named model input.",
     "graph-disconnected": "A functional model whose outputs need a keras.Input it is not given.",
     "sequential-io": "seq.input / seq.output of a Sequential never called on a symbolic tensor (Keras 3 raises).",
+    "keras3-backend": "A Keras 2 backend helper (K.int_shape, K.mean...) looked up in Keras 3's keras.backend.",
     "fit-before-compile": "Fit/evaluate/train_on_batch before compile().",
     "missing-targets": "Training data without targets while the loss needs them.",
     "loss-target-mismatch": "Targets whose shape the compiled loss cannot take (quick fix: the sparse/dense twin).",

@@ -385,6 +385,15 @@ def _isinstance_call(call: Call) -> Value:
 
 @function("builtins.hasattr", "builtins.callable")
 def _predicate(call: Call) -> Value:
+    obj, attr = call.arg(0, "obj"), call.arg(1, "name")
+    if (
+        call.name == "builtins.hasattr" and isinstance(obj, LibRef) and obj.standalone
+        and obj.name == "keras.backend" and isinstance(attr, Const) and isinstance(attr.value, str)
+    ):
+        # code written for both Keras versions asks before using a Keras 2 helper
+        from .keras3_backend import KERAS3_BACKEND
+
+        return Const(attr.value in KERAS3_BACKEND)
     return Unknown(None, bool)  # a bool, whatever the answer
 
 

@@ -24,6 +24,7 @@ from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
+from .keras3_backend import check_backend_name, is_standalone_keras
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
 from .sequential_io import note_model_calls
@@ -73,7 +74,8 @@ _LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
 _PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
 _SHAPE_ERROR_CATCHERS = frozenset({
     "builtins.ValueError", "builtins.TypeError", "builtins.Exception", "builtins.BaseException",
-    "builtins.RuntimeError", "builtins.IndexError",
+    "builtins.RuntimeError", "builtins.IndexError", "builtins.AttributeError", "builtins.ImportError",
+    "builtins.ModuleNotFoundError",
 })
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
 # a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
@@ -1064,12 +1066,13 @@ class Interpreter:
     def _exec_import(self, stmt: ast.Import, env: Env) -> None:
         for alias in stmt.names:
             user = self.user_modules.load(alias.name, 0)
+            standalone = is_standalone_keras(alias.name)
             if alias.asname:
-                env.set(alias.asname, user or LibRef(module_for_import(alias.name)))
+                env.set(alias.asname, user or LibRef(module_for_import(alias.name), standalone))
             else:
                 top = alias.name.split(".")[0]
                 top_user = self.user_modules.load(top, 0) if user is not None else None
-                env.set(top, top_user or LibRef(module_for_import(top)))
+                env.set(top, top_user or LibRef(module_for_import(top), standalone))
 
     def _exec_import_from(self, stmt: ast.ImportFrom, env: Env) -> None:
         module = stmt.module or ""
@@ -1094,7 +1097,13 @@ class Interpreter:
                     value = self.user_modules.load(f"{module}.{alias.name}", stmt.level) or UNKNOWN
                 env.set(alias.asname or alias.name, value)
                 continue
-            env.set(alias.asname or alias.name, LibRef(canonical(f"{module}.{alias.name}")))
+            standalone = is_standalone_keras(module)
+            if standalone and canonical(module) == "keras.backend":
+                try:
+                    check_backend_name(alias.name, "ImportError at this import")
+                except ShapeError as err:
+                    self._report_error(stmt, err)
+            env.set(alias.asname or alias.name, LibRef(canonical(f"{module}.{alias.name}"), standalone))
 
     def _exec_global(self, stmt: ast.Global | ast.Nonlocal, env: Env) -> None:
         if isinstance(stmt, ast.Global):
@@ -1290,8 +1299,10 @@ class Interpreter:
                 dtype = normalize_dtype(obj.name.rsplit(".", 1)[-1])
                 if dtype is not None:
                     return Const(predicate(dtype))  # tf.float32.is_integer
+            if obj.standalone and obj.name == "keras.backend":
+                check_backend_name(attr, "AttributeError")
             constant = _lib_constants().get(name, _NOPE)
-            return LibRef(name) if constant is _NOPE else Const(constant)
+            return LibRef(name, obj.standalone) if constant is _NOPE else Const(constant)
         if isinstance(obj, NamespaceVal):
             return obj.attrs.get(attr, Unknown(attr))
         if isinstance(obj, ModuleVal):

@@ -307,9 +307,12 @@ class KerasVariable(Tensor):
 
 @dataclass(eq=False, slots=True)
 class LibRef(Value):
-    """A library module, class or function, by canonical dotted name (``tf.reshape``)."""
+    """A library module, class or function, by canonical dotted name (``tf.reshape``).
+    ``standalone``: reached through the ``keras`` package itself (Keras 3), not ``tf.keras``,
+    whose ``backend`` still has the Keras 2 helpers."""
 
     name: str
+    standalone: bool = False
 
     def describe(self) -> str:
         return self.name

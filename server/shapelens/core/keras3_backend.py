@@ -1,0 +1,36 @@
+"""``keras.backend`` of Keras 3, which kept only a handful of names.
+
+Keras 2 code calls ``K.int_shape``, ``K.mean``, ``K.dot``... on ``from keras import backend as
+K``. With TF 2.16+ ``keras`` is Keras 3, whose ``keras.backend`` has no such functions: the
+attribute raises AttributeError (and ``from keras.backend import int_shape`` ImportError).
+``tf.keras.backend`` still has them (TF maps it to the legacy backend), so only the standalone
+spelling is reported.
+"""
+
+from __future__ import annotations
+
+from .shapes import ShapeError
+
+# dir(keras.backend) in Keras 3 (3.15), public names
+KERAS3_BACKEND = frozenset({
+    "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+    "set_floatx", "set_image_data_format", "standardize_dtype",
+})
+
+
+def is_standalone_keras(module: str) -> bool:
+    """A module path of the ``keras`` package itself (not ``tensorflow.keras``)."""
+    return module == "keras" or module.startswith("keras.")
+
+
+def check_backend_name(attr: str, how: str) -> None:
+    """Raise what Keras 3 raises for a Keras 2 helper looked up in ``keras.backend``."""
+    if attr in KERAS3_BACKEND or attr.startswith("__"):
+        return
+    raise ShapeError(
+        f"`{attr}` is not in Keras 3's keras.backend ({how}): Keras 2's backend helpers are gone. "
+        f"Use keras.ops (`keras.ops.shape(x)` or `x.shape` for int_shape, `keras.ops.mean`...) "
+        f"or `tf.keras.backend.{attr}`, which TensorFlow still maps to the legacy backend",
+        code="keras3-backend",
+    )
