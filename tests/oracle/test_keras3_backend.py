@@ -67,6 +67,20 @@ DEFINED = {
             n = x.shape[-1]
         y = layers.Dense(n)(x)
     """,
+    "the_private_backend_is_the_whole_backend": """
+        from keras.src import backend
+        from keras.src.backend import convert_to_tensor
+        t = backend.convert_to_tensor(np.zeros((2, 3)))
+        u = convert_to_tensor(np.zeros(3))
+    """,
+    "getattr_with_a_default": """
+        shape_of = getattr(keras.backend, "int_shape", None)
+        n = shape_of(tf.zeros((2, 3)))[-1] if shape_of is not None else 3
+    """,
+    "dunder_names_exist": """
+        from keras import backend as K
+        has_file = hasattr(K, "__name__")
+    """,
     "caught_when_missing": """
         from keras import backend as K
         x = keras.Input((6,))
@@ -76,6 +90,45 @@ DEFINED = {
             n = x.shape[-1]
     """,
 }
+
+
+# the finding is certain unless a handler of the class it raises is around it
+CAUGHT_BY_ANOTHER_CLASS = {
+    "attribute_error_under_except_import_error": """
+        from keras import backend as K
+        try:
+            n = K.int_shape(tf.zeros((2, 3)))[-1]
+        except ImportError:
+            n = 3
+    """,
+    "import_error_under_except_module_not_found": """
+        try:
+            from keras.backend import int_shape
+        except ModuleNotFoundError:
+            int_shape = None
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CAUGHT_BY_ANOTHER_CLASS))
+def test_a_handler_of_another_class_does_not_expect_it(name: str) -> None:
+    src = textwrap.dedent(CAUGHT_BY_ANOTHER_CLASS[name])
+    real, eng = run_real(src), run_engine(src)
+    assert isinstance(real.error, (AttributeError, ImportError)), real.error
+    assert real.error_line in eng.error_lines, (real.error_line, eng.error_lines, eng.errors)
+
+
+def test_a_shape_error_under_except_attribute_error_stays_an_error() -> None:
+    src = textwrap.dedent("""
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+        try:
+            p = model.predict(np.zeros((3, 5)), verbose=0)
+        except AttributeError:
+            p = None
+    """)
+    real, eng = run_real(src), run_engine(src)
+    assert isinstance(real.error, ValueError), real.error
+    assert real.error_line in eng.error_lines, (real.error_line, eng.error_lines, eng.errors)
 
 
 @pytest.mark.parametrize("name", sorted(RAISES))

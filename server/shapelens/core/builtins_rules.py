@@ -389,6 +389,7 @@ def _predicate(call: Call) -> Value:
     if (
         call.name == "builtins.hasattr" and isinstance(obj, LibRef) and obj.standalone
         and obj.name == "keras.backend" and isinstance(attr, Const) and isinstance(attr.value, str)
+        and not attr.value.startswith("__")
     ):
         # code written for both Keras versions asks before using a Keras 2 helper
         from .keras3_backend import KERAS3_BACKEND

@@ -24,7 +24,7 @@ from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
-from .keras3_backend import check_backend_name, is_standalone_keras
+from .keras3_backend import check_backend_name, is_standalone_keras, standalone_after
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
 from .sequential_io import note_model_calls
@@ -74,8 +74,7 @@ _LAYER_BASE_CLASSES = frozenset({"Layer", "InputSpec", "Wrapper"})
 _PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
 _SHAPE_ERROR_CATCHERS = frozenset({
     "builtins.ValueError", "builtins.TypeError", "builtins.Exception", "builtins.BaseException",
-    "builtins.RuntimeError", "builtins.IndexError", "builtins.AttributeError", "builtins.ImportError",
-    "builtins.ModuleNotFoundError",
+    "builtins.RuntimeError", "builtins.IndexError",
 })
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
 # a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
@@ -213,6 +212,8 @@ class Interpreter:
         self.uncalled_sequentials: list[ModelVal] = []
         self.trainable_unknown = False  # `.trainable` set on something unidentified
         self.catching: list[int] = []  # lines of the excepts around this point that catch shape errors
+        # every handler of the trys around this point, innermost last: (line, the class it names)
+        self.handlers: list[list[tuple[int, Value | None]]] = []
         self._chains: dict[int, tuple[Tensor, Chain]] = {}  # provenance chains by tensor
         self.issues: dict[tuple[Span, str, str], Issue] = {}
         self.errors_reported = 0  # every error report, repeats included: "did that step fail?"
@@ -399,12 +400,15 @@ class Interpreter:
         severity: Severity = "error",
         related: list[Related] | None = None,
         fixes: list[Fix] | None = None,
+        own_class: bool = False,
     ) -> None:
+        """``own_class``: the failure raises a class of its own, matched to the handlers by the
+        caller (`_report_error`), not the shape-error handlers of ``catching``."""
         span = node if isinstance(node, Span) else Span.of(node)
         rel = list(related or [])
         if severity == "error":
             self.errors_reported += 1
-        if self.catching and severity == "error":
+        if self.catching and severity == "error" and not own_class:
             # the program expects this failure: it runs inside a try that catches it
             severity = "information"
             message = f"{message} (caught by the except at line {self.catching[-1]})"
@@ -464,7 +468,17 @@ class Interpreter:
     def _report_error(self, node: ast.AST, err: ShapeError) -> None:
         related = [r for r in err.related if isinstance(r, Related)]
         fixes = [f for f in err.fixes if isinstance(f, Fix)]
-        self.report(node, err.message, err.code, related=related, fixes=fixes)
+        if err.raises is None:
+            self.report(node, err.message, err.code, related=related, fixes=fixes)
+            return
+        raised = LibRef(err.raises)
+        for handlers in reversed(self.handlers):
+            for line, kind in handlers:
+                if catches(kind, raised) is not False:  # caught, or maybe: not a certain failure
+                    message = f"{err.message} (caught by the except at line {line})"
+                    self.report(node, message, err.code, "information", related, fixes, own_class=True)
+                    return
+        self.report(node, err.message, err.code, related=related, fixes=fixes, own_class=True)
 
     def _exec_expr(self, stmt: ast.Expr, env: Env) -> None:
         value = self.eval(stmt.value, env)
@@ -882,6 +896,9 @@ class Interpreter:
             self.catching.append(catcher.lineno)
         if stmt.handlers:
             self.raise_states.append([])
+            self.handlers.append(
+                [(h.lineno, self.eval(h.type, env) if h.type is not None else None) for h in stmt.handlers]
+            )
         certain_raise = False  # the body raises on every path: a handler may run
         raised_class: Value | None = None
         try:
@@ -894,6 +911,8 @@ class Interpreter:
                 self._note_raise(env)
         finally:
             raised = self.raise_states.pop() if stmt.handlers else []
+            if stmt.handlers:
+                self.handlers.pop()
             if catcher is not None:
                 self.catching.pop()
         if raised:
@@ -1302,7 +1321,7 @@ class Interpreter:
             if obj.standalone and obj.name == "keras.backend":
                 check_backend_name(attr, "AttributeError")
             constant = _lib_constants().get(name, _NOPE)
-            return LibRef(name, obj.standalone) if constant is _NOPE else Const(constant)
+            return LibRef(name, standalone_after(obj.standalone, attr)) if constant is _NOPE else Const(constant)
         if isinstance(obj, NamespaceVal):
             return obj.attrs.get(attr, Unknown(attr))
         if isinstance(obj, ModuleVal):

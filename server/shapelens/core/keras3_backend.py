@@ -20,17 +20,29 @@ KERAS3_BACKEND = frozenset({
 
 
 def is_standalone_keras(module: str) -> bool:
-    """A module path of the ``keras`` package itself (not ``tensorflow.keras``)."""
-    return module == "keras" or module.startswith("keras.")
+    """A module path of the public ``keras`` package itself (not ``tensorflow.keras``, nor the
+    private ``keras.src``, whose ``backend`` is the whole backend)."""
+    parts = module.split(".")
+    return parts[0] == "keras" and (len(parts) == 1 or parts[1] not in _PRIVATE)
+
+
+def standalone_after(standalone: bool, attr: str) -> bool:
+    """Whether ``module.attr`` is still the public ``keras`` package."""
+    return standalone and attr not in _PRIVATE
+
+
+_PRIVATE = frozenset({"src", "_tf_keras", "api"})
 
 
 def check_backend_name(attr: str, how: str) -> None:
     """Raise what Keras 3 raises for a Keras 2 helper looked up in ``keras.backend``."""
     if attr in KERAS3_BACKEND or attr.startswith("__"):
         return
-    raise ShapeError(
+    err = ShapeError(
         f"`{attr}` is not in Keras 3's keras.backend ({how}): Keras 2's backend helpers are gone. "
         f"Use keras.ops (`keras.ops.shape(x)` or `x.shape` for int_shape, `keras.ops.mean`...) "
         f"or `tf.keras.backend.{attr}`, which TensorFlow still maps to the legacy backend",
         code="keras3-backend",
     )
+    err.raises = "builtins.ImportError" if how.startswith("ImportError") else "builtins.AttributeError"
+    raise err

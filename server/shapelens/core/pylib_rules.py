@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from .registry import FUNCTIONS, Call, function, method
+from .shapes import ShapeError
 from .values import (
     UNKNOWN,
     ClassVal,
@@ -119,8 +120,13 @@ def _getattr(call: Call) -> Value:
     obj, name = call.arg(0), call.arg(1)
     if obj is None or not (isinstance(name, Const) and isinstance(name.value, str)):
         return UNKNOWN
-    found = call.interp.get_attr(obj, name.value, call.node)
     default = call.arg(2)
+    try:
+        found = call.interp.get_attr(obj, name.value, call.node)
+    except ShapeError as err:
+        if default is None or err.raises != "builtins.AttributeError":
+            raise
+        return default  # a missing attribute: the default, as Python gives it
     if default is not None and isinstance(found, Unknown):
         # the memo idiom, ``getattr(self, "_example", None)`` before the first set
         return default if _certainly_missing(obj, name.value) else UNKNOWN

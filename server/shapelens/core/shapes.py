@@ -25,6 +25,10 @@ class ShapeError(Exception):
         self.code = code
         self.related: list[object] = related or []  # facts.Related entries
         self.fixes: list[object] = []  # facts.Fix entries (quick fixes)
+        # the Python exception class raised (``builtins.AttributeError``) when it is not one of
+        # the classes shape and dtype mistakes raise (ValueError, TypeError, TF's errors...): only
+        # a handler of that class expects it
+        self.raises: str | None = None
 
 
 class Unknowable(Exception):
