@@ -259,6 +259,27 @@ def test_contrast_and_saturation_take_float_images_or_inference(src: str) -> Non
     assert_agrees(src, ["x", "y"])
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        "keras.Sequential([keras.Input((16, 16, 3)), layers.RandomContrast(0.2), layers.Flatten(), layers.Dense(2)])",
+        "keras.Sequential([layers.RandomSaturation(0.2), layers.Flatten(), layers.Dense(2)])",
+    ],
+)
+def test_integer_images_fed_to_a_model_are_converted_at_its_inputs(model: str) -> None:
+    # a Sequential converts its data to its input dtype (float32) before any layer runs
+    src = (
+        f"model = {model}\n"
+        "model.compile('adam', 'sparse_categorical_crossentropy')\n"
+        "x = np.zeros((8, 16, 16, 3), 'uint8')\n"
+        "model.fit(x, np.zeros((8,)), epochs=1, verbose=0)\n"
+        "p = model.predict(x, verbose=0)\n"
+    )
+    real, eng = run_real(src, ["p"]), run_engine(src)
+    assert real.error is None, real.error
+    assert not eng.errors, eng.errors
+
+
 def test_an_explicit_training_none_is_not_the_default_true() -> None:
     # Keras passes None on to the layer (inference outside fit): integer images go through
     assert_agrees(
@@ -712,6 +733,12 @@ def test_feature_space_concatenates_to_a_batch_of_float32_rows() -> None:
         "n.adapt(tf.data.Dataset.from_tensor_slices(np.random.rand(20, 6).astype('float32')).batch(4))",
         "n = layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 1.0, 1.0])\n"
         "y = n(np.zeros((4, 3), 'float32'))",
+        "n = layers.Normalization()\n"
+        "n.adapt(tf.data.Dataset.from_tensor_slices(np.random.rand(20, 6).astype('float32')))",
+        "n = layers.Normalization()\nn.adapt(tf.data.Dataset.from_tensor_slices("
+        "(np.random.rand(20, 5, 6).astype('float32'), np.zeros(20))).batch(4).map(lambda x, y: x))",
+        "n = layers.Normalization(dtype='float64')\nn.adapt(np.random.rand(50, 4))",
+        "n = layers.Normalization(dtype='mixed_float16')\nn.adapt(np.random.rand(50, 4).astype('float32'))",
     ],
 )
 def test_normalization_statistics_after_adapt_or_build(src: str) -> None:

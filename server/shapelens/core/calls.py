@@ -57,7 +57,7 @@ def dispatch(
     if isinstance(func, LibRef):
         return call_library(interp, func.name, args, kwargs, node, arg_nodes, kwarg_nodes)
     if isinstance(func, LayerVal):
-        return apply_layer(interp, func, args, kwargs, Span.of(node))
+        return apply_layer(interp, func, args, kwargs, Span.of(node), direct=True)
     if isinstance(func, ModelVal):
         from . import models
 
@@ -266,6 +266,7 @@ def apply_layer(
     record: bool = True,
     replay: bool = False,
     record_at: Span | None = None,
+    direct: bool = False,
 ) -> Value:
     """Apply a built-in layer's rule to its inputs; record the output at ``site``.
     ``replay``: a model re-running its graph on new inputs; the layer keeps its own outputs,
@@ -279,7 +280,7 @@ def apply_layer(
     else:
         inputs = list(args)
         call_kwargs = dict(kwargs)
-    call = LayerCall(layer, inputs, call_kwargs, interp, site)
+    call = LayerCall(layer, inputs, call_kwargs, interp, site, direct=direct)
     kind = result_kind(inputs)
     if kind == "tf" and call_kwargs:
         kind = result_kind(call_kwargs.values())

@@ -81,7 +81,7 @@ def dtype_setting(v: Value | None, policy: DType) -> DType:
 class LayerCall:
     """A layer applied to inputs: typed access to its constructor config and call arguments."""
 
-    __slots__ = ("call_kwargs", "inputs", "interp", "layer", "site")
+    __slots__ = ("call_kwargs", "direct", "inputs", "interp", "layer", "site")
 
     def __init__(
         self,
@@ -90,12 +90,16 @@ class LayerCall:
         call_kwargs: dict[builtins.str, Value],
         interp: Any = None,
         site: Any = None,
+        direct: bool = False,
     ):
         self.layer = layer
         self.inputs = inputs
         self.call_kwargs = call_kwargs
         self.interp = interp  # the Interpreter, for rules that run user code (Lambda)
         self.site = site  # Span of the call
+        # called by the program's own code (`layer(x)`), not run by a Sequential or functional
+        # model, which first converts its data to its inputs' dtypes
+        self.direct = direct
 
     @property
     def name(self) -> str:

@@ -20,7 +20,7 @@ from ..convert import to_tensor
 from ..registry import UNKNOWN_MARK, Call, attribute, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
 from ..values import UNKNOWN, Const, DatasetVal, LayerVal, Seq, Tensor, Unknown, Value
-from .base import LayerCall, layer
+from .base import LayerCall, dtype_setting, layer
 from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
 
 # ----------------------------------------------------------------------------------------------
@@ -269,6 +269,8 @@ def _augment(call: LayerCall) -> Tensor:
         return out(t.shape, t.dtype)
     if training is None:
         return out(t.shape, None)
+    if training and name in _INT_FAILS_TRAINING and not call.direct:
+        raise Unknowable("integer image inside a model")  # converted at the model's inputs
     if training and name in _INT_FAILS_TRAINING:
         raise ShapeError(
             f"{name} called on a {t.dtype} image in training mode (the default outside predict): "
@@ -808,6 +810,12 @@ def _adapt(call: Call) -> Value:
 def _note_adapt_input(lay: LayerVal, data: Value | None) -> None:
     """The data shape a Normalization adapted on builds its statistics (a dataset: its batches)."""
     seen = data.element if isinstance(data, DatasetVal) else data
+    if isinstance(data, DatasetVal):
+        if isinstance(seen, Seq) and seen.kind == "tuple" and seen.items:
+            seen = seen.items[0]  # Keras adapts on the inputs of (inputs, targets) elements
+        if isinstance(seen, Tensor) and seen.shape.dims is not None and len(seen.shape.dims) == 1:
+            # elements of one axis are batched (by 128) before adapting
+            seen = Tensor(Shape((None, *seen.shape.dims)), seen.dtype, seen.kind, seen.origin)
     before = lay.config_cache.get("adapt_input", seen)
     same = isinstance(seen, Tensor) and isinstance(before, Tensor) and seen.shape == before.shape
     lay.config_cache["adapt_input"] = seen if same else UNKNOWN
@@ -845,7 +853,12 @@ def _normalization_statistics(v: Value) -> Value:
     if kept is None:
         return UNKNOWN
     shape = Shape(tuple(dims[d] if d in kept else 1 for d in range(len(dims))))
-    return Tensor(shape, "float32", "tf", v.origin, "Normalization statistics")
+    given = v.kwargs.get("dtype")
+    if isinstance(given, Const) and isinstance(given.value, str) and given.value.startswith("mixed_"):
+        dtype: DType = "bfloat16" if "bfloat16" in given.value else "float16"
+    else:
+        dtype = dtype_setting(given, v.policy)  # Keras casts them to the compute dtype
+    return Tensor(shape, dtype, "tf", v.origin, "Normalization statistics")
 
 
 # Keras' default standardization strips these characters (after lowercasing)
