@@ -420,3 +420,17 @@ def test_mobilenet_v2_counts_for_any_width(kwargs: str) -> None:
 def test_application_counts_outside_the_table_are_unknown(ctor: str) -> None:
     counts = _engine_counts(f"base = keras.applications.{ctor}\n", "base")
     assert counts is None or counts[0] is None
+
+
+def test_convnext_given_an_input_tensor_keeps_a_single_input() -> None:
+    # ConvNeXt alone takes get_source_inputs(input_tensor)[0]: its .input is the tensor itself
+    assert_agrees(
+        """
+        inp = keras.Input((32, 32, 3))
+        base = keras.applications.ConvNeXtTiny(include_top=False, weights=None, input_tensor=inp)
+        t = base.input
+        listed = keras.applications.MobileNetV2(include_top=False, weights=None, input_tensor=inp)
+        first = listed.input[0]
+        """,
+        ["t", "first"],
+    )

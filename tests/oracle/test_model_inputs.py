@@ -481,3 +481,29 @@ def test_a_functional_model_keeps_the_structure_of_its_inputs_and_outputs() -> N
         """,
         ["i0", "o0", "i", "o1", "i2", "o2", "shape_in", "shape_out"],
     )
+
+
+def test_validation_data_goes_through_the_model_s_own_test_step() -> None:
+    # Keras runs the subclass's test_step on the validation batches, not its call on them
+    src = textwrap.dedent("""
+        class Clipped(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = layers.Dense(1)
+
+            def call(self, x):
+                return self.dense(x)
+
+            def test_step(self, data):
+                x, y = data
+                return {"mean": ops.mean(self(x[:, :10]))}
+
+        model = Clipped()
+        model.compile("adam", "mse")
+        model.fit(np.zeros((16, 10), "float32"), np.zeros((16, 1), "float32"), epochs=1, verbose=0,
+                  validation_data=(np.zeros((8, 12), "float32"), np.zeros((8, 1), "float32")))
+        out = model(np.zeros((2, 10), "float32"))
+    """)
+    real, eng = run_real(src, ["out"]), run_engine(src)
+    assert real.error is None, real.error
+    assert not eng.errors, eng.errors

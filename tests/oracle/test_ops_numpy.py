@@ -997,6 +997,7 @@ def test_as_strided_views_take_the_shape_asked_for() -> None:
         """,
         ["w", "w2", "same"],
     )
+    assert "bad" not in run_engine("bad = np.lib.stride_tricks.as_strided(np.zeros(10), 5)").values
 
 
 def test_concatenating_a_list_of_unknown_length() -> None:

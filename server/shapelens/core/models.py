@@ -1309,7 +1309,21 @@ def _run_validation(call: Call, model: ModelVal) -> None:
     fixed). Its layers' shapes join what the training data gave."""
     from .checks import split_dataset
 
+    if _epoch_count(call) == 0:
+        return  # no epoch: no validation either
     given = call.kwargs.get("validation_data")
+    test_step = user_method(model, "test_step")
+    if test_step is not None:
+        # the model's own test step gets each validation batch, as a train step its batches
+        data: Value
+        if isinstance(given, DatasetVal):
+            data = given.element
+        elif isinstance(given, Seq) and given.items:
+            data = Seq(list(given.items), "tuple")
+        else:
+            return
+        call.interp.call_function(test_step, [model.instance, _step_data(call, data)], {}, call.node)
+        return
     if isinstance(given, DatasetVal):
         x, _y = split_dataset(given)
     elif isinstance(given, Seq) and given.items is not None and len(given.items) in (2, 3):
@@ -1994,4 +2008,4 @@ def _shape_tensor(v: Value) -> Tensor | None:
 def _layer_call(call: Call) -> Value:
     layer = call.receiver
     assert isinstance(layer, LayerVal)
-    return apply_layer(call.interp, layer, call.args, call.kwargs, call.span)
+    return apply_layer(call.interp, layer, call.args, call.kwargs, call.span, direct=True)

@@ -372,8 +372,9 @@ def _make_rule(app: App) -> Callable[[Call], Value]:
         if isinstance(tensor, Tensor):
             feed = tensor
             # Keras builds the model on `get_source_inputs(input_tensor)`, a list: `.input` is
-            # that list, not a tensor
-            model_input = Seq([_source_input(tensor)], "list")
+            # that list, not a tensor (ConvNeXt alone takes its first entry)
+            source = _source_input(tensor)
+            model_input = source if app.name.startswith("ConvNeXt") else Seq([source], "list")
         else:
             feed = Tensor(Shape((None, *input_dims)), "float32", "keras", call.span, f"{app.name} input")
             model_input = feed

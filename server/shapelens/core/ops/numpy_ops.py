@@ -448,7 +448,7 @@ def _as_strided(call: Call) -> Value:
     shape_v = call.arg(1, "shape")
     if shape_v is None or (isinstance(shape_v, Const) and shape_v.value is None):
         return Tensor(x.shape, x.dtype, "np", call.span)
-    dims = _int_list(shape_v)
+    dims = _int_list(shape_v) if isinstance(shape_v, Seq) else None  # numpy takes a sequence only
     if dims is None or any(d < 0 for d in dims):
         return UNKNOWN
     return Tensor(Shape(tuple(dims)), x.dtype, "np", call.span)
