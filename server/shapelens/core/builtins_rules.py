@@ -10,6 +10,7 @@ import io
 import itertools
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from .keras3_backend import has_name, is_keras3_backend
 from .namedtuples import tuple_view
 from .registry import Call, attribute, function, method
 from .shapes import Shape
@@ -386,15 +387,11 @@ def _isinstance_call(call: Call) -> Value:
 @function("builtins.hasattr", "builtins.callable")
 def _predicate(call: Call) -> Value:
     obj, attr = call.arg(0, "obj"), call.arg(1, "name")
-    if (
-        call.name == "builtins.hasattr" and isinstance(obj, LibRef) and obj.standalone
-        and obj.name == "keras.backend" and isinstance(attr, Const) and isinstance(attr.value, str)
-        and not attr.value.startswith("__")
-    ):
+    if call.name == "builtins.hasattr" and obj is not None and is_keras3_backend(obj):
         # code written for both Keras versions asks before using a Keras 2 helper
-        from .keras3_backend import KERAS3_BACKEND
-
-        return Const(attr.value in KERAS3_BACKEND)
+        has = has_name(attr.value) if isinstance(attr, Const) and isinstance(attr.value, str) else None
+        if has is not None:
+            return Const(has)
     return Unknown(None, bool)  # a bool, whatever the answer
 
 

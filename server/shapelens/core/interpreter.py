@@ -24,7 +24,7 @@ from .exception_match import catches
 from .facts import FactKind, Fix, Issue, Related, Severity, ShapeFact, Span
 from .heap_log import HeapTracker, Slot, SlotRef, SlotValue, join_slot
 from .imports import canonical, module_for_import
-from .keras3_backend import check_backend_name, is_standalone_keras, standalone_after
+from .keras3_backend import check_backend_name, is_keras3_backend, is_standalone_keras, standalone_after
 from .layers.base import LAYERS
 from .namedtuples import NAMEDTUPLE_BASES, namedtuple_attribute, namedtuple_class, tuple_view
 from .sequential_io import note_model_calls
@@ -76,6 +76,19 @@ _SHAPE_ERROR_CATCHERS = frozenset({
     "builtins.ValueError", "builtins.TypeError", "builtins.Exception", "builtins.BaseException",
     "builtins.RuntimeError", "builtins.IndexError",
 })
+
+
+def _catches_shape_errors(kind: Value | None) -> bool:
+    """Whether an ``except`` clause naming ``kind`` (None: a bare ``except``; a tuple value for
+    several) catches what a shape or dtype mistake raises (Keras' ValueError, TF's
+    InvalidArgumentError, numpy's ValueError...)."""
+    if kind is None:
+        return True
+    kinds = kind.items if isinstance(kind, Seq) and kind.items is not None else [kind]
+    return any(
+        isinstance(k, LibRef) and (k.name in _SHAPE_ERROR_CATCHERS or k.name.startswith("tf.errors."))
+        for k in kinds
+    )
 UNROLL_LIMIT = 64  # iterations of a loop over a known collection that are unrolled
 # a longer loop over a known collection (up to MAX_SEQ_ITEMS) is unrolled while its statements
 # stay within this many executed statements (windowing loops: a line or two per iteration)
@@ -891,14 +904,13 @@ class Interpreter:
             self.with_depth -= 1
 
     def _exec_try(self, stmt: ast.Try, env: Env) -> None:
-        catcher = next((h for h in stmt.handlers if self._catches_shape_errors(h, env)), None)
+        handlers = [(h.lineno, self.eval(h.type, env) if h.type is not None else None) for h in stmt.handlers]
+        catcher = next((line for line, kind in handlers if _catches_shape_errors(kind)), None)
         if catcher is not None:
-            self.catching.append(catcher.lineno)
+            self.catching.append(catcher)
         if stmt.handlers:
             self.raise_states.append([])
-            self.handlers.append(
-                [(h.lineno, self.eval(h.type, env) if h.type is not None else None) for h in stmt.handlers]
-            )
+            self.handlers.append(handlers)
         certain_raise = False  # the body raises on every path: a handler may run
         raised_class: Value | None = None
         try:
@@ -963,19 +975,6 @@ class Interpreter:
                 return arms
         arms.append([ast.copy_location(ast.Raise(exc=None, cause=None), stmt)])
         return arms
-
-    def _catches_shape_errors(self, handler: ast.ExceptHandler, env: Env) -> bool:
-        """Whether an ``except`` clause catches what a shape or dtype mistake raises (Keras'
-        ValueError, TF's InvalidArgumentError, numpy's ValueError...)."""
-        if handler.type is None:
-            return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        for k in kinds:
-            v = self.eval(k, env)
-            name = v.name if isinstance(v, LibRef) else ""
-            if name in _SHAPE_ERROR_CATCHERS or name.startswith("tf.errors."):
-                return True
-        return False
 
     def _exec_function_def(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, env: Env) -> None:
         defaults = [self.eval(d, env) for d in stmt.args.defaults]
@@ -1119,7 +1118,7 @@ class Interpreter:
             standalone = is_standalone_keras(module)
             if standalone and canonical(module) == "keras.backend":
                 try:
-                    check_backend_name(alias.name, "ImportError at this import")
+                    check_backend_name(alias.name, raises="builtins.ImportError")
                 except ShapeError as err:
                     self._report_error(stmt, err)
             env.set(alias.asname or alias.name, LibRef(canonical(f"{module}.{alias.name}"), standalone))
@@ -1318,8 +1317,8 @@ class Interpreter:
                 dtype = normalize_dtype(obj.name.rsplit(".", 1)[-1])
                 if dtype is not None:
                     return Const(predicate(dtype))  # tf.float32.is_integer
-            if obj.standalone and obj.name == "keras.backend":
-                check_backend_name(attr, "AttributeError")
+            if is_keras3_backend(obj):
+                check_backend_name(attr)
             constant = _lib_constants().get(name, _NOPE)
             return LibRef(name, standalone_after(obj.standalone, attr)) if constant is _NOPE else Const(constant)
         if isinstance(obj, NamespaceVal):

@@ -10,6 +10,7 @@ spelling is reported.
 from __future__ import annotations
 
 from .shapes import ShapeError
+from .values import LibRef, Value
 
 # dir(keras.backend) in Keras 3 (3.15), public names
 KERAS3_BACKEND = frozenset({
@@ -34,15 +35,28 @@ def standalone_after(standalone: bool, attr: str) -> bool:
 _PRIVATE = frozenset({"src", "_tf_keras", "api"})
 
 
-def check_backend_name(attr: str, how: str) -> None:
-    """Raise what Keras 3 raises for a Keras 2 helper looked up in ``keras.backend``."""
-    if attr in KERAS3_BACKEND or attr.startswith("__"):
+def is_keras3_backend(v: Value) -> bool:
+    """The ``keras.backend`` module, reached through the public ``keras`` package."""
+    return isinstance(v, LibRef) and v.standalone and v.name == "keras.backend"
+
+
+def has_name(attr: str) -> bool | None:
+    """``hasattr(keras.backend, attr)`` in Keras 3 (None for a dunder name: every module has
+    some)."""
+    return None if attr.startswith("__") else attr in KERAS3_BACKEND
+
+
+def check_backend_name(attr: str, raises: str = "builtins.AttributeError") -> None:
+    """Raise what Keras 3 raises for a Keras 2 helper looked up in ``keras.backend``: the
+    attribute's AttributeError, or ``builtins.ImportError`` for a from-import of it."""
+    if has_name(attr) is not False:
         return
+    how = "ImportError at this import" if raises == "builtins.ImportError" else "AttributeError"
     err = ShapeError(
         f"`{attr}` is not in Keras 3's keras.backend ({how}): Keras 2's backend helpers are gone. "
         f"Use keras.ops (`keras.ops.shape(x)` or `x.shape` for int_shape, `keras.ops.mean`...) "
         f"or `tf.keras.backend.{attr}`, which TensorFlow still maps to the legacy backend",
         code="keras3-backend",
     )
-    err.raises = "builtins.ImportError" if how.startswith("ImportError") else "builtins.AttributeError"
+    err.raises = raises
     raise err

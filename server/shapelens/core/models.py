@@ -1311,19 +1311,11 @@ def _run_validation(call: Call, model: ModelVal) -> None:
 
     if _epoch_count(call) == 0:
         return  # no epoch: no validation either
-    given = call.kwargs.get("validation_data")
     test_step = user_method(model, "test_step")
     if test_step is not None:
-        # the model's own test step gets each validation batch, as a train step its batches
-        data: Value
-        if isinstance(given, DatasetVal):
-            data = given.element
-        elif isinstance(given, Seq) and given.items:
-            data = Seq(list(given.items), "tuple")
-        else:
-            return
-        call.interp.call_function(test_step, [model.instance, _step_data(call, data)], {}, call.node)
+        _run_test_step_on_validation(call, model, test_step)
         return
+    given = call.kwargs.get("validation_data")
     if isinstance(given, DatasetVal):
         x, _y = split_dataset(given)
     elif isinstance(given, Seq) and given.items is not None and len(given.items) in (2, 3):
@@ -1468,17 +1460,23 @@ def _run_custom_step(call: Call, model: ModelVal, x: Value, y: Value | None) -> 
         weights = call.kwargs.get("sample_weight")
         given = Seq([x] if y is None else [x, y] if weights is None else [x, y, weights], "tuple")
     call.interp.call_function(step, [inst, _step_data(call, given)], {}, call.node)
-    validation = call.kwargs.get("validation_data") if call.name == "fit" else None
     test_step = user_method(model, "test_step")
-    if validation is not None and test_step is not None:
-        if isinstance(validation, DatasetVal):
-            given = validation.element
-        elif isinstance(validation, Seq) and validation.items:
-            given = Seq(list(validation.items), "tuple")
-        else:
-            return True
-        call.interp.call_function(test_step, [inst, _step_data(call, given)], {}, call.node)
+    if call.name == "fit" and test_step is not None:
+        _run_test_step_on_validation(call, model, test_step)
     return True
+
+
+def _run_test_step_on_validation(call: Call, model: ModelVal, test_step: FunctionVal) -> None:
+    """The model's own ``test_step`` gets each batch of fit's ``validation_data``: a dataset's
+    element, or the (x, y[, sample_weight]) arrays as one batch."""
+    given = call.kwargs.get("validation_data")
+    if isinstance(given, DatasetVal):
+        data: Value = given.element
+    elif isinstance(given, Seq) and given.items:
+        data = Seq(list(given.items), "tuple")
+    else:
+        return
+    call.interp.call_function(test_step, [model.instance, _step_data(call, data)], {}, call.node)
 
 
 def _step_data(call: Call, given: Value) -> Value:

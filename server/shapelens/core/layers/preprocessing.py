@@ -20,7 +20,7 @@ from ..convert import to_tensor
 from ..registry import UNKNOWN_MARK, Call, attribute, method
 from ..shapes import DType, Shape, ShapeError, Unknowable, is_float, is_int
 from ..values import UNKNOWN, Const, DatasetVal, LayerVal, Seq, Tensor, Unknown, Value
-from .base import LayerCall, dtype_setting, layer
+from .base import LayerCall, layer
 from .core import autocast_dtype, compute_dtype, is_symbolic, out, training_flag
 
 # ----------------------------------------------------------------------------------------------
@@ -94,22 +94,7 @@ def normalization(call: LayerCall) -> Tensor:
         )
     dims = t.shape.dims
     if dims is not None:
-        axis = call.cfg_soft("axis", -1)
-        axes: tuple[Any, ...] = ()
-        if isinstance(axis, int) and not isinstance(axis, bool):
-            axes = (axis,)
-        elif isinstance(axis, tuple):
-            axes = axis
-        kept = []
-        for a in axes:
-            if isinstance(a, int):
-                if not -len(dims) <= a < len(dims):
-                    raise ShapeError(
-                        f"Normalization: axis {a} is out of range for input {t.shape} "
-                        f"(rank {len(dims)})",
-                        code="axis-out-of-range",
-                    )
-                kept.append(a % len(dims))
+        kept = _kept_axes(call, len(dims), t.shape) or []
         if len(kept) == 1 and has_mean:
             d = dims[kept[0]]
             for name in ("mean", "variance"):
@@ -821,20 +806,22 @@ def _note_adapt_input(lay: LayerVal, data: Value | None) -> None:
     lay.config_cache["adapt_input"] = seen if same else UNKNOWN
 
 
-def _normalization_axes(lay: LayerVal, rank: int) -> list[int] | None:
-    """The axes a Normalization keeps statistics for, counted from 0 (None when not known)."""
-    given = lay.kwargs.get("axis", lay.args[0] if lay.args else None)
-    raw: Any = -1 if given is None else given.value if isinstance(given, Const) else None
-    if isinstance(given, Seq) and given.items is not None:
-        consts = [i for i in given.items if isinstance(i, Const)]
-        if len(consts) == len(given.items):
-            raw = tuple(c.value for c in consts)
-    if raw is None:
-        return [] if isinstance(given, Const) else None  # axis=None: one mean for everything
-    axes = (raw,) if isinstance(raw, int) else raw
-    if not isinstance(axes, tuple) or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+def _kept_axes(call: LayerCall, rank: int, shape: Shape) -> list[int] | None:
+    """The axes a Normalization keeps statistics for, counted from 0: none for ``axis=None``,
+    None when the setting is not known. An axis outside the rank raises what Keras raises."""
+    axis = call.cfg_soft("axis", -1)
+    if axis is None:
+        return []
+    axes = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else axis
+    if not isinstance(axes, tuple):
         return None
-    if not all(-rank <= a < rank for a in axes):
+    for a in axes:
+        if isinstance(a, int) and not -rank <= a < rank:
+            raise ShapeError(
+                f"Normalization: axis {a} is out of range for input {shape} (rank {rank})",
+                code="axis-out-of-range",
+            )
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
         return None
     return sorted({a % rank for a in axes})
 
@@ -849,16 +836,16 @@ def _normalization_statistics(v: Value) -> Value:
     if not isinstance(seen, Tensor) or seen.shape.dims is None:
         return UNKNOWN
     dims = seen.shape.dims
-    kept = _normalization_axes(v, len(dims))
+    call = LayerCall(v, [], {})
+    try:
+        kept = _kept_axes(call, len(dims), seen.shape)
+    except ShapeError:
+        return UNKNOWN  # the build itself fails (reported at the call)
     if kept is None:
         return UNKNOWN
     shape = Shape(tuple(dims[d] if d in kept else 1 for d in range(len(dims))))
-    given = v.kwargs.get("dtype")
-    if isinstance(given, Const) and isinstance(given.value, str) and given.value.startswith("mixed_"):
-        dtype: DType = "bfloat16" if "bfloat16" in given.value else "float16"
-    else:
-        dtype = dtype_setting(given, v.policy)  # Keras casts them to the compute dtype
-    return Tensor(shape, dtype, "tf", v.origin, "Normalization statistics")
+    # Keras casts them to the layer's compute dtype
+    return Tensor(shape, compute_dtype(call), "tf", v.origin, "Normalization statistics")
 
 
 # Keras' default standardization strips these characters (after lowercasing)
