@@ -16,6 +16,7 @@ from .registry import Call, attribute, function, method
 from .shapes import Shape
 from .values import (
     UNKNOWN,
+    AutoName,
     BoundedInt,
     BoundMethod,
     ClassVal,
@@ -845,6 +846,21 @@ _STR_METHODS = (
 )
 
 
+def _auto_name_affix(receiver: AutoName, method: str, args: list[Value]) -> bool | None:
+    """``layer.name.startswith("conv")`` on an automatic name: certain when every candidate
+    affix is decided by the name's class prefix; None when the unknown suffix could decide."""
+    if len(args) != 1:
+        return None
+    texts = _constants(args[0]) if not isinstance(args[0], Const) else [args[0].value]
+    if texts is None or not texts or not all(isinstance(t, str) for t in texts):
+        return None
+    test = receiver.starts_with if method == "startswith" else receiver.ends_with
+    answers = [test(t) for t in texts if isinstance(t, str)]
+    if True in answers:
+        return True
+    return False if all(a is False for a in answers) else None
+
+
 def _unknown_str_result(name: str) -> Value:
     """What a str method gives when the string or an argument is not known: its type."""
     if name in _STR_SPLITS:
@@ -904,6 +920,10 @@ def _set(call: Call) -> Value:
 def _str_method(call: Call) -> Value:
     receiver = call.receiver
     name = call.name.rsplit(".", 1)[-1]
+    if isinstance(receiver, AutoName) and name in ("startswith", "endswith") and not call.kwargs:
+        answer = _auto_name_affix(receiver, name, call.args)
+        if answer is not None:
+            return Const(answer)
     if isinstance(receiver, Unknown):  # a str the engine cannot read: the result's type is known
         return _unknown_str_result(name)
     if name == "format" and isinstance(receiver, Const) and isinstance(receiver.value, str):

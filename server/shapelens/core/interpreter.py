@@ -273,6 +273,7 @@ class Interpreter:
         self.lib_overridden: set[str] = set()  # library attributes the program assigns to
         self.functions: list[FunctionVal] = []
         self.source_lines = source_lines or []
+        self._auto_names_unique: bool | None = None
         self.module_env = Env()
         # Set while evaluating a statement so rules can attach facts to the right place.
         self.current_stmt: ast.stmt | None = None
@@ -326,6 +327,15 @@ class Interpreter:
 
     # ------------------------------------------------------------------------------------
     # reporting
+
+    def auto_names_unique(self) -> bool:
+        """Whether two layers named automatically certainly have two names: not when the
+        program restarts Keras' name counters or rebuilds layers from configs that keep the
+        old names."""
+        if self._auto_names_unique is None:
+            source = "\n".join(self.source_lines)
+            self._auto_names_unique = not any(word in source for word in _NAME_REUSERS)
+        return self._auto_names_unique
 
     def current_self(self, name: str) -> Value | None:
         return self.frames[-1].env.vars.get(name) if self.frames else None
@@ -1652,7 +1662,7 @@ class Interpreter:
             return UNKNOWN
         result = True
         for op, right in zip(node.ops, rights, strict=True):
-            named = _auto_name_compare(op, left, right)
+            named = _auto_name_compare(op, left, right, self.auto_names_unique())
             if named is not None:
                 if not named:
                     return Const(False)
@@ -2147,9 +2157,18 @@ def _calls() -> Any:
     return mod
 
 
-def _auto_name_compare(op: ast.cmpop, left: Value, right: Value) -> bool | None:
+# Calls after which two layers of one program may carry one automatic name: Keras' name
+# counters restart, or layers are rebuilt from a config that keeps the old names.
+_NAME_REUSERS = ("clear_session", "load_model", "from_config", "clone_model", "model_from_json")
+
+
+def _auto_name_compare(op: ast.cmpop, left: Value, right: Value, unique: bool) -> bool | None:
     """A comparison with a layer's automatic name that is certain either way: None when the
-    operands are something else, or when the name's suffix decides."""
+    operands are something else, or when the name's suffix decides. ``unique``: automatic
+    names of two layers certainly differ."""
+    if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(left, AutoName) and isinstance(right, AutoName):
+        same = _same_auto_name(left, right, unique)
+        return None if same is None else same == isinstance(op, ast.Eq)
     if isinstance(op, (ast.Eq, ast.NotEq)):
         pair = (left, right) if isinstance(left, AutoName) else (right, left)
         name, other = pair
@@ -2168,6 +2187,16 @@ def _auto_name_compare(op: ast.cmpop, left: Value, right: Value) -> bool | None:
         if found is None:
             return None
         return found if isinstance(op, ast.In) else not found
+    return None
+
+
+def _same_auto_name(a: AutoName, b: AutoName, unique: bool) -> bool | None:
+    if a.owner is not None and a.owner is b.owner:
+        return True
+    if a.prefix != b.prefix:
+        return None if a.may_equal(b.prefix) or b.may_equal(a.prefix) else False
+    if unique and a.owner is not None and b.owner is not None:
+        return False
     return None
 
 

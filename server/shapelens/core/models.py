@@ -1588,9 +1588,46 @@ def _get_layer(call: Call) -> Value:
                 if isinstance(given, Const) and given.value == name.value:
                     return layer
         return UNKNOWN
+    if isinstance(name, AutoName) and name.owner is not None and model.kind != "application":
+        return _layer_by_auto_name(call, layers, name)
     if index is not None and model.kind == "sequential" and -len(layers) <= index < len(layers):
         return layers[index]
     return UNKNOWN
+
+
+def _layer_by_auto_name(call: Call, layers: list[Value], name: AutoName) -> Value:
+    """``model.get_layer(layer.name)`` for an automatically named layer: that layer, when no
+    layer before it in the model may carry the same name (Keras returns the first match)."""
+    owner = name.owner
+    if not any(layer is owner for layer in layers):
+        return UNKNOWN
+    if not call.interp.auto_names_unique():
+        return UNKNOWN
+    for layer in layers:
+        if layer is owner:
+            return owner
+        if not _surely_named_otherwise(layer, name):
+            return UNKNOWN
+    return UNKNOWN
+
+
+def _surely_named_otherwise(layer: Value, name: AutoName) -> bool:
+    """Whether ``layer`` certainly has another name than the automatic one ``name``."""
+    if isinstance(layer, LayerVal):
+        own = _layer_name(layer)
+        if isinstance(own, AutoName):
+            return True  # one counter per prefix numbers every automatic name once
+        return isinstance(own, Const) and isinstance(own.value, str) and not name.may_equal(own.value)
+    if isinstance(layer, ModelVal):
+        if isinstance(layer.name, str):
+            return not name.may_equal(layer.name)
+        return name.prefix not in ("functional", "sequential")
+    if isinstance(layer, Instance):
+        given = layer.attrs.get("name")
+        if isinstance(given, Const) and isinstance(given.value, str):
+            return not name.may_equal(given.value)
+        return snake_case(layer.cls.name) != name.prefix
+    return False
 
 
 @method("model", "summary", "save_weights", "load_weights", "get_weights", "set_weights")
@@ -1928,7 +1965,7 @@ def _layer_name(v: Value) -> Value:
     if given is None:
         if len(v.args) > len(v.spec.params):
             return Unknown(None, str)  # more positional arguments than the engine reads
-        return AutoName(None, str, snake_case(v.spec.name))
+        return AutoName(None, str, snake_case(v.spec.name), v)
     if isinstance(given, Const) and isinstance(given.value, str):
         return given
     return Unknown(None, str)

@@ -69,6 +69,8 @@ class AutoName(Unknown):
     but ``layer.name == "last_conv"`` is certainly false for a BatchNormalization."""
 
     prefix: str = ""
+    # the layer this is the name of, when one is: ``model.get_layer(layer.name)`` finds it
+    owner: Value | None = None
 
     def may_equal(self, text: str) -> bool:
         if text == self.prefix:
@@ -83,6 +85,24 @@ class AutoName(Unknown):
             return True
         allowed = set(self.prefix) | set("_0123456789")
         return False if any(c not in allowed for c in text) else None
+
+    def starts_with(self, text: str) -> bool | None:
+        """``name.startswith(text)``: certain unless ``text`` reaches into the suffix."""
+        if self.prefix.startswith(text):
+            return True
+        rest = text[len(self.prefix) + 1 :]
+        if text.startswith(self.prefix + "_") and (not rest or rest.isdigit()):
+            return None
+        return False
+
+    def ends_with(self, text: str) -> bool | None:
+        """``name.endswith(text)``: the name ends in the prefix's last letter or a digit."""
+        if not text:
+            return True
+        last = text[-1]
+        if not last.isdigit() and not self.prefix.endswith(text):
+            return False
+        return None
 
 
 class LoopPass:
@@ -738,7 +758,7 @@ def join(a: Value, b: Value) -> Value:
         return joined_ds
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:
-            return a
+            return a if a.owner is b.owner else AutoName(a.name, str, a.prefix)
         return Unknown(None, str) if scalar_type(a) is str and scalar_type(b) is str else UNKNOWN
     if isinstance(a, BoundedInt) or isinstance(b, BoundedInt):
         # two loop ints are the same value only when they come from one loop at one offset
