@@ -1155,3 +1155,36 @@ def test_gradient(expr: str, names: list[str]) -> None:
 def test_isin(expr: str) -> None:
     """Membership tests keep the tested array's shape, as bools."""
     agree(f"out = {expr}\n", ["out"])
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "a = np.zeros((2, 5, 3))\ni = np.zeros((2, 2, 3), 'int64')\ny = np.take_along_axis(a, i, axis=1)\n",
+        "a = np.zeros((2, 5, 3))\ni = np.zeros((1, 2, 3), 'int64')\ny = np.take_along_axis(a, i, axis=1)\n",
+        "a = np.zeros((4, 6), 'float32')\ny = np.take_along_axis(a, np.argsort(a)[:, :2], -1)\n",
+        "a = np.zeros((4, 6))\ny = np.take_along_axis(a, np.zeros((4, 1), 'int64'))\n",
+        "a = np.zeros((4, 6))\ny = np.take_along_axis(a, np.zeros((5,), 'int64'), axis=None)\n",
+        "x = keras.ops.zeros((2, 12, 4, 32))\ni = keras.ops.zeros((2, 12, 2, 1), 'int32')\ny = keras.ops.take_along_axis(x, i, axis=2)\n",
+        "x = keras.ops.zeros((3, 7))\ny = keras.ops.take_along_axis(x, keras.ops.zeros((4,), 'int32'))\n",
+        "x = keras.Input((12, 4, 32))\ni = keras.Input((12, 2, 1), dtype='int32')\ny = keras.ops.take_along_axis(x, i, axis=-2)\n",
+        "x = keras.Input((12, 8))\n_, i = keras.ops.top_k(x, 3)\ny = keras.ops.take_along_axis(x, i, axis=-1)\n",
+    ],
+)
+def test_take_along_axis(src: str) -> None:
+    """The indices' length on the axis; the other axes broadcast with the array's."""
+    agree(src, ["y"])
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "a = np.zeros((2, 5, 3))\ny = np.take_along_axis(a, np.zeros((2, 2), 'int64'), axis=1)\n",
+        "a = np.zeros((2, 5, 3))\ny = np.take_along_axis(a, np.zeros((3, 2, 3), 'int64'), axis=1)\n",
+        "a = np.zeros((2, 5))\ny = np.take_along_axis(a, np.zeros((2, 2), 'int64'), axis=None)\n",
+        "x = keras.Input((12, 4))\ny = keras.ops.take_along_axis(x, keras.ops.zeros((2, 12), 'int32'), axis=1)\n",
+    ],
+)
+def test_take_along_axis_mismatch_is_flagged(src: str) -> None:
+    """Indices of another rank, or other axes that do not broadcast: numpy and Keras raise."""
+    agree(src, ["y"])

@@ -554,6 +554,11 @@ def _take(call: Call) -> Value:
     return so.gather_op(call, "keras", call.arg(0, "x"), call.arg(1, "indices"), call.arg(2, "axis"))
 
 
+@function("keras.ops.take_along_axis")
+def _take_along_axis(call: Call) -> Value:
+    return so.take_along_axis_op(call, "keras", call.arg(0, "x"), call.arg(1, "indices"), call.arg(2, "axis"), None)
+
+
 @function("keras.ops.where")
 def _where(call: Call) -> Value:
     return so.where_op(call, "keras", call.arg(0, "condition"), call.arg(1, "x1"), call.arg(2, "x2"))

@@ -651,6 +651,7 @@ def _predicate(call: Call) -> Value:
 _BINARY = {
     "np.add": "arith", "np.subtract": "arith", "np.multiply": "arith", "np.divide": "div",
     "np.true_divide": "div", "np.floor_divide": "arith", "np.mod": "arith", "np.remainder": "arith",
+    "np.fmod": "arith",
     "np.power": "arith", "np.pow": "arith", "np.maximum": "arith", "np.minimum": "arith",
     "np.fmax": "arith", "np.fmin": "arith", "np.arctan2": "float", "np.hypot": "float",
     "np.equal": "compare", "np.not_equal": "compare", "np.greater": "compare",
@@ -983,6 +984,11 @@ def _clip(call: Call) -> Value:
 @function("np.take")
 def _take(call: Call) -> Value:
     return so.gather_op(call, "np", call.arg(0, "a"), call.arg(1, "indices"), call.arg(2, "axis"))
+
+
+@function("np.take_along_axis")
+def _take_along_axis(call: Call) -> Value:
+    return so.take_along_axis_op(call, "np", call.arg(0, "arr"), call.arg(1, "indices"), call.arg(2, "axis"), -1)
 
 
 @function("np.unique")

@@ -37,6 +37,7 @@ from ..shapes import (
     format_shape,
     merge_dim,
     mul_dims,
+    normalize_axis,
 )
 from ..values import (
     UNKNOWN,
@@ -1469,13 +1470,13 @@ def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None)
 
 
 @relate
-def np_stack_family(call: Call, values: Value | None, which: str) -> Value:
-    """``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack``."""
-    op = begin(call, "np", values)
+def np_stack_family(call: Call, values: Value | None, which: str, lib: Flavour = "np") -> Value:
+    """``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack`` (and keras.ops' first two)."""
+    op = begin(call, lib, values)
     items = _items(values)
     if items is None:
         return op.unknown()
-    tensors, dtype = _join_dtypes(call, "np", items)
+    tensors, dtype = _join_dtypes(call, lib, items)
     shapes: list[Shape] = []
     for t in tensors:
         s = t.shape if t is not None else UNKNOWN_SHAPE
@@ -2082,6 +2083,48 @@ def gather_op(
         return op.out(gather_shape(p.shape, i.shape, ax, bd, op.name), p.dtype)
     except Unknowable:
         return op.unknown(p.dtype)
+
+
+@relate
+def take_along_axis_op(
+    call: Call, lib: Flavour, arr: Value | None, indices: Value | None, axis: Value | None, default_axis: int | None
+) -> Value:
+    """``take_along_axis``: the indices' length on ``axis``, the other axes broadcast between
+    the array and the indices; ``axis=None`` indexes the flattened array with 1-D indices.
+    numpy and Keras both refuse indices of another rank, or other axes that do not broadcast."""
+    op = begin(call, lib, arr, indices)
+    a = op.tensor(arr)
+    i = op.tensor(indices)
+    if a is None or i is None:
+        return op.unknown(a.dtype if a is not None else None)
+    if axis is None:
+        ax: int | None = default_axis
+        flat = default_axis is None
+    else:
+        ax_v = resolve(axis)
+        flat = isinstance(ax_v, Const) and ax_v.value is None
+        ax = None if flat or ax_v is None else as_int(ax_v)
+    if flat:
+        if i.shape.rank is not None and i.shape.rank != 1:
+            raise ShapeError(
+                f"{op.name}: with axis=None the indices must be 1-D, got {format_shape(i.shape)}",
+                code="rank",
+            )
+        return op.out(i.shape, a.dtype)
+    dims, idims = a.shape.dims, i.shape.dims
+    if dims is None or idims is None:
+        return op.unknown(a.dtype)
+    if len(dims) != len(idims):
+        raise ShapeError(
+            f"{op.name}: the array {format_shape(a.shape)} and the indices {format_shape(i.shape)} "
+            f"must have the same number of dimensions",
+            code="rank",
+        )
+    at = normalize_axis(ax, len(dims)) if ax is not None else None
+    if at is None:
+        return op.unknown(a.dtype)
+    shape = broadcast_shapes(Shape((*dims[:at], idims[at], *dims[at + 1 :])), i.shape)
+    return op.out(shape, a.dtype)
 
 
 @relate

@@ -680,7 +680,8 @@ _FLOAT_UNARY = [
     "tf.math.softplus", "tf.nn.softplus", "tf.math.softsign", "tf.nn.softsign", "tf.nn.softmax",
     "tf.math.softmax", "tf.nn.log_softmax", "tf.math.log_softmax", "tf.nn.l2_normalize",
     "tf.linalg.l2_normalize", "tf.nn.gelu", "tf.nn.swish", "tf.nn.silu", "tf.nn.elu", "tf.nn.selu",
-    "tf.nn.dropout", "tf.math.sigmoid", "tf.math.tanh",
+    "tf.nn.dropout", "tf.math.sigmoid", "tf.math.tanh", "tf.math.log_sigmoid", "tf.math.lgamma",
+    "tf.math.digamma",
 ]
 # any numeric dtype, kept
 _SAME_UNARY = [
