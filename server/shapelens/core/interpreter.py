@@ -2159,7 +2159,9 @@ def _calls() -> Any:
 
 # Calls after which two layers of one program may carry one automatic name: Keras' name
 # counters restart, or layers are rebuilt from a config that keeps the old names.
-_NAME_REUSERS = ("clear_session", "load_model", "from_config", "clone_model", "model_from_json")
+_NAME_REUSERS = (
+    "clear_session", "load_model", "from_config", "clone_model", "model_from_json", "deserialize",
+)
 
 
 def _auto_name_compare(op: ast.cmpop, left: Value, right: Value, unique: bool) -> bool | None:

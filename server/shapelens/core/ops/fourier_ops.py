@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Dim, DType, Shape
-from ..values import Value, as_dim
+from ..values import Tensor, Value, as_dim
 from . import shape_ops as so
 
-_NP_COMPLEX = {"float32": "complex64", "complex64": "complex64", "float16": "complex64"}
-_NP_REAL = {"complex64": "float32", "float32": "float32", "float16": "float32"}
+_DOUBLE_INPUTS = ("float64", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32")
+_NP_COMPLEX = {"float32": "complex64", "float16": "complex64", "complex64": "complex64",
+               "complex128": "complex128", **{d: "complex128" for d in _DOUBLE_INPUTS}}
+_NP_REAL = {"complex64": "float32", "float32": "float32", "complex128": "float64",
+            **{d: "float64" for d in _DOUBLE_INPUTS}}
 
 
 def _np_complex(dtype: DType) -> DType:
-    return None if dtype is None else _NP_COMPLEX.get(dtype, "complex128")
+    return None if dtype is None else _NP_COMPLEX.get(dtype)
 
 
 def _np_real(dtype: DType) -> DType:
-    return None if dtype is None else _NP_REAL.get(dtype, "float64")
+    """float16 and longdouble keep their own precision: left unknown."""
+    return None if dtype is None else _NP_REAL.get(dtype)
 
 
 def _length(call: Call, name: str, index: int) -> tuple[bool, Dim]:
@@ -45,11 +49,18 @@ def _transform(call: Call, lib: so.Flavour, kind: str) -> Value:
         dtype = _np_real(t.dtype if t else None) if kind == "irfft" else _np_complex(t.dtype if t else None)
         given, n = _length(call, "n", 1)
     else:
-        dtype = _tf_dtype(t.dtype if t else None, kind)
+        # TF converts a numpy array to single precision first: only tensors are read
+        dtype = _tf_dtype(t.dtype if t and isinstance(x, Tensor) and x.kind != "np" else None, kind)
         given, n = (False, None) if kind in ("fft", "ifft") else _length(call, "fft_length", 1)
     if t is None or t.shape.dims is None or not t.shape.dims:
         return op.unknown(dtype)
+    if given and not (isinstance(n, int) and n > 0):
+        return op.unknown(dtype)  # a length below 1 is refused; an unread one is unknown
+    if kind == "rfft" and t.dtype is not None and t.dtype.startswith("complex"):
+        return op.unknown()  # rfft of complex input is refused
     last = t.shape.dims[-1]
+    if kind == "irfft" and not given and last == 1:
+        return op.unknown(dtype)  # no samples: TF aborts, numpy refuses
     if kind in ("fft", "ifft"):
         size: Dim = n if given else last
     elif kind == "rfft":

@@ -19,12 +19,18 @@ def _float_kept(t: Tensor | None) -> str | None:
 
 @function("keras.ops.hstack")
 def _hstack(call: Call) -> Value:
-    return so.np_stack_family(call, call.arg(0, "xs"), "hstack", "keras")
+    """Along axis 1, or 0 for 1-D inputs (numpy's rule, without its 0-d promotion)."""
+    xs = call.arg(0, "xs")
+    items = so._items(xs)
+    if items is None or any(isinstance(i, Tensor) and i.shape.rank == 0 for i in items):
+        return so.begin(call, "keras", xs).unknown()
+    return so.np_stack_family(call, xs, "hstack", "keras")
 
 
 @function("keras.ops.vstack")
 def _vstack(call: Call) -> Value:
-    return so.np_stack_family(call, call.arg(0, "xs"), "vstack", "keras")
+    """Keras' vstack is a concatenation along axis 0 (1-D inputs are not made rows)."""
+    return so.concat_op(call, "keras", call.arg(0, "xs"), None, 0)
 
 
 @function("keras.ops.moments", "keras.ops.nn.moments")
@@ -33,6 +39,11 @@ def _moments(call: Call) -> Value:
     x, axes, keepdims = call.arg(0, "x"), call.arg(1, "axes"), call.arg(2, "keepdims")
     mean = so.reduce_op(call, "keras", x, axes, keepdims, "mean")
     var = so.reduce_op(call, "keras", x, axes, keepdims, "var")
+    t = x if isinstance(x, Tensor) else None
+    for out in (mean, var):
+        # the input's dtype is kept, integers too (bool is not read here)
+        if isinstance(out, Tensor):
+            out.dtype = t.dtype if t is not None and t.dtype != "bool" else None
     return Seq([mean, var], "tuple")
 
 
@@ -201,7 +212,8 @@ def _multi_hot(call: Call) -> Value:
     n = call.int(1, "num_classes")
     if t is None or t.shape.dims is None or n is None or call.arg(2, "axis") is not None:
         return op.unknown()
-    dtype = "float32" if call.arg(3, "dtype") is None else None
+    # eagerly float32; a KerasTensor's spec keeps the ids' dtype
+    dtype = None if call.arg(3, "dtype") is not None else t.dtype if t.kind == "keras" else "float32"
     if len(t.shape.dims) == 1:
         return op.out(Shape((n,)), dtype)
     if len(t.shape.dims) == 2:
@@ -260,7 +272,7 @@ def _inner(call: Call) -> Value:
     op, ta, tb, dtype = _pair(call)
     if ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None:
         return op.unknown(dtype)
-    if not ta.shape.dims or not tb.shape.dims:
+    if not ta.shape.dims or not tb.shape.dims or ta.shape.dims[-1] != tb.shape.dims[-1]:
         return op.unknown(dtype)
     return op.out(Shape((*ta.shape.dims[:-1], *tb.shape.dims[:-1])), dtype)
 
@@ -268,6 +280,8 @@ def _inner(call: Call) -> Value:
 @function("keras.ops.cross")
 def _cross(call: Call) -> Value:
     op, ta, tb, dtype = _pair(call)
+    if dtype == "bool":
+        return op.unknown()
     if ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None:
         return op.unknown(dtype)
     if not ta.shape.dims or not tb.shape.dims or ta.shape.dims[-1] != 3 or tb.shape.dims[-1] != 3:
@@ -281,8 +295,12 @@ def _cross(call: Call) -> Value:
 @function("keras.ops.kron")
 def _kron(call: Call) -> Value:
     op, ta, tb, dtype = _pair(call)
+    if dtype == "bool":
+        return op.unknown()
     if ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None:
         return op.unknown(dtype)
+    if op.kind == "keras" and len(ta.shape.dims) != len(tb.shape.dims):
+        return op.unknown(dtype)  # Keras' symbolic rule pairs dims from the front
     n = max(len(ta.shape.dims), len(tb.shape.dims))
     da = (1,) * (n - len(ta.shape.dims)) + ta.shape.dims
     db = (1,) * (n - len(tb.shape.dims)) + tb.shape.dims

@@ -669,7 +669,12 @@ def _binary(call: Call) -> Value:
                        "arith" if what == "float" else what)
     if what == "float" and isinstance(out, Tensor):
         out.dtype = so.float_only_dtype(out.dtype, "np", call.name)
+    if call.name in _INT8_ON_BOOLS and isinstance(out, Tensor) and out.dtype == "bool":
+        out.dtype = "int8"  # numpy has no boolean kernel for these: bools compute as int8
     return out
+
+
+_INT8_ON_BOOLS = ("np.mod", "np.remainder", "np.fmod", "np.floor_divide", "np.power", "np.pow")
 
 
 @function("np.dot")

@@ -19,12 +19,17 @@ def _cov(call: Call) -> Value:
     if t is None or t.shape.dims is None or len(call.args) > 1 or call.kwargs:
         return op.unknown()
     dims = t.shape.dims
-    dtype = None if t.dtype is not None and t.dtype.startswith("complex") else "float64"
-    if len(dims) == 1:
+    dtype = "float64" if t.dtype in _COV_FLOAT64 else None
+    # numpy squeezes the result: one variable gives a 0-d value
+    if len(dims) == 1 or (len(dims) == 2 and dims[0] == 1):
         return op.out(Shape(()), dtype)
-    if len(dims) == 2:
+    if len(dims) == 2 and isinstance(dims[0], int):
         return op.out(Shape((dims[0], dims[0])), dtype)
     return op.unknown(dtype)
+
+
+# input dtypes whose covariance numpy computes in float64 (longdouble and complex stay wider)
+_COV_FLOAT64 = ("float16", "float32", "float64", "bool", "int8", "int16", "int32", "int64", "uint8")
 
 
 @function("np.interp")
@@ -57,6 +62,8 @@ def _inner(call: Call) -> Value:
     dtype = numpy_promote(ta.dtype, tb.dtype)
     if ta.shape.dims is None or tb.shape.dims is None or not ta.shape.dims or not tb.shape.dims:
         return op.unknown(dtype)
+    if ta.shape.dims[-1] != tb.shape.dims[-1] or not isinstance(ta.shape.dims[-1], int):
+        return op.unknown(dtype)  # a mismatch numpy refuses; not reported here
     return op.out(Shape((*ta.shape.dims[:-1], *tb.shape.dims[:-1])), dtype)
 
 
@@ -69,6 +76,8 @@ def _cross(call: Call) -> Value:
     if ta is None or tb is None or len(call.args) > 2 or call.kwargs:
         return op.unknown()
     dtype = numpy_promote(ta.dtype, tb.dtype)
+    if dtype == "bool":
+        return op.unknown()  # numpy refuses boolean cross products
     da, db = ta.shape.dims, tb.shape.dims
     if da is None or db is None or not da or not db or da[-1] != 3 or db[-1] != 3:
         return op.unknown(dtype)

@@ -6,7 +6,7 @@ quality scores ``psnr``/``ssim``/``total_variation`` (one value per image)."""
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import Shape
+from ..shapes import Shape, ShapeError, broadcast_shapes
 from ..values import Seq, Tensor, Value
 from . import shape_ops as so
 
@@ -16,8 +16,8 @@ def _clip_by_norm(call: Call) -> Value:
     t = call.arg(0, "t")
     op = so.begin(call, "tf", t)
     x = op.tensor(t)
-    if x is None:
-        return op.unknown()
+    if x is None or not so.is_float_dtype(x.dtype):
+        return op.unknown()  # integer tensors are refused
     return op.out(x.shape, x.dtype)
 
 
@@ -92,10 +92,24 @@ def _confusion_matrix(call: Call) -> Value:
 @function("tf.image.psnr", "tf.image.ssim", "tf.image.ssim_multiscale", "tf.image.total_variation")
 def _image_scores(call: Call) -> Value:
     """One score per image: the batch axes before (height, width, channels)."""
-    x = call.arg(0, "images" if call.name.endswith("variation") else "a")
-    op = so.begin(call, "tf", x)
+    variation = call.name.endswith("variation")
+    x = call.arg(0, "images" if variation else "a")
+    y = None if variation else call.arg(1, "b")
+    op = so.begin(call, "tf", x, y)
     t = op.tensor(x)
-    dtype = "float32" if t is not None and t.dtype in ("float32", "uint8") else None
+    allowed = ("float32",) if variation else ("float32", "uint8")
+    dtype = "float32" if t is not None and t.dtype in allowed else None
     if t is None or t.shape.dims is None or len(t.shape.dims) < 3:
         return op.unknown(dtype)
-    return op.out(Shape(t.shape.dims[:-3]), dtype)
+    if variation and t.dtype is not None and not so.is_float_dtype(t.dtype):
+        return op.unknown()  # TF's abs has no kernel for uint8 images
+    batch = Shape(t.shape.dims[:-3])
+    if y is not None:
+        u = op.tensor(y)
+        if u is None or u.shape.dims is None or len(u.shape.dims) < 3:
+            return op.unknown(dtype)
+        try:  # the two images' batch axes broadcast
+            batch = broadcast_shapes(batch, Shape(u.shape.dims[:-3]))
+        except ShapeError:
+            return op.unknown(dtype)
+    return op.out(batch, dtype)
