@@ -34,7 +34,7 @@ def _length(call: Call, name: str, index: int) -> tuple[bool, Dim]:
     if v is None or so.is_none(v):
         return False, None
     if name == "fft_length":
-        items = so._items(v)
+        items = so.list_items(v)
         if items is not None and len(items) == 1:
             return True, as_dim(items[0])
         return True, None

@@ -21,7 +21,7 @@ def _float_kept(t: Tensor | None) -> str | None:
 def _hstack(call: Call) -> Value:
     """Along axis 1, or 0 for 1-D inputs (numpy's rule, without its 0-d promotion)."""
     xs = call.arg(0, "xs")
-    items = so._items(xs)
+    items = so.list_items(xs)
     if items is None or any(isinstance(i, Tensor) and i.shape.rank == 0 for i in items):
         return so.begin(call, "keras", xs).unknown()
     return so.np_stack_family(call, xs, "hstack", "keras")
@@ -69,7 +69,7 @@ def _slice(call: Call) -> Value:
     op = so.begin(call, "keras", x)
     t = op.tensor(x)
     dtype = t.dtype if t is not None else None
-    items = so._items(shape)
+    items = so.list_items(shape)
     if items is None or (t is not None and t.shape.rank is not None and t.shape.rank != len(items)):
         return op.unknown(dtype)
     dims: list[Dim] = [as_dim(i) for i in items]
@@ -102,12 +102,6 @@ def _plane(call: Call, t: Tensor) -> tuple[list[Dim], int, int, int] | None:
     return list(dims), n1, n2, offset
 
 
-def _diagonal_length(m: Dim, n: Dim, offset: int) -> Dim:
-    if not isinstance(m, int) or not isinstance(n, int):
-        return None
-    return max(0, min(m, n - offset)) if offset >= 0 else max(0, min(m + offset, n))
-
-
 @function("keras.ops.trace")
 def _trace(call: Call) -> Value:
     x = call.arg(0, "x")
@@ -135,25 +129,12 @@ def _diagonal(call: Call) -> Value:
         return op.unknown(t.dtype)
     dims, a1, a2, offset = plane
     rest = [d for i, d in enumerate(dims) if i not in (a1, a2)]
-    return op.out(Shape((*rest, _diagonal_length(dims[a1], dims[a2], offset))), t.dtype)
+    return op.out(Shape((*rest, so.diagonal_length(dims[a1], dims[a2], offset))), t.dtype)
 
 
 @function("keras.ops.diag")
 def _diag(call: Call) -> Value:
-    """A vector to a square matrix with it on diagonal ``k``; a matrix to that diagonal."""
-    x, k = call.arg(0, "x"), call.int(1, "k", 0)
-    op = so.begin(call, "keras", x)
-    t = op.tensor(x)
-    if t is None or t.shape.dims is None or k is None:
-        return op.unknown(t.dtype if t is not None else None)
-    dims = t.shape.dims
-    if len(dims) == 1:
-        n = dims[0]
-        size = n + abs(k) if isinstance(n, int) else None
-        return op.out(Shape((size, size)), t.dtype)
-    if len(dims) == 2:
-        return op.out(Shape((_diagonal_length(dims[0], dims[1], k),)), t.dtype)
-    return op.unknown(t.dtype)
+    return so.diag_op(call, "keras", call.arg(0, "x"), call.int(1, "k", 0))
 
 
 @function("keras.ops.in_top_k", "keras.ops.math.in_top_k")
@@ -270,11 +251,8 @@ def _pair(call: Call) -> tuple[so.Op, Tensor | None, Tensor | None, str | None]:
 @function("keras.ops.inner")
 def _inner(call: Call) -> Value:
     op, ta, tb, dtype = _pair(call)
-    if ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None:
-        return op.unknown(dtype)
-    if not ta.shape.dims or not tb.shape.dims or ta.shape.dims[-1] != tb.shape.dims[-1]:
-        return op.unknown(dtype)
-    return op.out(Shape((*ta.shape.dims[:-1], *tb.shape.dims[:-1])), dtype)
+    shape = so.inner_shape(ta.shape, tb.shape) if ta is not None and tb is not None else None
+    return op.unknown(dtype) if shape is None else op.out(shape, dtype)
 
 
 @function("keras.ops.cross")
@@ -282,14 +260,8 @@ def _cross(call: Call) -> Value:
     op, ta, tb, dtype = _pair(call)
     if dtype == "bool":
         return op.unknown()
-    if ta is None or tb is None or ta.shape.dims is None or tb.shape.dims is None:
-        return op.unknown(dtype)
-    if not ta.shape.dims or not tb.shape.dims or ta.shape.dims[-1] != 3 or tb.shape.dims[-1] != 3:
-        return op.unknown(dtype)
-    try:
-        return op.out(broadcast_shapes(ta.shape, tb.shape), dtype)
-    except ShapeError:
-        return op.unknown(dtype)
+    shape = so.cross_shape(ta.shape, tb.shape) if ta is not None and tb is not None else None
+    return op.unknown(dtype) if shape is None else op.out(shape, dtype)
 
 
 @function("keras.ops.kron")
@@ -301,11 +273,7 @@ def _kron(call: Call) -> Value:
         return op.unknown(dtype)
     if op.kind == "keras" and len(ta.shape.dims) != len(tb.shape.dims):
         return op.unknown(dtype)  # Keras' symbolic rule pairs dims from the front
-    n = max(len(ta.shape.dims), len(tb.shape.dims))
-    da = (1,) * (n - len(ta.shape.dims)) + ta.shape.dims
-    db = (1,) * (n - len(tb.shape.dims)) + tb.shape.dims
-    dims = tuple(x * y if isinstance(x, int) and isinstance(y, int) else None for x, y in zip(da, db, strict=True))
-    return op.out(Shape(dims), dtype)
+    return op.out(so.kron_shape(ta.shape, tb.shape), dtype)
 
 
 @function("keras.ops.logaddexp", "keras.ops.hypot", "keras.ops.heaviside", "keras.ops.fmod",

@@ -305,25 +305,7 @@ def _matvec(call: Call) -> Value:
 
 @function("np.diag")
 def _np_diag(call: Call) -> Value:
-    """A vector to a square matrix with it on diagonal ``k``; a matrix to that diagonal."""
-    x = call.arg(0, "v")
-    k = call.int(1, "k", 0)
-    op = so.begin(call, "np", x)
-    t = op.tensor(x)
-    if t is None or t.shape.dims is None or k is None:
-        return op.unknown(t.dtype if t is not None else None)
-    dims = t.shape.dims
-    if len(dims) == 1:
-        n = dims[0]
-        size = n + abs(k) if isinstance(n, int) else None
-        return op.out(Shape((size, size)), t.dtype)
-    if len(dims) == 2:
-        m, n = dims
-        if not isinstance(m, int) or not isinstance(n, int):
-            return op.out(Shape((None,)), t.dtype)
-        length = max(0, min(m, n - k)) if k >= 0 else max(0, min(m + k, n))
-        return op.out(Shape((length,)), t.dtype)
-    raise ShapeError(f"np.diag needs a 1-D or 2-D array, got shape {format_shape(t.shape)}", code="shape-mismatch")
+    return so.diag_op(call, "np", call.arg(0, "v"), call.int(1, "k", 0))
 
 
 @function("np.trace")

@@ -702,13 +702,7 @@ def _kron(call: Call) -> Value:
     if ta is None or tb is None:
         return op.unknown()
     dtype = numpy_promote(ta.dtype, tb.dtype)
-    if ta.shape.dims is None or tb.shape.dims is None:
-        return op.unknown(dtype)
-    rank = max(len(ta.shape.dims), len(tb.shape.dims))
-    da = (1,) * (rank - len(ta.shape.dims)) + ta.shape.dims
-    db = (1,) * (rank - len(tb.shape.dims)) + tb.shape.dims
-    dims = tuple(x * y if isinstance(x, int) and isinstance(y, int) else None for x, y in zip(da, db))
-    return op.out(Shape(dims), dtype)
+    return op.out(so.kron_shape(ta.shape, tb.shape), dtype)
 
 
 @function("np.gradient")

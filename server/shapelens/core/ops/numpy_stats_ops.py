@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import Shape, ShapeError, broadcast_shapes, numpy_promote
+from ..shapes import Shape, numpy_promote
 from ..values import Value
 from . import shape_ops as so
 
@@ -60,11 +60,8 @@ def _inner(call: Call) -> Value:
     if ta is None or tb is None:
         return op.unknown()
     dtype = numpy_promote(ta.dtype, tb.dtype)
-    if ta.shape.dims is None or tb.shape.dims is None or not ta.shape.dims or not tb.shape.dims:
-        return op.unknown(dtype)
-    if ta.shape.dims[-1] != tb.shape.dims[-1] or not isinstance(ta.shape.dims[-1], int):
-        return op.unknown(dtype)  # a mismatch numpy refuses; not reported here
-    return op.out(Shape((*ta.shape.dims[:-1], *tb.shape.dims[:-1])), dtype)
+    shape = so.inner_shape(ta.shape, tb.shape)  # a mismatch numpy refuses is not reported here
+    return op.unknown(dtype) if shape is None else op.out(shape, dtype)
 
 
 @function("np.cross")
@@ -78,11 +75,5 @@ def _cross(call: Call) -> Value:
     dtype = numpy_promote(ta.dtype, tb.dtype)
     if dtype == "bool":
         return op.unknown()  # numpy refuses boolean cross products
-    da, db = ta.shape.dims, tb.shape.dims
-    if da is None or db is None or not da or not db or da[-1] != 3 or db[-1] != 3:
-        return op.unknown(dtype)
-    try:
-        shape = broadcast_shapes(ta.shape, tb.shape)
-    except ShapeError:
-        return op.unknown(dtype)
-    return op.out(shape, dtype)
+    shape = so.cross_shape(ta.shape, tb.shape)
+    return op.unknown(dtype) if shape is None else op.out(shape, dtype)

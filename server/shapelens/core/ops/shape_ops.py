@@ -1129,7 +1129,7 @@ def bool_arg(v: Value | None, default: bool = False) -> bool | None:
     return None
 
 
-def _items(v: Value | None) -> list[Value] | None:
+def list_items(v: Value | None) -> list[Value] | None:
     """The tensors of a list argument (``tf.concat(values, ...)``); None when unknown."""
     if isinstance(v, Seq):
         if v.items is not None:
@@ -1351,7 +1351,7 @@ def _join_dtypes(call: Call, lib: Flavour, values: list[Value], policy: str = "h
 @relate
 def concat_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None, default_axis: int | None = 0) -> Value:
     op = begin(call, lib, values)
-    items = _items(values)
+    items = list_items(values)
     if items is None:
         if isinstance(values, Tensor) and lib == "tf":
             t = op.tensor(values)
@@ -1440,7 +1440,7 @@ def _concat_of_unknown_count(
 @relate
 def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None) -> Value:
     op = begin(call, lib, values)
-    items = _items(values)
+    items = list_items(values)
     if items is None:
         # a list of unknown length (filled in a loop the engine did not unroll): its items
         # share the element's shape, so only the new axis is unknown
@@ -1473,7 +1473,7 @@ def stack_op(call: Call, lib: Flavour, values: Value | None, axis: Value | None)
 def np_stack_family(call: Call, values: Value | None, which: str, lib: Flavour = "np") -> Value:
     """``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack`` (and keras.ops' first two)."""
     op = begin(call, lib, values)
-    items = _items(values)
+    items = list_items(values)
     if items is None:
         return op.unknown()
     tensors, dtype = _join_dtypes(call, lib, items)
@@ -1847,7 +1847,7 @@ def binary_op(call: Call, lib: Flavour, a: Value | None, b: Value | None, what: 
 def nary_op(call: Call, lib: Flavour, values: Value | None, policy: str = "each") -> Value:
     """``tf.add_n``: same-shape tensors summed."""
     op = begin(call, lib, values)
-    items = _items(values)
+    items = list_items(values)
     if items is None:
         return op.unknown()
     tensors, d = _join_dtypes(call, lib, items, policy)
@@ -2083,6 +2083,61 @@ def gather_op(
         return op.out(gather_shape(p.shape, i.shape, ax, bd, op.name), p.dtype)
     except Unknowable:
         return op.unknown(p.dtype)
+
+
+def kron_shape(a: Shape, b: Shape) -> Shape:
+    """Kronecker product: the shorter shape padded with leading 1s, the dims multiplied."""
+    if a.dims is None or b.dims is None:
+        return UNKNOWN_SHAPE
+    rank = max(len(a.dims), len(b.dims))
+    da = (1,) * (rank - len(a.dims)) + a.dims
+    db = (1,) * (rank - len(b.dims)) + b.dims
+    return Shape(tuple(x * y if isinstance(x, int) and isinstance(y, int) else None for x, y in zip(da, db, strict=True)))
+
+
+def inner_shape(a: Shape, b: Shape) -> Shape | None:
+    """``inner``: every axis but the last of each; None unless the last axes certainly match."""
+    da, db = a.dims, b.dims
+    if da is None or db is None or not da or not db or da[-1] != db[-1] or not isinstance(da[-1], int):
+        return None
+    return Shape((*da[:-1], *db[:-1]))
+
+
+def cross_shape(a: Shape, b: Shape) -> Shape | None:
+    """``cross`` of 3-vectors on the last axis: the other axes broadcast; None otherwise."""
+    da, db = a.dims, b.dims
+    if da is None or db is None or not da or not db or da[-1] != 3 or db[-1] != 3:
+        return None
+    try:
+        return broadcast_shapes(a, b)
+    except ShapeError:
+        return None
+
+
+def diagonal_length(m: Dim, n: Dim, offset: int) -> Dim:
+    """How many entries diagonal ``offset`` of an ``m`` x ``n`` matrix has."""
+    if not isinstance(m, int) or not isinstance(n, int):
+        return None
+    return max(0, min(m, n - offset)) if offset >= 0 else max(0, min(m + offset, n))
+
+
+def diag_op(call: Call, lib: Flavour, x: Value | None, k: int | None) -> Value:
+    """``diag``: a vector to a square matrix with it on diagonal ``k``; a matrix to that
+    diagonal. numpy refuses other ranks (reported); Keras' are left unknown."""
+    op = begin(call, lib, x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None or k is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if len(dims) == 1:
+        n = dims[0]
+        size = n + abs(k) if isinstance(n, int) else None
+        return op.out(Shape((size, size)), t.dtype)
+    if len(dims) == 2:
+        return op.out(Shape((diagonal_length(dims[0], dims[1], k),)), t.dtype)
+    if lib == "np":
+        raise ShapeError(f"np.diag needs a 1-D or 2-D array, got shape {format_shape(t.shape)}", code="shape-mismatch")
+    return op.unknown(t.dtype)
 
 
 @relate

@@ -25,7 +25,7 @@ def _clip_by_norm(call: Call) -> Value:
 def _clip_by_global_norm(call: Call) -> Value:
     """``(clipped list, global norm)``: each tensor keeps its shape; the norm is a scalar of
     their dtype."""
-    items = so._items(call.arg(0, "t_list"))
+    items = so.list_items(call.arg(0, "t_list"))
     op = so.begin(call, "tf")
     if items is None:
         return Seq([Seq(None, "list", op.unknown()), op.unknown()], "tuple")
