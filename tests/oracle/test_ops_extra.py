@@ -155,6 +155,10 @@ def test_what_stays_partly_unknown(line: str) -> None:
         "y = np.fmod(np.ones(3, bool), np.ones(3, bool))",
         "y = np.mod(np.ones(3, bool), np.ones(3, bool))",
         "y = np.power(np.ones(3, bool), np.ones(3, bool))",
+        "y = np.ones(3, bool) % np.ones(3, bool)",
+        "y = np.ones(3, bool) // np.ones(3, bool)",
+        "y = np.ones(3, bool) ** np.ones(3, bool)",
+        "y = np.ones(3, bool) + np.ones(3, bool)",
         # the two images' batch axes broadcast
         "y = tf.image.psnr(tf.zeros((1, 32, 32, 3)), tf.zeros((2, 32, 32, 3)), 1.0)",
         "y = tf.image.ssim(tf.zeros((2, 32, 32, 3)), tf.zeros((1, 32, 32, 3)), 1.0)",

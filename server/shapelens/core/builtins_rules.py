@@ -68,7 +68,7 @@ def _len(call: Call) -> Value:
         if isinstance(d, int):
             return Const(d)
         if isinstance(d, str):
-            return Unknown(d)
+            return Unknown(d, int)
         return DimOf(None, int, v, 0)
     if isinstance(v, DatasetVal) and v.cardinality is not None:
         return Const(v.cardinality)

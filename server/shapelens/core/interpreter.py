@@ -523,6 +523,8 @@ class Interpreter:
         )
         right = self.eval(stmt.value, env)
         result = self.binop(type(stmt.op), current, right, stmt)
+        if isinstance(current, Tensor) and current.kind == "np" and isinstance(result, Tensor) and result.kind == "np":
+            result = _elementwise().in_place_result(current, result)
         if isinstance(current, Seq) and current.kind == "list" and isinstance(stmt.op, (ast.Add, ast.Mult)):
             # `xs += ...` / `xs *= n` change the list itself: every name for it sees the change
             if not isinstance(result, Seq):
@@ -1380,6 +1382,8 @@ class Interpreter:
             return found if found is not None else UNKNOWN
         if isinstance(obj, SuperVal):
             return BoundMethod(obj, attr)
+        if isinstance(obj, Seq) and obj.fields is not None and attr in obj.fields and obj.items is not None:
+            return obj.items[obj.fields.index(attr)]
         kind = registry.receiver_kind(obj)
         getter = registry.ATTRIBUTES.get((kind, attr))
         if getter is None and kind in ("ndarray", "keras"):
@@ -1581,7 +1585,12 @@ class Interpreter:
         if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)
-            return Seq(None, left.kind, join(left.element_join(), right.element_join()))
+            if left.items == [] or right.items == []:  # `[] + xs`: a copy of the other
+                other = right if left.items == [] else left
+                return Seq(None, left.kind, other.element_join(), other.length, at_most=other.at_most)
+            a, b = left.size(), right.size()
+            total = a + b if a is not None and b is not None else None
+            return Seq(None, left.kind, join(left.element_join(), right.element_join()), total)
         if (
             isinstance(left, Seq)
             and isinstance(right, Const)

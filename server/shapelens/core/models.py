@@ -1878,20 +1878,29 @@ def _keras_flatten(v: Value) -> list[Tensor] | None:
     return [t for p in parts if p is not None for t in p]
 
 
-@attribute("model", "output_shape")
-def _model_output_shape(v: Value) -> Value:
+def _io_shapes(io: Value) -> Value:
+    """``model.output_shape`` / ``input_shape``: one shape tuple, or for several tensors a
+    list of them in the order Keras flattens the structure (a dict by its sorted keys)."""
     from .values import shape_value
 
-    out = _model_output(v)
-    return shape_value(out.shape) if isinstance(out, Tensor) else UNKNOWN
+    if isinstance(io, Tensor):
+        return shape_value(io.shape)
+    flat = _keras_flatten(io) if isinstance(io, (Seq, DictVal)) else None
+    if not flat:
+        return UNKNOWN
+    if len(flat) == 1:
+        return shape_value(flat[0].shape)
+    return Seq([shape_value(t.shape) for t in flat], "list")
+
+
+@attribute("model", "output_shape")
+def _model_output_shape(v: Value) -> Value:
+    return _io_shapes(_model_output(v))
 
 
 @attribute("model", "input_shape")
 def _model_input_shape(v: Value) -> Value:
-    from .values import shape_value
-
-    inp = _model_input(v)
-    return shape_value(inp.shape) if isinstance(inp, Tensor) else UNKNOWN
+    return _io_shapes(_model_input(v))
 
 
 @attribute("layer", "output")

@@ -193,6 +193,8 @@ class Seq(Value):
     tensor_shape: bool = False
     # a collections.deque(maxlen=n): appending past n items drops the oldest
     maxlen: int | None = None
+    # a library's named result (``TopKV2(values, indices)``): its items read by field name
+    fields: tuple[str, ...] | None = None
 
     def size(self) -> int | None:
         return len(self.items) if self.items is not None else self.length

@@ -359,6 +359,27 @@ def _cast_fix(interp: Interpreter, err: ShapeError, left: Value, right: Value, n
     err.fixes.append(Fix(f"Cast the right operand to {left.dtype} (tf.cast)", edits))
 
 
+_KIND_RANK = {"bool": 0, "uint": 1, "int": 2, "float": 3, "bfloat": 3, "complex": 4}
+
+
+def _dtype_kind(dtype: str) -> int | None:
+    return next((rank for prefix, rank in _KIND_RANK.items() if dtype.rstrip("0123456789") == prefix), None)
+
+
+def in_place_result(current: Tensor, result: Tensor) -> Tensor:
+    """``a += b`` on a numpy array writes into ``a``: it keeps ``a``'s dtype (numpy casts the
+    result back where the cast stays within its kind, and refuses a float result for an int
+    array) and its shape. Where the cast is not known to be allowed the dtype is unknown."""
+    dtype: DType = None
+    have, got = current.dtype, result.dtype
+    if have is not None and got is not None:
+        h, g = _dtype_kind(have), _dtype_kind(got)
+        if h is not None and g is not None and (g <= h and not (h == 1 and g == 2)):
+            dtype = have
+    shape = current.shape if current.shape.dims is not None else result.shape
+    return Tensor(shape, dtype, result.kind, result.origin, result.label, result.content if dtype == got else None)
+
+
 def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node: ast.AST) -> Value:
     left, right = _resolve(left), _resolve(right)
     lib = library_of(left, right)
@@ -394,6 +415,8 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
             ) from None
     if op is ast.Div:
         dtype = true_divide_dtype(dtype, lib)
+    elif lib == "np" and dtype == "bool" and op in (ast.FloorDiv, ast.Mod, ast.Pow):
+        dtype = "int8"  # numpy computes these bool loops in its smallest int
     content = _int_arithmetic(op, left, right) if dtype is not None and dtype.startswith(("int", "uint")) else None
     out = Tensor(shape, dtype, kind, Span.of(node), content=content)
     return graph_node(out, symbol, left, right, node=node, operator=op)

@@ -277,7 +277,7 @@ def _kron(call: Call) -> Value:
 
 
 @function("keras.ops.logaddexp", "keras.ops.hypot", "keras.ops.heaviside", "keras.ops.fmod",
-          "keras.ops.isclose")
+          "keras.ops.isclose", "keras.ops.arctan2", "keras.ops.logaddexp2", "keras.ops.divide_no_nan")
 def _float_binary(call: Call) -> Value:
     """Broadcasting two float32 inputs gives float32 (``logaddexp`` of int32 too), ``isclose``
     gives bool; other dtypes are left unknown."""
@@ -303,7 +303,13 @@ def _broadcast_out(op: so.Op, ta: Tensor, tb: Tensor, dtype: str | None) -> Valu
           "keras.ops.hard_tanh", "keras.ops.nn.hard_tanh", "keras.ops.celu", "keras.ops.nn.celu",
           "keras.ops.squareplus", "keras.ops.nn.squareplus", "keras.ops.sparsemax",
           "keras.ops.nn.sparsemax", "keras.ops.rms_normalization", "keras.ops.nn.rms_normalization",
-          "keras.ops.layer_normalization", "keras.ops.nn.layer_normalization")
+          "keras.ops.layer_normalization", "keras.ops.nn.layer_normalization", "keras.ops.cbrt",
+          "keras.ops.rad2deg", "keras.ops.sinc", "keras.ops.erfinv", "keras.ops.hard_swish",
+          "keras.ops.nn.hard_swish", "keras.ops.log_sigmoid", "keras.ops.nn.log_sigmoid",
+          "keras.ops.soft_shrink", "keras.ops.nn.soft_shrink", "keras.ops.hard_shrink",
+          "keras.ops.nn.hard_shrink", "keras.ops.tanh_shrink", "keras.ops.nn.tanh_shrink",
+          "keras.ops.sparse_plus", "keras.ops.nn.sparse_plus", "keras.ops.sparse_sigmoid",
+          "keras.ops.nn.sparse_sigmoid", "keras.ops.threshold", "keras.ops.nn.threshold")
 def _float_unary(call: Call) -> Value:
     """Shape kept; a float32 input stays float32, ``exp2`` of int32 is float32 and ``trunc``
     keeps int32; other dtypes are left unknown."""

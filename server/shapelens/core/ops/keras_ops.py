@@ -32,7 +32,7 @@ from .tf_ops import broadcast_with
 # creation and conversion
 
 
-@function("keras.ops.convert_to_tensor")
+@function("keras.ops.convert_to_tensor", "keras.ops.array")
 def _convert(call: Call) -> Value:
     return so.array_op(call, "keras", call.arg(0, "x"), call.arg(1, "dtype"), "tf")
 
@@ -266,7 +266,7 @@ def _ravel(call: Call) -> Value:
 
 
 @function("keras.ops.flip", "keras.ops.sort", "keras.ops.stop_gradient", "keras.ops.copy", "keras.ops.roll",
-          "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs")
+          "keras.ops.nan_to_num", "keras.ops.absolute", "keras.ops.abs", "keras.ops.fliplr", "keras.ops.flipud")
 def _same(call: Call) -> Value:
     return so.unary_op(call, "keras", call.arg(0, "x"), "same")
 
@@ -333,7 +333,8 @@ def _leaky_relu(call: Call) -> Value:
     return _eager_checked(call, allow_int=True, int_result="float32")
 
 
-@function("keras.ops.isnan", "keras.ops.isinf", "keras.ops.isfinite", "keras.ops.logical_not")
+@function("keras.ops.isnan", "keras.ops.isinf", "keras.ops.isfinite", "keras.ops.logical_not",
+          "keras.ops.signbit", "keras.ops.isposinf", "keras.ops.isneginf")
 def _predicate(call: Call) -> Value:
     return so.unary_op(call, "keras", call.arg(0, "x"), "bool")
 
@@ -390,7 +391,10 @@ _REDUCTIONS = {
     "keras.ops.sum": "sum", "keras.ops.prod": "prod", "keras.ops.mean": "mean", "keras.ops.max": "max",
     "keras.ops.amax": "max", "keras.ops.min": "min", "keras.ops.amin": "min", "keras.ops.std": "std",
     "keras.ops.var": "var", "keras.ops.any": "any", "keras.ops.all": "all",
-    "keras.ops.logsumexp": "logsumexp", "keras.ops.median": "median",
+    "keras.ops.logsumexp": "logsumexp", "keras.ops.median": "median", "keras.ops.nansum": "sum",
+    "keras.ops.nanprod": "prod", "keras.ops.nanmean": "mean", "keras.ops.nanmax": "max",
+    "keras.ops.nanmin": "min", "keras.ops.nanstd": "std", "keras.ops.nanvar": "var",
+    "keras.ops.nanmedian": "median",
 }
 
 
@@ -419,12 +423,12 @@ def _norm(call: Call) -> Value:
     return so.reduce_op(call, "keras", x, axis, call.arg(3, "keepdims"), "norm")
 
 
-@function("keras.ops.argmax", "keras.ops.argmin")
+@function("keras.ops.argmax", "keras.ops.argmin", "keras.ops.nanargmax", "keras.ops.nanargmin")
 def _argmax(call: Call) -> Value:
     return so.argmax_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), call.arg(2, "keepdims"))
 
 
-@function("keras.ops.cumsum", "keras.ops.cumprod")
+@function("keras.ops.cumsum", "keras.ops.cumprod", "keras.ops.nancumsum", "keras.ops.nancumprod")
 def _cumsum(call: Call) -> Value:
     return so.cumulative_op(call, "keras", call.arg(0, "x"), call.arg(1, "axis"), "sum")
 

@@ -153,7 +153,8 @@ def _det(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
 def _slogdet(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     batch = Shape((t.shape.dims or ())[:-2])
     dtype = _dtype(lib, t)
-    return Seq([op.out(batch, dtype), op.out(batch, dtype)], "tuple")
+    fields = ("sign", "logabsdet") if lib == "np" else ("sign", "log_abs_determinant")
+    return Seq([op.out(batch, dtype), op.out(batch, dtype)], "tuple", fields=fields)
 
 
 @_on_matrices("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig", square=True)
@@ -169,7 +170,8 @@ def _eig(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     else:
         vectors_dtype = dtype
         values_dtype = _real(dtype)
-    return Seq([op.out(Shape(dims[:-1]), values_dtype), op.out(Shape(dims), vectors_dtype)], "tuple")
+    fields = ("eigenvalues", "eigenvectors") if lib == "np" else None
+    return Seq([op.out(Shape(dims[:-1]), values_dtype), op.out(Shape(dims), vectors_dtype)], "tuple", fields=fields)
 
 
 @_on_matrices("np.linalg.eigvals", "np.linalg.eigvalsh", "tf.linalg.eigvalsh", "tf.linalg.eigvals", square=True)
@@ -199,7 +201,7 @@ def _svd(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     if lib == "np":
         u = Shape((*batch, m, m if full else k))
         vh = Shape((*batch, n if full else k, n))
-        return Seq([op.out(u, dtype), s, op.out(vh, dtype)], "tuple")
+        return Seq([op.out(u, dtype), s, op.out(vh, dtype)], "tuple", fields=("U", "S", "Vh"))
     u = Shape((*batch, m, m if full else k))
     v = Shape((*batch, n, n if full else k))
     return Seq([s, op.out(u, dtype), op.out(v, dtype)], "tuple")
@@ -224,7 +226,7 @@ def _qr(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
         q = Shape((*batch, m, m if full else k))
         r = Shape((*batch, m if full else k, n))
     dtype = _dtype(lib, t)
-    return Seq([op.out(q, dtype), op.out(r, dtype)], "tuple")
+    return Seq([op.out(q, dtype), op.out(r, dtype)], "tuple", fields=("Q", "R") if lib == "np" else ("q", "r"))
 
 
 @function("np.linalg.solve", "tf.linalg.solve")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..data import literal_dtype
 from ..registry import Call, attribute, function, method
 from ..shapes import Dim, Shape, ShapeError
-from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_int
+from ..values import UNKNOWN, Const, Seq, Tensor, Value, as_dim, as_int
 from . import shape_ops as so
 
 
@@ -78,17 +78,25 @@ def _ragged_constant(call: Call) -> Value:
     pylist = call.arg(0, "pylist")
     if pylist is None or not isinstance(pylist, Seq):
         return UNKNOWN
-    if call.has(3, "inner_shape"):
-        inner = call.arg(3, "inner_shape")
-        if not (isinstance(inner, Const) and inner.value is None):
-            return UNKNOWN
     depth = _depth(pylist)
     if depth is None or depth < 1:
         return UNKNOWN
     given = call.arg(2, "ragged_rank")
     explicit = given is not None and not (isinstance(given, Const) and given.value is None)
     uniform_dims: tuple[Dim, ...] = ()
-    if explicit and given is not None and as_int(given) != depth - 1:
+    inner = call.arg(3, "inner_shape")
+    if inner is not None and not so.is_none(inner):
+        # the innermost values' shape: ``ragged_rank`` defaults to the axes before it, less one
+        inner_dims = so.shape_dims(inner)
+        if inner_dims is None or not all(isinstance(d, int) for d in inner_dims):
+            return UNKNOWN
+        r = as_int(given) if explicit and given is not None else max(0, depth - 1 - len(inner_dims))
+        if r is None or r + 1 + len(inner_dims) != depth or not r:
+            return UNKNOWN
+        if inner_dims and _uniform_inner(pylist, r) not in (None, tuple(inner_dims)):
+            return UNKNOWN  # TF refuses values of another shape
+        depth, uniform_dims = r + 1, tuple(inner_dims)
+    elif explicit and given is not None and as_int(given) != depth - 1:
         # uniform inner axes: their sizes come from the innermost values, known here for a
         # list of arrays that all agree on them (graphs' (atoms, features) per molecule)
         r = as_int(given)
@@ -165,3 +173,59 @@ def _flat_values(v: Value) -> Value:
     if v.shape.dims[1] is not None or not all(isinstance(d, int) for d in rest):
         return UNKNOWN
     return Tensor(Shape((None, *rest)), v.dtype, "tf")
+
+
+@attribute("tensor", "values")
+def _values(v: Value) -> Value:
+    """``rt.values``: the rows of a ragged tensor joined, ``(None, *axes after the ragged
+    one)``; ``sp.values`` of a sparse tensor: one value per stored entry. A dense tensor has no
+    ``values``, so a tensor read this way is ragged (or sparse) there."""
+    if not isinstance(v, Tensor) or v.shape.dims is None:
+        return UNKNOWN
+    if v.kind == "sparse":
+        return Tensor(Shape((None,)), v.dtype, "tf")
+    dims = v.shape.dims
+    if v.kind not in ("ragged", "tf", "spec") or len(dims) < 2:
+        return UNKNOWN
+    rest = dims[2:]
+    return Tensor(Shape((None, *rest)), v.dtype, "ragged" if None in rest else "tf")
+
+
+@method("tensor", "value_rowids")
+def _value_rowids(call: Call) -> Value:
+    """The row of each value: as many as the values (a run-time count)."""
+    t, dims = _receiver_dims(call)
+    if t is None or dims is None or len(dims) < 2:
+        return UNKNOWN
+    return so.result(call, Shape((None,)), None, "tf")
+
+
+@method("tensor", "row_starts", "row_limits")
+def _row_starts(call: Call) -> Value:
+    t, dims = _receiver_dims(call)
+    if t is None or dims is None or len(dims) < 2:
+        return UNKNOWN
+    return so.result(call, Shape((dims[0],)), None, "tf")
+
+
+@function("tf.RaggedTensor.from_value_rowids", "tf.RaggedTensor.from_row_lengths",
+          "tf.RaggedTensor.from_row_splits", "tf.RaggedTensor.from_row_starts",
+          "tf.RaggedTensor.from_row_limits")
+def _ragged_from_partition(call: Call) -> Value:
+    """``(rows, None, *values.shape[1:])``: the rows come from the partition (``nrows`` for
+    ``from_value_rowids``, one per length/start/limit, one less than the splits)."""
+    values = call.arg(0, "values")
+    kind = call.name.rsplit(".", 1)[-1][len("from_"):]
+    partition = call.arg(1, kind)
+    op = so.begin(call, "tf", values, partition)
+    v, p = op.tensor(values), op.tensor(partition)
+    if v is None or v.shape.dims is None or not v.shape.dims:
+        return so.result(call, Shape(None), v.dtype if v is not None else None, "ragged")
+    rows: Dim = None
+    if kind == "value_rowids":
+        nrows = call.arg(2, "nrows")
+        rows = None if nrows is None or so.is_none(nrows) else as_dim(nrows)
+    elif p is not None and p.shape.dims is not None and len(p.shape.dims) == 1:
+        n = p.shape.dims[0]
+        rows = n if kind != "row_splits" else (n - 1 if isinstance(n, int) and n >= 1 else None)
+    return so.result(call, Shape((rows, None, *v.shape.dims[1:])), v.dtype, "ragged")

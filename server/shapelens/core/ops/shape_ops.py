@@ -2234,7 +2234,8 @@ def top_k_op(call: Call, lib: Flavour, x: Value | None, k: Value | None) -> Valu
     t = op.tensor(x)
     kk = as_int(k) if k is not None else 1
     if t is None or t.shape.dims is None or not t.shape.dims:
-        return Seq([op.unknown(t.dtype if t is not None else None), op.unknown("int32")], "tuple")
+        fields = ("values", "indices") if lib == "tf" else None
+        return Seq([op.unknown(t.dtype if t is not None else None), op.unknown("int32")], "tuple", fields=fields)
     last = t.shape.dims[-1]
     if isinstance(last, int) and kk is not None and kk > last:
         raise ShapeError(
@@ -2242,7 +2243,8 @@ def top_k_op(call: Call, lib: Flavour, x: Value | None, k: Value | None) -> Valu
             code="top-k",
         )
     shape = Shape((*t.shape.dims[:-1], kk))
-    return Seq([op.out(shape, t.dtype), op.out(shape, "int32")], "tuple")
+    fields = ("values", "indices") if lib == "tf" else None
+    return Seq([op.out(shape, t.dtype), op.out(shape, "int32")], "tuple", fields=fields)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""More of ``keras.ops``' numpy-like math: quantiles and percentiles, ``select``, ``tri``,
+``logspace``/``geomspace``, ``saturate_cast``, ``argpartition``, ``searchsorted``,
+``digitize``, ``isin``, ``bincount`` and the matrix functions ``det``/``inv``/``cholesky``.
+
+Dtypes are claimed where they were checked against Keras 3 on the TF backend (float32 in,
+float32 out; indices are int32); other dtypes are left unknown. Checked in
+tests/oracle/test_ops_keras_math.py.
+"""
+
+from __future__ import annotations
+
+from ..registry import Call, function
+from ..shapes import Dim, Shape, ShapeError, format_shape
+from ..values import Tensor, Value, as_dim
+from . import shape_ops as so
+
+
+@function("keras.ops.quantile", "keras.ops.percentile", "keras.ops.nanquantile", "keras.ops.nanpercentile")
+def _quantile(call: Call) -> Value:
+    """``q``'s shape in front of ``x`` reduced over ``axis`` (all axes when not given)."""
+    x, q = call.arg(0, "x"), call.arg(1, "q")
+    op = so.begin(call, "keras", x, q)
+    t, tq = op.tensor(x), op.tensor(q)
+    dtype = "float32" if t is not None and t.dtype == "float32" else None
+    kd = so.bool_arg(call.arg(4, "keepdims"))
+    if t is None or tq is None or tq.shape.dims is None or kd is None:
+        return op.unknown(dtype)
+    reduced = so.reduce_shape(t.shape, so.axes_arg(call.arg(2, "axis")), kd, call.name)
+    if reduced.dims is None:
+        return op.unknown(dtype)
+    return op.out(Shape((*tq.shape.dims, *reduced.dims)), dtype)
+
+
+@function("keras.ops.select")
+def _select(call: Call) -> Value:
+    """``select(condlist, choicelist, default)``: every condition and choice broadcast."""
+    conds, choices = so.list_items(call.arg(0, "condlist")), so.list_items(call.arg(1, "choicelist"))
+    op = so.begin(call, "keras", call.arg(0, "condlist"), call.arg(1, "choicelist"))
+    if conds is None or choices is None or len(conds) != len(choices) or not conds:
+        return op.unknown()
+    tensors = [op.tensor(v) for v in (*conds, *choices)]
+    if any(t is None for t in tensors):
+        return op.unknown()
+    dtypes = {t.dtype for t in tensors[len(conds):] if t is not None}
+    dtype = dtypes.pop() if len(dtypes) == 1 and "float32" in dtypes else None
+    shape = so.broadcast_all([t.shape for t in tensors if t is not None], call.name)
+    return op.out(shape, dtype)
+
+
+@function("keras.ops.tri")
+def _tri(call: Call) -> Value:
+    rows, m = call.arg(0, "N"), call.arg(1, "M")
+    n: Dim = as_dim(rows) if rows is not None else None
+    cols: Dim = n if m is None or so.is_none(m) else as_dim(m)
+    op = so.begin(call, "keras")
+    return op.out(Shape((n, cols)), so.dtype_arg(call.arg(3, "dtype"), "float32"))
+
+
+@function("keras.ops.logspace", "keras.ops.geomspace")
+def _logspace(call: Call) -> Value:
+    start, stop = call.arg(0, "start"), call.arg(1, "stop")
+    op = so.begin(call, "keras", start, stop)
+    ts, tp = op.tensor(start), op.tensor(stop)
+    num = call.arg(2, "num")
+    n = as_dim(num) if num is not None else 50
+    if ts is None or tp is None or ts.shape.dims != () or tp.shape.dims != ():
+        return op.unknown()  # tensor endpoints add axes
+    explicit = so.dtype_arg(call.kwargs.get("dtype"))
+    return op.out(Shape((n,)), explicit or "float32")
+
+
+@function("keras.ops.saturate_cast")
+def _saturate_cast(call: Call) -> Value:
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    dtype = so.dtype_arg(call.arg(1, "dtype"))
+    return op.out(t.shape, dtype) if t is not None else op.unknown(dtype)
+
+
+@function("keras.ops.argpartition")
+def _argpartition(call: Call) -> Value:
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    return op.out(t.shape, "int32") if t is not None else op.unknown("int32")
+
+
+@function("keras.ops.searchsorted")
+def _searchsorted(call: Call) -> Value:
+    """One index per value; Keras takes a 1-D sorted sequence, and TF then needs the values
+    1-D too (or their leading axes of length 1), so other values are left unknown."""
+    seq, values = call.arg(0, "sorted_sequence"), call.arg(1, "values")
+    op = so.begin(call, "keras", seq, values)
+    ts, tv = op.tensor(seq), op.tensor(values)
+    if ts is not None and ts.shape.dims is not None and len(ts.shape.dims) != 1:
+        raise ShapeError(
+            f"keras.ops.searchsorted needs a 1-D sorted sequence, got shape {format_shape(ts.shape)}",
+            code="shape-mismatch",
+        )
+    if tv is None or tv.shape.dims is None or len(tv.shape.dims) != 1:
+        return op.unknown("int32")
+    return op.out(tv.shape, "int32")
+
+
+@function("keras.ops.digitize")
+def _digitize(call: Call) -> Value:
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x, call.arg(1, "bins"))
+    t = op.tensor(x)
+    return op.out(t.shape, "int32") if t is not None else op.unknown("int32")
+
+
+@function("keras.ops.isin")
+def _isin(call: Call) -> Value:
+    x = call.arg(0, "x1")
+    op = so.begin(call, "keras", x, call.arg(1, "x2"))
+    t = op.tensor(x)
+    return op.out(t.shape, "bool") if t is not None else op.unknown("bool")
+
+
+@function("keras.ops.bincount")
+def _bincount(call: Call) -> Value:
+    """One count per value up to the largest, a run-time length; a 2-D input counts per row."""
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x, call.arg(1, "weights"))
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None or len(t.shape.dims) not in (1, 2):
+        return op.unknown()
+    return op.out(Shape((*t.shape.dims[:-1], None)), None)
+
+
+def _square_matrices(call: Call) -> tuple[so.Op, Tensor] | None:
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return None
+    dims = t.shape.dims
+    m, n = (dims[-2], dims[-1]) if len(dims) >= 2 else (None, None)
+    if len(dims) < 2 or (isinstance(m, int) and isinstance(n, int) and m != n):
+        raise ShapeError(f"{call.name} needs square matrices, got shape {format_shape(t.shape)}", code="shape-mismatch")
+    return op, t
+
+
+@function("keras.ops.det", "keras.ops.linalg.det")
+def _det(call: Call) -> Value:
+    found = _square_matrices(call)
+    if found is None:
+        return so.begin(call, "keras").unknown()
+    op, t = found
+    return op.out(Shape((t.shape.dims or ())[:-2]), "float32" if t.dtype == "float32" else None)
+
+
+@function("keras.ops.inv", "keras.ops.linalg.inv", "keras.ops.cholesky", "keras.ops.linalg.cholesky")
+def _same_square(call: Call) -> Value:
+    found = _square_matrices(call)
+    if found is None:
+        return so.begin(call, "keras").unknown()
+    op, t = found
+    return op.out(t.shape, "float32" if t.dtype == "float32" else None)
+
+
+
+
+@function("keras.ops.view_as_complex", "keras.ops.view_as_real")
+def _view_complex(call: Call) -> Value:
+    """``view_as_complex``: a trailing axis of 2 (real, imaginary) becomes one complex value;
+    ``view_as_real`` adds that axis back."""
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    to_complex = call.name.endswith("complex")
+    if t is None or t.shape.dims is None:
+        return op.unknown()
+    if to_complex:
+        if not t.shape.dims or t.shape.dims[-1] != 2:
+            return op.unknown()
+        return op.out(Shape(t.shape.dims[:-1]), "complex64" if t.dtype == "float32" else None)
+    return op.out(Shape((*t.shape.dims, 2)), "float32" if t.dtype == "complex64" else None)
+
+
+@function("keras.ops.real", "keras.ops.imag", "keras.ops.conj", "keras.ops.conjugate")
+def _complex_parts(call: Call) -> Value:
+    """Same shape; the real and imaginary parts of complex64 are float32, a conjugate keeps
+    its dtype."""
+    x = call.arg(0, "x")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None:
+        return op.unknown()
+    parts = call.name.endswith(("real", "imag"))
+    dtype = ("float32" if parts else "complex64") if t.dtype == "complex64" else None
+    return op.out(t.shape, dtype)
