@@ -22,5 +22,6 @@ from . import tf_counting_ops as _tf_counting_ops  # noqa: F401
 from . import tf_map_ops as _tf_map_ops  # noqa: F401
 from . import tf_nn_window_ops as _tf_nn_window_ops  # noqa: F401
 from . import tf_ops as _tf_ops  # noqa: F401
+from . import tf_signal_ops as _tf_signal_ops  # noqa: F401
 from . import tf_training_ops as _tf_training_ops  # noqa: F401
 from . import tfrecord_ops as _tfrecord_ops  # noqa: F401

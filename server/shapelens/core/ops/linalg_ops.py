@@ -321,3 +321,56 @@ def _np_trace(call: Call) -> Value:
         raise ShapeError("np.trace needs at least 2 axes", code="shape-mismatch")
     dtype = "int64" if t.dtype in ("int8", "int16", "int32", "bool") else t.dtype
     return op.out(Shape(t.shape.dims[2:]), dtype)
+
+
+@function("tf.linalg.normalize")
+def _normalize(call: Call) -> Value:
+    """``(x / norm, norm)``: the norm keeps the reduced axes as 1s (all axes when ``axis`` is
+    not given)."""
+    x = call.arg(0, "tensor")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None:
+        return Seq([op.unknown(), op.unknown()], "tuple")
+    norm = so.reduce_shape(t.shape, so.axes_arg(call.arg(2, "axis")), True, call.name)
+    return Seq([op.out(t.shape, t.dtype), op.out(norm, t.dtype)], "tuple")
+
+
+@function("tf.linalg.global_norm")
+def _global_norm(call: Call) -> Value:
+    items = so.list_items(call.arg(0, "t_list"))
+    op = so.begin(call, "tf")
+    dtypes = {i.dtype for i in items if isinstance(i, Tensor)} if items else set()
+    return op.out(Shape(()), dtypes.pop() if len(dtypes) == 1 else None)
+
+
+@function("tf.linalg.cross")
+def _tf_cross(call: Call) -> Value:
+    a, b = call.arg(0, "a"), call.arg(1, "b")
+    op = so.begin(call, "tf", a, b)
+    ta, tb = op.tensor(a), op.tensor(b)
+    if ta is None or tb is None or ta.shape.dims is None or ta.shape != tb.shape:
+        return op.unknown(ta.dtype if ta is not None else None)
+    return op.out(ta.shape, ta.dtype)
+
+
+@function("tf.linalg.triangular_solve", "tf.linalg.cholesky_solve")
+def _triangular_solve(call: Call) -> Value:
+    """``(..., M, M)`` matrices times ``x = rhs``: the right-hand side's shape when the two
+    batches agree."""
+    found = _matrix(call, "tf", call.arg(0, "matrix" if "triangular" in call.name else "chol"), square=True)
+    rhs_v = call.arg(1, "rhs")
+    if found is None or rhs_v is None:
+        return UNKNOWN
+    op, a = found
+    rhs = op.tensor(rhs_v)
+    if rhs is None or rhs.shape.dims is None or len(rhs.shape.dims) != len(a.shape.dims or ()):
+        return op.unknown(a.dtype)
+    m, got = (a.shape.dims or ())[-1], rhs.shape.dims[-2]
+    if isinstance(m, int) and isinstance(got, int) and m != got:
+        raise ShapeError(
+            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
+            f"(shape {format_shape(rhs.shape)})",
+            code="shape-mismatch",
+        )
+    return op.out(rhs.shape, a.dtype)

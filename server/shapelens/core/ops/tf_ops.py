@@ -681,7 +681,9 @@ _FLOAT_UNARY = [
     "tf.math.softmax", "tf.nn.log_softmax", "tf.math.log_softmax", "tf.nn.l2_normalize",
     "tf.linalg.l2_normalize", "tf.nn.gelu", "tf.nn.swish", "tf.nn.silu", "tf.nn.elu", "tf.nn.selu",
     "tf.nn.dropout", "tf.math.sigmoid", "tf.math.tanh", "tf.math.log_sigmoid", "tf.math.lgamma",
-    "tf.math.digamma",
+    "tf.math.digamma", "tf.math.erfinv", "tf.math.ndtri", "tf.math.rint", "tf.math.reciprocal_no_nan",
+    "tf.math.bessel_i0", "tf.math.bessel_i0e", "tf.math.bessel_i1", "tf.math.bessel_i1e",
+    "tf.nn.local_response_normalization", "tf.nn.lrn",
 ]
 # any numeric dtype, kept
 _SAME_UNARY = [
@@ -835,6 +837,11 @@ _BINARY: dict[str, tuple[str, str]] = {
     "tf.minimum": ("arith", "hint"),
     "tf.math.squared_difference": ("arith", "hint"),
     "tf.math.multiply_no_nan": ("arith", "first"),
+    "tf.math.atan2": ("arith", "hint"),
+    "tf.math.xlogy": ("arith", "hint"),
+    "tf.math.xdivy": ("arith", "hint"),
+    "tf.math.xlog1py": ("arith", "hint"),
+    "tf.realdiv": ("arith", "hint"),
     "tf.equal": ("compare", "hint"),
     "tf.not_equal": ("compare", "hint"),
     "tf.greater": ("order", "hint"),
@@ -931,3 +938,33 @@ def _sequence_mask(call: Call) -> Value:
     if t is None or t.shape.dims is None:
         return op.unknown(dtype)
     return op.out(Shape((*t.shape.dims, last)), dtype)
+
+
+@function("tf.slice")
+def _slice(call: Call) -> Value:
+    """``tf.slice(x, begin, size)``: ``size`` items per axis from ``begin``; ``-1`` takes the
+    rest of that axis."""
+    x = call.arg(0, "input_")
+    op = so.begin(call, "tf", x)
+    t = op.tensor(x)
+    begin, size = so.shape_dims(call.arg(1, "begin")), so.shape_dims(call.arg(2, "size"))
+    if t is None or t.shape.dims is None or begin is None or size is None:
+        return op.unknown(t.dtype if t is not None else None)
+    dims = t.shape.dims
+    if not len(dims) == len(begin) == len(size):
+        return op.unknown(t.dtype)
+    out: list[Dim] = []
+    for d, b, n in zip(dims, begin, size, strict=True):
+        if n == -1:
+            out.append(d - b if isinstance(d, int) and isinstance(b, int) and 0 <= b <= d else None)
+        elif isinstance(n, int) and n >= 0:
+            if isinstance(d, int) and isinstance(b, int) and b + n > d:
+                raise ShapeError(
+                    f"tf.slice: {n} items from {b} run past the end of an axis of {d} "
+                    f"(input {format_shape(t.shape)})",
+                    code="shape-mismatch",
+                )
+            out.append(n)
+        else:
+            out.append(None)
+    return op.out(Shape(tuple(out)), t.dtype)
