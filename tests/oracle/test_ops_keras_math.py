@@ -127,3 +127,20 @@ def test_array_converts_like_convert_to_tensor(line: str) -> None:
 )
 def test_complex_views_agree(line: str) -> None:
     op_cases.agree(X + line + "\n", ["y"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "y = keras.ops.image.rgb_to_grayscale(keras.ops.ones((2, 8, 8, 3)))",
+        "y = keras.ops.image.rgb_to_grayscale(keras.ops.ones((8, 8, 3), 'uint8'))",
+        "y = keras.ops.image.rgb_to_grayscale(keras.Input((8, 8, 3)))",
+        "y = keras.ops.image.rgb_to_grayscale(keras.ops.ones((2, 3, 8, 8)), data_format='channels_first')",
+        "y = keras.ops.image.rgb_to_hsv(keras.ops.ones((2, 8, 8, 3)))",
+        "y = keras.ops.image.gaussian_blur(keras.ops.ones((2, 8, 8, 3)), kernel_size=(5, 5))",
+        "y = keras.ops.image.affine_transform(keras.ops.ones((2, 8, 8, 3)), keras.ops.zeros((2, 8)))",
+        "y = keras.ops.image.elastic_transform(keras.ops.ones((8, 8, 3)))",
+    ],
+)
+def test_image_ops_agree(line: str) -> None:
+    op_cases.agree(X + line + "\n", ["y"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Dim, Shape, ShapeError, format_shape
-from ..values import Tensor, Value, as_dim
+from ..values import Const, Tensor, Value, as_dim
 from . import shape_ops as so
 
 
@@ -192,3 +192,28 @@ def _complex_parts(call: Call) -> Value:
     parts = call.name.endswith(("real", "imag"))
     dtype = ("float32" if parts else "complex64") if t.dtype == "complex64" else None
     return op.out(t.shape, dtype)
+
+
+_SAME_IMAGE = ["keras.ops.image.rgb_to_hsv", "keras.ops.image.hsv_to_rgb", "keras.ops.image.gaussian_blur",
+               "keras.ops.image.affine_transform", "keras.ops.image.elastic_transform",
+               "keras.ops.image.perspective_transform"]
+
+
+@function("keras.ops.image.rgb_to_grayscale", *_SAME_IMAGE)
+def _image_pixels(call: Call) -> Value:
+    """3-D or 4-D images keep their shape and dtype; ``rgb_to_grayscale`` keeps one channel
+    (the last axis, or the first after the batch with ``channels_first``)."""
+    x = call.arg(0, "images")
+    op = so.begin(call, "keras", x)
+    t = op.tensor(x)
+    if t is None or t.shape.dims is None or len(t.shape.dims) not in (3, 4):
+        return op.unknown(t.dtype if t is not None else None)
+    fmt = call.kwargs.get("data_format")
+    if fmt is not None and not (isinstance(fmt, Const) and fmt.value in (None, "channels_last", "channels_first")):
+        return op.unknown(t.dtype)
+    if call.name in _SAME_IMAGE:
+        return op.out(t.shape, t.dtype)
+    dims = list(t.shape.dims)
+    first = isinstance(fmt, Const) and fmt.value == "channels_first"
+    dims[-3 if first else -1] = 1
+    return op.out(Shape(tuple(dims)), t.dtype)
