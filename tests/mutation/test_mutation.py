@@ -36,7 +36,9 @@ pytestmark = [
 # does not model); 171 of 188, 91.0 %, with rw111-rw116 (2026-11-25: all 7 mutants of theirs
 # that TF rejects are flagged); 172 of 189, 91.0 %, with rw117-rw120 the same day; 169 of 186, 90.9 %, with
 # rw121-rw124 (among theirs a SeparableConv2D padding edit that only an SSD's prior-count
-# assert catches: a multi-output `output_shape` is read since). One mutant of slack under that.
+# assert catches: a multi-output `output_shape` is read since), and still with rw125-rw128
+# (their one miss is a key/value cache concatenated on the wrong axis, whose length the decoding
+# loop decides). One mutant of slack under that.
 DETECTION_THRESHOLD = 90.0
 MIN_REJECTED = 100
 

@@ -24,15 +24,17 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-# (97.27 %, 10,457 of 10,751, with the 895 scripts of 2026-11-25 after the rw121-rw124 rounds
-# joined at 96.9 % after their fixes; 97.27 % with the 867 before them, every one run under live
-# TF. What the new rounds still miss: batch sizes a generator or a merged graph batch decides at
-# run time, a slice `x[t:t + 1]` over a loop to a run-time length, a subclassed model reloaded
-# from a file.)
-EXACT_THRESHOLD = 97.26
+# (97.17 %, 10,679 of 10,990, with the 923 scripts of 2026-11-25 after the rw125-rw128 rounds
+# joined at 91.6 % after their fixes; 97.27 % with the 895 before them, every one run under live
+# TF. It was 97.26 until then: the new rounds' misses are sizes read from data (an adapted
+# Discretization's bin count, lookups' vocabularies, a key/value cache grown in a decoding loop)
+# and a model called only inside a tf.Module's exported signatures. Older misses: batch sizes a
+# generator or a merged graph batch decides at run time, a slice `x[t:t + 1]` over a loop to a
+# run-time length, a subclassed model reloaded from a file.)
+EXACT_THRESHOLD = 97.15
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (835 of 994
-# on 2026-11-25 with rw121-rw124, 812 of 967 with rw117-rw120, 783 of 936 before them; 736 of 877 before the rw111-rw116
+# Share of built module-level models whose parameter counts the engine knows exactly (859 of
+# 1,020 on 2026-11-25 with rw125-rw128, 835 of 994 with rw121-rw124, 812 of 967 with rw117-rw120, 783 of 936 before them; 736 of 877 before the rw111-rw116
 # rounds joined, whose new misses are models over vocabularies built from randomly generated
 # text and a MobileNetV2 frozen layer by layer; raise it as the engine improves). Custom layers, keras.Model subclasses and applications are
 # counted. Ops between layers are graph nodes, so graphs with `x + pos` are counted too;

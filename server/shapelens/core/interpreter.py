@@ -1025,6 +1025,8 @@ class Interpreter:
             self.call_function(deco, [fn], {}, node)
         if isinstance(deco, SignatureDecorator) and isinstance(fn, FunctionVal):
             fn.signature = deco.signature
+        if isinstance(deco, LibRef) and deco.name == "tf.custom_gradient" and isinstance(fn, FunctionVal):
+            fn.custom_gradient = True
         return fn
 
     def _exec_class_def(self, stmt: ast.ClassDef, env: Env) -> None:
@@ -1514,6 +1516,9 @@ class Interpreter:
         result = frame.returns[0]
         for r in frame.returns[1:]:
             result = join(result, r)
+        if fn.custom_gradient:
+            # TF keeps the value and registers the gradient function
+            return result.items[0] if isinstance(result, Seq) and result.items else UNKNOWN
         return result
 
     def _bind_params(
@@ -1585,9 +1590,11 @@ class Interpreter:
         if isinstance(left, Seq) and isinstance(right, Seq) and op is ast.Add:
             if left.items is not None and right.items is not None:
                 return Seq([*left.items, *right.items], left.kind)
-            if left.items == [] or right.items == []:  # `[] + xs`: a copy of the other
-                other = right if left.items == [] else left
-                return Seq(None, left.kind, other.element_join(), other.length, at_most=other.at_most)
+            other = right if left.items == [] else left if right.items == [] else None
+            if other is not None and other.length:
+                # `[] + xs` with xs of known length: a copy of xs (one that may be empty keeps
+                # its items' type open: numpy makes float64 of an empty list)
+                return Seq(None, left.kind, other.element_join(), other.length)
             a, b = left.size(), right.size()
             total = a + b if a is not None and b is not None else None
             return Seq(None, left.kind, join(left.element_join(), right.element_join()), total)

@@ -1157,7 +1157,9 @@ def call_model(
             # a symbolic call goes through the functional graph Keras built from that input,
             # which checks the input spec (an eager call does not)
             _adjust_input(model, model.inputs, x, 0)
-        out = model_output_for(interp, model, x, site, node)
+        flag = kwargs.get("training")
+        training = flag.value if isinstance(flag, Const) and isinstance(flag.value, bool) else None
+        out = model_output_for(interp, model, x, site, node, training)
     except ShapeError as err:
         arg_nodes = getattr(node, "args", [])
         add_batch_axis_fix(err, x, arg_nodes[0] if arg_nodes else None)

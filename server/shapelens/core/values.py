@@ -452,6 +452,8 @@ class FunctionVal(Value):
     # ``tf.function(input_signature=...)``: what TF traces the body with instead of the
     # arguments' own shapes (a list of specs; UNKNOWN when not readable)
     signature: Value | None = None
+    # ``@tf.custom_gradient``: the body returns ``(value, grad_fn)`` and a call gives the value
+    custom_gradient: bool = False
 
 
 @dataclass(eq=False, slots=True)

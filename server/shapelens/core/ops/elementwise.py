@@ -385,14 +385,20 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
     lib = library_of(left, right)
     symbol, _verb = _OP_NAMES.get(op, ("?", "operation"))
     op_text = f"'{symbol}'"
+    kind = _kind(lib)
     if lib == "keras":
         keras_operand_misuse(interp, left, right, symbol)
+        from .shape_ops import in_layer_context  # shape_ops imports this module
+
+        if in_layer_context(interp):
+            # Keras traces a layer's methods with TF tensors (TF backend): their operators
+            # follow TF's rules (`x / np.sqrt(d)` stays float32), not the KerasTensor's
+            lib = "tf"
     try:
         (a, b), dtype = unify([left, right], lib, op_text)
     except ShapeError as err:
         _cast_fix(interp, err, left, right, node)
         raise
-    kind = _kind(lib)
     if lib == "tf" and dtype == "bool" and op in _NO_BOOL:
         raise ShapeError(
             f"{op_text}: TensorFlow does not support this operation on bool tensors; cast to a "
