@@ -39,7 +39,7 @@ from ..shapes import (
     is_int,
     numpy_promote,
 )
-from ..values import UNKNOWN, Const, OpNode, Seq, Tensor, TensorKind, Unknown, Value
+from ..values import UNKNOWN, Const, KerasVariable, OpNode, Seq, Tensor, TensorKind, Unknown, Value
 
 if TYPE_CHECKING:
     from ..interpreter import Interpreter
@@ -390,9 +390,11 @@ def tensor_binop(interp: Interpreter, op: type, left: Value, right: Value, node:
         keras_operand_misuse(interp, left, right, symbol)
         from .shape_ops import in_layer_context  # shape_ops imports this module
 
-        if in_layer_context(interp):
+        if in_layer_context(interp) and not any(isinstance(v, KerasVariable) for v in (left, right)):
             # Keras traces a layer's methods with TF tensors (TF backend): their operators
-            # follow TF's rules (`x / np.sqrt(d)` stays float32), not the KerasTensor's
+            # follow TF's rules (`x / np.sqrt(d)` stays float32), not the KerasTensor's. A
+            # keras.Variable operand converts itself to the other side's dtype (or, on the
+            # left, runs keras.ops), so Keras' rules stay for those
             lib = "tf"
     try:
         (a, b), dtype = unify([left, right], lib, op_text)
