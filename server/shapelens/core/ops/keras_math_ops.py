@@ -1,6 +1,7 @@
 """More of ``keras.ops``' numpy-like math: quantiles and percentiles, ``select``, ``tri``,
 ``logspace``/``geomspace``, ``saturate_cast``, ``argpartition``, ``searchsorted``,
-``digitize``, ``isin``, ``bincount`` and the matrix functions ``det``/``inv``/``cholesky``.
+``digitize``, ``isin``, ``bincount``, complex views and ``keras.ops.image``'s pixel-wise ops
+(``det``/``inv``/``cholesky`` share the linear-algebra rules in linalg_ops).
 
 Dtypes are claimed where they were checked against Keras 3 on the TF backend (float32 in,
 float32 out; indices are int32); other dtypes are left unknown. Checked in
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from ..registry import Call, function
 from ..shapes import Dim, Shape, ShapeError, format_shape
-from ..values import Const, Tensor, Value, as_dim
+from ..values import Const, Value, as_dim
 from . import shape_ops as so
 
 
@@ -128,39 +129,6 @@ def _bincount(call: Call) -> Value:
     if t is None or t.shape.dims is None or len(t.shape.dims) not in (1, 2):
         return op.unknown()
     return op.out(Shape((*t.shape.dims[:-1], None)), None)
-
-
-def _square_matrices(call: Call) -> tuple[so.Op, Tensor] | None:
-    x = call.arg(0, "x")
-    op = so.begin(call, "keras", x)
-    t = op.tensor(x)
-    if t is None or t.shape.dims is None:
-        return None
-    dims = t.shape.dims
-    m, n = (dims[-2], dims[-1]) if len(dims) >= 2 else (None, None)
-    if len(dims) < 2 or (isinstance(m, int) and isinstance(n, int) and m != n):
-        raise ShapeError(f"{call.name} needs square matrices, got shape {format_shape(t.shape)}", code="shape-mismatch")
-    return op, t
-
-
-@function("keras.ops.det", "keras.ops.linalg.det")
-def _det(call: Call) -> Value:
-    found = _square_matrices(call)
-    if found is None:
-        return so.begin(call, "keras").unknown()
-    op, t = found
-    return op.out(Shape((t.shape.dims or ())[:-2]), "float32" if t.dtype == "float32" else None)
-
-
-@function("keras.ops.inv", "keras.ops.linalg.inv", "keras.ops.cholesky", "keras.ops.linalg.cholesky")
-def _same_square(call: Call) -> Value:
-    found = _square_matrices(call)
-    if found is None:
-        return so.begin(call, "keras").unknown()
-    op, t = found
-    return op.out(t.shape, "float32" if t.dtype == "float32" else None)
-
-
 
 
 @function("keras.ops.view_as_complex", "keras.ops.view_as_real")

@@ -1,4 +1,5 @@
-"""Linear algebra: ``np.linalg.*``, ``tf.linalg.*`` and ``np.diag``/``np.trace``.
+"""Linear algebra: ``np.linalg.*``, ``tf.linalg.*``, ``keras.ops``' ``det``/``inv``/``cholesky``
+and ``np.diag``/``np.trace``.
 
 Every op works on the last two axes (a batch of matrices in front). A square matrix where the
 op needs one is a certain error in both libraries. numpy's linalg keeps float32 and complex
@@ -44,11 +45,13 @@ def _np_dtype(t: Tensor) -> DType:
 
 
 def _dtype(lib: str, t: Tensor) -> DType:
+    if lib == "keras":
+        return "float32" if t.dtype == "float32" else None  # the only dtype checked for keras.ops
     return _np_dtype(t) if lib == "np" else t.dtype
 
 
 def _lib(call: Call) -> str:
-    return "np" if call.name.startswith("np.") else "tf"
+    return "np" if call.name.startswith("np.") else "keras" if call.name.startswith("keras.") else "tf"
 
 
 def _min(a: Dim, b: Dim) -> Dim:
@@ -88,7 +91,8 @@ def _real(dtype: DType) -> DType:
 
 
 @_on_matrices("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
-              "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", square=True)
+              "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", "keras.ops.inv",
+              "keras.ops.linalg.inv", "keras.ops.cholesky", "keras.ops.linalg.cholesky", square=True)
 @_on_matrices("tf.linalg.band_part", "tf.linalg.set_diag")
 def _same_shape(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(t.shape, _dtype(lib, t))
@@ -144,7 +148,8 @@ def _transposed(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(Shape((*dims[:-2], dims[-1], dims[-2])), _dtype(lib, t))
 
 
-@_on_matrices("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet", square=True)
+@_on_matrices("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet", "keras.ops.det", "keras.ops.linalg.det",
+              square=True)
 def _det(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(Shape((t.shape.dims or ())[:-2]), _dtype(lib, t))
 
