@@ -48,6 +48,8 @@ _KERAS_LAYER_SUBMODULES = (
     "keras.layers.rnn.",
 )
 
+_KERAS_OPS_SUBMODULES = ("keras.ops.numpy.", "keras.ops.nn.", "keras.ops.linalg.")
+
 _KERAS_MODEL_ALIASES = {
     "keras.models.Sequential": "keras.Sequential",
     "keras.models.Model": "keras.Model",
@@ -146,6 +148,11 @@ def canonical(name: str) -> str:
                 break
     if name.startswith("keras.api."):
         name = "keras." + name[len("keras.api.") :]
+    if name.startswith(_KERAS_OPS_SUBMODULES):
+        # keras.ops.numpy.X, keras.ops.nn.X and keras.ops.linalg.X are the very objects at keras.ops.X
+        _, _, rest = name[len("keras.ops.") :].partition(".")
+        if rest:
+            name = "keras.ops." + rest
     name = _KERAS_MODEL_ALIASES.get(name, name)
     if name.startswith("keras.backend."):
         name = _KERAS_BACKEND.get(name[len("keras.backend.") :], name)

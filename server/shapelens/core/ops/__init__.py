@@ -5,10 +5,13 @@ from . import detection_ops as _detection_ops  # noqa: F401
 from . import elementwise as _elementwise  # noqa: F401
 from . import fourier_ops as _fourier_ops  # noqa: F401
 from . import image_ops as _image_ops  # noqa: F401
+from . import keras_array_layout_ops as _keras_array_layout_ops  # noqa: F401
 from . import keras_array_ops as _keras_array_ops  # noqa: F401
+from . import keras_control_flow_ops as _keras_control_flow_ops  # noqa: F401
 from . import keras_math_ops as _keras_math_ops  # noqa: F401
 from . import keras_ops as _keras_ops  # noqa: F401
 from . import keras_signal_ops as _keras_signal_ops  # noqa: F401
+from . import keras_stats_ops as _keras_stats_ops  # noqa: F401
 from . import linalg_ops as _linalg_ops  # noqa: F401
 from . import methods as _methods  # noqa: F401
 from . import numpy_ops as _numpy_ops  # noqa: F401

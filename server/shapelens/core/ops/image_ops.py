@@ -357,18 +357,7 @@ def _depth_to_space(call: Call) -> Value:
     op, t, b, dims = _shuffle_operands(call)
     if t is None or b is None or dims is None:
         return op.unknown(t.dtype if t is not None else None)
-    n, h, w, c = dims
-    if isinstance(c, int) and c % (b * b):
-        raise ShapeError(
-            f"{call.name}: the channels ({c}, of {format_shape(t.shape)}) must be divisible by "
-            f"block_size * block_size = {b * b}",
-            code="shape",
-        )
-
-    def times(d: Dim) -> Dim:
-        return d * b if isinstance(d, int) else None
-
-    return op.out(Shape((n, times(h), times(w), c // (b * b) if isinstance(c, int) else None)), t.dtype)
+    return op.out(Shape(depth_to_space_dims(call.name, dims, b, t.shape)), t.dtype)
 
 
 @function("tf.nn.space_to_depth", "tf.compat.v1.space_to_depth")
@@ -376,11 +365,32 @@ def _space_to_depth(call: Call) -> Value:
     op, t, b, dims = _shuffle_operands(call)
     if t is None or b is None or dims is None:
         return op.unknown(t.dtype if t is not None else None)
+    return op.out(Shape(space_to_depth_dims(call.name, dims, b, t.shape)), t.dtype)
+
+
+def depth_to_space_dims(name: str, dims: tuple[Dim, ...], b: int, shape: Shape) -> tuple[Dim, ...]:
+    """(batch, height, width, channels) after moving channel blocks of ``b * b`` into space."""
+    n, h, w, c = dims
+    if isinstance(c, int) and c % (b * b):
+        raise ShapeError(
+            f"{name}: the channels ({c}, of {format_shape(shape)}) must be divisible by "
+            f"block_size * block_size = {b * b}",
+            code="shape",
+        )
+
+    def times(d: Dim) -> Dim:
+        return d * b if isinstance(d, int) else None
+
+    return (n, times(h), times(w), c // (b * b) if isinstance(c, int) else None)
+
+
+def space_to_depth_dims(name: str, dims: tuple[Dim, ...], b: int, shape: Shape) -> tuple[Dim, ...]:
+    """(batch, height, width, channels) after moving ``b`` x ``b`` blocks of space into channels."""
     n, h, w, c = dims
     for size, what in ((h, "height"), (w, "width")):
         if isinstance(size, int) and size % b:
             raise ShapeError(
-                f"{call.name}: the {what} ({size}, of {format_shape(t.shape)}) must be divisible by "
+                f"{name}: the {what} ({size}, of {format_shape(shape)}) must be divisible by "
                 f"block_size = {b}",
                 code="shape",
             )
@@ -388,7 +398,7 @@ def _space_to_depth(call: Call) -> Value:
     def over(d: Dim) -> Dim:
         return d // b if isinstance(d, int) else None
 
-    return op.out(Shape((n, over(h), over(w), c * b * b if isinstance(c, int) else None)), t.dtype)
+    return (n, over(h), over(w), c * b * b if isinstance(c, int) else None)
 
 
 @function("tf.image.image_gradients")

@@ -277,7 +277,8 @@ def _kron(call: Call) -> Value:
 
 
 @function("keras.ops.logaddexp", "keras.ops.hypot", "keras.ops.heaviside", "keras.ops.fmod",
-          "keras.ops.isclose", "keras.ops.arctan2", "keras.ops.logaddexp2", "keras.ops.divide_no_nan")
+          "keras.ops.isclose", "keras.ops.arctan2", "keras.ops.logaddexp2", "keras.ops.divide_no_nan",
+          "keras.ops.fmax", "keras.ops.fmin")
 def _float_binary(call: Call) -> Value:
     """Broadcasting two float32 inputs gives float32 (``logaddexp`` of int32 too), ``isclose``
     gives bool; other dtypes are left unknown."""

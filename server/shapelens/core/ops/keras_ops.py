@@ -307,7 +307,7 @@ def _square(call: Call) -> Value:
           "keras.ops.log10", "keras.ops.sqrt", "keras.ops.rsqrt", "keras.ops.sin", "keras.ops.cos",
           "keras.ops.tan", "keras.ops.arcsin", "keras.ops.arccos", "keras.ops.arctan", "keras.ops.sinh",
           "keras.ops.cosh", "keras.ops.tanh", "keras.ops.arcsinh", "keras.ops.arccosh",
-          "keras.ops.arctanh", "keras.ops.erf", "keras.ops.nn.tanh")
+          "keras.ops.arctanh", "keras.ops.erf", "keras.ops.erfc", "keras.ops.nn.tanh")
 def _float_unary(call: Call) -> Value:
     return so.unary_op(call, "keras", call.arg(0, "x"), "float")
 

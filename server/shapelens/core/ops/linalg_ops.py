@@ -1,4 +1,5 @@
-"""Linear algebra: ``np.linalg.*``, ``tf.linalg.*``, ``keras.ops``' ``det``/``inv``/``cholesky``
+"""Linear algebra: ``np.linalg.*``, ``tf.linalg.*``, ``keras.ops``' linear algebra (``det``, ``inv``,
+``qr``, ``svd``, ``eigh``, ``solve``, ``lstsq``, ...)
 and ``np.diag``/``np.trace``.
 
 Every op works on the last two axes (a batch of matrices in front). A square matrix where the
@@ -92,7 +93,7 @@ def _real(dtype: DType) -> DType:
 
 @_on_matrices("np.linalg.inv", "tf.linalg.inv", "np.linalg.cholesky", "tf.linalg.cholesky",
               "np.linalg.matrix_power", "tf.linalg.expm", "tf.linalg.sqrtm", "keras.ops.inv",
-              "keras.ops.linalg.inv", "keras.ops.cholesky", "keras.ops.linalg.cholesky", square=True)
+              "keras.ops.cholesky", "keras.ops.cholesky_inverse", square=True)
 @_on_matrices("tf.linalg.band_part", "tf.linalg.set_diag")
 def _same_shape(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(t.shape, _dtype(lib, t))
@@ -141,28 +142,29 @@ def _triangle_indices(call: Call) -> Value:
     return Seq([so.result(call, Shape((count,)), "int64", "np") for _ in range(2)], "tuple")
 
 
-@_on_matrices("np.linalg.pinv", "tf.linalg.pinv", "tf.linalg.adjoint")
+@_on_matrices("np.linalg.pinv", "tf.linalg.pinv", "tf.linalg.adjoint", "keras.ops.pinv")
 def _transposed(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """(..., N, M) for (..., M, N): the pseudo-inverse, the conjugate transpose."""
     dims = t.shape.dims or ()
     return op.out(Shape((*dims[:-2], dims[-1], dims[-2])), _dtype(lib, t))
 
 
-@_on_matrices("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet", "keras.ops.det", "keras.ops.linalg.det",
+@_on_matrices("np.linalg.det", "tf.linalg.det", "tf.linalg.logdet", "keras.ops.det", "keras.ops.logdet",
               square=True)
 def _det(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(Shape((t.shape.dims or ())[:-2]), _dtype(lib, t))
 
 
-@_on_matrices("np.linalg.slogdet", "tf.linalg.slogdet", square=True)
+@_on_matrices("np.linalg.slogdet", "tf.linalg.slogdet", "keras.ops.slogdet", square=True)
 def _slogdet(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     batch = Shape((t.shape.dims or ())[:-2])
     dtype = _dtype(lib, t)
-    fields = ("sign", "logabsdet") if lib == "np" else ("sign", "log_abs_determinant")
+    fields = {"np": ("sign", "logabsdet"), "tf": ("sign", "log_abs_determinant")}.get(lib)
     return Seq([op.out(batch, dtype), op.out(batch, dtype)], "tuple", fields=fields)
 
 
-@_on_matrices("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig", square=True)
+@_on_matrices("np.linalg.eig", "np.linalg.eigh", "tf.linalg.eigh", "tf.linalg.eig", "keras.ops.eig", "keras.ops.eigh",
+              square=True)
 def _eig(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     """(eigenvalues (..., M), eigenvectors (..., M, M)); ``eig``'s are real or complex by value."""
     dims = t.shape.dims or ()
@@ -170,7 +172,7 @@ def _eig(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     if call.name == "np.linalg.eig":
         values_dtype: DType = None
         vectors_dtype: DType = None
-    elif call.name == "tf.linalg.eig":
+    elif call.name in ("tf.linalg.eig", "keras.ops.eig"):
         values_dtype = vectors_dtype = "complex128" if t.dtype == "float64" else "complex64"
     else:
         vectors_dtype = dtype
@@ -191,11 +193,11 @@ def _eigvals(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     return op.out(Shape((t.shape.dims or ())[:-1]), dtype)
 
 
-@_on_matrices("np.linalg.svd", "tf.linalg.svd")
+@_on_matrices("np.linalg.svd", "tf.linalg.svd", "keras.ops.svd")
 def _svd(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
-    """numpy: (U, S, Vh), full matrices by default; tf: (s, u, v), reduced by default."""
+    """numpy and keras: (U, S, Vh), full matrices by default; tf: (s, u, v), reduced by default."""
     batch, m, n, k = _sides(t)
-    full = so.bool_arg(call.arg(1, "full_matrices"), default=lib == "np")
+    full = so.bool_arg(call.arg(1, "full_matrices"), default=lib != "tf")
     compute_uv = so.bool_arg(call.arg(2, "compute_uv"), default=True)
     dtype = _dtype(lib, t)
     s = op.out(Shape((*batch, k)), _real(dtype))
@@ -203,19 +205,20 @@ def _svd(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
         return s
     if full is None or compute_uv is None:
         return UNKNOWN
-    if lib == "np":
+    if lib != "tf":
         u = Shape((*batch, m, m if full else k))
         vh = Shape((*batch, n if full else k, n))
-        return Seq([op.out(u, dtype), s, op.out(vh, dtype)], "tuple", fields=("U", "S", "Vh"))
+        fields = ("U", "S", "Vh") if lib == "np" else None
+        return Seq([op.out(u, dtype), s, op.out(vh, dtype)], "tuple", fields=fields)
     u = Shape((*batch, m, m if full else k))
     v = Shape((*batch, n, n if full else k))
     return Seq([s, op.out(u, dtype), op.out(v, dtype)], "tuple")
 
 
-@_on_matrices("np.linalg.qr", "tf.linalg.qr")
+@_on_matrices("np.linalg.qr", "tf.linalg.qr", "keras.ops.qr")
 def _qr(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
     batch, m, n, k = _sides(t)
-    if lib == "np":
+    if lib != "tf":
         mode = call.arg(1, "mode")
         mode_v = mode.value if isinstance(mode, Const) else ("reduced" if mode is None else None)
         if mode_v == "complete":
@@ -231,16 +234,17 @@ def _qr(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
         q = Shape((*batch, m, m if full else k))
         r = Shape((*batch, m if full else k, n))
     dtype = _dtype(lib, t)
-    return Seq([op.out(q, dtype), op.out(r, dtype)], "tuple", fields=("Q", "R") if lib == "np" else ("q", "r"))
+    fields = {"np": ("Q", "R"), "tf": ("q", "r")}.get(lib)
+    return Seq([op.out(q, dtype), op.out(r, dtype)], "tuple", fields=fields)
 
 
-@function("np.linalg.solve", "tf.linalg.solve")
+@function("np.linalg.solve", "tf.linalg.solve", "keras.ops.solve")
 def _solve(call: Call) -> Value:
     """a (..., M, M) x = b: numpy takes b as (..., M, K), or (M,) when it has one axis; tf
-    needs (..., M, K)."""
+    (and keras, which calls it) needs (..., M, K)."""
     lib = _lib(call)
-    found = _matrix(call, lib, call.arg(0, "a" if lib == "np" else "matrix"), square=True)
-    b = call.arg(1, "b" if lib == "np" else "rhs")
+    found = _matrix(call, lib, call.arg(0, "matrix" if lib == "tf" else "a"), square=True)
+    b = call.arg(1, "rhs" if lib == "tf" else "b")
     if found is None or b is None:
         return UNKNOWN
     op, a = found
@@ -379,3 +383,53 @@ def _triangular_solve(call: Call) -> Value:
             code="shape-mismatch",
         )
     return op.out(rhs.shape, a.dtype)
+
+
+@function("keras.ops.solve_triangular")
+def _keras_solve_triangular(call: Call) -> Value:
+    """``solve_triangular(a, b, lower=False)``: ``b`` as ``(..., M, K)``, or one axis fewer than
+    ``a`` (a stack of vectors); the result has ``b``'s shape."""
+    found = _matrix(call, "keras", call.arg(0, "a"), square=True)
+    b = call.arg(1, "b")
+    if found is None or b is None:
+        return UNKNOWN
+    op, a = found
+    rhs = op.tensor(b)
+    a_dims = a.shape.dims or ()
+    if rhs is None or rhs.shape.dims is None or len(rhs.shape.dims) not in (len(a_dims), len(a_dims) - 1):
+        return op.unknown(_dtype("keras", a))
+    got = rhs.shape.dims[-2 if len(rhs.shape.dims) == len(a_dims) else -1]
+    m = a_dims[-1]
+    if isinstance(m, int) and isinstance(got, int) and m != got:
+        raise ShapeError(
+            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
+            f"(shape {format_shape(rhs.shape)})",
+            code="shape-mismatch",
+        )
+    return op.out(rhs.shape, _dtype("keras", a))
+
+
+@_on_matrices("keras.ops.matrix_rank")
+def _matrix_rank(call: Call, lib: str, op: so.Op, t: Tensor) -> Value:
+    return op.out(Shape((t.shape.dims or ())[:-2]), "int32")
+
+
+@function("keras.ops.lstsq")
+def _lstsq(call: Call) -> Value:
+    """``lstsq(a, b)``: a (M, N) matrix and b (M,) or (M, K) give x (N,) or (N, K)."""
+    found = _matrix(call, "keras", call.arg(0, "a"))
+    b = call.arg(1, "b")
+    if found is None or b is None:
+        return UNKNOWN
+    op, a = found
+    rhs = op.tensor(b)
+    a_dims = a.shape.dims or ()
+    if len(a_dims) != 2 or rhs is None or rhs.shape.dims is None or len(rhs.shape.dims) not in (1, 2):
+        return op.unknown(_dtype("keras", a))
+    m, got = a_dims[0], rhs.shape.dims[0]
+    if isinstance(m, int) and isinstance(got, int) and m != got:
+        raise ShapeError(
+            f"{call.name}: a has {m} rows but b has {got} (shape {format_shape(rhs.shape)})",
+            code="shape-mismatch",
+        )
+    return op.out(Shape((a_dims[1], *rhs.shape.dims[1:])), _dtype("keras", a))

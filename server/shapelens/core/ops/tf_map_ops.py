@@ -40,15 +40,16 @@ def _slices(v: Value, rows: list[Dim]) -> Value | None:
     return None
 
 
-def _stacked(v: Value, n: Dim, op: so.Op, dtype: DType) -> Value:
+def stacked(v: Value, n: Dim, op: so.Op, dtype: DType) -> Value:
+    """``v`` (a result or a structure of them) stacked ``n`` times along a new first axis."""
     if isinstance(v, Tensor):
         if v.shape.dims is None:
             return op.out(UNKNOWN_SHAPE, dtype or v.dtype)
         return op.out(Shape((n, *v.shape.dims)), dtype or v.dtype)
     if isinstance(v, Seq) and v.items is not None:
-        return Seq([_stacked(i, n, op, None) for i in v.items], v.kind)
+        return Seq([stacked(i, n, op, None) for i in v.items], v.kind)
     if isinstance(v, DictVal) and v.complete:
-        return DictVal({k: _stacked(i, n, op, None) for k, i in v.items.items()})
+        return DictVal({k: stacked(i, n, op, None) for k, i in v.items.items()})
     return op.unknown(dtype)
 
 
@@ -66,7 +67,12 @@ def _map_fn(call: Call) -> Value:
     fn, elems = call.arg(0, "fn"), call.arg(1, "elems")
     if fn is None or elems is None:
         return UNKNOWN
-    op = so.begin(call, "tf", elems)
+    return map_over(call, "tf", fn, elems)
+
+
+def map_over(call: Call, lib: so.Flavour, fn: Value, elems: Value) -> Value:
+    """``fn`` run on one slice of ``elems``, its result stacked back along a new first axis."""
+    op = so.begin(call, lib, elems)
     rows: list[Dim] = []
     element = _slices(so.resolve_deep(elems), rows)
     known = {r for r in rows if isinstance(r, int)}
@@ -82,8 +88,8 @@ def _map_fn(call: Call) -> Value:
         out = _with_signature(out, sig)
     if element is None:
         structured = isinstance(out, (Seq, DictVal))
-        return _stacked(out, None, op, None) if structured else op.unknown(_signature_dtype(call))
-    return _stacked(out, n, op, _signature_dtype(call))
+        return stacked(out, None, op, None) if structured else op.unknown(_signature_dtype(call))
+    return stacked(out, n, op, _signature_dtype(call))
 
 
 def _with_signature(out: Value, sig: Value) -> Value:
@@ -106,10 +112,11 @@ def _with_signature(out: Value, sig: Value) -> Value:
     return out
 
 
-def _run_branches(call: Call, branches: list[Value]) -> Value:
+def run_branches(call: Call, branches: list[Value], operands: list[Value] | None = None) -> Value:
     """Each branch may be the one that runs (eagerly, only the one the data picks)."""
+    given = operands or []
     results = possible_outcomes(
-        call.interp, [functools.partial(call.interp.call_value, fn, [], {}, call.node) for fn in branches]
+        call.interp, [functools.partial(call.interp.call_value, fn, list(given), {}, call.node) for fn in branches]
     )
     out = results[0]
     for r in results[1:]:
@@ -126,20 +133,30 @@ def _while_loop(call: Call) -> Value:
     cond, body, loop_vars = call.arg(0, "cond"), call.arg(1, "body"), call.arg(2, "loop_vars")
     if cond is None or body is None or loop_vars is None:
         return UNKNOWN
-    packed = isinstance(loop_vars, Seq)
+    return run_while(call, cond, body, loop_vars, call.arg(3, "shape_invariants"))
+
+
+def run_while(call: Call, cond: Value | None, body: Value, loop_vars: Value, invariants_arg: Value | None,
+              counter: bool = False) -> Value:
+    """The loop variables after a body that may run any number of times. ``counter``: the body
+    also takes the step number first (``fori_loop``) and returns only the variables."""
+    packed = isinstance(loop_vars, Seq) and not counter
     entry = _loop_vars(loop_vars, packed)
     if entry is None:
         return UNKNOWN
-    invariants = _loop_vars(call.arg(3, "shape_invariants") or UNKNOWN, packed)
+    invariants = _loop_vars(invariants_arg or UNKNOWN, packed)
     interp = call.interp
     state: list[Value] | None = entry
+    step = Tensor(Shape(()), "int32", "tf")
 
     def passes() -> Value:
         nonlocal state
         for _ in range(2):  # a second pass from the relaxed values, as a Python loop runs twice
             assert state is not None
-            interp.call_value(cond, list(state), {}, call.node)
-            after = _loop_vars(interp.call_value(body, list(state), {}, call.node), packed)
+            if cond is not None:
+                interp.call_value(cond, list(state), {}, call.node)
+            args = [step, *state] if counter else list(state)
+            after = _loop_vars(interp.call_value(body, args, {}, call.node), packed)
             if after is None or len(after) != len(entry):
                 state = None
                 break
@@ -152,8 +169,7 @@ def _while_loop(call: Call) -> Value:
     possible_outcomes(interp, [passes])  # the body may never run
     if state is None:
         return UNKNOWN
-    assert isinstance(loop_vars, Seq) or not packed
-    return Seq(state, loop_vars.kind) if isinstance(loop_vars, Seq) else state[0]
+    return Seq(state, loop_vars.kind) if isinstance(loop_vars, Seq) and packed else state[0]
 
 
 def _loop_vars(v: Value, packed: bool) -> list[Value] | None:
@@ -179,7 +195,7 @@ def _cond(call: Call) -> Value:
         return UNKNOWN
     if isinstance(pred, Const) and isinstance(pred.value, bool):
         return call.interp.call_value(true_fn if pred.value else false_fn, [], {}, call.node)
-    return _run_branches(call, [true_fn, false_fn])
+    return run_branches(call, [true_fn, false_fn])
 
 
 @function("tf.switch_case")
@@ -195,4 +211,4 @@ def _switch_case(call: Call) -> Value:
         return UNKNOWN
     if default is not None and not (isinstance(default, Const) and default.value is None):
         branches.append(default)
-    return _run_branches(call, branches) if branches else UNKNOWN
+    return run_branches(call, branches) if branches else UNKNOWN

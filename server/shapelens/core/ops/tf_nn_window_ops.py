@@ -68,7 +68,7 @@ def _spatial_axes(values: list[int], n: int, first: bool) -> list[int] | None:
     return values
 
 
-def _window(
+def sliding_window(
     call: Call, x: Value | None, n: int | None, ksize: Value | None, strides: Value | None,
     padding: Value | None, data_format: Value | None, dilations: Value | None = None,
     channels: Dim | str = "same", dtype_of: Tensor | None = None, lib: so.Flavour = "tf",
@@ -104,7 +104,7 @@ def _window(
 def _pool(call: Call) -> Value:
     """``max_pool(input, ksize, strides, padding, data_format)``; the unranked names take the
     rank from the input."""
-    return _window(
+    return sliding_window(
         call, call.arg(0, "input"), _POOLS[call.name], call.arg(1, "ksize"), call.arg(2, "strides"),
         call.arg(3, "padding"), call.arg(4, "data_format"),
     )
@@ -119,7 +119,7 @@ def _generic_pool(call: Call) -> Value:
     window, steps = so.int_list(call.arg(1, "window_shape")), so.int_list(strides)
     if window is None or (steps is not None and any(s > w for s, w in zip(steps, window * len(steps)))):
         return so.begin(call, "tf", call.arg(0, "input")).unknown()  # TF refuses strides > window
-    return _window(
+    return sliding_window(
         call, call.arg(0, "input"), None, call.arg(1, "window_shape"),
         strides if strides is not None else Const(1), padding, call.arg(5, "data_format"),
         call.arg(6, "dilations"),
@@ -154,7 +154,7 @@ def _conv(call: Call) -> Value:
     if not all(isinstance(k, int) for k in sizes):
         return so.begin(call, "tf", x).unknown()
     kernel: list[Value] = [Const(k) for k in sizes]
-    return _window(
+    return sliding_window(
         call, x, _CONVS[call.name] or len(kernel), Seq(kernel, "list"), strides, padding, fmt, dil,
         channels=f.shape.dims[-1],
     )
@@ -180,7 +180,7 @@ def _depthwise(call: Call) -> Value:
     steps, rates = so.int_list(call.arg(2, "strides")), so.int_list(call.arg(5, "dilations"))
     if steps and rates and max(steps) > 1 and max(rates) > 1:
         return so.begin(call, "tf", x).unknown()  # TF then pads through space_to_batch
-    return _window(
+    return sliding_window(
         call, x, 2, Seq([Const(kh), Const(kw)], "list"), call.arg(2, "strides"), call.arg(3, "padding"),
         call.arg(4, "data_format"), call.arg(5, "dilations"), channels=channels,
     )
@@ -208,7 +208,7 @@ def _conv_transpose(call: Call) -> Value:
 _KERAS_POOLS = ("keras.ops.max_pool", "keras.ops.average_pool")
 
 
-def _keras_layout(call: Call, at: int) -> Value | None:
+def keras_layout(call: Call, at: int) -> Value | None:
     fmt = call.arg(at, "data_format")
     if fmt is None or so.is_none(fmt):
         given = call.interp.image_data_format  # Keras' global setting, read at the call
@@ -226,11 +226,11 @@ def _keras_pool(call: Call) -> Value:
     strides = call.arg(2, "strides")
     if strides is None or so.is_none(strides):
         strides = size
-    fmt = _keras_layout(call, 4)
+    fmt = keras_layout(call, 4)
     padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
     if fmt is None:
         return so.begin(call, "keras", x).unknown()
-    return _window(call, x, None, size, strides, padding, fmt, lib="keras")
+    return sliding_window(call, x, None, size, strides, padding, fmt, lib="keras")
 
 
 @function("keras.ops.conv", "keras.ops.depthwise_conv")
@@ -243,7 +243,7 @@ def _keras_conv(call: Call) -> Value:
     strides = call.arg(2, "strides") if call.has(2, "strides") else Const(1)
     padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
     rates = call.arg(5, "dilation_rate") if call.has(5, "dilation_rate") else Const(1)
-    fmt = _keras_layout(call, 4)
+    fmt = keras_layout(call, 4)
     steps, dil = so.int_list(strides), so.int_list(rates)
     if (
         fmt is None or k is None or k.shape.dims is None or len(k.shape.dims) < 3
@@ -259,6 +259,6 @@ def _keras_conv(call: Call) -> Value:
     else:
         channels = last
     window: list[Value] = [Const(d) for d in sizes]
-    return _window(
+    return sliding_window(
         call, x, len(window), Seq(window, "list"), strides, padding, fmt, rates, channels=channels, lib="keras",
     )
