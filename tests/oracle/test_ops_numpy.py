@@ -956,6 +956,11 @@ def test_index_grids(expr: str) -> None:
         "a = np.zeros((2, 4, 4))\na[1] = np.ones((1, 1, 4, 4))\n",
         "a = np.zeros((2, 4, 4))\na[1] = np.ones((2, 4, 4))\n",
         "a = np.zeros((2, 4))\na[None, 0] = tf.ones((1, 4))\n",
+        "a = np.zeros((8, 8, 3), np.float32)\na[0:2, 0:2] = (1.0, 0.5, 0.2)\n",
+        "a = np.zeros((8, 8, 4), np.float32)\na[0:2, 0:2] = (1.0, 0.5, 0.2)\n",
+        "a = np.zeros((8, 8, 4), np.float32)\na[0:2, 0:2] = {'r': (1.0, 0.5, 0.2)}['r']\n",
+        "a = np.zeros((8, 8, 3))\na[0:2] = [[1.0, 0.5, 0.2]]\n",
+        "a = np.zeros((8, 8, 3))\na[0:2] = [[1.0, 0.5], [0.1, 0.2]]\n",
     ],
 )
 def test_item_assignment_broadcasts_the_value(src: str) -> None:

@@ -1109,6 +1109,24 @@ def test_map_fn_and_vectorized_map() -> None:
     )
 
 
+def test_scan_and_folds_run_fn_on_each_row() -> None:
+    """scan stacks each accumulator (the first row starts it without an initializer); foldl and
+    foldr give the last."""
+    assert_agrees(
+        """
+        x = tf.ones((5, 3))
+        a = tf.scan(lambda acc, r: acc + r, x)
+        b = tf.scan(lambda acc, r: acc * r, x, initializer=tf.zeros((3,)))
+        c = tf.foldl(lambda acc, r: acc + r, x)
+        d = tf.foldr(lambda acc, r: acc * 2.0 + r, x, initializer=tf.zeros((3,)))
+        s, n = tf.scan(lambda acc, r: (acc[0] + r, acc[1] + 1), x, initializer=(tf.zeros((3,)), tf.constant(0)))
+        pairs = tf.stack([tf.range(9.0)[:-1], tf.range(9.0)[1:]], axis=1)
+        y = tf.scan(lambda y, p: y + (p[1] - p[0]) * y, pairs, initializer=tf.ones((16, 2)))
+        """,
+        ["a", "b", "c", "d", "s", "n", "y"],
+    )
+
+
 def test_map_fn_output_signatures_fill_in_shapes() -> None:
     """A ``fn_output_signature`` of TensorSpecs (one, a tuple or a dict) gives the shapes the
     function's own result leaves unknown (ROI pooling over boxes of data-dependent size)."""

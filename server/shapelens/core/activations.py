@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .registry import Call, function
 from .shapes import is_float
-from .values import UNKNOWN, Const, FunctionVal, LibRef, Tensor, TensorKind, Value
+from .values import UNKNOWN, Const, DictVal, FunctionVal, LibRef, Tensor, TensorKind, Value
 
 ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid", "tanh",
@@ -37,4 +37,6 @@ def _get(call: Call) -> Value:
         return LibRef(f"keras.activations.{name}") if name in ACTIVATIONS else UNKNOWN
     if isinstance(ident, (LibRef, FunctionVal)):
         return ident
+    if isinstance(ident, DictVal) and isinstance(ident.serialized, (LibRef, FunctionVal)):
+        return ident.serialized  # the config of a function serialized before
     return UNKNOWN

@@ -544,7 +544,11 @@ def call_custom_layer(
             if isinstance(build, FunctionVal):
                 shapes = _shape_arguments(build, cls.lookup("call"), first, args, kwargs)
                 if shapes is not None:
+                    # the layer stays built, whichever path built it: the weights build sets
+                    # are there for every later call (not joined with their unset values)
+                    before = interp.heap.written(inst)
                     interp.call_function(build, [inst], shapes, node)
+                    interp.heap.make_certain(inst, before)
         call = cls.lookup("call")
         cos = cls.lookup("compute_output_shape")
         out: Value = UNKNOWN

@@ -133,6 +133,17 @@ class HeapTracker:
         old = ref.get()
         ref.put(value if isinstance(old, _Missing) else join_slot([old, value]))
 
+    def written(self, owner: object) -> set[Slot]:
+        """The slots of ``owner`` the open regions have saved so far."""
+        return {k for log in self.logs for k, (ref, _) in log.saved.items() if ref.owner is owner}
+
+    def make_certain(self, owner: object, before: set[Slot]) -> None:
+        """Keep what ``owner``'s slots hold now, past the open regions: the writes since
+        ``before`` (`written`) are no longer put back or joined when the regions end."""
+        for log in self.logs:
+            for key in [k for k, (ref, _) in log.saved.items() if ref.owner is owner and k not in before]:
+                del log.saved[key]
+
     def push(self) -> HeapLog:
         self._serial += 1
         log = HeapLog(self._depth(), self._serial)

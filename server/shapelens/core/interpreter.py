@@ -207,6 +207,13 @@ class _Terminated(Exception):
         self.raised = raised  # for a raise: the exception class, where known
 
 
+
+def _measured(seq: Seq, size: int, done: int) -> int | None:
+    """Items per pass of a list a nested loop appends to, from the passes run so far."""
+    if done <= 0 or seq.items is None or (len(seq.items) - size) % done:
+        return None
+    return (len(seq.items) - size) // done
+
 class Interpreter:
     """Runs the abstract interpretation of one module and collects facts and issues."""
 
@@ -277,11 +284,14 @@ class Interpreter:
         self.module_env = Env()
         # Set while evaluating a statement so rules can attach facts to the right place.
         self.current_stmt: ast.stmt | None = None
+        self.main_tree: ast.Module | None = None
+        self.called_nodes: set[int] = set()  # id() of each def some call analysed on real arguments
 
     # ------------------------------------------------------------------------------------
     # entry points
 
     def run_module(self, tree: ast.Module) -> None:
+        self.main_tree = tree
         try:
             self.exec_block(tree.body, self.module_env)
         except _Terminated:
@@ -298,6 +308,8 @@ class Interpreter:
             i += 1
             if fn.called or id(fn.node) in seen or isinstance(fn.node, ast.Lambda):
                 continue
+            if id(fn.node) in self.called_nodes:
+                continue  # another closure made by the same def ran on real arguments
             if fn.file not in (None, self.main_file):
                 continue
             seen.add(id(fn.node))
@@ -781,9 +793,14 @@ class Interpreter:
                 done = 1
             private = self._private_lists(stmt, set(growing)) if self.user_calls != calls_before else set()
             growing = {
+                name: (seq, size, _measured(seq, size, done) if per_pass is None else per_pass)
+                for name, (seq, size, per_pass) in growing.items()
+            }
+            growing = {
                 name: (seq, size, per_pass)
                 for name, (seq, size, per_pass) in growing.items()
-                if env.lookup(name) is seq and seq.items is not None and len(seq.items) == size + done * per_pass
+                if env.lookup(name) is seq and seq.items is not None and per_pass is not None
+                and len(seq.items) == size + done * per_pass
                 # a user function may reach the list by another name, on later passes only
                 and (self.user_calls == calls_before or name in private)
             }
@@ -799,19 +816,22 @@ class Interpreter:
 
     def _private_lists(self, stmt: ast.For | ast.AsyncFor, names: set[str]) -> set[str]:
         """The lists among ``names`` only this function's own code can reach (`private_lists`)."""
-        fn = self.frames[-1].function if self.frames else None
+        if not self.frames:
+            # the main file's own top level: no function of it mentions such a global
+            return private_lists(self.main_tree, stmt, names) if self.main_tree is not None else set()
+        fn = self.frames[-1].function
         if fn is None or not isinstance(fn.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return set()
         return private_lists(fn.node, stmt, names)
 
-    def _growing_lists(self, stmt: ast.For | ast.AsyncFor, env: Env) -> dict[str, tuple[Seq, int, int]]:
+    def _growing_lists(self, stmt: ast.For | ast.AsyncFor, env: Env) -> dict[str, tuple[Seq, int, int | None]]:
         """The lists of known length that each pass of ``stmt`` appends a fixed number of items
         to (`counted_loops`), with their length now and that number. A list that the body
         could also reach by another name, or a loop inside a ``try`` (an exception may end it
         early with the program going on), has no count."""
         if self.raise_states or self.with_depth:
             return {}
-        found: dict[str, tuple[Seq, int, int]] = {}
+        found: dict[str, tuple[Seq, int, int | None]] = {}
         for name, per_pass in fixed_appends(stmt).items():
             seq = env.lookup(name)
             if (
@@ -901,7 +921,10 @@ class Interpreter:
             v = self.eval(item.context_expr, env)
             if item.optional_vars is not None:
                 # `with open(...) as f` binds the file itself; other managers' __enter__ is unseen
-                kept = isinstance(v, Tensor) or (isinstance(v, Unknown) and v.pytype in _FILE_TYPES)
+                kept = (
+                    isinstance(v, Tensor) or (isinstance(v, Unknown) and v.pytype in _FILE_TYPES)
+                    or getattr(type(v), "WITH_BINDS_SELF", False)
+                )
                 self.assign(item.optional_vars, v if kept else UNKNOWN, env)
         self.with_depth += 1
         try:
@@ -1471,6 +1494,7 @@ class Interpreter:
         self.user_calls += 1
         if not uncalled:
             fn.called = True
+            self.called_nodes.add(id(fn.node))
         if len(self.frames) >= MAX_CALL_DEPTH or any(f.function is fn for f in self.frames[-2:]):
             return UNKNOWN
         local = Env(fn.closure)

@@ -314,6 +314,11 @@ def _serialize(call: Call) -> Value:
         return UNKNOWN
     if isinstance(obj, Const) and isinstance(obj.value, str | int | float | bool | type(None)):
         return obj  # plain values are their own config
+    if (
+        call.name == "keras.activations.serialize" and isinstance(obj, LibRef)
+        and obj.name.startswith("keras.activations.")
+    ):
+        return Const(obj.name.rsplit(".", 1)[1])  # a built-in activation serializes to its name
     if isinstance(obj, LayerVal):
         obj = _with_build_of(_copy_layer(call.interp, obj), obj)  # as it is now, built or not
     elif isinstance(obj, Instance) and obj.built:
@@ -1932,6 +1937,21 @@ def _weight_getter(weight: str) -> Callable[[Value], Value]:
 
 for _weight in ("kernel", "bias", "embeddings"):
     attribute("layer", _weight)(_weight_getter(_weight))
+
+
+@method("layer", "get_weights")
+def _layer_get_weights(call: Call) -> Value:
+    """A built Dense/ConvND/Embedding layer's weights as numpy arrays (kernel, then bias)."""
+    from .params import weight_list
+
+    layer = call.receiver
+    if not isinstance(layer, LayerVal) or "dtype" in layer.kwargs:
+        return UNKNOWN
+    shapes = weight_list(layer)
+    if shapes is None:
+        return UNKNOWN
+    dtype = layer.policy if layer.policy in ("float32", "float64") else None
+    return Seq([Tensor(shape, dtype, "np") for shape in shapes], "list")
 
 
 def _given_config_int(param: str) -> Callable[[Value], Value]:

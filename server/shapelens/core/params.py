@@ -447,3 +447,22 @@ def weight_shape(layer: Value, weight: str) -> Shape | None:
         return Shape(_weight_dims(layer, weight))
     except (_Unknown, Unknowable):
         return None
+
+
+def weight_list(layer: Value) -> list[Shape] | None:
+    """The shapes ``layer.get_weights()`` returns, in order, for a built Dense, ConvND or
+    Embedding layer; None when not known."""
+    if not isinstance(layer, LayerVal):
+        return None
+    name = layer.spec.name
+    try:
+        if name == "Embedding":
+            return [Shape(_weight_dims(layer, "embeddings"))]
+        if name not in ("Dense", "Conv1D", "Conv2D", "Conv3D"):
+            return None
+        shapes = [Shape(_weight_dims(layer, "kernel"))]
+        if LayerCall(layer, [], {}, None, None).bool("use_bias", True):
+            shapes.append(Shape(_weight_dims(layer, "bias")))
+        return shapes
+    except (_Unknown, Unknowable):
+        return None

@@ -501,7 +501,12 @@ def _basic_index(index: Value) -> bool:
 
 def check_item_assignment(array: Tensor, index: Value, value: Value, node: ast.AST) -> None:
     """``a[index] = value`` on a numpy array: the value must broadcast to the part it replaces
-    (leading axes of size 1 are dropped first), as numpy requires."""
+    (leading axes of size 1 are dropped first), as numpy requires. A list or tuple literal
+    (``img[r0:r1, c0:c1] = (1.0, 0.2, 0.2)``) is the array numpy makes of it."""
+    if isinstance(value, Seq) and value.items is not None:
+        from .convert import to_tensor
+
+        value = to_tensor(value, "np") or value
     if not isinstance(value, Tensor) or value.kind not in ("np", "tf") or not _basic_index(index):
         return
     part = tensor_index(array, index, node)

@@ -4,6 +4,7 @@ from . import axis_order_ops as _axis_order_ops  # noqa: F401
 from . import detection_ops as _detection_ops  # noqa: F401
 from . import elementwise as _elementwise  # noqa: F401
 from . import fourier_ops as _fourier_ops  # noqa: F401
+from . import gradient_tape_ops as _gradient_tape_ops  # noqa: F401
 from . import image_ops as _image_ops  # noqa: F401
 from . import keras_array_layout_ops as _keras_array_layout_ops  # noqa: F401
 from . import keras_array_ops as _keras_array_ops  # noqa: F401

@@ -163,18 +163,6 @@ def _merge_dims(call: Call) -> Value:
     return so.result(call, Shape(merged), t.dtype, "ragged" if ragged_left and t.kind == "ragged" else "tf")
 
 
-@attribute("tensor", "flat_values")
-def _flat_values(v: Value) -> Value:
-    """The values under every ragged axis: ``(None, *uniform axes)`` for a ragged tensor whose
-    axes after the first are one ragged axis and then known sizes."""
-    if not isinstance(v, Tensor) or v.kind != "ragged" or v.shape.dims is None or len(v.shape.dims) < 2:
-        return UNKNOWN
-    rest = v.shape.dims[2:]
-    if v.shape.dims[1] is not None or not all(isinstance(d, int) for d in rest):
-        return UNKNOWN
-    return Tensor(Shape((None, *rest)), v.dtype, "tf")
-
-
 @attribute("tensor", "values")
 def _values(v: Value) -> Value:
     """``rt.values``: the rows of a ragged tensor joined, ``(None, *axes after the ragged
@@ -189,6 +177,20 @@ def _values(v: Value) -> Value:
         return UNKNOWN
     rest = dims[2:]
     return Tensor(Shape((None, *rest)), v.dtype, "ragged" if None in rest else "tf")
+
+
+@attribute("tensor", "flat_values")
+def _flat_values(v: Value) -> Value:
+    """``rt.flat_values``: every value of a ragged tensor in one run, ``(None, *uniform inner
+    axes)``; read only where the axes after the ragged one are all known sizes (so there is
+    no second ragged axis among them). A dense tensor has no ``flat_values``: one read this
+    way (a dataset element's) is ragged there."""
+    if not isinstance(v, Tensor) or v.shape.dims is None or v.kind not in ("ragged", "tf", "spec"):
+        return UNKNOWN
+    dims = v.shape.dims
+    if len(dims) < 2 or dims[1] is not None or not all(isinstance(d, int) for d in dims[2:]):
+        return UNKNOWN
+    return Tensor(Shape((None, *dims[2:])), v.dtype, "tf")
 
 
 @method("tensor", "value_rowids")

@@ -6,6 +6,9 @@ stacked back along a new first axis of the same length. ``fn_output_signature`` 
 ``tf.TensorSpec`` or a structure of them) sets the result's dtype, as ``dtype=`` does in the TF1
 spelling, and a spec's shape fills in what the function's result leaves unknown.
 
+``tf.scan``, ``tf.foldl``, ``tf.foldr``: ``fn(acc, x)`` runs on one row of ``elems``; scan stacks the
+accumulators, a fold gives the last.
+
 ``tf.while_loop``: the body runs an unknown number of times, maybe none; each loop variable
 ends with its shape invariant or what its values before and after a pass have in common.
 
@@ -212,3 +215,34 @@ def _switch_case(call: Call) -> Value:
     if default is not None and not (isinstance(default, Const) and default.value is None):
         branches.append(default)
     return run_branches(call, branches) if branches else UNKNOWN
+
+
+@function("tf.scan", "tf.foldl", "tf.foldr")
+def _scan(call: Call) -> Value:
+    """``tf.scan(fn, elems, initializer=None)``: ``fn(acc, x)`` gives the next accumulator for
+    each row of ``elems``; ``scan`` stacks every accumulator along a new first axis, ``foldl``
+    and ``foldr`` give the last. Without an initializer the first row starts it (and is the
+    first of scan's results)."""
+    fn, elems, init = call.arg(0, "fn"), call.arg(1, "elems"), call.arg(2, "initializer")
+    if fn is None or elems is None:
+        return UNKNOWN
+    op = so.begin(call, "tf", elems)
+    rows: list[Dim] = []
+    element = _slices(so.resolve_deep(elems), rows)
+    if element is None:
+        return UNKNOWN
+    known = {r for r in rows if isinstance(r, int)}
+    n: Dim = known.pop() if len(known) == 1 else None
+    acc: Value = element if init is None or so.is_none(init) else init
+    interp = call.interp
+
+    def passes() -> Value:
+        nonlocal acc
+        for _ in range(2):  # from the joined accumulator a second time, as a loop runs twice
+            acc = join(acc, interp.call_value(fn, [acc, element], {}, call.node))
+        return UNKNOWN
+
+    possible_outcomes(interp, [passes])
+    if call.name == "tf.scan":
+        return stacked(acc, n, op, None)
+    return acc

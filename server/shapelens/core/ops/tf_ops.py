@@ -231,6 +231,14 @@ def _same(call: Call) -> Value:
     return so.unary_op(call, "tf", call.arg(0, "value" if call.name == "tf.random.shuffle" else "input"))
 
 
+@function("tf.quantization.fake_quant_with_min_max_vars", "tf.quantization.fake_quant_with_min_max_args",
+          "tf.quantization.fake_quant_with_min_max_vars_per_channel", "tf.quantization.quantize_and_dequantize",
+          "tf.quantization.quantize_and_dequantize_v2")
+def _fake_quant(call: Call) -> Value:
+    """Simulated quantization rounds each value in place: the input's shape and dtype."""
+    return so.unary_op(call, "tf", call.arg(0, "inputs" if "fake_quant" in call.name else "input"))
+
+
 @function("tf.argsort")
 def _argsort(call: Call) -> Value:
     op = so.begin(call, "tf", call.arg(0, "values"))
