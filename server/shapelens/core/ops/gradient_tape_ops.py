@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from ..registry import Call, function, method
 from ..shapes import Shape
-from ..values import UNKNOWN, DictVal, Seq, Tensor, Value
+from ..values import UNKNOWN, DictVal, Seq, Tensor, Value, tensors_in
 from . import shape_ops as so
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
@@ -39,14 +39,8 @@ def _tape(call: Call) -> Value:
 def _watch(call: Call) -> Value:
     tape = call.receiver
     if isinstance(tape, TapeVal):
-        tape.watched.extend(t for t in _tensors(call.arg(0, "tensor")) if isinstance(t, Tensor) and t.kind in ("tf", "var"))
+        tape.watched.extend(t for t in tensors_in(call.arg(0, "tensor") or UNKNOWN) if t.kind in ("tf", "var"))
     return UNKNOWN
-
-
-def _tensors(v: Value | None) -> list[Value]:
-    if isinstance(v, Seq) and v.items is not None:
-        return [t for item in v.items for t in _tensors(item)]
-    return [v] if v is not None else []
 
 
 def _watched(tape: TapeVal, source: Tensor) -> bool:

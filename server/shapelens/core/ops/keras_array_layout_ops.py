@@ -14,7 +14,7 @@ from ..shapes import Dim, Shape, ShapeError, format_shape
 from ..values import Const, Seq, Tensor, Value, as_int
 from . import shape_ops as so
 from .image_ops import depth_to_space_dims, space_to_depth_dims
-from .tf_nn_window_ops import keras_layout, sliding_window
+from .tf_nn_window_ops import keras_kernel_window, keras_layout
 
 
 @function("keras.ops.depth_to_space", "keras.ops.space_to_depth")
@@ -190,24 +190,8 @@ def _conv_transpose(call: Call) -> Value:
 def _separable_conv(call: Call) -> Value:
     """A depthwise convolution then a 1x1 pointwise one: the window and strides of the first,
     the pointwise kernel's last axis as channels."""
-    x, depthwise, pointwise = call.arg(0, "inputs"), call.arg(1, "depthwise_kernel"), call.arg(2, "pointwise_kernel")
-    op = so.begin(call, "keras", x, depthwise, pointwise)
-    d, p = op.tensor(depthwise), op.tensor(pointwise)
-    strides = call.arg(3, "strides") if call.has(3, "strides") else Const(1)
-    padding = call.arg(4, "padding") if call.has(4, "padding") else Const("valid")
-    rates = call.arg(6, "dilation_rate") if call.has(6, "dilation_rate") else Const(1)
-    fmt = keras_layout(call, 5)
-    steps, dil = so.int_list(strides), so.int_list(rates)
-    if (
-        fmt is None or d is None or p is None or d.shape.dims is None or p.shape.dims is None
-        or len(d.shape.dims) < 3 or steps is None or dil is None or (max(steps) > 1 and max(dil) > 1)
-    ):
-        return op.unknown()
-    sizes = d.shape.dims[:-2]
-    if not all(isinstance(s, int) for s in sizes):
-        return op.unknown()
-    window: list[Value] = [Const(s) for s in sizes]
-    return sliding_window(
-        call, x, len(window), Seq(window, "list"), strides, padding, fmt, rates,
-        channels=p.shape.dims[-1], lib="keras",
-    )
+    depthwise, pointwise = call.arg(1, "depthwise_kernel"), call.arg(2, "pointwise_kernel")
+    d = depthwise if isinstance(depthwise, Tensor) else None
+    p = pointwise if isinstance(pointwise, Tensor) else None
+    channels = p.shape.dims[-1] if p is not None and p.shape.dims else None
+    return keras_kernel_window(call, d, channels, 3)

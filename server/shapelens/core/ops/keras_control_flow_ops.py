@@ -1,9 +1,10 @@
-"""``keras.ops``' control flow, which runs the program's own functions: ``cond``, ``switch``,
+"""``keras.ops``' control flow, which runs the program's own functions: ``switch``,
 ``while_loop``, ``fori_loop``, ``scan``, ``map``, ``vectorized_map`` and ``associative_scan``.
 
 They share tf_map_ops' machinery: a branch may or may not be the one that runs, a loop body
 may run any number of times (each variable ends with what its values before and after a pass
-have in common), and a mapped function's result is stacked along a new first axis. Checked
+have in common), and a mapped function's result is stacked along a new first axis.
+``keras.ops.cond`` takes ``tf.cond``'s arguments and shares its rule. Checked
 against Keras 3 on the TF backend in tests/oracle/test_ops_keras_control_flow.py.
 """
 
@@ -15,16 +16,6 @@ from ..shapes import Dim, Shape, ShapeError, format_shape
 from ..values import UNKNOWN, Const, Seq, Tensor, Value, join
 from . import shape_ops as so
 from .tf_map_ops import map_over, run_branches, run_while, stacked
-
-
-@function("keras.ops.cond")
-def _cond(call: Call) -> Value:
-    pred, true_fn, false_fn = call.arg(0, "pred"), call.arg(1, "true_fn"), call.arg(2, "false_fn")
-    if true_fn is None or false_fn is None:
-        return UNKNOWN
-    if isinstance(pred, Const) and isinstance(pred.value, bool):
-        return call.interp.call_value(true_fn if pred.value else false_fn, [], {}, call.node)
-    return run_branches(call, [true_fn, false_fn])
 
 
 @function("keras.ops.switch")

@@ -79,14 +79,6 @@ def _saturate_cast(call: Call) -> Value:
     return op.out(t.shape, dtype) if t is not None else op.unknown(dtype)
 
 
-@function("keras.ops.argpartition")
-def _argpartition(call: Call) -> Value:
-    x = call.arg(0, "x")
-    op = so.begin(call, "keras", x)
-    t = op.tensor(x)
-    return op.out(t.shape, "int32") if t is not None else op.unknown("int32")
-
-
 @function("keras.ops.searchsorted")
 def _searchsorted(call: Call) -> Value:
     """One index per value; Keras takes a 1-D sorted sequence, and TF then needs the values
@@ -104,20 +96,18 @@ def _searchsorted(call: Call) -> Value:
     return op.out(tv.shape, "int32")
 
 
-@function("keras.ops.digitize")
-def _digitize(call: Call) -> Value:
-    x = call.arg(0, "x")
-    op = so.begin(call, "keras", x, call.arg(1, "bins"))
-    t = op.tensor(x)
-    return op.out(t.shape, "int32") if t is not None else op.unknown("int32")
+# the input's shape with a dtype of their own: argpartition's indices, digitize's bin numbers,
+# isin's answers
+_SAME_SHAPE_DTYPE = {"keras.ops.argpartition": "int32", "keras.ops.digitize": "int32", "keras.ops.isin": "bool"}
 
 
-@function("keras.ops.isin")
-def _isin(call: Call) -> Value:
-    x = call.arg(0, "x1")
-    op = so.begin(call, "keras", x, call.arg(1, "x2"))
+@function(*_SAME_SHAPE_DTYPE)
+def _same_shape_own_dtype(call: Call) -> Value:
+    x = call.arg(0, "x1" if call.name.endswith("isin") else "x")
+    op = so.begin(call, "keras", x, call.arg(1))
     t = op.tensor(x)
-    return op.out(t.shape, "bool") if t is not None else op.unknown("bool")
+    dtype = _SAME_SHAPE_DTYPE[call.name]
+    return op.out(t.shape, dtype) if t is not None else op.unknown(dtype)
 
 
 @function("keras.ops.bincount")

@@ -66,6 +66,16 @@ def _sides(t: Tensor) -> tuple[tuple[Dim, ...], Dim, Dim, Dim]:
     return tuple(dims[:-2]), m, n, _min(m, n)
 
 
+def _check_rows(call: Call, m: Dim, got: Dim, rhs: Tensor) -> None:
+    """An M x M system needs a right-hand side of M rows, a certain error otherwise."""
+    if isinstance(m, int) and isinstance(got, int) and m != got:
+        raise ShapeError(
+            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
+            f"(shape {format_shape(rhs.shape)})",
+            code="shape-mismatch",
+        )
+
+
 MatrixRule = Callable[[Call, str, so.Op, Tensor], Value]
 
 
@@ -256,12 +266,7 @@ def _solve(call: Call) -> Value:
     if len(rows) < (1 if lib == "np" else 2):
         return UNKNOWN
     got = rows[axis]
-    if isinstance(m, int) and isinstance(got, int) and m != got:
-        raise ShapeError(
-            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
-            f"(shape {format_shape(rhs.shape)})",
-            code="shape-mismatch",
-        )
+    _check_rows(call, m, got, rhs)
     dtype = _dtype(lib, a)
     batch = (a.shape.dims or ())[:-2]
     if len(rows) == 1:
@@ -376,12 +381,7 @@ def _triangular_solve(call: Call) -> Value:
     if rhs is None or rhs.shape.dims is None or len(rhs.shape.dims) != len(a.shape.dims or ()):
         return op.unknown(a.dtype)
     m, got = (a.shape.dims or ())[-1], rhs.shape.dims[-2]
-    if isinstance(m, int) and isinstance(got, int) and m != got:
-        raise ShapeError(
-            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
-            f"(shape {format_shape(rhs.shape)})",
-            code="shape-mismatch",
-        )
+    _check_rows(call, m, got, rhs)
     return op.out(rhs.shape, a.dtype)
 
 
@@ -400,12 +400,7 @@ def _keras_solve_triangular(call: Call) -> Value:
         return op.unknown(_dtype("keras", a))
     got = rhs.shape.dims[-2 if len(rhs.shape.dims) == len(a_dims) else -1]
     m = a_dims[-1]
-    if isinstance(m, int) and isinstance(got, int) and m != got:
-        raise ShapeError(
-            f"{call.name}: the matrix is {m}x{m} but the right-hand side has {got} rows "
-            f"(shape {format_shape(rhs.shape)})",
-            code="shape-mismatch",
-        )
+    _check_rows(call, m, got, rhs)
     return op.out(rhs.shape, _dtype("keras", a))
 
 

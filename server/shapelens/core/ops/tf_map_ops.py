@@ -190,9 +190,9 @@ def _relaxed(before: Value, after: Value, invariant: Value | None) -> Value:
     return join(before, after)
 
 
-@function("tf.cond")
+@function("tf.cond", "keras.ops.cond")
 def _cond(call: Call) -> Value:
-    """``tf.cond(pred, true_fn, false_fn)``."""
+    """``tf.cond(pred, true_fn, false_fn)``, and ``keras.ops.cond`` with the same arguments."""
     pred, true_fn, false_fn = call.arg(0, "pred"), call.arg(1, "true_fn"), call.arg(2, "false_fn")
     if true_fn is None or false_fn is None:
         return UNKNOWN

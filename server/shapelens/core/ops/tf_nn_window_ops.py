@@ -238,12 +238,28 @@ def _keras_conv(call: Call) -> Value:
     """``conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1)``:
     kernel ``(*window, in, out)`` gives ``out`` channels; a depthwise kernel
     ``(*window, in, multiplier)`` gives ``in * multiplier``."""
-    x, kernel = call.arg(0, "inputs"), call.arg(1, "kernel")
+    kernel = call.arg(1, "kernel")
     k = kernel if isinstance(kernel, Tensor) else None
-    strides = call.arg(2, "strides") if call.has(2, "strides") else Const(1)
-    padding = call.arg(3, "padding") if call.has(3, "padding") else Const("valid")
-    rates = call.arg(5, "dilation_rate") if call.has(5, "dilation_rate") else Const(1)
-    fmt = keras_layout(call, 4)
+    channels: Dim = None
+    if k is not None and k.shape.dims is not None and len(k.shape.dims) >= 3:
+        cin, last = k.shape.dims[-2], k.shape.dims[-1]
+        if call.name.endswith("depthwise_conv"):
+            channels = cin * last if isinstance(cin, int) and isinstance(last, int) else None
+        else:
+            channels = last
+    return keras_kernel_window(call, k, channels, 2)
+
+
+def keras_kernel_window(call: Call, k: Tensor | None, channels: Dim, at: int) -> Value:
+    """A keras.ops convolution of ``inputs`` (the first argument) with the window of kernel
+    ``k`` (``(*window, in, out)``): strides, padding, data_format and dilation_rate are the
+    arguments from position ``at`` on. Only channels-last is claimed, and a strided dilated
+    window is left unknown."""
+    x = call.arg(0, "inputs")
+    strides = call.arg(at, "strides") if call.has(at, "strides") else Const(1)
+    padding = call.arg(at + 1, "padding") if call.has(at + 1, "padding") else Const("valid")
+    rates = call.arg(at + 3, "dilation_rate") if call.has(at + 3, "dilation_rate") else Const(1)
+    fmt = keras_layout(call, at + 2)
     steps, dil = so.int_list(strides), so.int_list(rates)
     if (
         fmt is None or k is None or k.shape.dims is None or len(k.shape.dims) < 3
@@ -253,11 +269,6 @@ def _keras_conv(call: Call) -> Value:
     sizes = k.shape.dims[:-2]
     if not all(isinstance(d, int) for d in sizes):
         return so.begin(call, "keras", x).unknown()
-    cin, last = k.shape.dims[-2], k.shape.dims[-1]
-    if call.name.endswith("depthwise_conv"):
-        channels: Dim = cin * last if isinstance(cin, int) and isinstance(last, int) else None
-    else:
-        channels = last
     window: list[Value] = [Const(d) for d in sizes]
     return sliding_window(
         call, x, len(window), Seq(window, "list"), strides, padding, fmt, rates, channels=channels, lib="keras",
