@@ -855,9 +855,10 @@ def test_a_generator_of_ready_made_batches_gives_its_rows_when_iterated() -> Non
 
 
 def test_first_batch_and_set_shape_in_a_window_pipeline() -> None:
-    """``timeseries_dataset_from_array``'s spec leaves the window length unknown; the tutorial's
-    ``split_window`` restores it with ``set_shape``; ``next(iter(ds))`` is the first batch, full
-    although the last one is smaller."""
+    """``timeseries_dataset_from_array``'s spec leaves the window length unknown (a traced
+    ``map`` sees None; the tutorial's ``split_window`` restores it with ``set_shape``), but every
+    window iterating it gives has ``sequence_length`` rows; ``next(iter(ds))`` is the first
+    batch, full although the last one is smaller."""
     src = """
         data = np.zeros((3500, 6), "float32")
 
@@ -878,14 +879,27 @@ def test_first_batch_and_set_shape_in_a_window_pipeline() -> None:
         first_x, first_y = next(iter(strided))
         for last_x, last_y in strided:
             pass
+        single = next(iter(keras.utils.timeseries_dataset_from_array(
+            np.zeros((20, 3)), None, 5, batch_size=None).skip(2).shuffle(4)))
+        mx, my = next(iter(windows.map(lambda w: (w, w[:, -1])).prefetch(2)))
+        ranged = keras.utils.timeseries_dataset_from_array(
+            np.zeros((100, 2)), np.zeros(100), 10, sampling_rate=2, batch_size=16, start_index=5, end_index=80)
+        for end_x, end_y in ranged:
+            pass
         """
-    assert_agrees(src, ["raw", "x", "y", "tail", "first_x", "first_y", "last_x"], require_exact=False)
+    names = ["raw", "x", "y", "tail", "first_x", "first_y", "last_x", "single", "mx", "my", "end_x", "end_y"]
+    assert_agrees(src, names, require_exact=False)
     values = run_engine(src).values
     assert values["x"].shape == (None, 36, 6) and values["y"].shape == (None, 12, 6)
-    assert values["raw"].shape == (32, None, 6) and values["tail"].shape == (4, 3)
+    assert values["raw"].shape == (32, 48, 6) and values["tail"].shape == (4, 3)
     # 28 windows in batches of 8, 8, 8, 4: the first is full, a loop sees both sizes
-    assert values["first_x"].shape == (8, None, 2) and values["first_y"].shape == (8,)
-    assert values["last_x"].shape == (None, None, 2)
+    assert values["first_x"].shape == (8, 10, 2) and values["first_y"].shape == (8,)
+    assert values["last_x"].shape == (None, 10, 2)
+    assert values["single"].shape == (5, 3)
+    # a map that passes the windows on keeps their length
+    assert values["mx"].shape == (32, 48, 6) and values["my"].shape == (32, 6)
+    # rows 5..79, 10 rows 2 apart: 57 windows, batches of 16, 16, 16, 9
+    assert values["end_x"].shape == (None, 10, 2) and values["end_y"].shape == (None,)
 
 
 def test_review_counter_examples_of_first_batches_and_generators() -> None:

@@ -70,3 +70,18 @@ def test_fake_quantization_keeps_shape_and_dtype() -> None:
         """,
         ["a", "b", "c", "d"],
     )
+
+
+def test_weights_sized_by_a_count_read_from_data_keep_its_name() -> None:
+    """A vocabulary size read from data names the dims of the weights it sizes, so tying the
+    output projection to the embedding matrix keeps the shape around it."""
+    src = """
+        n_words = int(np.random.randint(20, 30))
+        emb = keras.layers.Embedding(n_words, 8)
+        h = emb(np.zeros((2, 5), "int32"))
+        bias = keras.Variable(np.zeros(n_words, "float32"))
+        logits = tf.matmul(h, emb.embeddings, transpose_b=True) + bias
+        """
+    assert_agrees(src, ["h", "logits"], require_exact=False)
+    logits = run_engine(src).values["logits"]
+    assert logits.shape is not None and logits.shape[:2] == (2, 5) and len(logits.shape) == 3

@@ -1274,3 +1274,20 @@ def test_sparse_dense_matmul() -> None:
         ["y1", "y2", "y3", "y4"],
     )
     agree("y = tf.sparse.sparse_dense_matmul(tf.sparse.from_dense(tf.eye(5)), tf.zeros((4, 3)))\n", ["y"])
+
+
+@pytest.mark.parametrize(
+    ("parts", "exact"),
+    [
+        ('["[cls]", tf.constant(["a b", "c"])]', True),
+        ("[tf.fill((2, 3), 'q'), tf.fill((2, 3), 'r'), '-']", True),
+        ('["x", "y"]', True),
+        ("[tf.fill((2,), 'q'), tf.fill((3,), 'r')]", True),
+        ("[tf.fill((2, 3), 'q'), tf.fill((3,), 'r')]", True),
+        ("[tf.fill((2, 1), 'q'), tf.fill((1, 3), 'r')]", True),
+    ],
+)
+def test_strings_join_broadcasts_scalars_only(parts: str, exact: bool) -> None:
+    """``tf.strings.join``: a Python string joins every element; tensors that are not scalars
+    must have one shape (TF does not broadcast them against each other)."""
+    agree(f"out = tf.strings.join({parts}, separator=' ')\n", ["out"], exact=exact)

@@ -720,3 +720,75 @@ model = inner
 def test_freezing_an_outer_model_freezes_a_nested_one() -> None:
     _model_and_table(NESTED_FREEZE)
     _model_and_table(NESTED_FREEZE.replace("model = inner", "model = outer"))
+
+
+FUNCTIONAL_SUBCLASSES = {
+    "train-step-only": """
+class Masked(keras.Model):
+    def train_step(self, data):
+        return {}
+
+inp = keras.Input((18,))
+model = Masked(inp, layers.Dense(4)(layers.Dense(64, activation="relu")(inp)), name="q")
+""",
+    "frozen-then-nested": """
+class Masked(keras.Model):
+    def test_step(self, data):
+        return {}
+
+inp = keras.Input((6,))
+base = Masked(inp, layers.Dense(5)(inp))
+base.trainable = False
+x = keras.Input((6,))
+model = keras.Model(x, layers.Dense(2)(base(x)))
+""",
+    "own-init": """
+class Built(keras.Model):
+    def __init__(self, **kwargs):
+        i = keras.Input((5,))
+        super().__init__(inputs=i, outputs=layers.Dense(7)(i), **kwargs)
+
+model = Built()
+""",
+    "cloned": """
+class Masked(keras.Model):
+    def train_step(self, data):
+        return {}
+
+inp = keras.Input((10,))
+h = layers.BatchNormalization()(layers.Dense(8)(inp))
+original = Masked(inp, layers.Dense(3)(h))
+original.layers[1].trainable = False
+model = keras.models.clone_model(original)
+""",
+}
+
+
+@pytest.mark.parametrize("source", FUNCTIONAL_SUBCLASSES.values(), ids=FUNCTIONAL_SUBCLASSES.keys())
+def test_a_model_subclass_made_from_inputs_and_outputs_counts_its_graph(source: str) -> None:
+    """``Sub(inputs, outputs)`` of a keras.Model subclass that only overrides steps is a
+    functional model: its weights are its graph's, and ``clone_model`` copies that graph."""
+    _model_and_table(source)
+
+
+PASS_THROUGH_CUSTOM_LAYER = """
+class AddsKL(layers.Layer):
+    def call(self, inputs):
+        mu, log_var = inputs
+        self.add_loss(ops.mean(ops.exp(log_var) - log_var + ops.square(mu)))
+        return mu, log_var
+
+x_in = keras.Input((8,))
+mu, log_var = AddsKL()([layers.Dense(6)(x_in), layers.Dense(6)(x_in)])
+model = keras.Model(x_in, [mu, log_var])
+a, b = model(x_in)
+"""
+
+
+def test_a_custom_layer_that_returns_its_inputs_gives_new_outputs() -> None:
+    """A symbolic call of a layer whose ``call`` hands back its inputs still makes new tensors
+    (the graph gets the layer as a node); the model keeps the layers before it."""
+    _model_and_table(PASS_THROUGH_CUSTOM_LAYER)
+    assert_agrees(PASS_THROUGH_CUSTOM_LAYER, ["a", "b"])
+    analysis = analyze_source(PREAMBLE + PASS_THROUGH_CUSTOM_LAYER)
+    assert not [i for i in analysis.issues if i.code == "analysis-limit"]

@@ -67,6 +67,26 @@ def test_argparse_defaults_and_literal_argv() -> None:
     )
 
 
+def test_argparse_given_the_command_line_reads_its_defaults() -> None:
+    """``parse_args(sys.argv[1:])`` (often through a helper taking ``argv``) is
+    ``parse_args()``: a plain run of the script sees the defaults."""
+    src = """
+        import argparse
+        import sys
+
+        def parse(argv):
+            p = argparse.ArgumentParser()
+            p.add_argument("--embed-dim", type=int, default=12)
+            return p.parse_args(argv)
+
+        args = parse(sys.argv[1:])
+        x = layers.Embedding(50, args.embed_dim)(keras.Input(shape=(7,)))
+        rest = sys.argv[2:]
+        """
+    values = run_engine(src).values
+    assert values["x"].shape == (None, 7, 12)
+
+
 def test_legacy_backend_functions() -> None:
     assert_agrees(
         """

@@ -474,6 +474,14 @@ def test_vocabularies_built_in_loops_keep_lookup_types() -> None:
          "X = np.stack([series[s - 5:s] for s in rng.integers(5, 51, 8)])\n", ["X"], True),
         ("series = np.zeros((64, 3))\nX = np.stack([series[i:i + 4] for i in np.random.permutation(60)[:10]])\n"
          "Y = np.stack([series[j:j + 5] for j in np.random.choice(59, 6, replace=False)])\n", ["X", "Y"], True),
+        # window starts from np.arange (with a step, reversed, shuffled): every value is known
+        ("x = np.zeros((1000,))\nidx = np.arange(0, len(x) - 48 - 8 + 1, 2)\n"
+         "X = np.stack([x[i:i + 48] for i in idx])[..., None]\n"
+         "Y = np.stack([x[i + 48:i + 48 + 8] for i in idx])\n"
+         "R = np.stack([x[i:i + 3] for i in np.arange(997, -1, -7)])\n"
+         "P = np.stack([x[i:i + 5] for i in np.random.permutation(np.arange(990))[:12]])\n",
+         ["X", "Y", "R", "P"], True),
+        ("x = np.zeros((100,))\nX = [x[i:i + 10] for i in np.arange(0, 95, 5)]\nlast = X[-1]\n", ["last"], False),
         # a window that may run past the end is not claimed
         ("rng = np.random.default_rng(0)\nseries = np.zeros((300, 2), np.float32)\n"
          "starts = rng.integers(0, 295, size=40)\n"

@@ -618,6 +618,7 @@ def call_custom_layer(
     if inst.model is not None and inst.model.built_input is None:
         inst.model.built_input = first
     if kind == "keras":
+        out = _new_symbolic_outputs(out, {id(t) for t in tensors_in(Seq([*args, *kwargs.values()], "list"))}, site, label)
         for i, t in enumerate(tensors_in(out)):
             t.history = (inst, args, kwargs, i, None)
         if inst.first_node is None:
@@ -627,6 +628,21 @@ def call_custom_layer(
         if main is not None:
             interp.record_span(site, cls.name, main, "layer")
     return out
+
+
+def _new_symbolic_outputs(v: Value, inputs: set[int], site: Span, label: str) -> Value:
+    """Keras gives a symbolic call new output tensors even when ``call`` hands back its inputs
+    unchanged (a pass-through layer that only adds a loss): an input must not become its own
+    layer's output, or the graph would loop back on itself."""
+    if isinstance(v, Tensor):
+        return Tensor(v.shape, v.dtype, v.kind, site, label, v.content) if id(v) in inputs else v
+    if isinstance(v, Seq) and v.items is not None:
+        items = [_new_symbolic_outputs(i, inputs, site, label) for i in v.items]
+        return v if all(a is b for a, b in zip(items, v.items, strict=True)) else dataclasses.replace(v, items=items)
+    if isinstance(v, DictVal):
+        entries = {k: _new_symbolic_outputs(i, inputs, site, label) for k, i in v.items.items()}
+        return v if all(entries[k] is i for k, i in v.items.items()) else dataclasses.replace(v, items=entries)
+    return v
 
 
 def _flat_shape(v: Value) -> bool:

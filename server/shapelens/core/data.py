@@ -219,7 +219,8 @@ def first_element(ds: DatasetVal) -> Value:
 
 def _eager_element(ds: DatasetVal, rows: int | None) -> Value:
     """The element structure as eager tensors, with ``rows`` where the spec's batch is None."""
-    return map_leaves(ds.element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
+    element = ds.eager_element if ds.eager_element is not None else ds.element
+    return map_leaves(element, lambda t: Tensor(_rows_shape(t.shape, rows), t.dtype, "tf", t.origin, t.label))
 
 
 def _generator_rows(ds: DatasetVal) -> int | None:
@@ -747,11 +748,28 @@ def _timeseries_dataset_from_array(call: Call) -> Value:
         parts.append(Tensor(Shape(t.shape.dims[1:]), t.dtype, "spec"))
     batch = _kw(call, 5, "batch_size", 128)
     ds = _keras_dataset(call, parts, batch, None)
+    length = _kw(call, 2, "sequence_length", None)
+    if isinstance(ds, DatasetVal) and isinstance(length, int) and not isinstance(length, bool) and length > 0:
+        ds.eager_element = _with_window_length(ds.element, length, 0 if batch is None else 1)
     windows = _window_count(call, converted, targets)
     if isinstance(ds, DatasetVal) and windows is not None and isinstance(batch, int) and batch > 0:
         ds.cardinality = -(-windows // batch)
         ds.batch_rows = (batch, windows // batch, windows % batch)
     return ds
+
+
+def _with_window_length(element: Value, length: int, axis: int) -> Value | None:
+    """The element with the windows' length on their axis: the spec says None there, every
+    window iterating the dataset gives has ``sequence_length`` rows."""
+    first = element.items[0] if isinstance(element, Seq) and element.items else element
+    if not isinstance(first, Tensor) or first.shape.dims is None or len(first.shape.dims) <= axis:
+        return None
+    dims = list(first.shape.dims)
+    dims[axis] = length
+    windows = Tensor(Shape(tuple(dims)), first.dtype, first.kind, first.origin, first.label)
+    if isinstance(element, Seq) and element.items:
+        return Seq([windows, *element.items[1:]], "tuple")
+    return windows
 
 
 def _window_count(call: Call, data: Tensor, targets: Value | None) -> int | None:
@@ -760,12 +778,19 @@ def _window_count(call: Call, data: Tensor, targets: Value | None) -> int | None
     length, stride, rate = _kw(call, 2, "sequence_length", None), _kw(call, 3, "sequence_stride", 1), _kw(
         call, 4, "sampling_rate", 1
     )
-    if _kw(call, 8, "start_index", None) is not None or _kw(call, 9, "end_index", None) is not None:
-        return None
     rows = data.shape.dims[0] if data.shape.dims else None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (length, stride, rate, rows)):
+    if not isinstance(rows, int) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (length, stride, rate, rows)
+    ):
         return None
-    n = rows - (length - 1) * rate
+    start, end = _kw(call, 8, "start_index", None) or 0, _kw(call, 9, "end_index", None) or rows
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+        return None
+    if not 0 <= start < end <= rows:
+        return None  # an index Keras refuses
+    if end == rows and _kw(call, 9, "end_index", None):
+        return None  # Keras wants end_index below the length of the data
+    n = end - start - (length - 1) * rate
     if targets is not None and not (isinstance(targets, Const) and targets.value is None):
         t = convert_component(targets)
         t_rows = t.shape.dims[0] if t is not None and t.shape.dims else None
@@ -1013,7 +1038,46 @@ def _map(call: Call) -> Value:
     out = _dataset(to_element(result, top_list_is_tuple=True), ds.cardinality, call)
     if ds.batch_rows is not None and _keeps_batch_axis(call, fn, ds, out):
         out.batch_rows, out.batches_shuffled = ds.batch_rows, ds.batches_shuffled
+    if ds.eager_element is not None and isinstance(out, DatasetVal):
+        # the function runs on the windows iterating gives, not only on the spec
+        got = _quiet_run(call, fn, DatasetVal(ds.eager_element, ds.cardinality, ds.origin))
+        if got is not None and _refines(got, out.element):
+            out.eager_element = map_leaves(got, _with_kind("spec"))
     return out
+
+
+def _quiet_run(call: Call, fn: Value | None, ds: DatasetVal) -> Value | None:
+    """The element ``fn`` makes of ``ds``'s, run only to compare: nothing is recorded or
+    reported; None where it fails."""
+    interp = call.interp
+    before = len(interp.issues)
+    interp.muted += 1
+    interp.uncertain_depth += 1
+    try:
+        return to_element(_call_user(call, fn, ds), top_list_is_tuple=True)
+    except (ShapeError, Unknowable):
+        return None
+    finally:
+        interp.muted -= 1
+        interp.uncertain_depth -= 1
+        for key in list(interp.issues)[before:]:
+            del interp.issues[key]
+
+
+def _refines(a: Value, spec: Value) -> bool:
+    """``a`` has ``spec``'s structure, ranks and dtypes, and each of its dims is the spec's
+    or fills a None of it."""
+    if isinstance(a, Tensor) and isinstance(spec, Tensor):
+        da, ds_ = a.shape.dims, spec.shape.dims
+        return (
+            da is not None and ds_ is not None and len(da) == len(ds_) and a.dtype == spec.dtype
+            and all(y is None or x == y for x, y in zip(da, ds_, strict=True))
+        )
+    if isinstance(a, Seq) and isinstance(spec, Seq) and a.items is not None and spec.items is not None:
+        return len(a.items) == len(spec.items) and all(_refines(x, y) for x, y in zip(a.items, spec.items, strict=True))
+    if isinstance(a, DictVal) and isinstance(spec, DictVal):
+        return a.items.keys() == spec.items.keys() and all(_refines(v, spec.items[k]) for k, v in a.items.items())
+    return False
 
 
 def _keeps_batch_axis(call: Call, fn: Value | None, ds: DatasetVal, mapped: DatasetVal) -> bool:
@@ -1023,24 +1087,11 @@ def _keeps_batch_axis(call: Call, fn: Value | None, ds: DatasetVal, mapped: Data
     nothing and report nothing."""
     assert ds.batch_rows is not None
     size, full, rest = ds.batch_rows
-    interp = call.interp
-    before = len(interp.issues)
-    interp.muted += 1
-    interp.uncertain_depth += 1
-    try:
-        for rows in ({size} if full else set()) | ({rest} if rest else set()):
-            concrete = DatasetVal(_with_rows(ds.element, rows), ds.cardinality, ds.origin)
-            got = to_element(_call_user(call, fn, concrete), top_list_is_tuple=True)
-            if not _same_leaves(got, _with_rows(mapped.element, rows)):
-                return False
-        return True
-    except (ShapeError, Unknowable):
-        return False
-    finally:
-        interp.muted -= 1
-        interp.uncertain_depth -= 1
-        for key in list(interp.issues)[before:]:
-            del interp.issues[key]
+    for rows in ({size} if full else set()) | ({rest} if rest else set()):
+        got = _quiet_run(call, fn, DatasetVal(_with_rows(ds.element, rows), ds.cardinality, ds.origin))
+        if got is None or not _same_leaves(got, _with_rows(mapped.element, rows)):
+            return False
+    return True
 
 
 def _with_rows(element: Value, rows: int) -> Value:
@@ -1118,6 +1169,7 @@ def _same(call: Call) -> Value:
     ds = _receiver(call)
     out = DatasetVal(ds.element, ds.cardinality, call.span, ds.batch_rows, ds.eager_rows)
     out.batches_shuffled = ds.batches_shuffled or (call.name.endswith("shuffle") and ds.batch_rows is not None)
+    out.eager_element = ds.eager_element
     return out
 
 
@@ -1194,6 +1246,8 @@ def _repeat(call: Call) -> Value:
 def _same_batches(ds: DatasetVal, out: DatasetVal) -> DatasetVal:
     """``out`` gives batches of ``ds`` in ``ds``'s order, so shuffled ones stay shuffled."""
     out.batches_shuffled = ds.batches_shuffled and out.batch_rows is not None
+    if out.element is ds.element:
+        out.eager_element = ds.eager_element
     return out
 
 

@@ -25,7 +25,7 @@ from .calls import builtin_base_spec
 from .custom_layer_params import holds_unknown_containers, tracked_sublayers
 from .layers.base import LayerCall
 from .model_table import ModelTable, TableRow
-from .models import functional_graph
+from .models import built_functionally, functional_graph
 from .params import Weights, frozen, layer_weights
 from .values import (
     Const,
@@ -52,23 +52,24 @@ class _Count:
 
 def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> ModelTable | None:
     """The layer table of a model whose layers are known, else None."""
-    if model.kind == "subclass" and isinstance(model.instance, Instance) and depth <= _MAX_DEPTH:
+    kind = "functional" if built_functionally(model) else model.kind
+    if kind == "subclass" and isinstance(model.instance, Instance) and depth <= _MAX_DEPTH:
         return _subclass_table(model, model.instance, trainable_known, depth)
-    if model.kind == "application":
+    if kind == "application":
         return _application_table(model, trainable_known)
-    if model.kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
+    if kind not in ("sequential", "functional") or depth > _MAX_DEPTH or model.layers_uncertain:
         return None
     if model.escaped:
         # handed to code the engine cannot see: a Sequential may get layers there, any model
         # may have layers frozen there
-        if model.kind == "sequential":
+        if kind == "sequential":
             return None
         trainable_known = False
     rows: list[TableRow] = []
     counts: list[_Count] = []
     outputs: dict[int, Tensor] = {}
     layers: list[Value] = list(model.layers)
-    if model.kind == "functional":
+    if kind == "functional":
         if model.inputs is None or not _only_tensors(model.inputs) or not _only_tensors(model.outputs):
             return None
         graph = functional_graph(model)
@@ -111,7 +112,7 @@ def set_layers_trainable(model: ModelVal, value: Value, depth: int = 0) -> bool:
     subclass's, a graph through unknown steps): those keep their own flags."""
     if depth > _MAX_DEPTH:
         return False
-    if model.kind == "functional":
+    if model.kind == "functional" or built_functionally(model):
         if model.inputs is None or not _only_tensors(model.inputs) or not _only_tensors(model.outputs):
             return False
         graph = functional_graph(model)
@@ -160,7 +161,10 @@ def _only_tensors(v: Value | None) -> bool:
 
 
 def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
-    if isinstance(layer, ModelVal) and layer.kind == "subclass" and isinstance(layer.instance, Instance):
+    if (
+        isinstance(layer, ModelVal) and layer.kind == "subclass" and isinstance(layer.instance, Instance)
+        and not built_functionally(layer)
+    ):
         return _instance_count(layer.instance, trainable_known, depth + 1, frozen(layer.trainable))
     if isinstance(layer, Instance) and layer.model is None:
         return _instance_count(layer, trainable_known, depth)

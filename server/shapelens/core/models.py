@@ -216,6 +216,8 @@ def _clone_model(call: Call) -> Value:
     with copies of its layers. Custom layers, a ``clone_function`` or given input tensors make
     the clone unknown; the original is not given away either way."""
     model = call.arg(0, "model")
+    if isinstance(model, Instance) and model.model is not None:
+        model = model.model  # a keras.Model subclass
     plain = len(call.args) == 1 and not call.kwargs
     if not plain or not isinstance(model, ModelVal):
         return UNKNOWN
@@ -249,12 +251,31 @@ def _model_from_config(call: Call) -> Value:
     return clone_of(call.interp, source, call.span) or UNKNOWN
 
 
+def built_functionally(model: ModelVal) -> bool:
+    """A keras.Model subclass made as ``Sub(inputs, outputs)`` (one that only overrides
+    ``train_step``, say) is a functional model: its weights are its graph's layers'. One that
+    also keeps layers or weights of its own in attributes is left to the attribute walk."""
+    from .custom_layer_params import tracked_sublayers
+
+    inst = model.instance
+    return (
+        model.kind == "subclass" and isinstance(inst, Instance) and model.inputs is not None
+        and model.outputs is not None and not inst.own_weights and not tracked_sublayers(inst)
+    )
+
+
 def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
     if model.escaped or model.layers_uncertain:
         return None
     if model.kind == "sequential":
         return _clone_sequential(interp, model, site)
-    if model.kind == "functional":
+    # Keras clones a functional subclass through its graph only while its get_config is
+    # Functional's own; a custom one goes through from_config, not followed here
+    subclass_graph = (
+        built_functionally(model) and isinstance(model.instance, Instance)
+        and not isinstance(model.instance.cls.lookup("get_config"), FunctionVal)
+    )
+    if model.kind == "functional" or subclass_graph:
         try:
             return _clone_functional(interp, model, site)
         except _NoReplay:
@@ -1761,7 +1782,7 @@ def _model_inputs(v: Value) -> Value:
 def _model_layers(v: Value) -> Value:
     if isinstance(v, ModelVal) and v.kind == "sequential":
         return Seq(list(v.layers), "list")
-    if isinstance(v, ModelVal) and v.kind == "functional":
+    if isinstance(v, ModelVal) and (v.kind == "functional" or built_functionally(v)):
         ordered = keras_layer_order(v)
         if ordered is not None:
             return Seq(ordered, "list")

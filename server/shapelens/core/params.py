@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .layers.base import LayerCall
-from .shapes import Shape, Unknowable
-from .values import Const, LayerVal, Seq, Value, tensors_in
+from .shapes import Dim, Shape, Unknowable
+from .values import Const, LayerVal, Seq, Value, as_dim, tensors_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,16 +412,26 @@ def frozen(flag: Value | None) -> bool | None:
 # the shapes of single weights: `layer.kernel`, `layer.bias`, `layer.embeddings`
 
 
-def _weight_dims(layer: LayerVal, weight: str) -> tuple[int, ...]:
+def _size(call: LayerCall, name: str) -> Dim:
+    """A size from the layer's config: a number, or the name of a size read from data (a
+    vocabulary's) that the shapes around it name too."""
+    v = call.raw(name)
+    d = as_dim(v) if v is not None else None
+    if d is None:
+        raise _Unknown
+    return d
+
+
+def _weight_dims(layer: LayerVal, weight: str) -> tuple[Dim, ...]:
     call = LayerCall(layer, [], {}, None, None)
     name = layer.spec.name
     shapes = built_shapes(layer)
     if not shapes:
         raise _Unknown  # Keras creates the weights when the layer is built
     if name == "Embedding" and weight == "embeddings":
-        return (call.int("input_dim"), call.int("output_dim"))
+        return (_size(call, "input_dim"), _size(call, "output_dim"))
     if name == "Dense":
-        units = call.int("units")
+        units = _size(call, "units")
         if weight == "kernel":
             return (_last(shapes[0]), units)
         if weight == "bias" and call.bool("use_bias", True):

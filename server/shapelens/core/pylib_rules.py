@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from .registry import FUNCTIONS, Call, function, method
 from .shapes import ShapeError
 from .values import (
+    COMMAND_LINE_ARGS,
     UNKNOWN,
     ClassVal,
     Const,
@@ -325,6 +326,8 @@ def _parse_args(call: Call) -> Value:
         return UNKNOWN
     values = dict(parser.defaults)
     argv = call.arg(0, "args")
+    if isinstance(argv, LibRef) and argv.name == COMMAND_LINE_ARGS:
+        argv = None  # `parse_args(sys.argv[1:])` is `parse_args()`
     if argv is not None and not (isinstance(argv, Const) and argv.value is None):
         parsed = _parse_tokens(parser, argv)
         if parsed is None:

@@ -24,8 +24,12 @@ def note_model_calls(func: Value, args: list[Value], kwargs: dict[str, Value]) -
         called.maybe_called = True  # an eager call (arrays, tensors) records no history
         marked = True
     for v in (*args, *kwargs.values()):
-        marked = _mark(v, 2) or marked
+        if isinstance(v, _HOLDERS):  # most arguments are tensors or constants: nothing to mark
+            marked = _mark(v, 2) or marked
     return marked
+
+
+_HOLDERS = (ModelVal, Seq, DictVal)
 
 
 def _eager(args: list[Value], kwargs: dict[str, Value]) -> bool:

@@ -17,6 +17,7 @@ from .facts import Span
 from .namedtuples import tuple_view
 from .shapes import Dim, Shape, ShapeError, format_shape
 from .values import (
+    COMMAND_LINE_ARGS,
     UNKNOWN,
     BoundedInt,
     Const,
@@ -29,6 +30,7 @@ from .values import (
     Unknown,
     Value,
     as_int,
+    const_value,
     integer_scalar,
     join,
     scalar_type,
@@ -66,6 +68,11 @@ def subscript(interp: Interpreter, obj: Value, index: Value, node: ast.AST) -> V
         return _any_value(obj)
     if isinstance(obj, LibRef) and obj.name in ("np.mgrid", "np.ogrid"):
         return _index_grid(obj.name == "np.ogrid", index, node)
+    if (
+        isinstance(obj, LibRef) and obj.name == "sys.argv" and isinstance(index, SliceVal)
+        and const_value(index.lower) == 1 and const_value(index.upper) is None and const_value(index.step) is None
+    ):
+        return LibRef(COMMAND_LINE_ARGS)  # what parse_args() reads when given nothing
     view = tuple_view(interp, obj)
     if view is not None:
         return seq_index(view, index)

@@ -435,6 +435,10 @@ class DatasetVal(Value):
     eager_rows: Callable[[], int | None] | None = None
     # shuffled after batching: a smaller last batch may come first
     batches_shuffled: bool = False
+    # the element as iterating gives it, where the spec says None for an axis every element
+    # has one size on (the window length of ``timeseries_dataset_from_array``); the batch axis
+    # still comes from ``batch_rows``
+    eager_element: Value | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -564,6 +568,11 @@ class SuperVal(Value):
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+# ``sys.argv[1:]``: the command line a plain run of the script gets (what ``parse_args()``
+# reads when it is given nothing)
+COMMAND_LINE_ARGS = "sys.argv[1:]"
 
 
 def const_value(v: Value, default: Any = None) -> Any:
@@ -759,6 +768,8 @@ def join(a: Value, b: Value) -> Value:
             a.eager_rows if a.eager_rows == b.eager_rows else None,
         )
         joined_ds.batches_shuffled = a.batches_shuffled or b.batches_shuffled
+        if a.eager_element is not None and b.eager_element is not None:
+            joined_ds.eager_element = join(a.eager_element, b.eager_element)
         return joined_ds
     if isinstance(a, AutoName) or isinstance(b, AutoName):
         if isinstance(a, AutoName) and isinstance(b, AutoName) and a.prefix == b.prefix and a.name == b.name:

@@ -289,7 +289,12 @@ def _permutation(call: Call) -> Value:
     if isinstance(x, Unknown) and x.pytype is int:
         return op.out(Shape((x.name,)), "int64")  # `np.random.permutation(len(X))`
     t = op.tensor(x)
-    return op.out(t.shape, t.dtype) if t is not None else op.unknown()
+    if t is None:
+        return op.unknown()
+    shuffled = op.out(t.shape, t.dtype)
+    if isinstance(shuffled, Tensor) and t.shape.dims is not None and len(t.shape.dims) == 1:
+        shuffled.value_range = t.value_range  # the same values in another order
+    return shuffled
 
 
 @function("np.random.default_rng", "np.random.Generator")

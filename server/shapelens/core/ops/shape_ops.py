@@ -2362,7 +2362,12 @@ def range_op(call: Call, lib: Flavour, start: Value | None, stop: Value | None, 
     if n <= _RANGE_CONTENT_MAX and is_int_dtype(d) and all(isinstance(x, int) for x in nums):
         # a short integer range keeps its values (a lookup layer's vocabulary=np.arange(k))
         content = [Const(int(nums[0]) + i * int(nums[2])) for i in range(n)]
-    return op.out(Shape((n,)), d, content)
+    out = op.out(Shape((n,)), d, content)
+    if n > 0 and is_int_dtype(d) and all(isinstance(x, int) for x in nums) and isinstance(out, Tensor):
+        # its values stay within the first and the last: `for i in idx: x[i:i + w]` windows
+        ends = (int(nums[0]), int(nums[0]) + (n - 1) * int(nums[2]))
+        out.value_range = (min(ends), max(ends))
+    return out
 
 
 @relate

@@ -3,14 +3,15 @@ case and regex edits, lengths, hashing, parsing numbers).
 
 TensorFlow semantics (TF 2.21): element-wise ops keep the input's shape; ``split``,
 ``unicode_split``, ``bytes_split`` and ``unicode_decode`` add one ragged axis of unknown length
-(static shape ``input.shape + (None,)``), ``reduce_join`` reduces like ``reduce_sum``.
+(static shape ``input.shape + (None,)``), ``reduce_join`` reduces like ``reduce_sum``, ``join``
+needs one shape for all its inputs that are not scalars (it broadcasts scalars only).
 """
 
 from __future__ import annotations
 
 from ..registry import Call, function
-from ..shapes import DType, Shape
-from ..values import Value
+from ..shapes import Dim, DType, Shape, ShapeError, format_shape
+from ..values import Seq, Value
 from . import shape_ops as so
 
 _SAME_STRING = [
@@ -81,3 +82,34 @@ def _reduce_join(call: Call) -> Value:
         return op.unknown("string")
     axes = so.axes_arg(call.arg(1, "axis"))
     return op.out(so.reduce_shape(t.shape, axes, keep, call.name), "string")
+
+
+@function("tf.strings.join")
+def _join(call: Call) -> Value:
+    """Element-wise concatenation of the inputs: the scalars (a Python string) go with every
+    element; the others must all have one shape, which the result has."""
+    parts = call.arg(0, "inputs")
+    if not isinstance(parts, Seq) or parts.items is None:
+        return so.begin(call, "tf").unknown("string")
+    op = so.begin(call, "tf", *parts.items)
+    merged: list[Dim] | None = None
+    for item in parts.items:
+        t = op.tensor(item)
+        if t is None or t.shape.dims is None:
+            return op.unknown("string")
+        dims = t.shape.dims
+        if not dims:
+            continue
+        if merged is None:
+            merged = list(dims)
+            continue
+        if len(dims) != len(merged) or any(
+            isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(merged, dims, strict=False)
+        ):
+            raise ShapeError(
+                f"tf.strings.join: the inputs must have the same shape (only scalars broadcast): "
+                f"{format_shape(Shape(tuple(merged)))} vs {format_shape(t.shape)}",
+                code="broadcast",
+            )
+        merged = [b if a is None or (isinstance(b, int) and not isinstance(a, int)) else a for a, b in zip(merged, dims, strict=True)]
+    return op.out(Shape(tuple(merged) if merged is not None else ()), "string")
