@@ -40,7 +40,8 @@ pytestmark = [
 # (their one miss is a key/value cache concatenated on the wrong axis, whose length the decoding
 # loop decides); 172 of 189, 91.0 %, with rw129-rw133 (2026-11-25: their one first miss, a
 # 4-channel scratch image filled with 3-value colour tuples, is flagged since a tuple assigned
-# into an array slice is checked as the array numpy makes of it). One mutant of slack under that.
+# into an array slice is checked as the array numpy makes of it); 176 of 191, 92.1 %, with
+# rw134-rw145 (2026-11-25). The guard stays at 90 for the draws to come.
 DETECTION_THRESHOLD = 90.0
 MIN_REJECTED = 100
 

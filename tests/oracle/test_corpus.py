@@ -24,11 +24,11 @@ pytestmark = [
 ]
 
 # Percent of TF-observed layer outputs the engine knows exactly; raise it as the engine improves.
-# (97.14 %, 11,553 of 11,893, with the 1,011 scripts of 2026-11-25 after the rw134-rw141 rounds
-# joined: 100 % after their fixes for the first four (98.6 % as written), 88-100 % for the next
-# four, whose misses are vocabulary sizes adapted on generated text and keras.applications
-# surgery (a VGG16's layers re-applied to a new input, MobileNetV3's `layers[-4]`, clone_model
-# with a clone_function); the guard went down from 97.15 to 97.1 for them.
+# (97.20 %, 11,786 of 12,126, with the 1,039 scripts of 2026-11-25 after the rw134-rw145 rounds
+# joined at 96.4 % after their fixes (93.6 % as written); their misses are vocabulary sizes
+# adapted on generated text and keras.applications surgery (a VGG16's layers re-applied to a
+# new input, MobileNetV3's `layers[-4]`, clone_model with a clone_function). With only rw134-rw141
+# joined it was 97.14 % and the guard stood at 97.1 for one commit.
 # Before them: 97.17 %, 11,053 of 11,375, with the 955 scripts of 2026-11-25 after the rw129-rw133 rounds
 # joined at 94.5 % after their fixes (91.4 % as written); their misses are an answer vocabulary
 # and a class count read from random data, a graph count taken from the data's largest id.
@@ -40,10 +40,10 @@ pytestmark = [
 # built from tf.Module and tf.Variable with no Keras layer, were left out. Older misses: batch sizes a
 # generator or a merged graph batch decides at run time, a slice `x[t:t + 1]` over a loop to a
 # run-time length, a subclassed model reloaded from a file.)
-EXACT_THRESHOLD = 97.1
+EXACT_THRESHOLD = 97.15
 MIN_SCRIPTS = 32
-# Share of built module-level models whose parameter counts the engine knows exactly (936 of
-# 1,120 on 2026-11-25 with rw134-rw141, 888 of 1,055 with rw129-rw133, 859 of 1,020 with rw125-rw128, 835 of 994 with rw121-rw124, 812 of 967 with rw117-rw120, 783 of 936 before them; 736 of 877 before the rw111-rw116
+# Share of built module-level models whose parameter counts the engine knows exactly (973 of
+# 1,158 on 2026-11-25 with rw134-rw145, 888 of 1,055 with rw129-rw133, 859 of 1,020 with rw125-rw128, 835 of 994 with rw121-rw124, 812 of 967 with rw117-rw120, 783 of 936 before them; 736 of 877 before the rw111-rw116
 # rounds joined, whose new misses are models over vocabularies built from randomly generated
 # text and a MobileNetV2 frozen layer by layer; raise it as the engine improves). Custom layers, keras.Model subclasses and applications are
 # counted. Ops between layers are graph nodes, so graphs with `x + pos` are counted too;

@@ -3158,3 +3158,57 @@ def test_a_long_loop_calling_user_functions_still_counts_a_private_list() -> Non
     values = run_engine(src).values
     assert values["yl"].shape == (384,) and values["z"].shape == (384, 2)
     assert values["a"].shape == (None,) and values["b"].shape == (None,)
+
+
+def test_ordered_dict_configs_are_dicts() -> None:
+    """``collections.OrderedDict`` built from keywords or pairs (a dataclass field's default
+    factory, say) holds its entries like ``dict``."""
+    assert_agrees(
+        """
+        from collections import OrderedDict
+        from dataclasses import dataclass, field
+
+        @dataclass
+        class Cfg:
+            cards: dict = field(default_factory=lambda: OrderedDict(region=12, plan=5))
+
+        pairs = OrderedDict([("a", 3), ("b", 4)])
+        embedded = []
+        for name, card in Cfg().cards.items():
+            inp = keras.Input(shape=(1,), dtype="int32", name=name)
+            dim = int(min(16, round(1.6 * card ** 0.56)))
+            embedded.append(layers.Reshape((dim,))(layers.Embedding(card, dim)(inp)))
+        joined = layers.Concatenate()(embedded)
+        widths = layers.Dense(pairs["b"])(joined)
+        """,
+        ["joined", "widths"],
+    )
+
+
+def test_one_device_strategy_runs_the_step_on_the_batches() -> None:
+    """With ``OneDeviceStrategy`` a distributed dataset yields its batches, ``strategy.run``
+    calls the step on them and ``strategy.reduce(..., axis=None)`` gives the value back."""
+    assert_agrees(
+        """
+        strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+        with strategy.scope():
+            inp = keras.Input((6,))
+            model = keras.Model(inp, layers.Dense(3)(inp))
+        ds = tf.data.Dataset.from_tensor_slices(np.zeros((40, 6), "float32")).batch(8)
+        dist = strategy.experimental_distribute_dataset(ds)
+
+        def step(x, scale=1.0):
+            return model(x) * scale
+
+        @tf.function
+        def dist_step(batch):
+            per_replica = strategy.run(step, args=(batch,), kwargs={"scale": 2.0})
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        for batch in dist:
+            out = dist_step(batch)
+        replicas = strategy.num_replicas_in_sync
+        (local,) = strategy.experimental_local_results(out)
+        """,
+        ["out", "local"],
+    )

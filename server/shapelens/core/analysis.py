@@ -13,6 +13,7 @@ from . import activations as _activations  # noqa: F401
 from . import builtins_rules as _builtins  # noqa: F401  (registers rules)
 from . import checks as _checks  # noqa: F401
 from . import data as _data  # noqa: F401
+from . import distribute_rules as _distribute  # noqa: F401
 from . import json_rules as _json  # noqa: F401
 from . import keras_utils as _keras_utils  # noqa: F401
 from . import layers as _layers  # noqa: F401

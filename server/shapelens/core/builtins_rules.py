@@ -307,7 +307,7 @@ def _sorted(call: Call) -> Value:
     return UNKNOWN
 
 
-@function("builtins.dict")
+@function("builtins.dict", "collections.OrderedDict")
 def _dict(call: Call) -> Value:
     return call.interp.fresh(_dict_of(call))
 

@@ -42,8 +42,12 @@ def stray_input(inputs: Value | None, outputs: Value | None) -> tuple[Tensor, Sp
         if t.history is None or t.history[0] is JOIN_NODE:
             continue  # a step not recorded, or one of several paths: nothing certain past it
         _callee, args, kwargs, _pos, site = t.history
+        at = site if isinstance(site, Span) else consumer
         for a in reversed([*args, *kwargs.values()]):
-            stack.extend((u, site if isinstance(site, Span) else consumer) for u in reversed(tensors_in(a)))
+            if isinstance(a, Tensor):  # the common case, without building a list for it
+                stack.append((a, at))
+            else:
+                stack.extend((u, at) for u in reversed(tensors_in(a)))
     return None
 
 
