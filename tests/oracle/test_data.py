@@ -886,8 +886,10 @@ def test_first_batch_and_set_shape_in_a_window_pipeline() -> None:
             np.zeros((100, 2)), np.zeros(100), 10, sampling_rate=2, batch_size=16, start_index=5, end_index=80)
         for end_x, end_y in ranged:
             pass
+        empty = keras.utils.timeseries_dataset_from_array(np.zeros((100, 2)), None, 10, batch_size=8, end_index=0)
+        n_empty = np.zeros((len(empty),))
         """
-    names = ["raw", "x", "y", "tail", "first_x", "first_y", "last_x", "single", "mx", "my", "end_x", "end_y"]
+    names = ["raw", "x", "y", "tail", "first_x", "first_y", "last_x", "single", "mx", "my", "end_x", "end_y", "n_empty"]
     assert_agrees(src, names, require_exact=False)
     values = run_engine(src).values
     assert values["x"].shape == (None, 36, 6) and values["y"].shape == (None, 12, 6)

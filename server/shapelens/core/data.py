@@ -783,13 +783,13 @@ def _window_count(call: Call, data: Tensor, targets: Value | None) -> int | None
         isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (length, stride, rate, rows)
     ):
         return None
-    start, end = _kw(call, 8, "start_index", None) or 0, _kw(call, 9, "end_index", None) or rows
+    start, end = _kw(call, 8, "start_index", None), _kw(call, 9, "end_index", None)
+    start = 0 if start is None else start
+    given_end, end = end is not None, rows if end is None else end
     if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
         return None
-    if not 0 <= start < end <= rows:
-        return None  # an index Keras refuses
-    if end == rows and _kw(call, 9, "end_index", None):
-        return None  # Keras wants end_index below the length of the data
+    if not 0 <= start < end <= rows or (given_end and end == rows):
+        return None  # an index Keras refuses (end_index must stay below the length), or no windows
     n = end - start - (length - 1) * rate
     if targets is not None and not (isinstance(targets, Const) and targets.value is None):
         t = convert_component(targets)

@@ -25,7 +25,7 @@ from .calls import builtin_base_spec
 from .custom_layer_params import holds_unknown_containers, tracked_sublayers
 from .layers.base import LayerCall
 from .model_table import ModelTable, TableRow
-from .models import built_functionally, functional_graph
+from .models import built_functionally, functional_graph, made_from_graph
 from .params import Weights, frozen, layer_weights
 from .values import (
     Const,
@@ -53,6 +53,10 @@ class _Count:
 def summarize(model: ModelVal, trainable_known: bool = True, depth: int = 0) -> ModelTable | None:
     """The layer table of a model whose layers are known, else None."""
     kind = "functional" if built_functionally(model) else model.kind
+    if kind == "subclass" and made_from_graph(model):
+        # a graph and layers or weights in attributes too: the attribute walk would miss the
+        # graph's layers, and which attribute layers are also in the graph is not followed
+        return None
     if kind == "subclass" and isinstance(model.instance, Instance) and depth <= _MAX_DEPTH:
         return _subclass_table(model, model.instance, trainable_known, depth)
     if kind == "application":
@@ -163,7 +167,7 @@ def _only_tensors(v: Value | None) -> bool:
 def _count(layer: Value, trainable_known: bool, depth: int) -> _Count:
     if (
         isinstance(layer, ModelVal) and layer.kind == "subclass" and isinstance(layer.instance, Instance)
-        and not built_functionally(layer)
+        and not made_from_graph(layer)
     ):
         return _instance_count(layer.instance, trainable_known, depth + 1, frozen(layer.trainable))
     if isinstance(layer, Instance) and layer.model is None:

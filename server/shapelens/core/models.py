@@ -254,14 +254,25 @@ def _model_from_config(call: Call) -> Value:
 def built_functionally(model: ModelVal) -> bool:
     """A keras.Model subclass made as ``Sub(inputs, outputs)`` (one that only overrides
     ``train_step``, say) is a functional model: its weights are its graph's layers'. One that
-    also keeps layers or weights of its own in attributes is left to the attribute walk."""
-    from .custom_layer_params import tracked_sublayers
+    also keeps weights, or layers outside the graph, in attributes is not (`made_from_graph`)."""
+    from .custom_layer_params import holds_unknown_containers, tracked_sublayers
 
     inst = model.instance
-    return (
-        model.kind == "subclass" and isinstance(inst, Instance) and model.inputs is not None
-        and model.outputs is not None and not inst.own_weights and not tracked_sublayers(inst)
-    )
+    if not (made_from_graph(model) and isinstance(inst, Instance)) or inst.own_weights or holds_unknown_containers(inst):
+        return False
+    kept = tracked_sublayers(inst)
+    if not kept:
+        return True
+    # layers kept in attributes too count once, as part of the graph, when all of them are in it
+    graph = functional_graph(model)
+    in_graph = {id(layer) for layer in graph.layers}
+    return graph.complete and all(id(layer) in in_graph for layer in kept)
+
+
+def made_from_graph(model: ModelVal) -> bool:
+    """A keras.Model subclass whose ``__init__`` (Keras' or its own through ``super()``) was
+    given inputs and outputs: its weights are its graph's, plus any it keeps in attributes."""
+    return model.kind == "subclass" and model.inputs is not None and model.outputs is not None
 
 
 def clone_of(interp: Interpreter, model: ModelVal, site: Span) -> ModelVal | None:
