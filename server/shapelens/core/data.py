@@ -1067,17 +1067,7 @@ def _quiet_run(call: Call, fn: Value | None, ds: DatasetVal) -> Value | None:
 def _refines(a: Value, spec: Value) -> bool:
     """``a`` has ``spec``'s structure, ranks and dtypes, and each of its dims is the spec's
     or fills a None of it."""
-    if isinstance(a, Tensor) and isinstance(spec, Tensor):
-        da, ds_ = a.shape.dims, spec.shape.dims
-        return (
-            da is not None and ds_ is not None and len(da) == len(ds_) and a.dtype == spec.dtype
-            and all(y is None or x == y for x, y in zip(da, ds_, strict=True))
-        )
-    if isinstance(a, Seq) and isinstance(spec, Seq) and a.items is not None and spec.items is not None:
-        return len(a.items) == len(spec.items) and all(_refines(x, y) for x, y in zip(a.items, spec.items, strict=True))
-    if isinstance(a, DictVal) and isinstance(spec, DictVal):
-        return a.items.keys() == spec.items.keys() and all(_refines(v, spec.items[k]) for k, v in a.items.items())
-    return False
+    return _leaves_match(a, spec, refine=True)
 
 
 def _keeps_batch_axis(call: Call, fn: Value | None, ds: DatasetVal, mapped: DatasetVal) -> bool:
@@ -1099,12 +1089,25 @@ def _with_rows(element: Value, rows: int) -> Value:
 
 
 def _same_leaves(a: Value, b: Value) -> bool:
+    return _leaves_match(a, b, refine=False)
+
+
+def _leaves_match(a: Value, b: Value, refine: bool) -> bool:
+    """Same structure, and per tensor the same known dims; with ``refine``, ``b`` is a spec
+    whose None dims ``a`` may fill, and the dtypes must agree too."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return a.shape.dims is not None and a.shape.dims == b.shape.dims
+        da, db = a.shape.dims, b.shape.dims
+        if da is None or db is None:
+            return False
+        if not refine:
+            return da == db
+        return len(da) == len(db) and a.dtype == b.dtype and all(y is None or x == y for x, y in zip(da, db, strict=True))
     if isinstance(a, Seq) and isinstance(b, Seq) and a.items is not None and b.items is not None:
-        return len(a.items) == len(b.items) and all(_same_leaves(x, y) for x, y in zip(a.items, b.items, strict=True))
+        return len(a.items) == len(b.items) and all(
+            _leaves_match(x, y, refine) for x, y in zip(a.items, b.items, strict=True)
+        )
     if isinstance(a, DictVal) and isinstance(b, DictVal):
-        return a.items.keys() == b.items.keys() and all(_same_leaves(v, b.items[k]) for k, v in a.items.items())
+        return a.items.keys() == b.items.keys() and all(_leaves_match(v, b.items[k], refine) for k, v in a.items.items())
     return False
 
 
